@@ -1,0 +1,232 @@
+"""The domain model: orders as the core sends them, tickets as the kitchen sees them.
+
+Orders follow the core API contract (see ``docs/protocols.md``); tickets follow the
+site protocol. Both are pydantic models that ignore unknown fields and refuse a
+missing required field or a wrong type (no silent coercion of ``"2"`` to ``2``).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+)
+
+from shared.errors import WireError
+
+
+def format_time(value: datetime) -> str:
+    """RFC 3339 UTC with milliseconds and ``Z``: ``2026-11-24T18:02:11.532Z``."""
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _time_text(value: Any) -> Any:
+    # RFC 3339 strings only on the wire: refuse the numbers pydantic would take as epochs.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("must be an RFC 3339 time string")
+    return value
+
+
+Time = Annotated[
+    AwareDatetime,
+    BeforeValidator(_time_text),
+    PlainSerializer(format_time, return_type=str),
+]
+NonEmptyStr = Annotated[StrictStr, Field(min_length=1, max_length=200)]
+Qty = Annotated[StrictInt, Field(ge=1, le=999)]
+
+
+class OrderStatus(enum.StrEnum):
+    PLACED = "placed"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    READY = "ready"
+    PICKED_UP = "picked_up"
+    CANCELLED = "cancelled"
+
+
+class TicketStatus(enum.StrEnum):
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    READY = "ready"
+    PICKED_UP = "picked_up"
+    CANCELLED = "cancelled"
+
+
+class ItemStatus(enum.StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+
+
+class Priority(enum.StrEnum):
+    NORMAL = "normal"
+    RUSH = "rush"
+
+
+OPEN_STATUSES = frozenset({TicketStatus.ACCEPTED, TicketStatus.IN_PROGRESS, TicketStatus.READY})
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Brand(_Model):
+    id: NonEmptyStr
+    name: NonEmptyStr
+
+
+class Modifier(_Model):
+    name: NonEmptyStr
+    qty: Qty = 1
+
+
+class Customer(_Model):
+    name: StrictStr = ""
+    phone: StrictStr | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$")
+    notify: StrictBool = False
+
+
+class OrderItem(_Model):
+    line_id: NonEmptyStr
+    sku: NonEmptyStr
+    name: NonEmptyStr
+    qty: Qty
+    station: NonEmptyStr
+    prep_seconds: Annotated[StrictInt, Field(ge=0, le=86_400)] = 0
+    modifiers: tuple[Modifier, ...] = ()
+    allergens: tuple[StrictStr, ...] = ()
+    notes: StrictStr = ""
+
+
+class Order(_Model):
+    """One order version as the core's feed delivers it."""
+
+    id: NonEmptyStr
+    version: Annotated[StrictInt, Field(ge=1)]
+    site_id: NonEmptyStr
+    brand: Brand
+    channel: Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+    display_number: NonEmptyStr
+    placed_at: Time
+    promised_at: Time | None = None
+    priority: Priority = Priority.NORMAL
+    status: OrderStatus
+    customer: Customer = Customer()
+    notes: StrictStr = ""
+    items: Annotated[tuple[OrderItem, ...], Field(min_length=1)]
+    total_cents: StrictInt | None = None
+
+
+class TicketCustomer(_Model):
+    """What a display may know of the customer: the name, never the phone."""
+
+    name: StrictStr = ""
+
+
+class TicketItem(_Model):
+    line_id: NonEmptyStr
+    sku: NonEmptyStr
+    name: NonEmptyStr
+    qty: Qty
+    station: NonEmptyStr
+    prep_seconds: Annotated[StrictInt, Field(ge=0)] = 0
+    modifiers: tuple[Modifier, ...] = ()
+    allergens: tuple[StrictStr, ...] = ()
+    notes: StrictStr = ""
+    status: ItemStatus = ItemStatus.PENDING
+    changed: StrictBool = False  # extension: the core edited this line in a later version
+
+
+class Ticket(_Model):
+    """One order as the kitchen sees it, with the kitchen's own state."""
+
+    id: NonEmptyStr
+    version: Annotated[StrictInt, Field(ge=1)]
+    site_id: NonEmptyStr | None = None
+    brand: Brand
+    channel: StrictStr
+    display_number: NonEmptyStr
+    placed_at: Time
+    promised_at: Time | None = None
+    priority: Priority = Priority.NORMAL
+    customer: TicketCustomer = TicketCustomer()
+    notes: StrictStr = ""
+    items: tuple[TicketItem, ...]
+    status: TicketStatus
+    accepted_at: Time | None = None
+    started_at: Time | None = None
+    ready_at: Time | None = None
+    picked_up_at: Time | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def has_allergens(self) -> bool:
+        return any(item.allergens for item in self.items)
+
+    def stations(self) -> list[str]:
+        """Stations with lines on this ticket, in first-seen order."""
+        seen: dict[str, None] = {}
+        for item in self.items:
+            seen.setdefault(item.station, None)
+        return list(seen)
+
+    def items_at(self, station: str) -> tuple[TicketItem, ...]:
+        return tuple(item for item in self.items if item.station == station)
+
+    def station_done(self, station: str) -> bool:
+        lines = self.items_at(station)
+        return bool(lines) and all(item.status is ItemStatus.DONE for item in lines)
+
+
+def first_error_field(exc: ValidationError) -> str | None:
+    """The dotted location of the first validation error (``items.0.qty``)."""
+    errors = exc.errors()
+    if not errors:
+        return None
+    return ".".join(str(part) for part in errors[0]["loc"]) or None
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line naming each bad field: ``items.0.qty: Input should be a valid integer``."""
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "(root)"
+        parts.append(f"{loc}: {err['msg']}")
+    more = len(exc.errors()) - 5
+    if more > 0:
+        parts.append(f"(+{more} more)")
+    return "; ".join(parts)
+
+
+def parse_order(data: Any) -> Order:
+    """Validate one order object from the core; raise :class:`WireError` naming the field."""
+    if not isinstance(data, dict):
+        raise WireError(f"order must be a JSON object, got {type(data).__name__}")
+    try:
+        return Order.model_validate(data)
+    except ValidationError as exc:
+        raise WireError(
+            f"invalid order {data.get('id', '?')!s:.60}: {describe_validation_error(exc)}",
+            field=first_error_field(exc),
+        ) from None

@@ -1,0 +1,403 @@
+"""One STOMP 1.2 client for both apps: heart-beats, reconnect, re-subscribe, receipts.
+
+stomp.py reconnects only on the first connect and lets an exception escaping a
+listener kill the connection, so this wrapper owns a *supervisor thread* that
+(re)connects with exponential backoff, re-subscribes everything after each
+connect, and calls handlers inside ``try/except`` so a bad message can never take
+the connection down.
+
+Threads: the supervisor thread connects; stomp.py's receiver thread calls the
+handlers given to :meth:`MqClient.subscribe` and the state callbacks. Handlers
+must be quick or hand work to their own thread (the Qt app emits a signal).
+
+URLs: ``stomp://host:port`` (plain) or ``stomp+ssl://host:port`` (TLS, verified
+against the system CAs, as Amazon MQ on port 61614 needs).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import ssl
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import stomp
+import stomp.exception
+
+from shared.errors import ConfigError, MqError, MqNotConnected
+
+log = logging.getLogger("kds.mq")
+
+
+@dataclass(frozen=True)
+class MqUrl:
+    host: str
+    port: int
+    tls: bool
+
+    @classmethod
+    def parse(cls, url: str, *, key: str = "mq.url") -> MqUrl:
+        parts = urlsplit(url)
+        if parts.scheme not in ("stomp", "stomp+ssl", "stomp+tls", "ssl"):
+            raise ConfigError(key, f"scheme must be stomp:// or stomp+ssl://, got {url!r}")
+        if not parts.hostname:
+            raise ConfigError(key, f"no host in {url!r}")
+        try:
+            port = parts.port or (61614 if parts.scheme != "stomp" else 61613)
+        except ValueError:
+            raise ConfigError(key, f"bad port in {url!r}") from None
+        return cls(parts.hostname, port, parts.scheme != "stomp")
+
+
+@dataclass(frozen=True)
+class Message:
+    """One MESSAGE frame as handlers see it."""
+
+    destination: str
+    body: bytes
+    headers: dict[str, str]
+    subscription: str
+    ack_id: str | None
+    generation: int
+
+    @property
+    def reply_to(self) -> str | None:
+        return self.headers.get("reply-to")
+
+    @property
+    def redelivered(self) -> bool:
+        return self.headers.get("redelivered") == "true"
+
+
+Handler = Callable[[Message], None]
+StateCallback = Callable[[bool], None]
+
+
+@dataclass
+class _Subscription:
+    sub_id: str
+    destination: str
+    handler: Handler
+    ack: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Listener(stomp.ConnectionListener):  # type: ignore[misc]
+    def __init__(self, client: MqClient, generation: int) -> None:
+        self._client = client
+        self._generation = generation
+
+    def on_message(self, frame: Any) -> None:
+        self._client._dispatch(frame, self._generation)
+
+    def on_receipt(self, frame: Any) -> None:
+        self._client._receipt(frame.headers.get("receipt-id", ""))
+
+    def on_error(self, frame: Any) -> None:
+        message = frame.headers.get("message", "")
+        log.error("broker sent ERROR: %s", message or frame.body[:200])
+
+    def on_disconnected(self) -> None:
+        self._client._lost(self._generation, "disconnected")
+
+    def on_heartbeat_timeout(self) -> None:
+        self._client._lost(self._generation, "heart-beat timeout")
+
+
+class MqClient:
+    """A self-healing STOMP connection.
+
+    ``subscribe`` may be called before or after ``start``; subscriptions are
+    replayed on every reconnect. ``send`` raises :class:`MqNotConnected` while
+    down, so the caller (an outbox, a display's pending queue) decides to retry.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        client_id: str | None = None,
+        heartbeat_ms: int = 10_000,
+        backoff_initial: float = 0.2,
+        backoff_max: float = 10.0,
+        connect_timeout: float = 10.0,
+        vhost: str | None = None,
+        name: str = "mq",
+    ) -> None:
+        self._url = MqUrl.parse(url)
+        self._user = user
+        self._password = password
+        self._client_id = client_id
+        self._heartbeat_ms = heartbeat_ms
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._connect_timeout = connect_timeout
+        self._vhost = vhost
+        self._name = name
+        self._lock = threading.RLock()
+        self._send_lock = threading.Lock()
+        self._conn: Any = None
+        self._generation = 0
+        self._connected = threading.Event()
+        self._wake = threading.Event()
+        self._closing = threading.Event()
+        self._subs: dict[str, _Subscription] = {}
+        self._receipts: dict[str, threading.Event] = {}
+        self._callbacks: list[StateCallback] = []
+        self._thread: threading.Thread | None = None
+        self.last_error: str | None = None
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> MqClient:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._supervise, name=f"{self._name}-supervisor", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Disconnect cleanly and stop the supervisor."""
+        self._closing.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._drop_connection(graceful=True)
+
+    def __enter__(self) -> MqClient:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout: float | None = None) -> bool:
+        return self._connected.wait(timeout)
+
+    def on_state_change(self, callback: StateCallback) -> None:
+        """``callback(True)`` after each (re)connect, ``callback(False)`` on each loss."""
+        self._callbacks.append(callback)
+
+    # --- messaging ------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        destination: str,
+        handler: Handler,
+        *,
+        ack: str = "auto",
+        headers: dict[str, str] | None = None,
+    ) -> str:
+        sub = _Subscription(uuid.uuid4().hex[:12], destination, handler, ack, dict(headers or {}))
+        with self._lock:
+            self._subs[sub.sub_id] = sub
+            conn = self._conn if self.connected else None
+        if conn is not None:
+            self._do_subscribe(conn, sub)
+        return sub.sub_id
+
+    def unsubscribe(self, sub_id: str) -> None:
+        with self._lock:
+            self._subs.pop(sub_id, None)
+            conn = self._conn if self.connected else None
+        if conn is not None:
+            try:
+                with self._send_lock:
+                    conn.unsubscribe(id=sub_id)
+            except Exception as exc:  # the connection may be dying; nothing to undo
+                log.debug("unsubscribe %s failed: %s", sub_id, exc)
+
+    def send(
+        self,
+        destination: str,
+        body: bytes,
+        *,
+        headers: dict[str, str] | None = None,
+        persistent: bool = True,
+        receipt_timeout: float | None = None,
+    ) -> None:
+        """Send one JSON body. With ``receipt_timeout`` wait for the broker's RECEIPT.
+
+        Raises :class:`MqNotConnected` when down and :class:`MqError` when the
+        send or its receipt fails; the message may then be resent by the caller.
+        """
+        with self._lock:
+            conn = self._conn if self.connected else None
+        if conn is None:
+            raise MqNotConnected(f"not connected to {self._url.host}:{self._url.port}")
+        frame_headers = {"persistent": "true" if persistent else "false"}
+        frame_headers.update(headers or {})
+        event = None
+        if receipt_timeout is not None:
+            receipt_id = uuid.uuid4().hex
+            event = threading.Event()
+            self._receipts[receipt_id] = event
+            frame_headers["receipt"] = receipt_id
+        try:
+            with self._send_lock:
+                conn.send(destination, body, content_type="application/json", headers=frame_headers)
+        except Exception as exc:
+            if event is not None:
+                self._receipts.pop(frame_headers["receipt"], None)
+            raise MqError(f"send to {destination} failed: {exc}") from exc
+        if event is not None and not event.wait(receipt_timeout):
+            self._receipts.pop(frame_headers["receipt"], None)
+            raise MqError(f"no receipt from the broker for {destination} in {receipt_timeout}s")
+
+    def ack(self, message: Message) -> None:
+        """Acknowledge a client-individual message (ignored if its connection is gone)."""
+        self._ack_or_nack(message, nack=False)
+
+    def nack(self, message: Message) -> None:
+        self._ack_or_nack(message, nack=True)
+
+    def _ack_or_nack(self, message: Message, *, nack: bool) -> None:
+        if message.ack_id is None:
+            return
+        with self._lock:
+            conn = self._conn if message.generation == self._generation else None
+        if conn is None:
+            log.debug("ack for a message of an old connection skipped; it will be redelivered")
+            return
+        try:
+            with self._send_lock:
+                (conn.nack if nack else conn.ack)(message.ack_id)
+        except Exception as exc:
+            log.warning("could not %s message: %s", "nack" if nack else "ack", exc)
+
+    # --- supervisor -----------------------------------------------------------------
+
+    def _supervise(self) -> None:
+        delay = self._backoff_initial
+        while not self._closing.is_set():
+            if not self.connected:
+                try:
+                    self._connect()
+                    delay = self._backoff_initial
+                except Exception as exc:
+                    self.last_error = str(exc) or type(exc).__name__
+                    log.warning(
+                        "%s: cannot connect to %s:%s (%s); retrying in %.1fs",
+                        self._name,
+                        self._url.host,
+                        self._url.port,
+                        self.last_error,
+                        delay,
+                    )
+                    self._drop_connection(graceful=False)
+                    self._wake.wait(delay * (0.8 + 0.4 * random.random()))
+                    self._wake.clear()
+                    delay = min(delay * 2, self._backoff_max)
+                    continue
+            self._wake.wait(1.0)
+            self._wake.clear()
+
+    def _connect(self) -> None:
+        host_port = (self._url.host, self._url.port)
+        conn = stomp.Connection12(
+            host_and_ports=[host_port],
+            heartbeats=(self._heartbeat_ms, self._heartbeat_ms),
+            reconnect_attempts_max=1,
+            timeout=self._connect_timeout,
+            auto_decode=False,
+            vhost=self._vhost,
+        )
+        if self._url.tls:
+            conn.set_ssl(for_hosts=[host_port], ssl_version=ssl.PROTOCOL_TLS_CLIENT)
+        with self._lock:
+            self._generation += 1
+            generation = self._generation
+            self._conn = conn
+        conn.set_listener("kds", _Listener(self, generation))
+        headers = {"client-id": self._client_id} if self._client_id else {}
+        try:
+            conn.connect(self._user, self._password, wait=True, headers=headers)
+        except stomp.exception.StompException as exc:
+            raise MqError(f"connect failed: {type(exc).__name__} {exc}") from exc
+        if not conn.is_connected():
+            raise MqError("connect refused by broker")
+        with self._lock:
+            subs = list(self._subs.values())
+        for sub in subs:
+            self._do_subscribe(conn, sub)
+        self._connected.set()
+        self.last_error = None
+        log.info("%s: connected to %s:%s", self._name, self._url.host, self._url.port)
+        self._notify(True)
+
+    def _do_subscribe(self, conn: Any, sub: _Subscription) -> None:
+        with self._send_lock:
+            conn.subscribe(sub.destination, id=sub.sub_id, ack=sub.ack, headers=sub.headers)
+
+    def _drop_connection(self, *, graceful: bool) -> None:
+        with self._lock:
+            conn, self._conn = self._conn, None
+            self._generation += 1
+        was_connected = self._connected.is_set()
+        self._connected.clear()
+        if conn is not None:
+            try:
+                if graceful and conn.is_connected():
+                    conn.disconnect()
+                else:
+                    conn.transport.stop()
+            except Exception as exc:
+                log.debug("%s: error while disconnecting: %s", self._name, exc)
+        if was_connected:
+            self._notify(False)
+
+    def _lost(self, generation: int, why: str) -> None:
+        with self._lock:
+            if generation != self._generation or self._closing.is_set():
+                return
+        log.warning("%s: connection lost (%s); reconnecting", self._name, why)
+        self._drop_connection(graceful=False)
+        self._wake.set()
+
+    def _notify(self, up: bool) -> None:
+        for callback in list(self._callbacks):
+            try:
+                callback(up)
+            except Exception:
+                log.exception("%s: state callback failed", self._name)
+
+    def _receipt(self, receipt_id: str) -> None:
+        event = self._receipts.pop(receipt_id, None)
+        if event is not None:
+            event.set()
+
+    def _dispatch(self, frame: Any, generation: int) -> None:
+        try:
+            headers = dict(frame.headers)
+            body = frame.body if isinstance(frame.body, bytes) else str(frame.body).encode()
+            sub_id = headers.get("subscription", "")
+            with self._lock:
+                sub = self._subs.get(sub_id)
+            message = Message(
+                destination=headers.get("destination", ""),
+                body=body,
+                headers=headers,
+                subscription=sub_id,
+                ack_id=(headers.get("ack") or headers.get("message-id"))
+                if sub and sub.ack != "auto"
+                else None,
+                generation=generation,
+            )
+            if sub is None:
+                log.debug("message for unknown subscription %s dropped", sub_id)
+                return
+            sub.handler(message)
+        except Exception:
+            # Never let an exception reach stomp.py: it would kill the connection.
+            log.exception("%s: message handler failed", self._name)

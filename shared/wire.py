@@ -1,0 +1,289 @@
+"""Site protocol v1: the JSON messages between the edge agent and the displays.
+
+State messages (agent -> displays, ``/topic/kds.{site}.state``):
+``ticket.updated`` and ``ticket.removed``, each with a per-site ``seq``.
+Commands (displays -> agent, ``/queue/kds.{site}.commands``): one model per type.
+Results (agent -> ``reply-to``): ``command.result``.
+
+Parsing never raises anything but :class:`~shared.errors.WireError` (or its
+subclass :class:`~shared.errors.UnsupportedVersion`), whatever the bytes are.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import ValidationError as _PydanticValidationError
+
+from shared.errors import UnsupportedVersion, WireError
+from shared.model import (
+    NonEmptyStr,
+    Priority,
+    Ticket,
+    Time,
+    describe_validation_error,
+    first_error_field,
+    utcnow,
+)
+
+VERSION = 1
+MAX_FRAME_BYTES = 4 * 1024 * 1024
+
+CommandType = Literal[
+    "start",
+    "bump",
+    "recall",
+    "item_done",
+    "item_undo",
+    "prioritize",
+    "picked_up",
+    "set_availability",
+    "snapshot",
+]
+COMMAND_TYPES: tuple[str, ...] = CommandType.__args__  # type: ignore[attr-defined]
+
+
+def state_topic(site_id: str) -> str:
+    return f"/topic/kds.{site_id}.state"
+
+
+def command_queue(site_id: str) -> str:
+    return f"/queue/kds.{site_id}.commands"
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class _Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    v: Literal[1] = 1
+    site_id: NonEmptyStr
+
+
+# --- state messages -------------------------------------------------------------------
+
+
+class TicketUpdated(_Envelope):
+    type: Literal["ticket.updated"] = "ticket.updated"
+    seq: Annotated[StrictInt, Field(ge=1)]
+    at: Time = Field(default_factory=utcnow)
+    ticket: Ticket
+
+
+class TicketRemoved(_Envelope):
+    type: Literal["ticket.removed"] = "ticket.removed"
+    seq: Annotated[StrictInt, Field(ge=1)]
+    at: Time = Field(default_factory=utcnow)
+    ticket_id: NonEmptyStr
+    reason: StrictStr = ""  # extension: picked_up, cancelled, expired
+
+
+StateMessage = TicketUpdated | TicketRemoved
+
+
+# --- commands -------------------------------------------------------------------------
+
+
+class _Command(_Envelope):
+    command_id: Annotated[StrictStr, Field(min_length=1, max_length=100)]
+    display_id: StrictStr = ""
+    station: StrictStr = ""
+
+
+class _TicketCommand(_Command):
+    ticket_id: NonEmptyStr
+
+
+class StartCommand(_TicketCommand):
+    type: Literal["start"] = "start"
+
+
+class BumpCommand(_TicketCommand):
+    type: Literal["bump"] = "bump"
+
+
+class RecallCommand(_TicketCommand):
+    type: Literal["recall"] = "recall"
+
+
+class ItemDoneCommand(_TicketCommand):
+    type: Literal["item_done"] = "item_done"
+    line_id: NonEmptyStr
+
+
+class ItemUndoCommand(_TicketCommand):
+    type: Literal["item_undo"] = "item_undo"
+    line_id: NonEmptyStr
+
+
+class PrioritizeCommand(_TicketCommand):
+    type: Literal["prioritize"] = "prioritize"
+    priority: Priority
+
+
+class PickedUpCommand(_TicketCommand):
+    type: Literal["picked_up"] = "picked_up"
+
+
+class SetAvailabilityCommand(_Command):
+    type: Literal["set_availability"] = "set_availability"
+    sku: NonEmptyStr
+    available: StrictBool
+
+
+class SnapshotCommand(_Command):
+    type: Literal["snapshot"] = "snapshot"
+
+
+Command = Annotated[
+    StartCommand
+    | BumpCommand
+    | RecallCommand
+    | ItemDoneCommand
+    | ItemUndoCommand
+    | PrioritizeCommand
+    | PickedUpCommand
+    | SetAvailabilityCommand
+    | SnapshotCommand,
+    Field(discriminator="type"),
+]
+TicketCommand = (
+    StartCommand
+    | BumpCommand
+    | RecallCommand
+    | ItemDoneCommand
+    | ItemUndoCommand
+    | PrioritizeCommand
+    | PickedUpCommand
+)
+
+
+class CommandResult(_Envelope):
+    type: Literal["command.result"] = "command.result"
+    command_id: StrictStr
+    ok: StrictBool
+    error: StrictStr | None = None
+    detail: StrictStr | None = None
+    seq: StrictInt | None = None
+    tickets: tuple[Ticket, ...] | None = None
+
+
+COMMAND_MODELS: dict[str, type[_Command]] = {
+    model.model_fields["type"].default: model
+    for model in (
+        StartCommand,
+        BumpCommand,
+        RecallCommand,
+        ItemDoneCommand,
+        ItemUndoCommand,
+        PrioritizeCommand,
+        PickedUpCommand,
+        SetAvailabilityCommand,
+        SnapshotCommand,
+    )
+}
+
+
+# --- encoding and parsing ---------------------------------------------------------------
+
+
+def encode(message: BaseModel) -> bytes:
+    """The UTF-8 JSON body of a message (``None`` fields left out)."""
+    return message.model_dump_json(exclude_none=True).encode("utf-8")
+
+
+def decode_object(raw: bytes | str) -> dict[str, Any]:
+    """Decode a frame body into a JSON object, or raise :class:`WireError`."""
+    if isinstance(raw, bytes | bytearray):
+        if len(raw) > MAX_FRAME_BYTES:
+            raise WireError(f"frame too large ({len(raw)} bytes)")
+        try:
+            text = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise WireError(f"body is not UTF-8 (byte {exc.start})") from None
+    elif isinstance(raw, str):
+        text = raw
+    else:
+        raise WireError(f"body must be bytes or str, got {type(raw).__name__}")
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise WireError(f"body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise WireError(f"body must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _check_envelope(data: dict[str, Any], allowed_types: tuple[str, ...]) -> str:
+    version = data.get("v")
+    if version != VERSION or isinstance(version, bool):
+        raise UnsupportedVersion(f"unsupported protocol version v={version!r:.20}", field="v")
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        raise WireError("missing or non-string 'type'", field="type")
+    if kind not in allowed_types:
+        raise WireError(f"unknown message type {kind!r:.40}", field="type")
+    return kind
+
+
+def _validation(exc: _PydanticValidationError, what: str) -> WireError:
+    return WireError(
+        f"invalid {what}: {describe_validation_error(exc)}", field=first_error_field(exc)
+    )
+
+
+def parse_state_message(raw: bytes | str | dict[str, Any]) -> StateMessage:
+    """Parse a state message; refuse anything else with :class:`WireError`."""
+    data = raw if isinstance(raw, dict) else decode_object(raw)
+    kind = _check_envelope(data, ("ticket.updated", "ticket.removed"))
+    model = TicketUpdated if kind == "ticket.updated" else TicketRemoved
+    try:
+        return model.model_validate(data)
+    except _PydanticValidationError as exc:
+        raise _validation(exc, kind) from None
+
+
+def parse_command(raw: bytes | str | dict[str, Any]) -> Any:
+    """Parse a command (one of the ``*Command`` models) or raise :class:`WireError`."""
+    data = raw if isinstance(raw, dict) else decode_object(raw)
+    kind = _check_envelope(data, COMMAND_TYPES)
+    try:
+        return COMMAND_MODELS[kind].model_validate(data)
+    except _PydanticValidationError as exc:
+        raise _validation(exc, f"{kind} command") from None
+
+
+def parse_result(raw: bytes | str | dict[str, Any]) -> CommandResult:
+    data = raw if isinstance(raw, dict) else decode_object(raw)
+    _check_envelope(data, ("command.result",))
+    try:
+        return CommandResult.model_validate(data)
+    except _PydanticValidationError as exc:
+        raise _validation(exc, "command.result") from None
+
+
+def peek_command_id(raw: bytes | str) -> str | None:
+    """Best effort: the ``command_id`` of a frame that failed to parse, to answer it."""
+    try:
+        data = decode_object(raw)
+    except WireError:
+        return None
+    value = data.get("command_id")
+    return value if isinstance(value, str) and 0 < len(value) <= 100 else None
+
+
+def make_command(kind: str, site_id: str, **fields: Any) -> Any:
+    """Build a validated command with a fresh ``command_id`` (unless one is given)."""
+    fields.setdefault("command_id", new_id())
+    return parse_command({"v": VERSION, "type": kind, "site_id": site_id, **fields})
+
+
+def error_result(site_id: str, command_id: str, code: str, detail: str) -> CommandResult:
+    return CommandResult(
+        site_id=site_id, command_id=command_id, ok=False, error=code, detail=detail
+    )
