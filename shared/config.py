@@ -1,0 +1,234 @@
+"""Configuration: one TOML file per program, every key overridable from the environment.
+
+Each program declares its configuration as frozen dataclasses with named defaults
+(:mod:`edge_agent.config`, :mod:`kitchen_display.config`); :func:`load` reads the
+TOML file, applies ``KDS_<SECTION>_<KEY>`` (``KDS_<KEY>`` for top-level keys)
+environment overrides, converts and validates every value, and raises one
+:class:`~shared.errors.ConfigError` naming the first bad key.
+
+Secret fields (``secret=True`` in their metadata) are never read from the file:
+they come from the environment (for tests and containers) or from the OS keyring
+(``edge-agent set-secret core.token``), and are wrapped in :class:`Secret` so
+that ``repr`` and logs never show them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TypeVar
+
+from shared.errors import ConfigError, SecretError
+
+T = TypeVar("T")
+
+KEYRING_SERVICE = "ghost-kds"
+
+
+class Secret:
+    """A string that never shows itself in ``repr``, ``str`` or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def secret_field(**kwargs: Any) -> Any:
+    return dataclasses.field(default=Secret(""), metadata={"secret": True, **kwargs})
+
+
+def env_name(section: str | None, key: str) -> str:
+    parts = ["KDS", *([section] if section else []), key]
+    return "_".join(parts).upper().replace("-", "_").replace(".", "_")
+
+
+SecretLookup = Callable[[str], str | None]
+
+
+def keyring_lookup(name: str) -> str | None:
+    """Read ``name`` (``core.token``) from the OS keyring; ``None`` when not set."""
+    import keyring
+    import keyring.errors
+
+    try:
+        return keyring.get_password(KEYRING_SERVICE, name)
+    except keyring.errors.KeyringError as exc:
+        raise SecretError(f"keyring unavailable for {name}: {exc}") from exc
+
+
+def store_secret(name: str, value: str) -> None:
+    import keyring
+    import keyring.errors
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, name, value)
+    except keyring.errors.KeyringError as exc:
+        raise SecretError(
+            f"cannot store {name} in the keyring ({type(exc).__name__}: {exc}); "
+            "see README 'Secrets' for a backend that works on a headless box"
+        ) from exc
+
+
+def _convert(value: Any, kind: Any, key: str) -> Any:
+    """Convert a TOML or environment value to the field's type, or raise ConfigError."""
+    origin = typing.get_origin(kind)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(kind) if a is not type(None)]
+        if value is None or value == "":
+            return None
+        return _convert(value, args[0], key)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if isinstance(value, str) and value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(key, f"must be true or false, got {value!r}")
+    if kind is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                return int(value.strip())
+            except ValueError:
+                pass
+        raise ConfigError(key, f"must be an integer, got {value!r}")
+    if kind is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                pass
+        raise ConfigError(key, f"must be a number, got {value!r}")
+    if kind is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(key, f"must be a string, got {value!r}")
+    if kind is Path:
+        if isinstance(value, str) and value:
+            return Path(value).expanduser()
+        raise ConfigError(key, f"must be a path, got {value!r}")
+    if origin is tuple:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(key, f"must be a list, got {value!r}")
+        (inner, *_rest) = typing.get_args(kind)
+        return tuple(_convert(v, inner, f"{key}[{i}]") for i, v in enumerate(value))
+    raise ConfigError(key, f"unsupported setting type {kind!r}")  # pragma: no cover
+
+
+def _build(
+    cls: type[T],
+    table: Mapping[str, Any],
+    env: Mapping[str, str],
+    section: str | None,
+    secrets: SecretLookup | None,
+) -> T:
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for key in table:
+        if key not in fields:
+            where = f"{section}.{key}" if section else key
+            raise ConfigError(where, "unknown setting (check the spelling; see README)")
+    values: dict[str, Any] = {}
+    for name, fld in fields.items():
+        kind = hints[name]
+        dotted = f"{section}.{name}" if section else name
+        if dataclasses.is_dataclass(kind):
+            sub = table.get(name, {})
+            if not isinstance(sub, dict):
+                raise ConfigError(dotted, "must be a [section] table")
+            values[name] = _build(kind, sub, env, name, secrets)  # type: ignore[arg-type]
+            continue
+        env_key = env_name(section, name)
+        if fld.metadata.get("secret"):
+            if name in table:
+                raise ConfigError(
+                    dotted,
+                    f"secrets are not read from config files; use the keyring "
+                    f"(set-secret {dotted}) or the {env_key} environment variable",
+                )
+            raw = env.get(env_key)
+            if raw is None and secrets is not None:
+                try:
+                    raw = secrets(dotted)
+                except SecretError:
+                    if fld.metadata.get("required"):
+                        raise
+                    raw = None
+            if not raw and fld.metadata.get("required"):
+                raise ConfigError(
+                    dotted, f"no secret set: run set-secret {dotted} or set {env_key}"
+                )
+            values[name] = Secret(raw or "")
+            continue
+        if env_key in env:
+            values[name] = _convert(env[env_key], kind, f"{dotted} (from {env_key})")
+        elif name in table:
+            values[name] = _convert(table[name], kind, dotted)
+        elif fld.default is dataclasses.MISSING and fld.default_factory is dataclasses.MISSING:
+            raise ConfigError(dotted, f"required setting is missing (or set {env_key})")
+    try:
+        result = cls(**values)
+    except ConfigError:
+        raise
+    except (TypeError, ValueError) as exc:  # a validator in __post_init__
+        raise ConfigError(section or "config", str(exc)) from None
+    return result
+
+
+def load(
+    cls: type[T],
+    path: Path | str | None,
+    *,
+    env: Mapping[str, str] | None = None,
+    secrets: SecretLookup | None = keyring_lookup,
+) -> T:
+    """Load ``cls`` from a TOML file (or none) and the environment."""
+    env = os.environ if env is None else env
+    table: dict[str, Any] = {}
+    if path is not None:
+        path = Path(path)
+        try:
+            with path.open("rb") as fh:
+                table = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError("--config", f"no such file: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError("--config", f"cannot read {path}: {exc.strerror}") from None
+    return _build(cls, table, env, None, secrets)
+
+
+def check(condition: bool, key: str, problem: str) -> None:
+    """For ``__post_init__`` validators: raise a ConfigError naming ``key``."""
+    if not condition:
+        raise ConfigError(key, problem)
