@@ -1,0 +1,10 @@
+.PHONY: test check demo
+
+test:
+	scripts/test
+
+check:
+	scripts/check
+
+demo:
+	./demo.sh

@@ -1,0 +1,117 @@
+"""Shared pytest configuration and fixtures for ghost-kds.
+
+Sections are delimited by ``# ====`` banners; add new fixtures in their own
+section rather than inside an existing one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.activemq import ActiveMQ
+
+# Qt must never try to open a real display in tests.  Qt reads this when the
+# QApplication is created (pytest-qt's qapp fixture), i.e. after this import.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# =============================================================================
+# Broker fixtures (real ActiveMQ)
+#
+#   activemq_url     session  STOMP URL of the shared broker.  If the env var
+#                             KDS_TEST_MQ_URL is set (scripts/test sets it) that
+#                             broker is used; otherwise one is started in a tmp
+#                             dir for the session and stopped at the end.
+#   activemq_broker  function The ActiveMQ object itself, for tests that stop /
+#                             restart the broker.  Use ``activemq_broker.url``.
+#                             When the session broker was started here it is
+#                             that broker; when it is external (KDS_TEST_MQ_URL)
+#                             a separate broker is started for this purpose, so
+#                             restarts never disturb the shared one.  After each
+#                             test it is started again if the test left it down.
+#
+# Tests use unique destination names (e.g. with uuid4) because the shared
+# broker keeps state between tests.
+# =============================================================================
+
+
+class _Brokers:
+    """Brokers started by these fixtures, lazily, at most one per name."""
+
+    def __init__(self, base: Path) -> None:
+        self._base = base
+        self._brokers: dict[str, ActiveMQ] = {}
+
+    def get(self, name: str) -> ActiveMQ:
+        broker = self._brokers.get(name)
+        if broker is None:
+            broker = ActiveMQ(self._base / name, broker_name=f"kds-test-{name}")
+            self._brokers[name] = broker
+        if not broker.running:
+            broker.start()
+        return broker
+
+    def stop_all(self) -> None:
+        for broker in self._brokers.values():
+            broker.stop()
+
+
+@pytest.fixture(scope="session")
+def _kds_brokers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[_Brokers]:
+    brokers = _Brokers(tmp_path_factory.mktemp("activemq"))
+    try:
+        yield brokers
+    finally:
+        brokers.stop_all()
+
+
+@pytest.fixture(scope="session")
+def activemq_url(_kds_brokers: _Brokers) -> str:
+    external = os.environ.get("KDS_TEST_MQ_URL")
+    if external:
+        return external
+    return _kds_brokers.get("session").url
+
+
+@pytest.fixture
+def activemq_broker(_kds_brokers: _Brokers) -> Iterator[ActiveMQ]:
+    name = "restartable" if os.environ.get("KDS_TEST_MQ_URL") else "session"
+    broker = _kds_brokers.get(name)
+    yield broker
+    if not broker.running:
+        broker.start()
+
+
+# =============================================================================
+# Keyring
+#
+#   test_keyring     function A keyrings.alt PlaintextKeyring in a tmp file,
+#                             installed as the process-wide keyring backend for
+#                             the test, then the previous backend is restored.
+#                             PYTHON_KEYRING_BACKEND and XDG_DATA_HOME are set
+#                             too, so a subprocess started by the test uses the
+#                             same file (keyrings.alt stores it at
+#                             $XDG_DATA_HOME/python_keyring/keyring_pass.cfg).
+# =============================================================================
+
+
+@pytest.fixture
+def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    import keyring
+    import keyring.core
+    from keyrings.alt.file import PlaintextKeyring
+
+    data_home = tmp_path / "xdg-data"
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
+    monkeypatch.setenv("XDG_DATA_HOME", str(data_home))
+    backend = PlaintextKeyring()
+    backend.file_path = str(data_home / "python_keyring" / "keyring_pass.cfg")
+    previous = keyring.core._keyring_backend  # None until something asked for a backend
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.core._keyring_backend = previous
