@@ -298,7 +298,7 @@ class ActiveMQ:
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"ActiveMQ did not answer STOMP on {self.url} within {timeout:.0f}s; "
+                    f"ActiveMQ did not answer STOMP on {self.url} within {timeout:g}s; "
                     f"tail of {self.log_path}:\n{self.log_tail()}"
                 )
             time.sleep(0.1)
