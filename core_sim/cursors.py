@@ -53,12 +53,12 @@ def decode(text: str) -> Cursor:
     if not isinstance(data, dict):
         raise bad_cursor("cursor is not a cursor issued by this server")
     site, pos, epoch, issued = (data.get(k) for k in ("s", "p", "e", "t"))
-    if not (
-        isinstance(site, str) and isinstance(epoch, str) and _is_count(pos) and _is_count(issued)
-    ):
+    if not (isinstance(site, str) and isinstance(epoch, str)):
         raise bad_cursor("cursor is not a cursor issued by this server")
-    return Cursor(site, pos, epoch, issued)
+    return Cursor(site, _count(pos), epoch, _count(issued))
 
 
-def _is_count(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+def _count(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise bad_cursor("cursor is not a cursor issued by this server")
+    return value

@@ -269,6 +269,7 @@ class SimState:
             stored = self._responses.get((site_id, key))
             if stored is not None:
                 return stored[0], copy.deepcopy(stored[1]), True
+            body: dict[str, Any]
             try:
                 self._accept_event(site_id, order_id, key, raw)
                 status, body = 201, {"accepted": True}
