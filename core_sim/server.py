@@ -515,6 +515,12 @@ class CoreSimulator:
         """Accepted kitchen events (first delivery per Idempotency-Key), oldest first."""
         return self.state.events(order_id)
 
+    @property
+    def waiting_polls(self) -> int:
+        """How many feed requests are inside their long-poll wait right now."""
+        with self.state.cond:
+            return self.state.waiting_polls
+
     # ----------------------------------------------------------------- faults
     def inject_fault(self, kind: str, count: int = 1, **kw: Any) -> None:
         """Queue a fault for the next ``count`` matching API requests (see docs)."""

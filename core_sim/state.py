@@ -51,6 +51,7 @@ class SimState:
         self.epoch = uuid.uuid4().hex[:12]
         self.expire_cursors_after = expire_cursors_after
         self.closed = False
+        self.waiting_polls = 0
         self._started = time.monotonic()
         self._feeds: dict[str, list[Any]] = {site: [] for site in self.sites}
         self._orders: dict[str, dict[str, Any]] = {}
@@ -241,11 +242,15 @@ class SimState:
         deadline = time.monotonic() + wait
         with self.cond:
             feed = self._feeds[site_id]
-            while len(feed) <= start and not self.closed:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                self.cond.wait(remaining)
+            self.waiting_polls += 1
+            try:
+                while len(feed) <= start and not self.closed:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self.cond.wait(remaining)
+            finally:
+                self.waiting_polls -= 1
             page = copy.deepcopy(feed[start : start + PAGE_SIZE])
             return page, self._cursor(site_id, start + len(page))
 
