@@ -1,0 +1,156 @@
+"""``edge-agent``: the composition root and command line of the site's edge agent.
+
+::
+
+    edge-agent run --config /etc/ghost-kds/agent.toml
+    edge-agent set-secret core.token          # reads the value from stdin (or a prompt)
+    edge-agent outbox --config FILE [--dead]  # what is waiting or dead-lettered
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+
+from edge_agent.adapters.core_http import CoreClient
+from edge_agent.adapters.stomp_relay import StompRelay
+from edge_agent.agent import Agent
+from edge_agent.config import AgentConfig
+from edge_agent.errors import StoreError
+from edge_agent.store import Store
+from shared.config import load, store_secret
+from shared.errors import ConfigError, KdsError, SecretError
+from shared.mq import MqClient
+
+log = logging.getLogger("edge.main")
+
+SECRET_NAMES = ("core.token", "mq.password")
+
+
+def build_agent(config: AgentConfig) -> Agent:
+    """Wire the real adapters from a validated configuration."""
+    store = Store(config.store.path)
+    core = CoreClient(
+        config.core.url,
+        config.site_id,
+        config.core.token.reveal(),
+        timeout=config.core.timeout_seconds,
+    )
+    mq = MqClient(
+        config.mq.url,
+        user=config.mq.user or None,
+        password=config.mq.password.reveal() or None,
+        client_id=f"edge-agent-{config.site_id}-{socket.gethostname()}",
+        heartbeat_ms=config.mq.heartbeat_ms,
+        backoff_max=config.mq.reconnect_max_seconds,
+        vhost=config.mq.vhost or None,
+        name="edge-mq",
+    )
+    return Agent(
+        site_id=config.site_id,
+        store=store,
+        core=core,
+        relay=StompRelay(mq, config.site_id),
+        expo_station=config.expo_station or None,
+        poll_wait_seconds=config.core.poll_wait_seconds,
+        void_clear_seconds=config.void_clear_seconds,
+        backoff_initial=config.outbox.backoff_initial_seconds,
+        backoff_max=config.outbox.backoff_max_seconds,
+        give_up_after=config.outbox.give_up_after_seconds,
+    )
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("stomp.py").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    config = load(AgentConfig, args.config)
+    _setup_logging(args.log_level or config.log_level)
+    agent = build_agent(config)
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        log.info("signal %s: stopping", signal.Signals(signum).name)
+        agent.stop()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    agent.start()
+    try:
+        while not agent.wait_stopped(1.0):
+            pass
+    finally:
+        agent.close()
+        agent.store.close()
+    return 0
+
+
+def _cmd_set_secret(args: argparse.Namespace) -> int:
+    if args.name not in SECRET_NAMES:
+        raise ConfigError(args.name, f"not a secret; known secrets: {', '.join(SECRET_NAMES)}")
+    if sys.stdin.isatty():
+        value = getpass.getpass(f"{args.name}: ")
+    else:
+        value = sys.stdin.readline().rstrip("\r\n")
+    if not value:
+        raise ConfigError(args.name, "empty value; nothing stored")
+    store_secret(args.name, value)
+    print(f"stored {args.name} in the keyring")
+    return 0
+
+
+def _cmd_outbox(args: argparse.Namespace) -> int:
+    config = load(AgentConfig, args.config)
+    with Store(config.store.path) as store:
+        rows = store.outbox_rows("dead" if args.dead else "pending")
+        print(json.dumps({"stats": store.outbox_stats(), "rows": rows}, indent=2))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="edge-agent", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the agent")
+    run.add_argument("--config", required=True, help="the agent's TOML file")
+    run.add_argument("--log-level", help="override log_level")
+    run.set_defaults(func=_cmd_run)
+    secret = sub.add_parser("set-secret", help="store a secret in the OS keyring")
+    secret.add_argument("name", help=" or ".join(SECRET_NAMES))
+    secret.set_defaults(func=_cmd_set_secret)
+    outbox = sub.add_parser("outbox", help="list pending (or dead) side effects")
+    outbox.add_argument("--config", required=True)
+    outbox.add_argument("--dead", action="store_true")
+    outbox.set_defaults(func=_cmd_outbox)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ConfigError as exc:
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        return 2
+    except (SecretError, StoreError) as exc:
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        return 2
+    except KdsError as exc:
+        print(f"edge-agent: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""HTTP adapter to the core server (contract: docs/protocols.md, "Core API").
+
+Translates httpx's exceptions and the core's status codes into
+:mod:`edge_agent.errors` at this boundary: network trouble, 5xx, 408 and 429
+become :class:`CoreUnavailable` (with ``Retry-After``), 401/403
+:class:`CoreAuthError`, 410 on the feed :class:`CursorExpired`, other 4xx
+:class:`CoreRejected`. The token is sent as a bearer header and never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from edge_agent.errors import (
+    CoreAuthError,
+    CoreRejected,
+    CoreUnavailable,
+    CursorExpired,
+)
+
+log = logging.getLogger("edge.core")
+
+
+@dataclass(frozen=True)
+class FeedPage:
+    orders: list[Any]
+    cursor: str
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    import time
+
+    return max(0.0, when.timestamp() - time.time())
+
+
+class CoreClient:
+    """The agent's view of the core API for one site."""
+
+    def __init__(
+        self,
+        base_url: str,
+        site_id: str,
+        token: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.site_id = site_id
+        self._site_path = f"/api/v1/sites/{quote(site_id, safe='')}"
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                "User-Agent": "ghost-kds-edge-agent/0.1",
+            },
+            timeout=timeout,
+            transport=transport,
+        )
+        self._timeout = timeout
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> CoreClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- calls ----------------------------------------------------------------------
+
+    def health(self) -> bool:
+        response = self._request("GET", "/api/v1/health")
+        return response.json().get("status") == "ok"
+
+    def fetch_orders(self, cursor: str | None, wait: int = 0) -> FeedPage:
+        params: dict[str, Any] = {"wait": wait}
+        if cursor:
+            params["cursor"] = cursor
+        response = self._request(
+            "GET", f"{self._site_path}/orders", params=params, timeout=self._timeout + wait
+        )
+        return self._page(response)
+
+    def fetch_open(self) -> FeedPage:
+        return self._page(self._request("GET", f"{self._site_path}/orders/open"))
+
+    def post_event(self, order_id: str, event: dict[str, Any], idempotency_key: str) -> Any:
+        response = self._request(
+            "POST",
+            f"{self._site_path}/orders/{quote(order_id, safe='')}/events",
+            json=event,
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        return self._json(response)
+
+    def set_availability(self, sku: str, available: bool) -> Any:
+        response = self._request(
+            "PUT",
+            f"{self._site_path}/menu/items/{quote(sku, safe='')}/availability",
+            json={"available": available},
+        )
+        return self._json(response)
+
+    def menu(self) -> Any:
+        return self._json(self._request("GET", f"{self._site_path}/menu"))
+
+    # --- plumbing -------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TimeoutException as exc:
+            raise CoreUnavailable(f"{method} {path}: timed out") from exc
+        except httpx.HTTPError as exc:
+            raise CoreUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
+        status = response.status_code
+        if status < 400:
+            return response
+        code, detail = self._error_body(response)
+        where = f"{method} {path}"
+        if status in (401, 403):
+            raise CoreAuthError(status, code or "unauthorized", detail)
+        if status == 410:
+            raise CursorExpired(f"{where}: cursor expired ({detail or code})")
+        if status in (408, 429) or status >= 500:
+            raise CoreUnavailable(
+                f"{where}: {status} {code}".rstrip(), retry_after=_retry_after(response)
+            )
+        raise CoreRejected(status, code or f"http_{status}", detail)
+
+    @staticmethod
+    def _error_body(response: httpx.Response) -> tuple[str, str]:
+        try:
+            body = response.json()
+        except ValueError:
+            return "", response.text[:200]
+        if not isinstance(body, dict):
+            return "", ""
+        return str(body.get("error", "")), str(body.get("detail", ""))
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise CoreUnavailable(f"core answered {response.status_code} with non-JSON") from exc
+
+    def _page(self, response: httpx.Response) -> FeedPage:
+        body = self._json(response)
+        if not isinstance(body, dict):
+            raise CoreUnavailable("feed page is not a JSON object")
+        orders = body.get("orders")
+        cursor = body.get("cursor")
+        if not isinstance(orders, list) or not isinstance(cursor, str):
+            raise CoreUnavailable("feed page lacks 'orders' (list) or 'cursor' (string)")
+        return FeedPage(orders, cursor)

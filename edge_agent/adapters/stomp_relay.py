@@ -1,0 +1,70 @@
+"""MQ adapter: the agent's side of the site protocol on the broker.
+
+Publishes state messages to ``/topic/kds.{site}.state``, answers on ``reply-to``,
+and consumes ``/queue/kds.{site}.commands`` with client-individual acks (a command
+is acked only after its effect is committed to the store).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from shared import wire
+from shared.mq import Message, MqClient
+
+log = logging.getLogger("edge.relay")
+
+RECEIPT_TIMEOUT = 10.0
+
+
+class StompRelay:
+    def __init__(self, client: MqClient, site_id: str) -> None:
+        self._client = client
+        self.site_id = site_id
+        self._state_topic = wire.state_topic(site_id)
+        self._commands = wire.command_queue(site_id)
+
+    @property
+    def connected(self) -> bool:
+        return self._client.connected
+
+    def start(self) -> StompRelay:
+        self._client.start()
+        return self
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> StompRelay:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def on_state_change(self, callback: Callable[[bool], None]) -> None:
+        self._client.on_state_change(callback)
+
+    def publish(self, destination: str, body: bytes, headers: dict[str, str]) -> None:
+        """Send one outbox row; raises ``MqError`` when it did not reach the broker."""
+        self._client.send(
+            destination,
+            body,
+            headers=headers,
+            persistent=True,
+            receipt_timeout=RECEIPT_TIMEOUT,
+        )
+
+    def reply(self, destination: str, body: bytes) -> None:
+        self._client.send(destination, body, persistent=False)
+
+    def consume_commands(self, handler: Callable[[Message], None]) -> None:
+        self._client.subscribe(
+            self._commands,
+            handler,
+            ack="client-individual",
+            headers={"activemq.prefetchSize": "50"},
+        )
+
+    def ack(self, message: Message) -> None:
+        self._client.ack(message)

@@ -1,0 +1,177 @@
+"""The edge agent: wires the feed, the kitchen, the command consumer and the outbox.
+
+Concurrency model (threads, chosen once): stomp.py and httpx's sync client are
+blocking, so each long-lived activity has one thread —
+
+- ``feed``: long-polls the core and applies orders (``FeedFollower``);
+- stomp.py's receiver thread: applies commands as they arrive, then acks;
+- ``outbox-mq`` and ``outbox-core``: deliver side effects (``OutboxWorker``);
+- ``housekeeping``: clears VOID tickets, prunes delivered outbox rows.
+
+They share one :class:`~edge_agent.store.Store`, whose lock serialises writes.
+Adapters are injected, so tests build an ``Agent`` around real peers on loopback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+
+from edge_agent.adapters.core_http import CoreClient
+from edge_agent.adapters.stomp_relay import StompRelay
+from edge_agent.errors import CoreRejected, StoreError
+from edge_agent.kitchen import CHANNEL_CORE, CHANNEL_MQ, Kitchen
+from edge_agent.outbox import OutboxWorker
+from edge_agent.store import OutboxRow, Store
+from edge_agent.sync import FeedFollower
+from shared import wire
+from shared.errors import MqError
+from shared.mq import Message
+
+log = logging.getLogger("edge.agent")
+
+DONE_RETENTION_SECONDS = 3600.0
+
+
+class Agent:
+    def __init__(
+        self,
+        *,
+        site_id: str,
+        store: Store,
+        core: CoreClient,
+        relay: StompRelay,
+        expo_station: str | None,
+        poll_wait_seconds: int = 25,
+        void_clear_seconds: float = 300.0,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 60.0,
+        give_up_after: float = 86_400.0,
+        housekeeping_interval: float = 5.0,
+    ) -> None:
+        self.site_id = site_id
+        self.store = store
+        self.core = core
+        self.relay = relay
+        self.kitchen = Kitchen(store, site_id, expo_station=expo_station, on_change=self._wake)
+        self.feed = FeedFollower(core, self.kitchen, store, wait_seconds=poll_wait_seconds)
+        common = {
+            "backoff_initial": backoff_initial,
+            "backoff_max": backoff_max,
+            "give_up_after": give_up_after,
+        }
+        # The MQ channel is ordered and only waits on the local broker: retry it quickly.
+        self.mq_outbox = OutboxWorker(
+            store,
+            CHANNEL_MQ,
+            self._deliver_mq,
+            ordered=True,
+            backoff_initial=min(backoff_initial, 0.25),
+            backoff_max=min(backoff_max, 5.0),
+            give_up_after=give_up_after,
+        )
+        self.core_outbox = OutboxWorker(
+            store, CHANNEL_CORE, self._deliver_core, ordered=False, **common
+        )
+        self._void_clear_seconds = void_clear_seconds
+        self._housekeeping_interval = housekeeping_interval
+        self._stop = threading.Event()
+        self._housekeeper: threading.Thread | None = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    def start(self) -> Agent:
+        log.info(
+            "agent for site %s starting: store %s, seq %d",
+            self.site_id,
+            self.store.path,
+            self.store.current_seq(),
+        )
+        self.relay.on_state_change(self._on_mq_state)
+        self.relay.consume_commands(self._on_command)
+        self.relay.start()
+        self.mq_outbox.start()
+        self.core_outbox.start()
+        self.feed.start()
+        self._housekeeper = threading.Thread(
+            target=self._housekeeping, name="housekeeping", daemon=True
+        )
+        self._housekeeper.start()
+        return self
+
+    def close(self) -> None:
+        """Stop every thread; stored work stays in the outbox for the next start."""
+        self._stop.set()
+        self.feed.close()
+        self.mq_outbox.close()
+        self.core_outbox.close()
+        if self._housekeeper is not None:
+            self._housekeeper.join(5)
+        self.relay.close()
+        self.core.close()
+        log.info("agent for site %s stopped", self.site_id)
+
+    def __enter__(self) -> Agent:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def wait_stopped(self, timeout: float | None = None) -> bool:
+        return self._stop.wait(timeout)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # --- wiring -------------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        self.mq_outbox.wake()
+        self.core_outbox.wake()
+
+    def _on_mq_state(self, up: bool) -> None:
+        if up:
+            self.mq_outbox.wake()
+
+    def _on_command(self, message: Message) -> None:
+        """Runs on stomp.py's receiver thread: store the effect, then ack."""
+        try:
+            result = self.kitchen.handle_command(message.body, message.reply_to)
+        except StoreError:
+            # Not acked: the broker redelivers after reconnect; nothing was stored.
+            log.exception("command not stored; leaving it unacked for redelivery")
+            return
+        if result is not None and result.tickets is not None and message.reply_to:
+            # Snapshots are read-only and can be large: answer directly, not via the outbox.
+            try:
+                self.relay.reply(message.reply_to, wire.encode(result))
+            except MqError as exc:
+                log.warning("snapshot reply to %s failed: %s", message.reply_to, exc)
+        self.relay.ack(message)
+        self.mq_outbox.wake()
+
+    def _deliver_mq(self, row: OutboxRow) -> None:
+        if row.kind == "reply":
+            expires = int(row.headers.get("expires", "0") or 0)
+            if expires and expires < time.time() * 1000:
+                return  # nobody waits for it any more
+        self.relay.publish(row.dest, row.body, row.headers)
+
+    def _deliver_core(self, row: OutboxRow) -> None:
+        body = json.loads(row.body)
+        if row.kind == "event":
+            self.core.post_event(row.dest, body, idempotency_key=row.key)
+        elif row.kind == "availability":
+            self.core.set_availability(row.dest, bool(body["available"]))
+        else:
+            raise CoreRejected(0, "unknown_kind", f"outbox row kind {row.kind!r}")
+
+    def _housekeeping(self) -> None:
+        while not self._stop.wait(self._housekeeping_interval):
+            try:
+                self.kitchen.clear_voids(self._void_clear_seconds)
+                self.store.prune_done(time.time() - DONE_RETENTION_SECONDS)
+            except Exception:
+                log.exception("housekeeping failed")

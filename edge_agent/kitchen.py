@@ -1,0 +1,389 @@
+"""The kitchen: the single writer of ticket state for its site.
+
+Orders from the core and commands from the displays come in here. Each change is
+one store transaction holding the new ticket, the next state ``seq``, and the
+outbox rows for its side effects (the ``ticket.*`` publish, the ``command.result``
+reply, the core status event). Nothing leaves the process from here: the outbox
+workers deliver.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from edge_agent.store import Store
+from shared import state, wire
+from shared.errors import BadRequest, CommandRefused, UnknownTicket, WireError
+from shared.model import (
+    ItemStatus,
+    Order,
+    OrderStatus,
+    Ticket,
+    TicketStatus,
+    format_time,
+    parse_order,
+    utcnow,
+)
+
+log = logging.getLogger("edge.kitchen")
+sync_log = logging.getLogger("edge.sync")
+
+CHANNEL_MQ = "mq"
+CHANNEL_CORE = "core"
+SHOWN = (
+    TicketStatus.ACCEPTED.value,
+    TicketStatus.IN_PROGRESS.value,
+    TicketStatus.READY.value,
+    TicketStatus.CANCELLED.value,
+)
+REPLY_TTL_MS = 120_000
+
+
+@dataclass(frozen=True)
+class OrderOutcome:
+    """What :meth:`Kitchen.apply_order` did with one feed entry."""
+
+    action: str  # created, updated, duplicate, quarantined, ignored
+    order_id: str | None = None
+
+
+class Kitchen:
+    def __init__(
+        self,
+        store: Store,
+        site_id: str,
+        *,
+        expo_station: str | None,
+        clock: Callable[[], datetime] = utcnow,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.site_id = site_id
+        self.expo_station = expo_station or None
+        self._clock = clock
+        self._on_change = on_change or (lambda: None)
+
+    # --- orders from the core ----------------------------------------------------------
+
+    def apply_order(self, raw: Any) -> OrderOutcome:
+        """Store one order from the feed; bad ones are quarantined, never raised."""
+        try:
+            order = parse_order(raw)
+            if order.site_id != self.site_id:
+                raise WireError(
+                    f"order {order.id} is for site {order.site_id!r}, not {self.site_id!r}",
+                    field="site_id",
+                )
+        except WireError as exc:
+            return self._quarantine(raw, exc)
+        with self.store.transaction():
+            known = self.store.order_version(order.id)
+            if known is not None and known >= order.version:
+                return OrderOutcome("duplicate", order.id)
+            self.store.put_order(order.id, order.version, raw)
+            existing = self._load(order.id)
+            if existing is None:
+                outcome = self._create(order)
+            else:
+                outcome = self._merge(existing, order)
+        self._on_change()
+        return outcome
+
+    def _create(self, order: Order) -> OrderOutcome:
+        if order.status in (OrderStatus.CANCELLED, OrderStatus.PICKED_UP):
+            sync_log.info(
+                "order %s v%d arrives %s: not shown", order.id, order.version, order.status
+            )
+            return OrderOutcome("ignored", order.id)
+        ticket = state.ticket_from_order(order, self._clock())
+        self._save_and_publish(ticket)
+        self._core_status(ticket.id, "accepted", actor="agent")
+        sync_log.info(
+            "order %s v%d accepted: %s %s, %d lines",
+            order.id,
+            order.version,
+            order.brand.name,
+            order.display_number,
+            len(order.items),
+        )
+        return OrderOutcome("created", order.id)
+
+    def _merge(self, ticket: Ticket, order: Order) -> OrderOutcome:
+        if not ticket.is_open and ticket.status is not TicketStatus.CANCELLED:
+            return OrderOutcome("ignored", order.id)
+        transition = state.merge_order(ticket, order, self._clock())
+        if not transition.changed:
+            return OrderOutcome("duplicate", order.id)
+        new = transition.ticket
+        if new.status is TicketStatus.PICKED_UP:
+            self._save_and_publish(new, removed_reason="picked_up")
+        else:
+            self._save_and_publish(new)
+        sync_log.info("order %s now v%d (%s)", order.id, order.version, new.status)
+        return OrderOutcome("updated", order.id)
+
+    def close_missing(self, open_ids: set[str]) -> int:
+        """After a resync: tickets the core no longer lists as open are closed by the core."""
+        closed = 0
+        with self.store.transaction():
+            for body in self.store.tickets_json(SHOWN):
+                ticket = Ticket.model_validate_json(body)
+                if ticket.id in open_ids:
+                    continue
+                status = (
+                    TicketStatus.CANCELLED
+                    if ticket.status is not TicketStatus.READY
+                    else (TicketStatus.PICKED_UP)
+                )
+                gone = ticket.model_copy(update={"status": status})
+                self._save_and_publish(gone, removed_reason="closed_by_core")
+                closed += 1
+        if closed:
+            self._on_change()
+        return closed
+
+    def _quarantine(self, raw: Any, exc: WireError) -> OrderOutcome:
+        order_id = raw.get("id") if isinstance(raw, dict) else None
+        version = raw.get("version") if isinstance(raw, dict) else None
+        order_id = order_id if isinstance(order_id, str) else None
+        version = version if isinstance(version, int) and not isinstance(version, bool) else None
+        try:
+            body = json.dumps(raw)[:65536]
+        except (TypeError, ValueError):
+            body = repr(raw)[:65536]
+        self.store.quarantine(order_id, version, exc.field, str(exc), body)
+        sync_log.error(
+            "quarantined order %s v%s: field %s: %s",
+            order_id or "(no id)",
+            version if version is not None else "?",
+            exc.field or "(body)",
+            exc,
+        )
+        return OrderOutcome("quarantined", order_id)
+
+    # --- commands from displays --------------------------------------------------------
+
+    def handle_command(self, raw: bytes, reply_to: str | None) -> wire.CommandResult | None:
+        """Apply one command frame exactly once; returns its result (also queued as reply).
+
+        A repeated ``command_id`` gets the stored result again and changes nothing.
+        ``snapshot`` is answered from the store and never stored.
+        """
+        try:
+            command = wire.parse_command(raw)
+        except WireError as exc:
+            return self._bad_frame(raw, exc, reply_to)
+        if command.site_id != self.site_id:
+            result = wire.error_result(
+                self.site_id,
+                command.command_id,
+                "bad_request",
+                f"command for site {command.site_id!r} sent to site {self.site_id!r}",
+            )
+            self._reply(result, reply_to, key=f"reply:{command.command_id}:site")
+            return result
+        if isinstance(command, wire.SnapshotCommand):
+            return self.snapshot(command.command_id)
+        with self.store.transaction():
+            stored = self.store.command_result(command.command_id)
+            if stored is not None:
+                result = wire.parse_result(stored)
+                log.info("command %s repeated: same result, no effect", command.command_id)
+                attempt = int(time.time() * 1000)
+                self._reply(result, reply_to, key=f"reply:{command.command_id}:{attempt}")
+                return result
+            result = self._apply(command)
+            self.store.put_command(
+                command.command_id,
+                command.type,
+                wire.encode(command).decode(),
+                wire.encode(result).decode(),
+            )
+            self._reply(result, reply_to, key=f"reply:{command.command_id}")
+        self._on_change()
+        return result
+
+    def _bad_frame(
+        self, raw: bytes, exc: WireError, reply_to: str | None
+    ) -> wire.CommandResult | None:
+        self.store.dead_letter("commands", str(exc), bytes(raw))
+        log.warning("refused command frame: %s", exc)
+        command_id = wire.peek_command_id(raw)
+        if command_id is None:
+            return None
+        code = "unsupported_version" if isinstance(exc, wire.UnsupportedVersion) else "bad_request"
+        result = wire.error_result(self.site_id, command_id, code, str(exc))
+        self._reply(result, reply_to, key=f"reply:{command_id}:bad:{int(time.time() * 1000)}")
+        return result
+
+    def _apply(self, command: Any) -> wire.CommandResult:
+        ok = wire.CommandResult(site_id=self.site_id, command_id=command.command_id, ok=True)
+        try:
+            if isinstance(command, wire.SetAvailabilityCommand):
+                self._enqueue_core(
+                    "availability",
+                    f"avail:{command.command_id}",
+                    command.sku,
+                    {"available": command.available},
+                )
+                log.info(
+                    "86 %s -> available=%s (%s)", command.sku, command.available, command.display_id
+                )
+                return ok
+            ticket = self._load(command.ticket_id)
+            if ticket is None or not (ticket.is_open or ticket.status is TicketStatus.CANCELLED):
+                raise UnknownTicket(f"no open ticket {command.ticket_id}")
+            self._transition(ticket, command)
+        except CommandRefused as exc:
+            log.info("command %s %s refused: %s", command.type, command.command_id, exc)
+            return wire.error_result(self.site_id, command.command_id, exc.code, str(exc))
+        return ok
+
+    def _transition(self, ticket: Ticket, command: Any) -> None:
+        now = self._clock()
+        station = command.station
+        actor = f"display:{command.display_id}" if command.display_id else "display"
+        if isinstance(command, wire.StartCommand | wire.BumpCommand | wire.RecallCommand):
+            if not station:
+                raise BadRequest(f"{command.type} needs the display's 'station'")
+        match command:
+            case wire.StartCommand():
+                result = state.start(ticket, station, now, expo_station=self.expo_station)
+            case wire.BumpCommand():
+                result = state.bump(ticket, station, now, expo_station=self.expo_station)
+                self.store.set_last_bump(ticket.id, station, list(result.bumped_lines))
+            case wire.RecallCommand():
+                last = self.store.last_bump(ticket.id, station)
+                result = state.recall(
+                    ticket, station, now, expo_station=self.expo_station, last_bump=last
+                )
+                self.store.set_last_bump(ticket.id, station, None)
+            case wire.ItemDoneCommand():
+                result = state.item_done(ticket, command.line_id, now)
+            case wire.ItemUndoCommand():
+                result = state.item_undo(ticket, command.line_id, now)
+            case wire.PrioritizeCommand():
+                result = state.prioritize(ticket, command.priority)
+            case wire.PickedUpCommand():
+                result = state.picked_up(ticket, now)
+            case _:  # pragma: no cover - parse_command admits only the types above
+                raise BadRequest(f"unsupported command {command.type}")
+        if not result.changed:
+            return
+        new = result.ticket
+        removed = "picked_up" if new.status is TicketStatus.PICKED_UP else None
+        self._save_and_publish(new, removed_reason=removed)
+        if result.status_changed:
+            self._core_status(new.id, new.status.value, actor=actor, station=station)
+        for line_id, item_status in result.item_changes:
+            if item_status is ItemStatus.DONE or isinstance(
+                command, wire.ItemUndoCommand | wire.RecallCommand
+            ):
+                self._core_item(new.id, line_id, item_status.value, actor=actor, station=station)
+
+    # --- snapshot and housekeeping -----------------------------------------------------
+
+    def snapshot(self, command_id: str) -> wire.CommandResult:
+        """Every ticket a screen shows, with the ``seq`` it is consistent with."""
+        with self.store.transaction():
+            seq = self.store.current_seq()
+            tickets = tuple(Ticket.model_validate_json(b) for b in self.store.tickets_json(SHOWN))
+        return wire.CommandResult(
+            site_id=self.site_id, command_id=command_id, ok=True, seq=seq, tickets=tickets
+        )
+
+    def clear_voids(self, older_than_seconds: float) -> int:
+        """Cancelled tickets leave the screens after they were shown VOID for a while."""
+        cutoff = time.time() - older_than_seconds
+        cleared = 0
+        with self.store.transaction():
+            for ticket_id in self.store.tickets_with_status_before(
+                TicketStatus.CANCELLED.value, cutoff
+            ):
+                seq = self.store.next_seq()
+                message = wire.TicketRemoved(
+                    site_id=self.site_id,
+                    seq=seq,
+                    at=self._clock(),
+                    ticket_id=ticket_id,
+                    reason="cancelled",
+                )
+                self.store.set_ticket_status_only(ticket_id, "cleared")
+                self._enqueue_state(seq, message)
+                cleared += 1
+        if cleared:
+            self._on_change()
+        return cleared
+
+    # --- helpers -----------------------------------------------------------------------
+
+    def _load(self, ticket_id: str) -> Ticket | None:
+        body = self.store.ticket_json(ticket_id)
+        return Ticket.model_validate_json(body) if body else None
+
+    def _save_and_publish(self, ticket: Ticket, *, removed_reason: str | None = None) -> None:
+        seq = self.store.next_seq()
+        status = "cleared" if removed_reason else ticket.status.value
+        self.store.put_ticket(ticket.id, status, ticket.model_dump_json(exclude_none=True))
+        message: wire.TicketUpdated | wire.TicketRemoved
+        if removed_reason:
+            message = wire.TicketRemoved(
+                site_id=self.site_id,
+                seq=seq,
+                at=self._clock(),
+                ticket_id=ticket.id,
+                reason=removed_reason,
+            )
+        else:
+            message = wire.TicketUpdated(
+                site_id=self.site_id, seq=seq, at=self._clock(), ticket=ticket
+            )
+        self._enqueue_state(seq, message)
+
+    def _enqueue_state(self, seq: int, message: wire.TicketUpdated | wire.TicketRemoved) -> None:
+        self.store.enqueue(
+            CHANNEL_MQ,
+            "state",
+            f"state:{seq}",
+            wire.state_topic(self.site_id),
+            wire.encode(message),
+        )
+
+    def _reply(self, result: wire.CommandResult, reply_to: str | None, *, key: str) -> None:
+        if not reply_to:
+            return
+        self.store.enqueue(
+            CHANNEL_MQ,
+            "reply",
+            key,
+            reply_to,
+            wire.encode(result),
+            {"expires": str(int(time.time() * 1000) + REPLY_TTL_MS)},
+        )
+
+    def _event(self, kind: str, **fields: Any) -> dict[str, Any]:
+        event_id = wire.new_id()
+        return {"event_id": event_id, "type": kind, "at": format_time(self._clock()), **fields}
+
+    def _core_status(self, order_id: str, status: str, *, actor: str, station: str = "") -> None:
+        event = self._event("status", status=status, actor=actor)
+        if station:
+            event["station"] = station
+        self._enqueue_core("event", event["event_id"], order_id, event)
+
+    def _core_item(
+        self, order_id: str, line_id: str, status: str, *, actor: str, station: str
+    ) -> None:
+        event = self._event("item_status", line_id=line_id, status=status, actor=actor)
+        if station:
+            event["station"] = station
+        self._enqueue_core("event", event["event_id"], order_id, event)
+
+    def _enqueue_core(self, kind: str, key: str, dest: str, body: dict[str, Any]) -> None:
+        self.store.enqueue(CHANNEL_CORE, kind, key, dest, json.dumps(body).encode())

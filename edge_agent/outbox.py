@@ -1,0 +1,149 @@
+"""Durable outbox workers: deliver stored side effects until they succeed or die visibly.
+
+Two channels, one worker thread each:
+
+- ``mq``: state publishes and command replies, strictly in ``id`` order so that the
+  displays see ``seq`` without gaps. A failed publish blocks the channel and is
+  retried with backoff (the broker is down, nothing behind it could go either).
+- ``core``: status events and availability changes. Each row retries on its own
+  schedule (``Retry-After`` honoured, exponential backoff otherwise); a permanent
+  refusal (404, 409, 422) is dead-lettered with the core's reason.
+
+A delivery function raises ``Retry`` (any :class:`CoreUnavailable` / ``MqError``)
+to try again later and ``Dead`` (any :class:`CoreRejected`) to give up.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+
+from edge_agent.errors import CoreRejected, CoreUnavailable
+from edge_agent.store import OutboxRow, Store
+from shared.errors import MqError
+
+log = logging.getLogger("edge.outbox")
+
+Deliver = Callable[[OutboxRow], None]
+
+
+class OutboxWorker:
+    """Drains one outbox channel in a thread; :meth:`wake` after enqueueing."""
+
+    def __init__(
+        self,
+        store: Store,
+        channel: str,
+        deliver: Deliver,
+        *,
+        ordered: bool,
+        backoff_initial: float = 1.0,
+        backoff_max: float = 60.0,
+        give_up_after: float = 86_400.0,
+        idle_poll: float = 5.0,
+    ) -> None:
+        self._store = store
+        self.channel = channel
+        self._deliver = deliver
+        self._ordered = ordered
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._give_up_after = give_up_after
+        self._idle_poll = idle_poll
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.delivered = 0
+
+    def start(self) -> OutboxWorker:
+        self._thread = threading.Thread(
+            target=self._run, name=f"outbox-{self.channel}", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def __enter__(self) -> OutboxWorker:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _backoff(self, attempts: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.05), self._backoff_max * 10)
+        delay = min(self._backoff_initial * (2 ** min(attempts, 20)), self._backoff_max)
+        return delay * (0.8 + 0.4 * random.random())
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                progressed = self.drain_once()
+            except Exception:  # a bug or a broken disk must not kill the worker silently
+                log.exception("outbox %s: drain failed", self.channel)
+                progressed = False
+            if progressed:
+                continue
+            next_at = self._store.next_due_at(self.channel)
+            wait = self._idle_poll
+            if next_at is not None:
+                wait = max(0.0, min(wait, next_at - time.time()))
+            self._wake.wait(wait)
+            self._wake.clear()
+
+    def drain_once(self) -> bool:
+        """Deliver what is due; ``True`` if at least one row went out (or died)."""
+        rows = self._store.due(self.channel, limit=200)
+        progressed = False
+        for row in rows:
+            if self._stop.is_set():
+                break
+            outcome = self._attempt(row)
+            if outcome == "done" or outcome == "dead":
+                progressed = True
+            elif self._ordered:
+                break  # keep order: nothing behind a failed row may overtake it
+        return progressed
+
+    def _attempt(self, row: OutboxRow) -> str:
+        try:
+            self._deliver(row)
+        except CoreRejected as exc:
+            self._store.mark_dead(row.id, str(exc))
+            log.error("outbox %s: %s %s dead-lettered: %s", self.channel, row.kind, row.key, exc)
+            return "dead"
+        except (CoreUnavailable, MqError) as exc:
+            age = time.time() - row.created_at
+            if age > self._give_up_after:
+                self._store.mark_dead(row.id, f"gave up after {age:.0f}s: {exc}")
+                log.error("outbox %s: %s %s gave up: %s", self.channel, row.kind, row.key, exc)
+                return "dead"
+            retry_after = exc.retry_after if isinstance(exc, CoreUnavailable) else None
+            delay = self._backoff(row.attempts, retry_after)
+            self._store.mark_retry(row.id, str(exc), time.time() + delay)
+            level = logging.WARNING if row.attempts in (0, 5, 20) else logging.DEBUG
+            log.log(
+                level,
+                "outbox %s: %s %s failed (attempt %d): %s; retry in %.1fs",
+                self.channel,
+                row.kind,
+                row.key,
+                row.attempts + 1,
+                exc,
+                delay,
+            )
+            return "retry"
+        self._store.mark_done(row.id)
+        self.delivered += 1
+        return "done"

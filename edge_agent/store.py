@@ -1,0 +1,415 @@
+"""The agent's durable state: one SQLite file in WAL mode.
+
+Everything the agent acts on is written here first (invariant 1): orders as the
+core sent them, tickets, the site's state ``seq``, every command and its result,
+and the *outbox* of side effects (MQ publishes, replies, core events), which
+workers drain with retries. A transaction covers a state change and the outbox
+rows it causes, so a crash leaves either both or neither.
+
+One connection, guarded by a re-entrant lock: the agent's threads (feed, command
+consumer, outbox workers, housekeeping) take turns; at a site's volume (hundreds
+of orders a minute at peak) a transaction takes well under a millisecond.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edge_agent.errors import StoreError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    received_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tickets (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    body TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tickets_status ON tickets(status);
+CREATE TABLE IF NOT EXISTS bumps (
+    ticket_id TEXT NOT NULL,
+    station TEXT NOT NULL,
+    lines TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (ticket_id, station)
+);
+CREATE TABLE IF NOT EXISTS commands (
+    command_id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    body TEXT NOT NULL,
+    result TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL UNIQUE,
+    dest TEXT NOT NULL,
+    body BLOB NOT NULL,
+    headers TEXT NOT NULL DEFAULT '{}',
+    state TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_at REAL NOT NULL,
+    created_at REAL NOT NULL,
+    done_at REAL,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(channel, state, id);
+CREATE TABLE IF NOT EXISTS quarantine (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    order_id TEXT,
+    version INTEGER,
+    field TEXT,
+    error TEXT NOT NULL,
+    body TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    source TEXT NOT NULL,
+    error TEXT NOT NULL,
+    body BLOB NOT NULL,
+    at REAL NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    channel: str
+    kind: str
+    key: str
+    dest: str
+    body: bytes
+    headers: dict[str, str]
+    attempts: int
+    created_at: float
+
+
+class Store:
+    """The SQLite database. Use :meth:`transaction` for every write."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+        self._lock = threading.RLock()
+        self._depth = 0
+        with self.transaction():
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+            self._conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', '0')")
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``); nested calls join the outer one."""
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                return
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot begin a transaction: {exc}") from exc
+            self._depth = 1
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    self._conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    self._conn.execute("ROLLBACK")
+                    raise StoreError(f"commit failed: {exc}") from exc
+            finally:
+                self._depth = 0
+
+    def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"query failed: {exc}") from exc
+
+    # --- meta --------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO meta(key, value) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def current_seq(self) -> int:
+        return int(self.get_meta("seq") or 0)
+
+    def next_seq(self) -> int:
+        """Allocate the next state ``seq`` (call inside the transaction that uses it)."""
+        with self.transaction() as db:
+            seq = int(db.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()[0]) + 1
+            db.execute("UPDATE meta SET value = ? WHERE key = 'seq'", (str(seq),))
+            return seq
+
+    # --- orders and tickets ----------------------------------------------------------
+
+    def order_version(self, order_id: str) -> int | None:
+        rows = self._query("SELECT version FROM orders WHERE id = ?", (order_id,))
+        return int(rows[0][0]) if rows else None
+
+    def order(self, order_id: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT body FROM orders WHERE id = ?", (order_id,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def put_order(self, order_id: str, version: int, body: dict[str, Any]) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO orders(id, version, body, received_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET version = excluded.version, body = excluded.body",
+                (order_id, version, json.dumps(body), time.time()),
+            )
+
+    def ticket_json(self, ticket_id: str) -> str | None:
+        rows = self._query("SELECT body FROM tickets WHERE id = ?", (ticket_id,))
+        return rows[0][0] if rows else None
+
+    def put_ticket(self, ticket_id: str, status: str, body: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO tickets(id, status, body, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET status = excluded.status, body = excluded.body, "
+                "updated_at = excluded.updated_at",
+                (ticket_id, status, body, time.time()),
+            )
+
+    def tickets_json(self, statuses: tuple[str, ...]) -> list[str]:
+        marks = ",".join("?" * len(statuses))
+        return [
+            row[0]
+            for row in self._query(
+                f"SELECT body FROM tickets WHERE status IN ({marks}) ORDER BY rowid", statuses
+            )
+        ]
+
+    def tickets_with_status_before(self, status: str, before: float) -> list[str]:
+        return [
+            row[0]
+            for row in self._query(
+                "SELECT id FROM tickets WHERE status = ? AND updated_at < ?", (status, before)
+            )
+        ]
+
+    def set_ticket_status_only(self, ticket_id: str, status: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?",
+                (status, time.time(), ticket_id),
+            )
+
+    def last_bump(self, ticket_id: str, station: str) -> list[str] | None:
+        rows = self._query(
+            "SELECT lines FROM bumps WHERE ticket_id = ? AND station = ?", (ticket_id, station)
+        )
+        return json.loads(rows[0][0]) if rows else None
+
+    def set_last_bump(self, ticket_id: str, station: str, lines: list[str] | None) -> None:
+        with self.transaction() as db:
+            if lines is None:
+                db.execute(
+                    "DELETE FROM bumps WHERE ticket_id = ? AND station = ?", (ticket_id, station)
+                )
+            else:
+                db.execute(
+                    "INSERT INTO bumps(ticket_id, station, lines, at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(ticket_id, station) DO UPDATE SET lines = excluded.lines, "
+                    "at = excluded.at",
+                    (ticket_id, station, json.dumps(lines), time.time()),
+                )
+
+    # --- commands ----------------------------------------------------------------------
+
+    def command_result(self, command_id: str) -> str | None:
+        rows = self._query("SELECT result FROM commands WHERE command_id = ?", (command_id,))
+        return rows[0][0] if rows else None
+
+    def put_command(self, command_id: str, kind: str, body: str, result: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO commands(command_id, type, body, result, at) VALUES (?, ?, ?, ?, ?)",
+                (command_id, kind, body, result, time.time()),
+            )
+
+    # --- outbox ------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        channel: str,
+        kind: str,
+        key: str,
+        dest: str,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        *,
+        delay: float = 0.0,
+    ) -> bool:
+        """Add a side effect; ``False`` if one with this idempotency ``key`` exists."""
+        now = time.time()
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO outbox(channel, kind, key, dest, body, headers, next_at, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (channel, kind, key, dest, body, json.dumps(headers or {}), now + delay, now),
+            )
+            return cur.rowcount == 1
+
+    def due(self, channel: str, limit: int = 100, *, now: float | None = None) -> list[OutboxRow]:
+        """Pending rows of a channel whose time has come, oldest first."""
+        now = time.time() if now is None else now
+        rows = self._query(
+            "SELECT id, channel, kind, key, dest, body, headers, attempts, created_at FROM outbox "
+            "WHERE channel = ? AND state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?",
+            (channel, now, limit),
+        )
+        return [
+            OutboxRow(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), json.loads(r[6]), r[7], r[8])
+            for r in rows
+        ]
+
+    def next_due_at(self, channel: str) -> float | None:
+        rows = self._query(
+            "SELECT MIN(next_at) FROM outbox WHERE channel = ? AND state = 'pending'", (channel,)
+        )
+        return rows[0][0] if rows and rows[0][0] is not None else None
+
+    def mark_done(self, row_id: int) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET state = 'done', done_at = ?, attempts = attempts + 1, "
+                "last_error = NULL WHERE id = ?",
+                (time.time(), row_id),
+            )
+
+    def mark_retry(self, row_id: int, error: str, next_at: float) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_at = ? "
+                "WHERE id = ?",
+                (error[:500], next_at, row_id),
+            )
+
+    def mark_dead(self, row_id: int, error: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, "
+                "done_at = ? WHERE id = ?",
+                (error[:500], time.time(), row_id),
+            )
+
+    def outbox_stats(self) -> dict[str, dict[str, int]]:
+        stats: dict[str, dict[str, int]] = {}
+        for channel, state, count in self._query(
+            "SELECT channel, state, COUNT(*) FROM outbox GROUP BY channel, state"
+        ):
+            stats.setdefault(channel, {})[state] = count
+        return stats
+
+    def outbox_rows(self, state: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT id, channel, kind, key, dest, state, attempts, last_error FROM outbox"
+        args: tuple[Any, ...] = ()
+        if state:
+            sql += " WHERE state = ?"
+            args = (state,)
+        cols = ("id", "channel", "kind", "key", "dest", "state", "attempts", "last_error")
+        return [
+            dict(zip(cols, row, strict=True)) for row in self._query(sql + " ORDER BY id", args)
+        ]
+
+    def prune_done(self, older_than: float) -> int:
+        with self.transaction() as db:
+            return db.execute(
+                "DELETE FROM outbox WHERE state = 'done' AND done_at < ?", (older_than,)
+            ).rowcount
+
+    # --- bad input ---------------------------------------------------------------------
+
+    def quarantine(
+        self, order_id: str | None, version: int | None, field: str | None, error: str, body: str
+    ) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO quarantine(order_id, version, field, error, body, at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (order_id, version, field, error, body, time.time()),
+            )
+
+    def quarantined(self) -> list[dict[str, Any]]:
+        cols = ("order_id", "version", "field", "error", "body")
+        return [
+            dict(zip(cols, row, strict=True))
+            for row in self._query(
+                "SELECT order_id, version, field, error, body FROM quarantine ORDER BY id"
+            )
+        ]
+
+    def dead_letter(self, source: str, error: str, body: bytes) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO dead_letters(source, error, body, at) VALUES (?, ?, ?, ?)",
+                (source, error[:1000], body[:65536], time.time()),
+            )
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        cols = ("source", "error", "body")
+        return [
+            dict(zip(cols, row, strict=True))
+            for row in self._query("SELECT source, error, body FROM dead_letters ORDER BY id")
+        ]

@@ -1,0 +1,131 @@
+"""Follows the core's orders feed by long poll and hands every order to the kitchen.
+
+The cursor is stored after each page, so a restart continues where it stopped;
+orders seen again (at-least-once delivery, a page re-read after a crash) are
+de-duplicated by ``(id, version)`` in :meth:`Kitchen.apply_order`. A ``410``
+resyncs from ``orders/open``. Errors back off (honouring ``Retry-After``) and
+never stop the loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+
+from edge_agent.adapters.core_http import CoreClient
+from edge_agent.errors import CoreAuthError, CoreError, CoreUnavailable, CursorExpired
+from edge_agent.kitchen import Kitchen
+from edge_agent.store import Store
+
+log = logging.getLogger("edge.sync")
+
+CURSOR_KEY = "feed_cursor"
+
+
+class FeedFollower:
+    def __init__(
+        self,
+        core: CoreClient,
+        kitchen: Kitchen,
+        store: Store,
+        *,
+        wait_seconds: int = 25,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+    ) -> None:
+        self._core = core
+        self._kitchen = kitchen
+        self._store = store
+        self._wait = wait_seconds
+        self._backoff_initial = backoff_initial
+        self._backoff_max = backoff_max
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.connected = False
+        self.last_error: str | None = None
+
+    def start(self) -> FeedFollower:
+        self._thread = threading.Thread(target=self._run, name="feed", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def __enter__(self) -> FeedFollower:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _run(self) -> None:
+        delay = self._backoff_initial
+        while not self._stop.is_set():
+            try:
+                self.poll_once(self._wait)
+                delay = self._backoff_initial
+                self._set_state(True, None)
+            except CursorExpired as exc:
+                log.warning("feed cursor expired (%s); resyncing from orders/open", exc)
+                try:
+                    self.resync()
+                except CoreError as err:
+                    delay = self._fail(err, delay)
+            except CoreError as exc:
+                delay = self._fail(exc, delay)
+            except Exception:
+                log.exception("feed loop failed; retrying")
+                delay = self._sleep(delay, None)
+
+    def _fail(self, exc: CoreError, delay: float) -> float:
+        self._set_state(False, str(exc))
+        retry_after = exc.retry_after if isinstance(exc, CoreUnavailable) else None
+        if isinstance(exc, CoreAuthError):
+            log.error("core refused our token (%s): check core.token; retrying slowly", exc)
+            retry_after = max(delay, 30.0)
+        else:
+            log.warning("core feed unavailable: %s", exc)
+        return self._sleep(delay, retry_after)
+
+    def _sleep(self, delay: float, retry_after: float | None) -> float:
+        wait = retry_after if retry_after is not None else delay * (0.8 + 0.4 * random.random())
+        self._stop.wait(wait)
+        return min(delay * 2, self._backoff_max)
+
+    def _set_state(self, connected: bool, error: str | None) -> None:
+        if connected != self.connected:
+            log.info("core feed %s", "connected" if connected else f"lost: {error}")
+        self.connected = connected
+        self.last_error = error
+
+    def poll_once(self, wait: int = 0) -> int:
+        """Fetch and apply one page; returns how many orders it held."""
+        cursor = self._store.get_meta(CURSOR_KEY)
+        if cursor is None:
+            self.resync()
+            return 0
+        page = self._core.fetch_orders(cursor, wait=wait)
+        for raw in page.orders:
+            self._kitchen.apply_order(raw)
+        if page.cursor != cursor:
+            self._store.set_meta(CURSOR_KEY, page.cursor)
+        return len(page.orders)
+
+    def resync(self) -> None:
+        """Start (or restart) from every open order, then follow the feed from there."""
+        page = self._core.fetch_open()
+        open_ids = set()
+        for raw in page.orders:
+            self._kitchen.apply_order(raw)
+            if isinstance(raw, dict) and isinstance(raw.get("id"), str):
+                open_ids.add(raw["id"])
+        closed = self._kitchen.close_missing(open_ids)
+        self._store.set_meta(CURSOR_KEY, page.cursor)
+        log.info(
+            "resynced from orders/open: %d open orders, %d closed by the core meanwhile",
+            len(page.orders),
+            closed,
+        )
