@@ -88,10 +88,7 @@ class Kitchen:
                 return OrderOutcome("duplicate", order.id)
             self.store.put_order(order.id, order.version, raw)
             existing = self._load(order.id)
-            if existing is None:
-                outcome = self._create(order)
-            else:
-                outcome = self._merge(existing, order)
+            outcome = self._create(order) if existing is None else self._merge(existing, order)
         self._on_change()
         return outcome
 
@@ -249,9 +246,9 @@ class Kitchen:
         now = self._clock()
         station = command.station
         actor = f"display:{command.display_id}" if command.display_id else "display"
-        if isinstance(command, wire.StartCommand | wire.BumpCommand | wire.RecallCommand):
-            if not station:
-                raise BadRequest(f"{command.type} needs the display's 'station'")
+        needs_station = wire.StartCommand | wire.BumpCommand | wire.RecallCommand
+        if isinstance(command, needs_station) and not station:
+            raise BadRequest(f"{command.type} needs the display's 'station'")
         match command:
             case wire.StartCommand():
                 result = state.start(ticket, station, now, expo_station=self.expo_station)
