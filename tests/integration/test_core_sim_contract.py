@@ -296,3 +296,34 @@ def test_sim_http_helpers(sim: CoreSimulator, client: httpx.Client) -> None:
     post_event(client, sim.create_order()["id"], key="k-1")
     events = httpx.get(f"{sim.url}/_sim/events").json()["events"]
     assert [e["idempotency_key"] for e in events] == ["k-1"]
+
+
+# --------------------------------------------------------------- lifecycle, rate
+def test_background_rate_creates_orders() -> None:
+    with (
+        CoreSimulator(rate_per_min=3000, seed=8) as sim,
+        httpx.Client(base_url=sim.url, headers={"Authorization": f"Bearer {TOKEN}"}) as http,
+    ):
+        wait_until(lambda: len(http.get(FEED).json()["orders"]) >= 3)
+
+
+def test_close_ends_long_polls_and_idle_connections() -> None:
+    sim = CoreSimulator().start()
+    outcome: list[object] = []
+    with httpx.Client(base_url=sim.url, headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+        assert http.get("/api/v1/health").status_code == 200  # leaves an idle keep-alive
+
+        def poll() -> None:
+            try:
+                outcome.append(http.get(FEED, params={"wait": 30}).status_code)
+            except httpx.TransportError as exc:
+                outcome.append(exc)
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        wait_until(lambda: sim.waiting_polls == 1)
+        started = time.monotonic()
+        sim.close()
+        poller.join(5)
+        assert not poller.is_alive() and time.monotonic() - started < 3
+    assert outcome
