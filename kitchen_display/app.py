@@ -1,0 +1,173 @@
+"""Composition root of the kitchen display: ``kitchen-display --config FILE``.
+
+:func:`build_display` wires one screen (sync, model, window) around an MQ client
+and is what tests use to run several displays in one process;
+:func:`main` is the command line entry point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QListView
+
+from kitchen_display.card_delegate import TicketCardDelegate
+from kitchen_display.config import DisplayConfig
+from kitchen_display.sync import MqLike, TicketSync
+from kitchen_display.ticket_model import TicketListModel
+from kitchen_display.window import MainWindow
+from shared.config import load
+from shared.errors import ConfigError, SecretError
+
+log = logging.getLogger("kds.ui")
+
+
+class DisplayApp:
+    """One running kitchen screen.
+
+    Attributes: ``config``, ``mq`` (the client given to :func:`build_display`),
+    ``sync`` (:class:`TicketSync`), ``model`` (:class:`TicketListModel`),
+    ``window`` (:class:`MainWindow`), ``view`` (its ``QListView``) and
+    ``delegate`` (:class:`TicketCardDelegate`).
+    """
+
+    def __init__(
+        self,
+        config: DisplayConfig,
+        mq: MqLike,
+        sync: TicketSync,
+        model: TicketListModel,
+        window: MainWindow,
+    ) -> None:
+        self.config = config
+        self.mq = mq
+        self.sync = sync
+        self.model = model
+        self.window = window
+        self._closed = False
+
+    @property
+    def view(self) -> QListView:
+        return self.window.view
+
+    @property
+    def delegate(self) -> TicketCardDelegate:
+        return self.window.delegate
+
+    def start(self, *, show: bool = True) -> DisplayApp:
+        """Start syncing (subscribe, connect, snapshot) and show the window."""
+        self.sync.start()
+        if show:
+            if self.config.display.fullscreen:
+                self.window.showFullScreen()
+            else:
+                self.window.show()
+        return self
+
+    def close(self) -> None:
+        """Close the window and the MQ client (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.window.close()
+        self.sync.close()
+        self.window.deleteLater()
+
+
+def build_display(config: DisplayConfig, mq_client: MqLike) -> DisplayApp:
+    """Wire a display around ``mq_client`` (not started: call ``.start()``)."""
+    sync = TicketSync(config, mq_client)
+    model = TicketListModel(config.station, is_expo=config.is_expo, settings=config.display)
+    sync.ticketUpserted.connect(model.upsert)
+    sync.ticketRemoved.connect(model.remove)
+    sync.ticketsReset.connect(model.reset)
+    window = MainWindow(config, sync, model)
+    # The window owns the non-widget parts so they live exactly as long as it does.
+    sync.setParent(window)
+    model.setParent(window)
+    return DisplayApp(config, mq_client, sync, model, window)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="kitchen-display", description="Kitchen display screen for one station."
+    )
+    parser.add_argument("--config", required=True, metavar="FILE", help="TOML config file")
+    parser.add_argument("--station", help="override the config's station (KDS_STATION)")
+    parser.add_argument("--display-id", help="override the config's display_id (KDS_DISPLAY_ID)")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="logging level (default INFO)",
+    )
+    return parser.parse_args(argv)
+
+
+def load_config(args: argparse.Namespace) -> DisplayConfig:
+    """Load the config file with the command line's overrides applied."""
+    env = dict(os.environ)
+    if args.station:
+        env["KDS_STATION"] = args.station
+    if args.display_id:
+        env["KDS_DISPLAY_ID"] = args.display_id
+    return load(DisplayConfig, args.config, env=env)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one display until its window is closed; return the exit status."""
+    args = parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        config = load_config(args)
+    except ConfigError as exc:
+        print(f"kitchen-display: config error: {exc.key}: {exc.problem}", file=sys.stderr)
+        return 2
+    except SecretError as exc:
+        print(f"kitchen-display: config error: mq.password: {exc}", file=sys.stderr)
+        return 2
+
+    from shared.mq import MqClient
+
+    try:
+        mq = MqClient(
+            config.mq.url,
+            user=config.mq.user or None,
+            password=config.mq.password.reveal() or None,
+            heartbeat_ms=config.mq.heartbeat_ms,
+            vhost=config.mq.vhost or None,
+            backoff_max=config.mq.reconnect_max_seconds,
+            client_id=None,
+            name=f"display-{config.display_id}",
+        )
+    except ConfigError as exc:
+        print(f"kitchen-display: config error: {exc.key}: {exc.problem}", file=sys.stderr)
+        return 2
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    display = build_display(config, mq)
+    app.aboutToQuit.connect(display.close)
+    # Let Ctrl-C stop the app: Python signal handlers only run between Qt events.
+    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    log.info(
+        "display %s for station %s at site %s (%s)",
+        config.display_id,
+        config.station,
+        config.site_id,
+        config.mq.url,
+    )
+    display.start()
+    status = app.exec()
+    display.close()
+    return int(status)

@@ -1,0 +1,374 @@
+"""Keeping the display's copy of the site's tickets in step with the edge agent.
+
+:class:`TicketSync` is plain logic (no widgets). It subscribes to the site's state
+topic and to this display's reply queue, asks for a ``snapshot`` on every
+(re)connect, applies ``ticket.updated`` / ``ticket.removed`` messages strictly in
+``seq`` order, and heals gaps with a new snapshot::
+
+    seq <= last          ignored (a duplicate, e.g. after an agent restart)
+    seq == last + 1      applied
+    seq >  last + 1      a gap: ask for a snapshot, buffer until it arrives
+
+While a snapshot is pending every state message is buffered; when the answer
+arrives (matched by ``command_id``) the tickets are replaced by it, ``last`` is
+set to its ``seq`` and the buffered messages newer than that are applied. A
+snapshot request that gets no answer within
+``display.snapshot_timeout_seconds`` is sent again.
+
+Threads: the MQ client calls handlers on its own receiver thread. Those handlers
+only emit a private signal carrying the raw bytes; a queued connection delivers it
+to a slot on the Qt thread, where all parsing and state changes happen.
+
+The display never changes a ticket by itself: :meth:`TicketSync.send_command`
+sends a command and the screen changes when the agent publishes the result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from typing import Any, Protocol
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+
+from kitchen_display.config import DisplayConfig
+from shared.errors import MqError, WireError
+from shared.model import Ticket
+from shared.wire import (
+    CommandResult,
+    StateMessage,
+    TicketRemoved,
+    TicketUpdated,
+    command_queue,
+    encode,
+    make_command,
+    parse_result,
+    parse_state_message,
+    state_topic,
+)
+
+log = logging.getLogger("kds.sync")
+
+#: how many sent commands are remembered while their results are outstanding
+_MAX_PENDING_COMMANDS = 500
+#: how many of this display's bumps ``R`` (recall) can walk back through
+_MAX_RECALL_HISTORY = 50
+
+_STATE = "state"
+_REPLY = "reply"
+
+
+class MqLike(Protocol):
+    """The part of :class:`shared.mq.MqClient` the display uses (tests pass a fake)."""
+
+    def start(self) -> Any: ...
+
+    def close(self) -> None: ...
+
+    def subscribe(self, destination: str, handler: Any, *, ack: str = ...) -> str: ...
+
+    def send(
+        self,
+        destination: str,
+        body: bytes,
+        *,
+        headers: dict[str, str] | None = ...,
+        persistent: bool = ...,
+    ) -> None: ...
+
+    def on_state_change(self, callback: Any) -> None: ...
+
+
+class TicketSync(QObject):
+    """The display's replica of the site's open tickets, fed by the agent over MQ.
+
+    Signals (all emitted on the Qt thread):
+
+    * ``ticketUpserted(Ticket)``: a ticket was created or changed.
+    * ``ticketRemoved(str)``: a ticket left the board (picked up, cleared, expired).
+    * ``ticketsReset(list[Ticket])``: a snapshot replaced every ticket.
+    * ``connectionChanged(bool)``: the broker connection went up or down.
+    * ``commandFailed(str)``: a command was refused or could not be sent; the text is
+      ready for the screen (``"Bump refused: ticket ord_x is cancelled"``).
+    * ``commandResult(CommandResult)``: every result for a command of this display.
+    * ``seqChanged(int)``: the last applied state ``seq``.
+    """
+
+    ticketUpserted = Signal(object)
+    ticketRemoved = Signal(str)
+    ticketsReset = Signal(list)
+    connectionChanged = Signal(bool)
+    commandFailed = Signal(str)
+    commandResult = Signal(object)
+    seqChanged = Signal(int)
+
+    # Private: emitted on the MQ client's threads, delivered queued to the Qt thread.
+    _frameReceived = Signal(str, object)
+    _linkChanged = Signal(bool)
+
+    def __init__(self, config: DisplayConfig, mq: MqLike, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._config = config
+        self._mq = mq
+        self._tickets: dict[str, Ticket] = {}
+        self._last_seq: int | None = None
+        self._connected = False
+        self._started = False
+        self._closed = False
+        #: command_ids of snapshot requests still unanswered (a resend adds one)
+        self._snapshot_ids: set[str] = set()
+        self._buffer: list[StateMessage] = []
+        #: command_id -> (kind, ticket_id) for results still to come
+        self._commands: OrderedDict[str, tuple[str, str]] = OrderedDict()
+        self._bumped: list[str] = []
+
+        self._snapshot_timer = QTimer(self)
+        self._snapshot_timer.setSingleShot(True)
+        self._snapshot_timer.setInterval(round(config.display.snapshot_timeout_seconds * 1000))
+        self._snapshot_timer.timeout.connect(self._on_snapshot_timeout)
+
+        self._frameReceived.connect(self._on_frame, Qt.ConnectionType.QueuedConnection)
+        self._linkChanged.connect(self._on_link_changed, Qt.ConnectionType.QueuedConnection)
+
+    # --- public API -------------------------------------------------------------------
+
+    @property
+    def config(self) -> DisplayConfig:
+        return self._config
+
+    @property
+    def connected(self) -> bool:
+        """Whether the broker connection is up (as last reported on the Qt thread)."""
+        return self._connected
+
+    @property
+    def last_seq(self) -> int | None:
+        """The ``seq`` of the last applied state message; ``None`` before the first snapshot."""
+        return self._last_seq
+
+    @property
+    def snapshot_pending(self) -> bool:
+        return bool(self._snapshot_ids)
+
+    @property
+    def synced(self) -> bool:
+        """Whether the tickets are known to be current (a snapshot arrived, no gap open)."""
+        return self._last_seq is not None and not self._snapshot_ids
+
+    def tickets(self) -> list[Ticket]:
+        """Every ticket the agent has told this display about, in no particular order."""
+        return list(self._tickets.values())
+
+    def ticket(self, ticket_id: str) -> Ticket | None:
+        return self._tickets.get(ticket_id)
+
+    def recall_candidate(self) -> str | None:
+        """The ticket this display bumped last (and has not recalled since), if any."""
+        return self._bumped[-1] if self._bumped else None
+
+    def start(self) -> None:
+        """Subscribe (state topic, then reply queue), watch the link and start the client."""
+        if self._started:
+            return
+        self._started = True
+        self._mq.subscribe(state_topic(self._config.site_id), self._handle_state_frame, ack="auto")
+        self._mq.subscribe(self._config.reply_queue, self._handle_reply_frame, ack="auto")
+        self._mq.on_state_change(self._handle_link)
+        self._mq.start()
+        if getattr(self._mq, "connected", False):
+            # Already up (a shared or pre-started client): no callback will tell us.
+            self._linkChanged.emit(True)
+
+    def close(self) -> None:
+        """Stop timers and close the MQ client. Frames still in flight are dropped."""
+        if self._closed:
+            return
+        self._closed = True
+        self._snapshot_timer.stop()
+        try:
+            self._mq.close()
+        except Exception:
+            log.exception("closing the MQ client failed")
+
+    def send_command(self, kind: str, **fields: Any) -> str:
+        """Send one command to the site's agent; return its ``command_id``.
+
+        ``display_id`` and ``station`` are filled in from the configuration. If the
+        command cannot be sent (no connection) ``commandFailed`` is emitted; the
+        ``command_id`` is returned either way.
+        """
+        fields.setdefault("display_id", self._config.display_id)
+        fields.setdefault("station", self._config.station)
+        command = make_command(kind, self._config.site_id, **fields)
+        ticket_id = str(fields.get("ticket_id", ""))
+        if kind != "snapshot":
+            self._commands[command.command_id] = (kind, ticket_id)
+            while len(self._commands) > _MAX_PENDING_COMMANDS:
+                self._commands.popitem(last=False)
+        try:
+            self._mq.send(
+                command_queue(self._config.site_id),
+                encode(command),
+                headers={"reply-to": self._config.reply_queue},
+                persistent=True,
+            )
+        except MqError as exc:
+            log.warning("%s command %s not sent: %s", kind, command.command_id, exc)
+            if kind != "snapshot":
+                self._commands.pop(command.command_id, None)
+                self.commandFailed.emit(f"{_title(kind)} not sent: no connection to the kitchen")
+        else:
+            log.debug("sent %s %s %s", kind, command.command_id, ticket_id)
+        return str(command.command_id)
+
+    def request_snapshot(self) -> str:
+        """Ask the agent for every open ticket; state messages are buffered meanwhile."""
+        command_id = self.send_command("snapshot")
+        self._snapshot_ids.add(command_id)
+        self._snapshot_timer.start()
+        return command_id
+
+    # --- MQ threads: hand everything to the Qt thread ---------------------------------
+
+    def _handle_state_frame(self, message: Any) -> None:
+        self._frameReceived.emit(_STATE, bytes(message.body))
+
+    def _handle_reply_frame(self, message: Any) -> None:
+        self._frameReceived.emit(_REPLY, bytes(message.body))
+
+    def _handle_link(self, up: bool) -> None:
+        self._linkChanged.emit(bool(up))
+
+    # --- Qt thread --------------------------------------------------------------------
+
+    @Slot(str, object)
+    def _on_frame(self, channel: str, body: bytes) -> None:
+        if self._closed:
+            return
+        if channel == _STATE:
+            try:
+                message = parse_state_message(body)
+            except WireError as exc:
+                log.warning("dropped a malformed state message: %s", exc)
+                return
+            if message.site_id != self._config.site_id:
+                log.warning("dropped a state message for site %s", message.site_id)
+                return
+            self._handle_state(message)
+        else:
+            try:
+                result = parse_result(body)
+            except WireError as exc:
+                log.warning("dropped a malformed command result: %s", exc)
+                return
+            self._handle_result(result)
+
+    @Slot(bool)
+    def _on_link_changed(self, up: bool) -> None:
+        if self._closed:
+            return
+        if up == self._connected:
+            return  # e.g. start() saw a live client and its callback said so too
+        self._connected = up
+        log.info("broker connection %s", "up" if up else "lost")
+        self.connectionChanged.emit(up)
+        if up:
+            self._resync()
+        else:
+            self._snapshot_timer.stop()
+
+    @Slot()
+    def _on_snapshot_timeout(self) -> None:
+        if self._closed or not self._snapshot_ids:
+            return
+        if not self._connected:
+            return  # the next connect asks again
+        log.warning(
+            "no snapshot answer in %.1fs; asking again",
+            self._config.display.snapshot_timeout_seconds,
+        )
+        self.request_snapshot()
+
+    # --- the seq / snapshot logic -----------------------------------------------------
+
+    def _resync(self) -> None:
+        # Answers to requests sent over the old connection may never come.
+        self._snapshot_ids.clear()
+        self.request_snapshot()
+
+    def _handle_state(self, message: StateMessage) -> None:
+        if self._snapshot_ids:
+            self._buffer.append(message)
+            return
+        last = self._last_seq
+        if last is None:
+            log.info("state message seq %d before any snapshot; asking for one", message.seq)
+            self._buffer.append(message)
+            self.request_snapshot()
+        elif message.seq <= last:
+            log.debug("ignored state message seq %d (last applied %d)", message.seq, last)
+        elif message.seq == last + 1:
+            self._apply(message)
+        else:
+            log.warning("seq gap: got %d after %d; asking for a snapshot", message.seq, last)
+            self._buffer.append(message)
+            self.request_snapshot()
+
+    def _apply(self, message: StateMessage) -> None:
+        self._last_seq = message.seq
+        if isinstance(message, TicketUpdated):
+            self._tickets[message.ticket.id] = message.ticket
+            self.ticketUpserted.emit(message.ticket)
+        elif (
+            isinstance(message, TicketRemoved)
+            and self._tickets.pop(message.ticket_id, None) is not None
+        ):
+            self.ticketRemoved.emit(message.ticket_id)
+        self.seqChanged.emit(message.seq)
+
+    def _handle_result(self, result: CommandResult) -> None:
+        if result.command_id in self._snapshot_ids:
+            self._handle_snapshot(result)
+            return
+        pending = self._commands.pop(result.command_id, None)
+        if pending is None:
+            log.debug("result for an unknown or old command %s ignored", result.command_id)
+            return
+        kind, ticket_id = pending
+        if result.ok:
+            if kind == "bump" and ticket_id:
+                if ticket_id in self._bumped:
+                    self._bumped.remove(ticket_id)
+                self._bumped.append(ticket_id)
+                del self._bumped[:-_MAX_RECALL_HISTORY]
+            elif kind == "recall" and ticket_id in self._bumped:
+                self._bumped.remove(ticket_id)
+        else:
+            why = result.detail or result.error or "refused"
+            log.info("%s %s refused: %s (%s)", kind, ticket_id, why, result.error)
+            self.commandFailed.emit(f"{_title(kind)} refused: {why}")
+        self.commandResult.emit(result)
+
+    def _handle_snapshot(self, result: CommandResult) -> None:
+        if not result.ok or result.seq is None or result.tickets is None:
+            log.warning(
+                "snapshot refused or incomplete (%s: %s); retrying",
+                result.error,
+                result.detail,
+            )
+            return  # the timer sends it again
+        self._snapshot_ids.clear()
+        self._snapshot_timer.stop()
+        self._tickets = {ticket.id: ticket for ticket in result.tickets}
+        self._last_seq = result.seq
+        log.info("snapshot: %d tickets at seq %d", len(self._tickets), result.seq)
+        self.ticketsReset.emit(list(self._tickets.values()))
+        self.seqChanged.emit(result.seq)
+        buffered = sorted(self._buffer, key=lambda message: message.seq)
+        self._buffer = []
+        for message in buffered:
+            self._handle_state(message)
+
+
+def _title(kind: str) -> str:
+    return kind.replace("_", " ").capitalize()
