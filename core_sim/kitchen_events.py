@@ -27,6 +27,9 @@ ORDER_STATUSES: tuple[str, ...] = (
 )
 FINAL_STATUSES: frozenset[str] = frozenset({"picked_up", "cancelled"})
 EVENT_TYPES: tuple[str, ...] = ("status", "item_status", "unavailable")
+#: a line's kitchen status, as the site protocol names it (the contract leaves item
+#: statuses open; the kitchen reports the states its lines go through)
+ITEM_STATUSES: tuple[str, ...] = ("pending", "in_progress", "done")
 
 
 def parse_body(raw: bytes, idempotency_key: str) -> dict[str, Any]:
@@ -47,10 +50,14 @@ def parse_body(raw: bytes, idempotency_key: str) -> dict[str, Any]:
     for name in ("station", "actor"):
         if name in body and not isinstance(body[name], str):
             raise invalid_body(f"{name}: must be a string")
-    if kind in ("status", "item_status"):
+    if kind == "status":
         status = _required_str(body, "status")
         if status not in ORDER_STATUSES:
             raise invalid_body(f"status: must be one of {', '.join(ORDER_STATUSES)}")
+    if kind == "item_status":
+        status = _required_str(body, "status")
+        if status not in ITEM_STATUSES:
+            raise invalid_body(f"status: must be one of {', '.join(ITEM_STATUSES)}")
     if kind == "item_status":
         _required_str(body, "line_id")
     if kind == "unavailable":

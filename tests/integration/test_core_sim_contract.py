@@ -209,7 +209,9 @@ def test_malformed_body_is_422_naming_the_field(sim: CoreSimulator, client: http
     body = assert_error(post_event(client, order_id, status="done"), 422, "invalid_body")
     assert body["detail"].startswith("status")
     body = assert_error(
-        post_event(client, order_id, type="item_status", line_id="l99"), 422, "invalid_body"
+        post_event(client, order_id, type="item_status", line_id="l99", status="done"),
+        422,
+        "invalid_body",
     )
     assert body["detail"].startswith("line_id")
 
@@ -217,7 +219,9 @@ def test_malformed_body_is_422_naming_the_field(sim: CoreSimulator, client: http
 def test_item_status_and_unavailable_events(sim: CoreSimulator, client: httpx.Client) -> None:
     order = sim.create_order()
     line = order["items"][0]
-    item = post_event(client, order["id"], type="item_status", line_id=line["line_id"])
+    item = post_event(
+        client, order["id"], type="item_status", line_id=line["line_id"], status="done"
+    )
     gone = post_event(client, order["id"], type="unavailable", sku=line["sku"], status=None)
     assert item.status_code == gone.status_code == 201
     assert [e["type"] for e in sim.events(order["id"])] == ["item_status", "unavailable"]

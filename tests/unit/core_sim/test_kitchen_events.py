@@ -39,7 +39,8 @@ def test_valid_body_parses() -> None:
         (_body(at="2026-11-24T18:14:03"), "at"),
         (_body(event_id="other"), "event_id"),
         (_body(station=3), "station"),
-        (_body(type="item_status"), "line_id"),
+        (_body(type="item_status", status="done"), "line_id"),
+        (_body(type="item_status", line_id="l1", status="ready"), "status"),
         (_body(type="unavailable"), "sku"),
     ],
 )
