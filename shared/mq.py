@@ -91,6 +91,12 @@ class _Listener(stomp.ConnectionListener):  # type: ignore[misc]
     def __init__(self, client: MqClient, generation: int) -> None:
         self._client = client
         self._generation = generation
+        #: set on CONNECTED, or on an ERROR / disconnect before it (then ``refused`` says why)
+        self.connected = threading.Event()
+        self.refused: str | None = None
+
+    def on_connected(self, frame: Any) -> None:
+        self.connected.set()
 
     def on_message(self, frame: Any) -> None:
         self._client._dispatch(frame, self._generation)
@@ -99,10 +105,16 @@ class _Listener(stomp.ConnectionListener):  # type: ignore[misc]
         self._client._receipt(frame.headers.get("receipt-id", ""))
 
     def on_error(self, frame: Any) -> None:
-        message = frame.headers.get("message", "")
-        log.error("broker sent ERROR: %s", message or frame.body[:200])
+        message = frame.headers.get("message", "") or repr(frame.body[:200])
+        log.error("broker sent ERROR: %s", message)
+        if not self.connected.is_set():
+            self.refused = message
+            self.connected.set()
 
     def on_disconnected(self) -> None:
+        if not self.connected.is_set():
+            self.refused = self.refused or "disconnected during connect"
+            self.connected.set()
         self._client._lost(self._generation, "disconnected")
 
     def on_heartbeat_timeout(self) -> None:
@@ -319,14 +331,19 @@ class MqClient:
             self._generation += 1
             generation = self._generation
             self._conn = conn
-        conn.set_listener("kds", _Listener(self, generation))
+        listener = _Listener(self, generation)
+        conn.set_listener("kds", listener)
         headers = {"client-id": self._client_id} if self._client_id else {}
         try:
-            conn.connect(self._user, self._password, wait=True, headers=headers)
+            # Not wait=True: stomp.py's wait has no deadline and hangs on a broker that
+            # accepts TCP but never answers CONNECT (one that is still starting, say).
+            conn.connect(self._user, self._password, wait=False, headers=headers)
         except stomp.exception.StompException as exc:
             raise MqError(f"connect failed: {type(exc).__name__} {exc}") from exc
-        if not conn.is_connected():
-            raise MqError("connect refused by broker")
+        if not listener.connected.wait(self._connect_timeout):
+            raise MqError(f"no CONNECTED from the broker within {self._connect_timeout}s")
+        if listener.refused:
+            raise MqError(f"connect refused by broker: {listener.refused}")
         with self._lock:
             subs = list(self._subs.values())
         for sub in subs:

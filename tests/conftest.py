@@ -115,3 +115,12 @@ def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ob
         yield backend
     finally:
         keyring.core._keyring_backend = previous
+
+
+# =============================================================================
+# Whole-site fixtures (core simulator + edge agent): see tests/helpers/fixtures.py
+#
+#   site_id, core_sim, site
+# =============================================================================
+
+from tests.helpers.fixtures import core_sim, site, site_id  # noqa: E402, F401
