@@ -5,6 +5,7 @@ Whatever the bytes, the parsers return a model or raise WireError, nothing else.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 from shared import wire
 from shared.errors import UnsupportedVersion, WireError
 from shared.model import Ticket, TicketStatus
-from tests.unit.shared.factories import NOW, PHONE, SITE, order_dict, ticket
+from tests.unit.shared.factories import NOW, PHONE, SITE, ticket
 
 FUZZ = settings(
     max_examples=200,
@@ -405,10 +406,8 @@ def test_too_large_frame_is_refused() -> None:
 @pytest.mark.parametrize("parse", [*PARSERS, wire.peek_command_id])
 def test_huge_integer_is_refused_as_wire_error(parse: Callable[[Any], Any]) -> None:
     raw = b'{"v": 1, "type": "bump", "command_id": "c1", "n": ' + b"9" * 5000 + b"}"
-    try:
+    with contextlib.suppress(WireError):
         parse(raw)
-    except WireError:
-        pass
 
 
 def test_peek_command_id() -> None:
