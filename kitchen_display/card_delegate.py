@@ -22,6 +22,7 @@ action)``; the delegate never changes a ticket itself.
 
 from __future__ import annotations
 
+import time
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,16 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QMouseEvent, QPainter, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QMouseEvent,
+    QPainter,
+    QPen,
+)
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from kitchen_display.ticket_model import (
@@ -144,6 +154,7 @@ class TicketCardDelegate(QStyledItemDelegate):
         self._is_expo = is_expo
         self._layouts: dict[str, tuple[Ticket, list[_Block], int]] = {}
         self._pressed: tuple[str, str] | None = None
+        self._last_action: tuple[tuple[str, str] | None, float] = (None, 0.0)
         self._colors = _Colors()
         self.set_font_scale(font_scale)
 
@@ -566,11 +577,16 @@ class TicketCardDelegate(QStyledItemDelegate):
             self._set_pressed((ticket_id, action) if action else None, widget, option.rect)
             return action is not None
         if kind == QEvent.Type.MouseButtonDblClick:
-            # A double tap is one command, not two: swallow the second press.
-            return action is not None
+            return action is not None  # see the debounce on release
         pressed = self._pressed
         self._set_pressed(None, widget, option.rect)
         if action is not None and pressed == (ticket_id, action):
+            now = time.monotonic()
+            last_target, last_time = self._last_action
+            interval = QGuiApplication.styleHints().mouseDoubleClickInterval() / 1000
+            if last_target == pressed and now - last_time < interval:
+                return True  # a double tap is one command, not two
+            self._last_action = (pressed, now)
             self.actionRequested.emit(str(ticket_id), action)
             return True
         return action is not None

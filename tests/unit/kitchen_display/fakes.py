@@ -409,10 +409,24 @@ def ticket(
     )
 
 
+def revise(
+    base: Ticket, *, station: str | None = None, item: dict[str, Any] | None = None, **fields: Any
+) -> Ticket:
+    """The next version of ``base``: ``fields`` replaced, and ``item`` fields replaced on
+    every line (only ``station``'s lines when given). Validated like a wire ticket, so
+    ``status="done"`` becomes the enum."""
+    data = base.model_dump(mode="json")
+    data["version"] = base.version + 1
+    data.update(fields)
+    for line in data["items"]:
+        if item and (station is None or line["station"] == station):
+            line.update(item)
+    return Ticket.model_validate(data)
+
+
 def with_items(base: Ticket, **item_fields: Any) -> Ticket:
     """``base`` with every line's fields (e.g. ``status="done"``) replaced."""
-    items = tuple(item.model_copy(update=item_fields) for item in base.items)
-    return base.model_copy(update={"items": items, "version": base.version + 1})
+    return revise(base, item=item_fields)
 
 
 def display_config(

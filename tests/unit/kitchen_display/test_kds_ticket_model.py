@@ -1,0 +1,194 @@
+"""TicketListModel: filtering per station, order, row-level updates, aging, model tests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from kitchen_display.config import DisplaySettings
+from kitchen_display.ticket_model import (
+    AgeState,
+    Role,
+    StationProgress,
+    TicketListModel,
+    format_elapsed,
+)
+from tests.unit.kitchen_display.fakes import NOW, revise, ticket, with_items
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(qapp) -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def grill(clock) -> TicketListModel:
+    return TicketListModel("grill", is_expo=False, settings=DisplaySettings(), clock=clock)
+
+
+@pytest.fixture
+def expo(clock) -> TicketListModel:
+    return TicketListModel("expo", is_expo=True, settings=DisplaySettings(), clock=clock)
+
+
+def ids(model: TicketListModel) -> list[str]:
+    return [model.data(model.index(row, 0), Role.IdRole) for row in range(model.rowCount())]
+
+
+def at(minutes: float, **kw):
+    return ticket(placed_at=NOW - timedelta(minutes=minutes), **kw)
+
+
+def test_passes_qtmodeltester(qtmodeltester, grill):
+    grill.reset([at(3, ticket_id="a"), at(2, ticket_id="b", priority="rush")])
+    qtmodeltester.check(grill)
+    grill.upsert(at(1, ticket_id="c"))
+    grill.remove("a")
+    grill.upsert(at(9, ticket_id="c", priority="rush"))
+    qtmodeltester.check(grill)
+
+
+def test_model_changes_keep_qtmodeltester_happy(qtmodeltester, grill):
+    qtmodeltester.check(grill, force_py=True)
+    grill.upsert(at(3, ticket_id="a"))
+    grill.upsert(at(2, ticket_id="b"))
+    grill.upsert(at(1, ticket_id="b", priority="rush"))  # moves
+    grill.upsert(with_items(at(1, ticket_id="b", priority="rush"), status="done"))  # leaves
+    grill.reset([at(5, ticket_id="z")])
+    assert ids(grill) == ["z"]
+
+
+def test_rush_first_then_oldest(grill):
+    grill.reset(
+        [
+            at(1, ticket_id="new"),
+            at(10, ticket_id="old"),
+            at(0.5, ticket_id="rush", priority="rush"),
+            at(5, ticket_id="mid"),
+        ]
+    )
+    assert ids(grill) == ["rush", "old", "mid", "new"]
+
+
+def test_priority_change_moves_the_row(qtbot, grill):
+    grill.reset([at(3, ticket_id="a"), at(2, ticket_id="b"), at(1, ticket_id="c")])
+    with qtbot.waitSignal(grill.rowsMoved) as moved:
+        grill.upsert(at(1, ticket_id="c", priority="rush"))
+    assert moved.args[1:3] == [2, 2] and moved.args[4] == 0
+    assert ids(grill) == ["c", "a", "b"]
+    grill.upsert(at(1, ticket_id="c"))
+    assert ids(grill) == ["a", "b", "c"]
+
+
+def test_unchanged_upsert_emits_nothing_and_changed_one_only_its_row(qtbot, grill):
+    a, b = at(3, ticket_id="a"), at(2, ticket_id="b")
+    grill.reset([a, b])
+    changes = []
+    grill.dataChanged.connect(lambda tl, br, roles=(): changes.append((tl.row(), br.row())))
+    grill.upsert(a)
+    assert changes == []
+    grill.upsert(revise(b, notes="extra napkins"))
+    assert changes == [(1, 1)]
+
+
+def test_station_filter(grill):
+    fry_only = at(3, ticket_id="fry_only", lines=[("fry", "Fries")])
+    both = at(2, ticket_id="both", lines=[("grill", "Burger"), ("fry", "Fries")])
+    ready = at(1, ticket_id="ready", status="ready")
+    grill.reset([fry_only, both, ready])
+    assert ids(grill) == ["both"]
+    index = grill.index(0, 0)
+    assert [item.name for item in grill.data(index, Role.StationItemsRole)] == ["Burger"]
+    assert grill.data(index, Role.OtherStationsRole) == ["fry"]
+
+
+def test_card_leaves_when_the_station_is_done(grill):
+    base = at(2, ticket_id="t", lines=[("grill", "Burger"), ("fry", "Fries")])
+    grill.upsert(base)
+    grill.upsert(revise(base, station="fry", item={"status": "done"}, status="in_progress"))
+    assert ids(grill) == ["t"]
+    grill.upsert(revise(base, station="grill", item={"status": "done"}, status="in_progress"))
+    assert ids(grill) == []
+
+
+def test_cancelled_ticket_shows_as_void(grill, expo):
+    t = at(2, ticket_id="t", status="cancelled")
+    grill.upsert(t)
+    expo.upsert(t)
+    assert ids(grill) == ["t"]
+    assert grill.data(grill.index(0, 0), Role.VoidRole) is True
+    assert ids(expo) == []
+    grill.upsert(at(2, ticket_id="other", status="cancelled", lines=[("fry", "Fries")]))
+    assert ids(grill) == ["t"]
+
+
+def test_expo_shows_whole_open_orders_with_progress(expo):
+    lines = [
+        {"station": "grill", "name": "Burger", "status": "done"},
+        {"station": "fry", "name": "Fries", "status": "in_progress"},
+        ("cold", "Shake"),
+    ]
+    expo.reset(
+        [
+            at(3, ticket_id="t", lines=lines, status="in_progress"),
+            at(2, ticket_id="ready", status="ready"),
+            at(1, ticket_id="accepted"),
+        ]
+    )
+    assert ids(expo) == ["t", "accepted"]
+    index = expo.index(0, 0)
+    assert [i.name for i in expo.data(index, Role.StationItemsRole)] == ["Burger", "Fries", "Shake"]
+    assert expo.data(index, Role.StationProgressRole) == [
+        ("grill", StationProgress.DONE),
+        ("fry", StationProgress.IN_PROGRESS),
+        ("cold", StationProgress.PENDING),
+    ]
+    assert expo.data(index, Role.OtherStationsRole) == []
+    assert expo.data(index, Role.StartedRole) is True
+
+
+def test_aging_and_elapsed(grill, clock):
+    grill.upsert(at(0, ticket_id="t"))
+    index = grill.index(0, 0)
+    assert grill.data(index, Role.AgeStateRole) is AgeState.OK
+    clock.now = NOW + timedelta(minutes=5)
+    assert grill.data(index, Role.ElapsedRole) == 300
+    assert grill.data(index, Role.AgeStateRole) is AgeState.WARN
+    clock.now = NOW + timedelta(minutes=11, seconds=12)
+    assert grill.data(index, Role.AgeStateRole) is AgeState.LATE
+    assert grill.data(index, Role.LateBySecondsRole) == 3 * 60 + 12
+    assert format_elapsed(grill.data(index, Role.ElapsedRole)) == "11:12"
+
+
+def test_tick_emits_elapsed_only_and_age_state_when_it_changes(grill, clock):
+    grill.reset([at(1, ticket_id="a"), at(0, ticket_id="b")])
+    changes = []
+    grill.dataChanged.connect(
+        lambda tl, br, roles=(): changes.append((tl.row(), br.row(), list(roles)))
+    )
+    grill.tick()
+    assert changes == [(0, 1, [Role.ElapsedRole])]
+    changes.clear()
+    clock.now = NOW + timedelta(minutes=4, seconds=30)  # "a" crosses 5 minutes
+    grill.tick()
+    assert changes == [
+        (0, 1, [Role.ElapsedRole]),
+        (0, 0, [Role.AgeStateRole, Role.LateBySecondsRole]),
+    ]
+
+
+def test_clock_timer_runs_only_with_rows(grill):
+    assert not grill._timer.isActive()
+    grill.upsert(at(1, ticket_id="a"))
+    assert grill._timer.isActive()
+    grill.remove("a")
+    assert not grill._timer.isActive()
