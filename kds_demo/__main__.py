@@ -116,7 +116,10 @@ class Demo:
                 json.load(response)
 
         stations = [s.strip() for s in self.args.stations.split(",") if s.strip()]
-        mq = f'url = "{mq_url}"\nvhost = "{vhost}"\nheartbeat_ms = 5000\nreconnect_max_seconds = 2.0\n'
+        mq = (
+            f'url = "{mq_url}"\nvhost = "{vhost}"\n'
+            "heartbeat_ms = 5000\nreconnect_max_seconds = 2.0\n"
+        )
         agent_cfg = self.run_dir / "agent.toml"
         agent_cfg.write_text(
             f'site_id = "{SITE}"\nexpo_station = "expo"\n\n[core]\nurl = "{core_url}"\n'
