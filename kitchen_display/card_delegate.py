@@ -195,7 +195,7 @@ class TicketCardDelegate(QStyledItemDelegate):
         self._gap = round(4 * scale)
         self._indent = round(22 * scale)
         self._radius = 8 * scale
-        self._bar_h = max(4, round(7 * scale))
+        self._bar_h = max(6, round(10 * scale))
         self._width = round(BASE_CARD_WIDTH * scale)
         self._button_h = max(MIN_BUTTON_HEIGHT, round(54 * scale))
         self._number_h = QFontMetrics(self._f_number).height()
@@ -305,6 +305,8 @@ class TicketCardDelegate(QStyledItemDelegate):
         if self._is_expo:
             for station in ticket.stations():
                 progress = station_progress(ticket, station)
+                if blocks:
+                    blocks.append(_Block("gap", "", round(6 * self._scale)))
                 add("heading", _heading(station, progress), self._f_heading, progress=progress)
                 add_lines(ticket.items_at(station))
         else:
@@ -502,6 +504,8 @@ class TicketCardDelegate(QStyledItemDelegate):
         painter.restore()
 
     def _paint_block(self, painter: QPainter, block: _Block, rect: QRect) -> None:
+        if block.kind == "gap":
+            return
         c = self._colors
         flags = int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft)
         text_rect = rect.adjusted(block.indent, 0, 0, 0)
@@ -547,7 +551,7 @@ class TicketCardDelegate(QStyledItemDelegate):
             painter.drawLine(rect.left(), rect.bottom(), rect.right(), rect.bottom())
             painter.setPen(color)
             painter.setFont(self._f_heading)
-        else:  # also, gap
+        else:  # also
             painter.setPen(c.dim)
             painter.setFont(self._f_also)
         painter.drawText(text_rect, flags, block.text)
