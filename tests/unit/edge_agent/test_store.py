@@ -1,0 +1,270 @@
+"""The agent's SQLite store (edge_agent.store.Store) in a temporary directory."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from edge_agent.errors import StoreError
+from edge_agent.store import Store
+
+
+def enqueue(store: Store, key: str, channel: str = "mq", **kw: object) -> bool:
+    return store.enqueue(channel, "state", key, "/topic/kds.ams-01.state", key.encode(), **kw)  # type: ignore[arg-type]
+
+
+def test_wal_mode_is_on(store: Store, store_path: Path) -> None:
+    conn = sqlite3.connect(store_path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        conn.close()
+
+
+def test_creates_missing_parent_directories(tmp_path: Path) -> None:
+    with Store(tmp_path / "a" / "b" / "edge.sqlite3") as db:
+        assert db.current_seq() == 0
+    assert (tmp_path / "a" / "b" / "edge.sqlite3").exists()
+
+
+def test_unopenable_path_is_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError):
+        Store(tmp_path)  # a directory
+
+
+def test_seq_is_monotonic_and_survives_reopen(store_path: Path) -> None:
+    with Store(store_path) as db:
+        assert db.current_seq() == 0
+        assert [db.next_seq() for _ in range(5)] == [1, 2, 3, 4, 5]
+        assert db.current_seq() == 5
+    with Store(store_path) as db:
+        assert db.current_seq() == 5
+        assert db.next_seq() == 6
+        assert db.get_meta("schema") == "1"
+
+
+def test_meta(store: Store) -> None:
+    assert store.get_meta("cursor") is None
+    store.set_meta("cursor", "abc")
+    store.set_meta("cursor", "def")
+    assert store.get_meta("cursor") == "def"
+
+
+# --- outbox --------------------------------------------------------------------------------
+
+
+def test_enqueue_is_idempotent_by_key(store: Store) -> None:
+    assert store.enqueue("core", "event", "evt-1", "ord_1", b"first", {"h": "1"})
+    assert not store.enqueue("core", "event", "evt-1", "ord_1", b"second")
+    rows = store.due("core")
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row.channel, row.kind, row.key, row.dest) == ("core", "event", "evt-1", "ord_1")
+    assert row.body == b"first" and row.headers == {"h": "1"} and row.attempts == 0
+    # the key is unique across channels too
+    assert not store.enqueue("mq", "state", "evt-1", "x", b"")
+
+
+def test_due_is_oldest_first_per_channel_with_limit(store: Store) -> None:
+    for key in ("a", "b", "c", "d"):
+        enqueue(store, key)
+    enqueue(store, "core-1", channel="core")
+    assert [r.key for r in store.due("mq")] == ["a", "b", "c", "d"]
+    assert [r.key for r in store.due("mq", limit=2)] == ["a", "b"]
+    assert [r.key for r in store.due("core")] == ["core-1"]
+    assert store.due("other") == []
+
+
+def test_delayed_row_is_due_at_next_at(store: Store) -> None:
+    before = time.time()
+    enqueue(store, "later", delay=60)
+    enqueue(store, "now")
+    assert [r.key for r in store.due("mq")] == ["now"]
+    assert [r.key for r in store.due("mq", now=before + 120)] == ["later", "now"]
+    next_at = store.next_due_at("mq")
+    assert next_at is not None and next_at <= time.time()
+    assert store.next_due_at("core") is None
+
+
+def test_next_due_at_is_the_earliest_pending(store: Store) -> None:
+    enqueue(store, "a", delay=30)
+    enqueue(store, "b", delay=10)
+    start = time.time()
+    next_at = store.next_due_at("mq")
+    assert next_at is not None and start + 5 < next_at <= start + 10
+
+
+def test_mark_retry(store: Store) -> None:
+    enqueue(store, "a")
+    enqueue(store, "b")
+    (row, _) = store.due("mq")
+    at = time.time() + 100
+    store.mark_retry(row.id, "broker down " + "x" * 1000, at)
+    assert [r.key for r in store.due("mq")] == ["b"]
+    again = store.due("mq", now=at)
+    assert [r.key for r in again] == ["a", "b"]
+    assert again[0].attempts == 1
+    (info,) = [r for r in store.outbox_rows() if r["key"] == "a"]
+    assert info["state"] == "pending"
+    assert info["last_error"].startswith("broker down") and len(info["last_error"]) == 500
+
+
+def test_mark_done(store: Store) -> None:
+    enqueue(store, "a")
+    (row,) = store.due("mq")
+    store.mark_done(row.id)
+    assert store.due("mq", now=time.time() + 1e6) == []
+    assert store.next_due_at("mq") is None
+    (info,) = store.outbox_rows("done")
+    assert info["attempts"] == 1 and info["last_error"] is None
+    assert store.outbox_stats() == {"mq": {"done": 1}}
+    assert store.prune_done(time.time() - 3600) == 0
+    assert store.prune_done(time.time() + 1) == 1
+    assert store.outbox_rows() == []
+    # a pruned key may be enqueued again
+    assert enqueue(store, "a")
+
+
+def test_mark_dead(store: Store) -> None:
+    enqueue(store, "a", channel="core")
+    enqueue(store, "b", channel="core")
+    (row, _) = store.due("core")
+    store.mark_dead(row.id, "core answered 409 invalid_transition")
+    assert [r.key for r in store.due("core", now=time.time() + 1e6)] == ["b"]
+    (dead,) = store.outbox_rows("dead")
+    assert dead["key"] == "a" and dead["last_error"] == "core answered 409 invalid_transition"
+    assert store.outbox_stats() == {"core": {"dead": 1, "pending": 1}}
+    assert store.prune_done(time.time() + 1) == 0  # dead rows stay visible
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+def test_quarantine_is_recorded(store: Store) -> None:
+    store.quarantine("ord_1", 2, "items.0.qty", "qty must be an int", '{"id": "ord_1"}')
+    store.quarantine(None, None, None, "not an object", "[1]")
+    assert store.quarantined() == [
+        {
+            "order_id": "ord_1",
+            "version": 2,
+            "field": "items.0.qty",
+            "error": "qty must be an int",
+            "body": '{"id": "ord_1"}',
+        },
+        {"order_id": None, "version": None, "field": None, "error": "not an object", "body": "[1]"},
+    ]
+
+
+def test_dead_letters_are_recorded_and_capped(store: Store) -> None:
+    store.dead_letter("commands", "not JSON", b"\xff\x00garbage")
+    store.dead_letter("commands", "e" * 5000, b"x" * 100_000)
+    first, second = store.dead_letters()
+    assert first == {"source": "commands", "error": "not JSON", "body": b"\xff\x00garbage"}
+    assert len(second["error"]) == 1000 and len(second["body"]) == 65536
+
+
+# --- transactions --------------------------------------------------------------------------
+
+
+class Boom(Exception):
+    pass
+
+
+def test_rollback_on_exception_leaves_nothing(store: Store) -> None:
+    with pytest.raises(Boom), store.transaction():
+        assert store.next_seq() == 1
+        enqueue(store, "state:1")
+        store.put_ticket("ord_1", "accepted", "{}")
+        store.put_order("ord_1", 1, {"id": "ord_1"})
+        store.put_command("c1", "bump", "{}", "{}")
+        store.set_last_bump("ord_1", "grill", ["l1"])
+        store.quarantine("x", 1, None, "e", "b")
+        store.set_meta("cursor", "abc")
+        raise Boom
+    assert store.current_seq() == 0
+    assert store.outbox_rows() == []
+    assert store.ticket_json("ord_1") is None
+    assert store.order_version("ord_1") is None
+    assert store.command_result("c1") is None
+    assert store.last_bump("ord_1", "grill") is None
+    assert store.quarantined() == []
+    assert store.get_meta("cursor") is None
+    # and the store still works
+    assert store.next_seq() == 1
+
+
+def test_nested_transaction_joins_the_outer_one(store: Store) -> None:
+    with pytest.raises(Boom), store.transaction():
+        enqueue(store, "outer")
+        with store.transaction():
+            enqueue(store, "inner")
+        raise Boom
+    assert store.outbox_rows() == []
+    with store.transaction():
+        enqueue(store, "outer")
+        with store.transaction():
+            enqueue(store, "inner")
+    assert [r["key"] for r in store.outbox_rows()] == ["outer", "inner"]
+
+
+def test_committed_data_survives_reopen(store_path: Path) -> None:
+    with Store(store_path) as db, db.transaction():
+        db.next_seq()
+        enqueue(db, "state:1")
+    with Store(store_path) as db:
+        assert db.current_seq() == 1
+        assert [r.key for r in db.due("mq")] == ["state:1"]
+
+
+# --- orders, tickets, bumps, commands ------------------------------------------------------
+
+
+def test_orders(store: Store) -> None:
+    assert store.order_version("ord_1") is None and store.order("ord_1") is None
+    store.put_order("ord_1", 1, {"id": "ord_1", "version": 1})
+    store.put_order("ord_1", 3, {"id": "ord_1", "version": 3})
+    assert store.order_version("ord_1") == 3
+    assert store.order("ord_1") == {"id": "ord_1", "version": 3}
+
+
+def test_tickets(store: Store) -> None:
+    store.put_ticket("t1", "accepted", '{"id": "t1"}')
+    store.put_ticket("t2", "cancelled", '{"id": "t2"}')
+    store.put_ticket("t3", "picked_up", '{"id": "t3"}')
+    store.put_ticket("t1", "in_progress", '{"id": "t1", "v": 2}')
+    assert store.ticket_json("t1") == '{"id": "t1", "v": 2}'
+    assert store.tickets_json(("in_progress", "cancelled")) == [
+        '{"id": "t1", "v": 2}',
+        '{"id": "t2"}',
+    ]
+    assert store.tickets_with_status_before("cancelled", time.time() + 1) == ["t2"]
+    assert store.tickets_with_status_before("cancelled", time.time() - 60) == []
+    store.set_ticket_status_only("t2", "cleared")
+    assert store.tickets_json(("cancelled",)) == []
+    assert store.ticket_json("t2") == '{"id": "t2"}'
+
+
+def test_last_bump(store: Store) -> None:
+    assert store.last_bump("t1", "grill") is None
+    store.set_last_bump("t1", "grill", ["l1", "l3"])
+    store.set_last_bump("t1", "expo", [])
+    assert store.last_bump("t1", "grill") == ["l1", "l3"]
+    assert store.last_bump("t1", "expo") == []
+    store.set_last_bump("t1", "grill", None)
+    assert store.last_bump("t1", "grill") is None
+
+
+def test_commands(store: Store) -> None:
+    assert store.command_result("c1") is None
+    store.put_command("c1", "bump", '{"type": "bump"}', '{"ok": true}')
+    assert store.command_result("c1") == '{"ok": true}'
+
+
+def test_query_on_closed_store_is_a_store_error(store_path: Path) -> None:
+    db = Store(store_path)
+    db.close()
+    with pytest.raises(StoreError):
+        db.current_seq()
