@@ -191,6 +191,11 @@ class TicketCardDelegate(QStyledItemDelegate):
         self._f_button = font(19, bold=True)
         self._f_void = font(56, bold=True)
 
+        self._fm_brand = QFontMetrics(self._f_brand)
+        self._fm_badge = QFontMetrics(self._f_badge)
+        self._fm_chip = QFontMetrics(self._f_chip)
+        self._fm_customer = QFontMetrics(self._f_customer)
+
         self._pad = round(10 * scale)
         self._gap = round(4 * scale)
         self._indent = round(22 * scale)
@@ -389,7 +394,7 @@ class TicketCardDelegate(QStyledItemDelegate):
 
         # Row 2: brand name, channel badge.
         badge = channel_badge(ticket.channel)
-        badge_fm = QFontMetrics(self._f_badge)
+        badge_fm = self._fm_badge
         badge_w = badge_fm.horizontalAdvance(badge) + round(12 * self._scale)
         badge_h = badge_fm.height() + 4
         badge_rect = QRect(
@@ -398,7 +403,7 @@ class TicketCardDelegate(QStyledItemDelegate):
         painter.setPen(header_text)
         painter.setFont(self._f_brand)
         brand_rect = QRect(x, y, inner - badge_w - self._gap, self._brand_h)
-        brand = QFontMetrics(self._f_brand).elidedText(
+        brand = self._fm_brand.elidedText(
             ticket.brand.name, Qt.TextElideMode.ElideRight, brand_rect.width()
         )
         painter.drawText(
@@ -424,7 +429,7 @@ class TicketCardDelegate(QStyledItemDelegate):
             chips.append(("WARN", c.text_on_warn, c.header_warn))
         elif age == AgeState.LATE:
             chips.append((f"LATE +{_minsec(late_by)}", c.text, c.header_late))
-        chip_fm = QFontMetrics(self._f_chip)
+        chip_fm = self._fm_chip
         cx = x
         painter.setFont(self._f_chip)
         for text, bg, fg in chips:
@@ -440,7 +445,7 @@ class TicketCardDelegate(QStyledItemDelegate):
             painter.setPen(header_text)
             painter.setFont(self._f_customer)
             name_rect = QRect(cx, y, x + inner - cx, self._chip_h)
-            name = QFontMetrics(self._f_customer).elidedText(
+            name = self._fm_customer.elidedText(
                 ticket.customer.name, Qt.TextElideMode.ElideRight, name_rect.width()
             )
             painter.drawText(
