@@ -130,7 +130,8 @@ class TicketListModel(QAbstractListModel):
     def shows(self, ticket: Ticket) -> bool:
         """Whether this screen shows ``ticket`` at all."""
         if self._is_expo:
-            return ticket.status in _WORKING
+            # expo bags the orders: it must see a VOID before packing food
+            return ticket.status in _WORKING or ticket.status is TicketStatus.CANCELLED
         if not ticket.items_at(self._station):
             return False
         if ticket.status is TicketStatus.CANCELLED:

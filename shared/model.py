@@ -196,7 +196,7 @@ class Ticket(_Model):
 
     def station_done(self, station: str) -> bool:
         lines = self.items_at(station)
-        return bool(lines) and all(item.status is ItemStatus.DONE for item in lines)
+        return bool(lines) and all(item.status == ItemStatus.DONE for item in lines)
 
 
 def first_error_field(exc: ValidationError) -> str | None:

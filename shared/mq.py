@@ -87,7 +87,7 @@ class _Subscription:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class _Listener(stomp.ConnectionListener):  # type: ignore[misc]
+class _Listener(stomp.ConnectionListener):
     def __init__(self, client: MqClient, generation: int) -> None:
         self._client = client
         self._generation = generation

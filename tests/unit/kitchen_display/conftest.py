@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,18 +12,6 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from kitchen_display.app import DisplayApp, build_display
 from tests.unit.kitchen_display.fakes import FakeAgent, FakeBroker, display_config
-
-#: Qt's offscreen platform warns whenever a window is shown; the warning says
-#: nothing about our code, and the repo fails tests on Qt warnings.
-OFFSCREEN_NOISE = "This plugin does not support propagateSizeHints()"
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in Path(item.fspath).parents:
-            item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
-
 
 # =============================================================================
 # Fixtures

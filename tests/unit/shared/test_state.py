@@ -272,6 +272,7 @@ def test_bump_expo_twice_is_refused() -> None:
 
 @pytest.mark.xfail(
     strict=True,
+    raises=InvalidTransition,
     reason="BUG: shared/state.py bump(): with no expo, when every item was already marked "
     "done (item_done), the bump is refused as 'already bumped', so the ticket can never "
     "become ready (site protocol: bump when every item is done and no expo -> ready)",

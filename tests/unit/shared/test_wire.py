@@ -399,6 +399,7 @@ def test_too_large_frame_is_refused() -> None:
 
 @pytest.mark.xfail(
     strict=True,
+    raises=ValueError,
     reason="BUG: shared/wire.py decode_object() catches only JSONDecodeError/RecursionError; "
     "an integer literal longer than 4300 digits makes json.loads raise a plain ValueError "
     "that escapes every parser (and peek_command_id)",
