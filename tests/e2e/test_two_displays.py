@@ -1,0 +1,219 @@
+"""The spine end to end: core simulator -> agent -> ActiveMQ -> two real display windows.
+
+A grill screen and the expo screen run in this process (pytest-qt) with their own
+broker connections; the agent runs in-process against the core simulator. The test
+clicks as a cook would and asserts what each screen shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from kitchen_display.app import DisplayApp, build_display
+from kitchen_display.config import DisplayConfig, DisplaySettings
+from kitchen_display.ticket_model import Role
+from shared.model import ItemStatus, TicketStatus
+from shared.mq import MqClient
+from shared.settings import MqSettings
+from tests.helpers.fixtures import Site
+from tests.helpers.site import wait_until
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+
+WAIT_MS = 15_000
+
+
+def _item(line_id: str, name: str, station: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "line_id": line_id,
+        "sku": f"SKU-{name.upper().replace(' ', '-')}",
+        "name": name,
+        "qty": 1,
+        "station": station,
+        "prep_seconds": 300,
+        "modifiers": [],
+        "allergens": [],
+        "notes": "",
+        **extra,
+    }
+
+
+def _start_displays(
+    site: Site, qtbot: QtBot, stations: tuple[str, ...] = ("grill", "expo")
+) -> dict[str, DisplayApp]:
+    apps: dict[str, DisplayApp] = {}
+    for station in stations:
+        config = DisplayConfig(
+            site_id=site.site_id,
+            display_id=f"{station}-1",
+            station=station,
+            mq=MqSettings(url=site.mq_url, heartbeat_ms=2000, reconnect_max_seconds=1.0),
+            display=DisplaySettings(snapshot_timeout_seconds=2.0),
+        )
+        client = MqClient(config.mq.url, heartbeat_ms=2000, backoff_max=1.0, name=station)
+        app = build_display(config, client)
+        qtbot.addWidget(app.window)
+        app.start(show=True)
+        apps[station] = app
+    return apps
+
+
+@pytest.fixture
+def displays(site: Site, qtbot: QtBot) -> Iterator[dict[str, DisplayApp]]:
+    apps = _start_displays(site, qtbot)
+    try:
+        for app in apps.values():
+            qtbot.waitUntil(lambda app=app: app.sync.synced, timeout=WAIT_MS)
+        yield apps
+    finally:
+        for app in apps.values():
+            app.close()
+
+
+def _click(qtbot: QtBot, app: DisplayApp, ticket_id: str, action: str) -> None:
+    index = app.model.index_of(ticket_id)
+    assert index.isValid(), f"{ticket_id} not on the {app.config.station} screen"
+    rect = app.delegate.button_rect(app.view.visualRect(index), action)
+    qtbot.mouseClick(app.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def _shown(app: DisplayApp) -> list[str]:
+    return [t.id for t in app.model.tickets()]
+
+
+def _ready_events(site: Site, order_id: str) -> int:
+    return sum(
+        1
+        for e in site.sim.events(order_id)
+        if e.get("type") == "status" and e.get("status") == "ready"
+    )
+
+
+def test_order_to_screens_bumps_across_screens_and_ready_once(
+    site: Site, displays: dict[str, DisplayApp], qtbot: QtBot
+) -> None:
+    grill, expo = displays["grill"], displays["expo"]
+    burger = site.sim.create_order(
+        site.site_id,
+        items=[
+            _item(
+                "l1",
+                "Classic Burger",
+                "grill",
+                allergens=["gluten", "milk"],
+                modifiers=[{"name": "No onions", "qty": 1}],
+            ),
+            _item("l2", "Fries", "fry"),
+        ],
+    )
+    shake = site.sim.create_order(site.site_id, items=[_item("l1", "Shake", "cold")])
+
+    # a new order appears on the right stations' screens
+    qtbot.waitUntil(lambda: burger["id"] in _shown(grill), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: {burger["id"], shake["id"]} <= set(_shown(expo)), timeout=WAIT_MS)
+    assert shake["id"] not in _shown(grill)
+    row = grill.model.index_of(burger["id"])
+    assert [i.name for i in grill.model.data(row, Role.StationItemsRole)] == ["Classic Burger"]
+    assert grill.model.data(row, Role.OtherStationsRole) == ["fry"]
+    assert grill.model.data(row, Role.TicketRole).items[0].allergens == ("gluten", "milk")
+
+    # START on the grill screen shows as started on the expo screen
+    _click(qtbot, grill, burger["id"], "start")
+    qtbot.waitUntil(
+        lambda: expo.sync.ticket(burger["id"]).status is TicketStatus.IN_PROGRESS,
+        timeout=WAIT_MS,
+    )
+    assert expo.model.data(expo.model.index_of(burger["id"]), Role.StartedRole)
+
+    # BUMP on grill: the card leaves grill, expo shows grill's lines done
+    _click(qtbot, grill, burger["id"], "bump")
+    qtbot.waitUntil(lambda: burger["id"] not in _shown(grill), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: expo.sync.ticket(burger["id"]).station_done("grill"), timeout=WAIT_MS)
+    assert expo.sync.ticket(burger["id"]).items[1].status is not ItemStatus.DONE
+
+    # BUMP at expo: ready, and the core hears "ready" exactly once
+    with qtbot.waitSignal(expo.sync.commandResult, timeout=WAIT_MS) as blocker:
+        _click(qtbot, expo, burger["id"], "bump")
+    result = blocker.args[0]
+    assert result.ok
+    qtbot.waitUntil(lambda: burger["id"] not in _shown(expo), timeout=WAIT_MS)
+    wait_until(lambda: _ready_events(site, burger["id"]) == 1)
+
+    # the very same command again (a bump bar bouncing, a resend): no second effect
+    with site.peer("resender") as peer:
+        seq_before = expo.sync.last_seq
+        again = peer.send(
+            "bump", command_id=result.command_id, station="expo", ticket_id=burger["id"]
+        )
+        assert peer.result(again).ok
+        marker = peer.call("snapshot")
+        assert marker.seq == seq_before
+    assert _ready_events(site, burger["id"]) == 1
+    assert site.sim.order(burger["id"])["status"] == "ready"
+
+
+def test_display_catches_up_by_snapshot_after_missing_messages(
+    site: Site, displays: dict[str, DisplayApp], qtbot: QtBot
+) -> None:
+    grill = displays["grill"]
+    first = site.sim.create_order(site.site_id, items=[_item("l1", "Burger", "grill")])
+    qtbot.waitUntil(lambda: first["id"] in _shown(grill), timeout=WAIT_MS)
+    # the screen loses its broker connection; orders keep coming meanwhile
+    grill.mq.close()
+    qtbot.waitUntil(lambda: grill.window.offline, timeout=WAIT_MS)
+    assert "OFFLINE" in grill.window.banner.text().upper()
+    missed = [
+        site.sim.create_order(site.site_id, items=[_item("l1", f"Burger {n}", "grill")])["id"]
+        for n in range(3)
+    ]
+    assert site.agent is not None
+    wait_until(lambda: all(site.agent.store.ticket_json(i) for i in missed))
+    # a new connection (as after a network drop): snapshot, then live again
+    client = MqClient(site.mq_url, heartbeat_ms=2000, backoff_max=1.0, name="grill-again")
+    replacement = build_display(grill.config, client)
+    qtbot.addWidget(replacement.window)
+    replacement.start(show=True)
+    try:
+        qtbot.waitUntil(lambda: set(missed) <= set(_shown(replacement)), timeout=WAIT_MS)
+        assert not replacement.window.offline
+        later = site.sim.create_order(site.site_id, items=[_item("l1", "Late", "grill")])
+        qtbot.waitUntil(lambda: later["id"] in _shown(replacement), timeout=WAIT_MS)
+    finally:
+        replacement.close()
+
+
+def test_broker_outage_shows_offline_then_screens_catch_up(
+    core_sim, site_id: str, activemq_broker, tmp_path, qtbot: QtBot
+) -> None:
+    from tests.helpers.fixtures import make_site
+
+    site = make_site(core_sim, site_id, activemq_broker.url, tmp_path)
+    site.start_agent()
+    apps = _start_displays(site, qtbot, ("grill",))
+    grill = apps["grill"]
+    try:
+        qtbot.waitUntil(lambda: grill.sync.synced, timeout=WAIT_MS)
+        first = site.sim.create_order(site.site_id, items=[_item("l1", "Burger", "grill")])
+        qtbot.waitUntil(lambda: first["id"] in _shown(grill), timeout=WAIT_MS)
+
+        activemq_broker.stop()
+        qtbot.waitUntil(lambda: grill.window.offline, timeout=WAIT_MS)
+        assert first["id"] in _shown(grill), "the last known tickets stay on screen"
+        during = site.sim.create_order(site.site_id, items=[_item("l1", "Wings", "grill")])
+        assert site.agent is not None
+        wait_until(lambda: site.agent is not None and site.agent.store.ticket_json(during["id"]))
+
+        activemq_broker.start()
+        qtbot.waitUntil(lambda: not grill.window.offline, timeout=30_000)
+        qtbot.waitUntil(lambda: during["id"] in _shown(grill), timeout=WAIT_MS)
+        after = site.sim.create_order(site.site_id, items=[_item("l1", "Ribs", "grill")])
+        qtbot.waitUntil(lambda: after["id"] in _shown(grill), timeout=WAIT_MS)
+        assert _shown(grill).count(during["id"]) == 1
+    finally:
+        grill.close()
+        site.stop_agent()
