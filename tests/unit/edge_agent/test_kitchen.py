@@ -464,3 +464,20 @@ def test_close_missing_closes_tickets_the_core_no_longer_lists(
     removed = state_messages(store)[-1]
     assert isinstance(removed, wire.TicketRemoved) and removed.ticket_id == ORDER_ID
     assert [t.id for t in kitchen.snapshot("s").tickets or ()] == ["ord_2"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="BUG: edge_agent/kitchen.py handle_command(): the wrong-site refusal is queued "
+    "under the fixed key 'reply:{command_id}:site', so when the display resends the same "
+    "command the outbox ignores the second reply (enqueue is idempotent by key) and the "
+    "display never gets its answer; stored commands get a fresh key per repeat",
+)
+def test_command_for_another_site_is_answered_every_time(store: Store, with_order: Kitchen) -> None:
+    raw = wire.encode(
+        wire.make_command("bump", "rot-02", command_id="c-x", ticket_id=ORDER_ID, station="grill")
+    )
+    with_order.handle_command(raw, REPLY)
+    with_order.handle_command(raw, REPLY)
+    assert [reply.error for _, reply in replies(store)] == ["bad_request", "bad_request"]
