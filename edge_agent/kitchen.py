@@ -43,6 +43,8 @@ SHOWN = (
     TicketStatus.CANCELLED.value,
 )
 REPLY_TTL_MS = 120_000
+#: stored status of a ticket that has left every screen (picked up, VOID cleared)
+CLEARED = "cleared"
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ class Kitchen:
             if known is not None and known >= order.version:
                 return OrderOutcome("duplicate", order.id)
             self.store.put_order(order.id, order.version, raw)
+            if self.store.ticket_status(order.id) == CLEARED:
+                # picked up, or a VOID already cleared: later versions change nothing on screen
+                return OrderOutcome("ignored", order.id)
             existing = self._load(order.id)
             outcome = self._create(order) if existing is None else self._merge(existing, order)
         self._on_change()
@@ -183,7 +188,7 @@ class Kitchen:
                 "bad_request",
                 f"command for site {command.site_id!r} sent to site {self.site_id!r}",
             )
-            self._reply(result, reply_to, key=f"reply:{command.command_id}:site")
+            self._reply(result, reply_to, key=f"reply:{command.command_id}:{wire.new_id()}")
             return result
         if isinstance(command, wire.SnapshotCommand):
             return self.snapshot(command.command_id)
@@ -192,8 +197,7 @@ class Kitchen:
             if stored is not None:
                 result = wire.parse_result(stored)
                 log.info("command %s repeated: same result, no effect", command.command_id)
-                attempt = int(time.time() * 1000)
-                self._reply(result, reply_to, key=f"reply:{command.command_id}:{attempt}")
+                self._reply(result, reply_to, key=f"reply:{command.command_id}:{wire.new_id()}")
                 return result
             result = self._apply(command)
             self.store.put_command(
@@ -216,7 +220,7 @@ class Kitchen:
             return None
         code = "unsupported_version" if isinstance(exc, wire.UnsupportedVersion) else "bad_request"
         result = wire.error_result(self.site_id, command_id, code, str(exc))
-        self._reply(result, reply_to, key=f"reply:{command_id}:bad:{int(time.time() * 1000)}")
+        self._reply(result, reply_to, key=f"reply:{command_id}:{wire.new_id()}")
         return result
 
     def _apply(self, command: Any) -> wire.CommandResult:
@@ -311,7 +315,7 @@ class Kitchen:
                     ticket_id=ticket_id,
                     reason="cancelled",
                 )
-                self.store.set_ticket_status_only(ticket_id, "cleared")
+                self.store.set_ticket_status_only(ticket_id, CLEARED)
                 self._enqueue_state(seq, message)
                 cleared += 1
         if cleared:
@@ -326,7 +330,7 @@ class Kitchen:
 
     def _save_and_publish(self, ticket: Ticket, *, removed_reason: str | None = None) -> None:
         seq = self.store.next_seq()
-        status = "cleared" if removed_reason else ticket.status.value
+        status = CLEARED if removed_reason else ticket.status.value
         self.store.put_ticket(ticket.id, status, ticket.model_dump_json(exclude_none=True))
         message: wire.TicketUpdated | wire.TicketRemoved
         if removed_reason:

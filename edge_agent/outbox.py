@@ -104,10 +104,15 @@ class OutboxWorker:
 
     def drain_once(self) -> bool:
         """Deliver what is due; ``True`` if at least one row went out (or died)."""
-        rows = self._store.due(self.channel, limit=200)
+        now = time.time()
+        if self._ordered:
+            # The head of the line waits out its backoff and nothing overtakes it.
+            rows = self._store.pending(self.channel, limit=200)
+        else:
+            rows = self._store.due(self.channel, limit=200, now=now)
         progressed = False
         for row in rows:
-            if self._stop.is_set():
+            if self._stop.is_set() or row.next_at > now:
                 break
             outcome = self._attempt(row)
             if outcome == "done" or outcome == "dead":
@@ -141,6 +146,17 @@ class OutboxWorker:
                 row.key,
                 row.attempts + 1,
                 exc,
+                delay,
+            )
+            return "retry"
+        except Exception as exc:  # a bug or a bad row: back off instead of spinning
+            delay = self._backoff(row.attempts, None)
+            self._store.mark_retry(row.id, f"{type(exc).__name__}: {exc}", time.time() + delay)
+            log.exception(
+                "outbox %s: %s %s failed unexpectedly; retry in %.1fs",
+                self.channel,
+                row.kind,
+                row.key,
                 delay,
             )
             return "retry"

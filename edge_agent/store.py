@@ -102,6 +102,7 @@ class OutboxRow:
     headers: dict[str, str]
     attempts: int
     created_at: float
+    next_at: float
 
 
 class Store:
@@ -222,6 +223,11 @@ class Store:
         rows = self._query("SELECT body FROM tickets WHERE id = ?", (ticket_id,))
         return rows[0][0] if rows else None
 
+    def ticket_status(self, ticket_id: str) -> str | None:
+        """The stored status; ``cleared`` once a ticket has left every screen."""
+        rows = self._query("SELECT status FROM tickets WHERE id = ?", (ticket_id,))
+        return rows[0][0] if rows else None
+
     def put_ticket(self, ticket_id: str, status: str, body: str) -> None:
         with self.transaction() as db:
             db.execute(
@@ -314,13 +320,21 @@ class Store:
     def due(self, channel: str, limit: int = 100, *, now: float | None = None) -> list[OutboxRow]:
         """Pending rows of a channel whose time has come, oldest first."""
         now = time.time() if now is None else now
+        return self._rows("AND next_at <= ?", (channel, now, limit))
+
+    def pending(self, channel: str, limit: int = 100) -> list[OutboxRow]:
+        """The oldest pending rows of a channel, due or not (for ordered delivery)."""
+        return self._rows("", (channel, limit))
+
+    def _rows(self, condition: str, args: tuple[Any, ...]) -> list[OutboxRow]:
         rows = self._query(
-            "SELECT id, channel, kind, key, dest, body, headers, attempts, created_at FROM outbox "
-            "WHERE channel = ? AND state = 'pending' AND next_at <= ? ORDER BY id LIMIT ?",
-            (channel, now, limit),
+            "SELECT id, channel, kind, key, dest, body, headers, attempts, created_at, next_at "
+            f"FROM outbox WHERE channel = ? AND state = 'pending' {condition} "
+            "ORDER BY id LIMIT ?",
+            args,
         )
         return [
-            OutboxRow(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), json.loads(r[6]), r[7], r[8])
+            OutboxRow(r[0], r[1], r[2], r[3], r[4], bytes(r[5]), json.loads(r[6]), r[7], r[8], r[9])
             for r in rows
         ]
 

@@ -134,10 +134,10 @@ class Demo:
                 f'site_id = "{SITE}"\ndisplay_id = "{station}-1"\nstation = "{station}"\n\n'
                 f"[mq]\n{mq}\n[display]\nfont_scale = {self.args.font_scale}\n"
             )
-            argv = [py, "-m", "kitchen_display", "--config", str(cfg)]
+            width, height = self.args.window_size
+            geometry = f"{width}x{height}+{index * width}+0"
+            argv = [py, "-m", "kitchen_display", "--config", str(cfg), "--geometry", geometry]
             self._spawn(f"display-{station}", argv)
-            if index == 0:
-                time.sleep(0.2)  # let the first window take the top-left corner
         print(
             f"kds-demo: {len(stations)} display(s) for {', '.join(stations)}; "
             f"orders arrive at {self.args.rate}/min. Ctrl-C to stop."
@@ -174,6 +174,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--initial-orders", type=int, default=8, help="orders waiting at start")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--font-scale", type=float, default=1.0)
+    parser.add_argument(
+        "--window-size",
+        type=lambda t: tuple(int(v) for v in t.lower().split("x", 1)),
+        default=(960, 1000),
+        metavar="WxH",
+        help="size of each display window; windows are placed side by side",
+    )
     parser.add_argument("--mq-url", default="", help="use this STOMP broker instead of coilmq")
     parser.add_argument("--run-dir", default=".run/demo")
     parser.add_argument("--keep", action="store_true", help="keep the previous run's database")

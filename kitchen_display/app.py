@@ -94,6 +94,17 @@ def build_display(config: DisplayConfig, mq_client: MqLike) -> DisplayApp:
     return DisplayApp(config, mq_client, sync, model, window)
 
 
+def _geometry(text: str) -> tuple[int, int, int, int]:
+    """``WxH+X+Y`` as (x, y, w, h)."""
+    import re
+
+    match = re.fullmatch(r"(\d+)x(\d+)\+(\d+)\+(\d+)", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"expected WxH+X+Y, e.g. 960x1000+0+0, got {text!r}")
+    w, h, x, y = (int(g) for g in match.groups())
+    return x, y, w, h
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="kitchen-display", description="Kitchen display screen for one station."
@@ -101,6 +112,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--config", required=True, metavar="FILE", help="TOML config file")
     parser.add_argument("--station", help="override the config's station (KDS_STATION)")
     parser.add_argument("--display-id", help="override the config's display_id (KDS_DISPLAY_ID)")
+    parser.add_argument(
+        "--geometry",
+        type=_geometry,
+        metavar="WxH+X+Y",
+        help="window size and position, e.g. 960x1000+960+0 (ignored in fullscreen)",
+    )
     parser.add_argument(
         "--log-level",
         default="INFO",
@@ -168,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         config.mq.url,
     )
     display.start()
+    if args.geometry and not config.display.fullscreen:
+        display.window.setGeometry(*args.geometry)
     status = app.exec()
     display.close()
     return int(status)

@@ -87,6 +87,20 @@ class _Subscription:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def _ack_headers(message: Message) -> dict[str, str]:
+    """ACK/NACK headers: STOMP 1.2's ``id`` = the message's ``ack`` header.
+
+    A broker that sends no ``ack`` header (the demo's coilmq) wants ``id`` = the
+    subscription and ``message-id`` instead; ActiveMQ ignores the extra headers.
+    """
+    headers = {
+        "message-id": message.headers.get("message-id", ""),
+        "subscription": message.subscription,
+    }
+    headers["id"] = message.headers.get("ack") or message.subscription
+    return headers
+
+
 class _Listener(stomp.ConnectionListener):
     def __init__(self, client: MqClient, generation: int) -> None:
         self._client = client
@@ -284,7 +298,7 @@ class MqClient:
             return
         try:
             with self._send_lock:
-                (conn.nack if nack else conn.ack)(message.ack_id)
+                conn.send_frame("NACK" if nack else "ACK", _ack_headers(message))
         except Exception as exc:
             log.warning("could not %s message: %s", "nack" if nack else "ack", exc)
 

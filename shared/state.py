@@ -122,7 +122,8 @@ def bump(ticket: Ticket, station: str, now: datetime, *, expo_station: str | Non
     if not lines:
         raise InvalidTransition(f"ticket {ticket.id} has no items at station {station!r}")
     updates = {i.line_id: ItemStatus.DONE for i in lines if i.status is not ItemStatus.DONE}
-    if not updates:
+    everything_done = all(i.status is ItemStatus.DONE for i in ticket.items)
+    if not updates and (expo_station or not everything_done):
         raise InvalidTransition(f"ticket {ticket.id} is already bumped at {station!r}")
     after = _to_in_progress(_with_items(ticket, updates), now)
     if not expo_station and all(i.status is ItemStatus.DONE for i in after.items):

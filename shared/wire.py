@@ -212,8 +212,8 @@ def decode_object(raw: bytes | str) -> dict[str, Any]:
         raise WireError(f"body must be bytes or str, got {type(raw).__name__}")
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise WireError(f"body is not JSON: {exc}") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, huge int literals
+        raise WireError(f"body is not JSON: {str(exc)[:200]}") from None
     if not isinstance(data, dict):
         raise WireError(f"body must be a JSON object, got {type(data).__name__}")
     return data
@@ -221,7 +221,7 @@ def decode_object(raw: bytes | str) -> dict[str, Any]:
 
 def _check_envelope(data: dict[str, Any], allowed_types: tuple[str, ...]) -> str:
     version = data.get("v")
-    if version != VERSION or isinstance(version, bool):
+    if type(version) is not int or version != VERSION:  # not 1.0, not true
         raise UnsupportedVersion(f"unsupported protocol version v={version!r:.20}", field="v")
     kind = data.get("type")
     if not isinstance(kind, str):
@@ -274,7 +274,13 @@ def peek_command_id(raw: bytes | str) -> str | None:
     except WireError:
         return None
     value = data.get("command_id")
-    return value if isinstance(value, str) and 0 < len(value) <= 100 else None
+    if not isinstance(value, str) or not 0 < len(value) <= 100:
+        return None
+    try:
+        value.encode("utf-8")  # a lone surrogate from a JSON escape cannot be answered
+    except UnicodeEncodeError:
+        return None
+    return value
 
 
 def make_command(kind: str, site_id: str, **fields: Any) -> Any:

@@ -88,8 +88,8 @@ class CoreClient:
     # --- calls ----------------------------------------------------------------------
 
     def health(self) -> bool:
-        response = self._request("GET", "/api/v1/health")
-        return response.json().get("status") == "ok"
+        body = self._json(self._request("GET", "/api/v1/health"))
+        return isinstance(body, dict) and body.get("status") == "ok"
 
     def fetch_orders(self, cursor: str | None, wait: int = 0) -> FeedPage:
         params: dict[str, Any] = {"wait": wait}

@@ -293,13 +293,6 @@ def test_bearer_token_and_idempotency_key_are_sent() -> None:
     assert request.url.raw_path == b"/api/v1/sites/ams-01/orders/ord%2F1/events"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(ValueError, AttributeError),
-    reason="BUG: edge_agent/adapters/core_http.py health() calls response.json().get() "
-    "directly: a non-JSON or non-object 200 body raises JSONDecodeError/AttributeError "
-    "instead of CoreUnavailable (use self._json and check for a dict)",
-)
 @pytest.mark.parametrize("response", [httpx.Response(200, text="OK"), httpx.Response(200, json=[])])
 def test_health_with_odd_body(response: httpx.Response) -> None:
     with mock_client(lambda request: response) as client, contextlib.suppress(CoreUnavailable):

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pydantic_core import PydanticSerializationError
 
 from edge_agent.kitchen import CHANNEL_CORE, CHANNEL_MQ, Kitchen
 from edge_agent.store import OutboxRow, Store
@@ -191,13 +190,6 @@ def test_cancellation_shows_void_then_clear_voids_removes_it(
     assert kitchen.clear_voids(older_than_seconds=0) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: edge_agent/kitchen.py _merge(): a cancelled ticket already cleared from the "
-    "board (clear_voids) is loaded from its body with status 'cancelled' and merged again, "
-    "so a later order version republishes it as ticket.updated and it reappears as VOID",
-)
 def test_cleared_void_does_not_come_back_with_a_later_version(
     store: Store, kitchen: Kitchen
 ) -> None:
@@ -360,26 +352,12 @@ def test_command_for_another_site(store: Store, with_order: Kitchen) -> None:
     assert store.current_seq() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=PydanticSerializationError,
-    reason="BUG: shared/wire.py peek_command_id() returns a command_id with a lone surrogate "
-    "(a JSON \\ud800 escape) that parse_command refuses; Kitchen._bad_frame builds a reply "
-    "with it and wire.encode raises PydanticSerializationError out of handle_command",
-)
 def test_garbage_with_unencodable_command_id_is_handled(store: Store, with_order: Kitchen) -> None:
     raw = b'{"v": 1, "type": "bump", "command_id": "c\\ud800"}'
     result = with_order.handle_command(raw, REPLY)
     assert result is None or result.error == "bad_request"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: shared/wire.py decode_object() lets json.loads' ValueError for an integer "
-    "longer than 4300 digits escape, so Kitchen.handle_command raises instead of "
-    "dead-lettering the frame",
-)
 def test_huge_integer_frame_is_dead_lettered(store: Store, with_order: Kitchen) -> None:
     raw = b'{"v": 1, "type": "bump", "command_id": "c-big", "x": ' + b"7" * 5000 + b"}"
     with_order.handle_command(raw, REPLY)
@@ -466,14 +444,6 @@ def test_close_missing_closes_tickets_the_core_no_longer_lists(
     assert [t.id for t in kitchen.snapshot("s").tickets or ()] == ["ord_2"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: edge_agent/kitchen.py handle_command(): the wrong-site refusal is queued "
-    "under the fixed key 'reply:{command_id}:site', so when the display resends the same "
-    "command the outbox ignores the second reply (enqueue is idempotent by key) and the "
-    "display never gets its answer; stored commands get a fresh key per repeat",
-)
 def test_command_for_another_site_is_answered_every_time(store: Store, with_order: Kitchen) -> None:
     raw = wire.encode(
         wire.make_command("bump", "rot-02", command_id="c-x", ticket_id=ORDER_ID, station="grill")

@@ -144,13 +144,6 @@ def test_ordered_channel_stops_at_first_failure(store: Store) -> None:
     assert info(store, "c")["attempts"] == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: edge_agent/outbox.py drain_once() keeps order only within one pass: "
-    "Store.due() skips a pending row whose next_at is in the future, so on the next pass "
-    "the rows behind a failed one are delivered first (state seq out of order / gaps)",
-)
 def test_ordered_channel_keeps_order_across_passes(store: Store) -> None:
     enqueue(store, "a", "b", "c")
     deliver = FakeDeliver(_fail_b)
@@ -202,14 +195,6 @@ def test_mq_error_gives_up_too(store: Store) -> None:
     assert info(store, "old")["state"] == "dead"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: edge_agent/outbox.py _attempt() lets an unexpected exception from deliver "
-    "(e.g. KeyError on a bad row body) escape without mark_retry; the row stays due, so "
-    "_run() waits 0 s and spins (~50k attempts/s, each logged with a traceback), and an "
-    "ordered channel is blocked forever",
-)
 def test_unexpected_delivery_error_is_deferred(store: Store) -> None:
     enqueue(store, "a")
     w = worker(store, FakeDeliver(lambda row: KeyError("available")))

@@ -270,13 +270,6 @@ def test_bump_expo_twice_is_refused() -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=InvalidTransition,
-    reason="BUG: shared/state.py bump(): with no expo, when every item was already marked "
-    "done (item_done), the bump is refused as 'already bumped', so the ticket can never "
-    "become ready (site protocol: bump when every item is done and no expo -> ready)",
-)
 def test_no_expo_bump_after_all_items_done_individually_makes_ready() -> None:
     t = accepted()
     for line in ("l1", "l2", "l3"):

@@ -397,13 +397,6 @@ def test_too_large_frame_is_refused() -> None:
     assert isinstance(wire.parse_command(at_limit), wire.BumpCommand)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: shared/wire.py decode_object() catches only JSONDecodeError/RecursionError; "
-    "an integer literal longer than 4300 digits makes json.loads raise a plain ValueError "
-    "that escapes every parser (and peek_command_id)",
-)
 @pytest.mark.parametrize("parse", [*PARSERS, wire.peek_command_id])
 def test_huge_integer_is_refused_as_wire_error(parse: Callable[[Any], Any]) -> None:
     raw = b'{"v": 1, "type": "bump", "command_id": "c1", "n": ' + b"9" * 5000 + b"}"
