@@ -112,12 +112,14 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(
 
         # the core heard "accepted" exactly once per order
         wait_until(
-            lambda: {
-                e["order_id"]
-                for e in core_sim.events()
-                if e.get("type") == "status" and e.get("status") == "accepted"
-            }
-            >= set(created),
+            lambda: (
+                {
+                    e["order_id"]
+                    for e in core_sim.events()
+                    if e.get("type") == "status" and e.get("status") == "accepted"
+                }
+                >= set(created)
+            ),
             timeout=30,
         )
         accepted = Counter(
