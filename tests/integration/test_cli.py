@@ -1,0 +1,127 @@
+"""The programs' command lines, run as a site admin would run them (real processes)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from edge_agent.config import AgentConfig
+from kitchen_display.config import DisplayConfig
+from shared.config import load
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "s3cr3t-token-value"
+
+
+def _run(
+    *argv: str, env: dict[str, str] | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("KDS_")}
+    return subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=ROOT,
+        env={**base, **(env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("toml", "env", "key"),
+    [
+        ("", {}, "site_id"),
+        ('site_id = "a"\n[store]\npath = "/tmp/x.db"\n', {}, "core"),
+        (
+            'site_id = "a"\n[core]\nurl = "ftp://core"\n[store]\npath = "/tmp/x.db"\n',
+            {"KDS_CORE_TOKEN": "t"},
+            "core.url",
+        ),
+        (
+            'site_id = "a"\n[core]\nurl = "http://core"\ntoken = "in-file"\n'
+            '[store]\npath = "/tmp/x.db"\n',
+            {},
+            "core.token",
+        ),
+        (
+            'site_id = "a"\n[core]\nurl = "http://core"\n[store]\npath = "/tmp/x.db"\n'
+            "[mq]\nhearbeat_ms = 5\n",
+            {"KDS_CORE_TOKEN": "t"},
+            "mq.hearbeat_ms",
+        ),
+        (
+            'site_id = "a"\n[core]\nurl = "http://core"\n[store]\npath = "/tmp/x.db"\n',
+            {"KDS_CORE_TOKEN": "t", "KDS_MQ_HEARTBEAT_MS": "often"},
+            "mq.heartbeat_ms",
+        ),
+        ("site_id = [", {}, "--config"),
+    ],
+)
+def test_agent_bad_config_stops_with_one_line_naming_the_key(
+    tmp_path: Path, toml: str, env: dict[str, str], key: str
+) -> None:
+    config = tmp_path / "agent.toml"
+    config.write_text(toml)
+    result = _run("edge_agent", "run", "--config", str(config), env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"edge-agent: config error: {key}")
+    assert "in-file" not in result.stderr
+
+
+def test_display_bad_config_names_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "display.toml"
+    config.write_text(
+        'site_id = "a"\ndisplay_id = "g1"\nstation = "grill"\n[display]\nfont_scale = 9\n'
+    )
+    result = _run("kitchen_display", "--config", str(config))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "kitchen-display: config error: display.font_scale: must be 0.5..4.0"
+    ]
+
+
+def test_set_secret_stores_in_keyring_and_never_prints_it(
+    test_keyring: object, tmp_path: Path
+) -> None:
+    env = {
+        "PYTHON_KEYRING_BACKEND": os.environ["PYTHON_KEYRING_BACKEND"],
+        "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
+    }
+    result = _run("edge_agent", "set-secret", "core.token", env=env, stdin=SECRET + "\n")
+    assert result.returncode == 0, result.stderr
+    assert SECRET not in result.stdout + result.stderr
+    # the agent's config now finds the token in the keyring, and hides it
+    config_file = tmp_path / "agent.toml"
+    config_file.write_text(
+        'site_id = "a"\n[core]\nurl = "http://core"\n[store]\npath = "/tmp/x.db"\n'
+    )
+    config = load(AgentConfig, config_file, env={})
+    assert config.core.token.reveal() == SECRET
+    assert SECRET not in repr(config)
+
+
+def test_set_secret_refuses_unknown_names() -> None:
+    result = _run("edge_agent", "set-secret", "core.url", stdin="x\n")
+    assert result.returncode == 2
+    assert "core.url" in result.stderr
+
+
+def test_example_configs_in_packaging_are_valid() -> None:
+    agent = load(
+        AgentConfig,
+        ROOT / "packaging/config/agent.example.toml",
+        env={"KDS_CORE_TOKEN": "t"},
+        secrets=None,
+    )
+    assert agent.mq.url.startswith("stomp+ssl://")
+    display = load(
+        DisplayConfig, ROOT / "packaging/config/display.example.toml", env={}, secrets=None
+    )
+    assert display.station == "grill"
