@@ -60,6 +60,7 @@ def build_agent(config: AgentConfig) -> Agent:
         expo_station=config.expo_station or None,
         poll_wait_seconds=config.core.poll_wait_seconds,
         void_clear_seconds=config.void_clear_seconds,
+        alive_interval=config.alive_interval_seconds,
         backoff_initial=config.outbox.backoff_initial_seconds,
         backoff_max=config.outbox.backoff_max_seconds,
         give_up_after=config.outbox.give_up_after_seconds,

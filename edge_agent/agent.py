@@ -50,6 +50,7 @@ class Agent:
         backoff_max: float = 60.0,
         give_up_after: float = 86_400.0,
         housekeeping_interval: float = 5.0,
+        alive_interval: float = 5.0,
     ) -> None:
         self.site_id = site_id
         self.store = store
@@ -71,7 +72,10 @@ class Agent:
             backoff_initial=min(backoff_initial, 0.25),
             backoff_max=min(backoff_max, 5.0),
             give_up_after=give_up_after,
+            on_idle=self._publish_alive,
+            idle_interval=alive_interval,
         )
+        self._alive_interval = alive_interval
         self.core_outbox = OutboxWorker(
             store, CHANNEL_CORE, self._deliver_core, ordered=False, **common
         )
@@ -158,6 +162,21 @@ class Agent:
             if expires and expires < time.time() * 1000:
                 return  # nobody waits for it any more
         self.relay.publish(row.dest, row.body, row.headers)
+
+    def _publish_alive(self) -> None:
+        """``agent.alive`` with the last *published* seq (runs on the mq outbox thread)."""
+        if not self.relay.connected:
+            return
+        seq = self.store.current_seq()
+        if self.store.pending(CHANNEL_MQ, limit=1):
+            return  # rows up to ``seq`` are not all out yet; they are news enough
+        message = wire.AgentAlive(
+            site_id=self.site_id, seq=seq, interval_seconds=self._alive_interval
+        )
+        try:
+            self.relay.announce(wire.encode(message))
+        except MqError as exc:
+            log.debug("agent.alive not sent: %s", exc)
 
     def _deliver_core(self, row: OutboxRow) -> None:
         body = json.loads(row.body)

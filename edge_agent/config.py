@@ -6,6 +6,7 @@ Keys (TOML; each overridable as ``KDS_<SECTION>_<KEY>``, top-level as ``KDS_<KEY
     stations = ["grill", "fry", "cold", "bar", "expo"]
     expo_station = "expo"                    # "" when the site has no expo
     void_clear_seconds = 300                 # cancelled tickets stay on screen (VOID) this long
+    alive_interval_seconds = 5               # agent.alive on the state topic this often
     log_level = "INFO"
 
     [core]
@@ -94,6 +95,8 @@ class AgentConfig:
     stations: tuple[str, ...] = ("grill", "fry", "cold", "bar", "expo")
     expo_station: str = "expo"
     void_clear_seconds: float = 300.0
+    #: how often the agent says ``agent.alive`` on the state topic
+    alive_interval_seconds: float = 5.0
     log_level: str = "INFO"
     mq: MqSettings = field(default_factory=MqSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
@@ -113,6 +116,11 @@ class AgentConfig:
             f"{self.expo_station!r} is not one of stations {list(self.stations)}",
         )
         check(self.void_clear_seconds >= 0, "void_clear_seconds", "must be >= 0")
+        check(
+            0.1 <= self.alive_interval_seconds <= 3600,
+            "alive_interval_seconds",
+            "must be 0.1..3600",
+        )
         check(
             isinstance(logging.getLevelName(self.log_level.upper()), int),
             "log_level",

@@ -44,6 +44,8 @@ class OutboxWorker:
         backoff_max: float = 60.0,
         give_up_after: float = 86_400.0,
         idle_poll: float = 5.0,
+        on_idle: Callable[[], None] | None = None,
+        idle_interval: float = 5.0,
     ) -> None:
         self._store = store
         self.channel = channel
@@ -53,6 +55,9 @@ class OutboxWorker:
         self._backoff_max = backoff_max
         self._give_up_after = give_up_after
         self._idle_poll = idle_poll
+        self._on_idle = on_idle
+        self._idle_interval = idle_interval
+        self._last_idle = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -95,12 +100,28 @@ class OutboxWorker:
                 progressed = False
             if progressed:
                 continue
-            next_at = self._store.next_due_at(self.channel)
             wait = self._idle_poll
+            if self._on_idle is not None:
+                wait = min(wait, self._idle())
+            next_at = self._store.next_due_at(self.channel)
             if next_at is not None:
                 wait = max(0.0, min(wait, next_at - time.time()))
             self._wake.wait(wait)
             self._wake.clear()
+
+    def _idle(self) -> float:
+        """Run the idle hook when it is due (on this thread, so in order with deliveries).
+
+        Returns the seconds until it is due again.
+        """
+        now = time.monotonic()
+        if now - self._last_idle >= self._idle_interval:
+            self._last_idle = now
+            try:
+                self._on_idle()  # type: ignore[misc]
+            except Exception:
+                log.exception("outbox %s: idle hook failed", self.channel)
+        return max(0.0, self._idle_interval - (time.monotonic() - self._last_idle))
 
     def drain_once(self) -> bool:
         """Deliver what is due; ``True`` if at least one row went out (or died)."""

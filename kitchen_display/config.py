@@ -17,6 +17,7 @@ Keys (TOML, each overridable as ``KDS_<SECTION>_<KEY>``; top-level as ``KDS_<KEY
     warn_minutes = 5.0
     late_minutes = 8.0
     snapshot_timeout_seconds = 5.0
+    agent_timeout_seconds = 15.0
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class DisplaySettings:
     late_minutes: float = 8.0
     #: resend a snapshot request when no answer arrives in this time
     snapshot_timeout_seconds: float = 5.0
+    #: say "kitchen agent not responding" after this long without a word from it
+    #: (the agent sends agent.alive every few seconds)
+    agent_timeout_seconds: float = 15.0
 
     def __post_init__(self) -> None:
         check(0.5 <= self.font_scale <= 4.0, "display.font_scale", "must be 0.5..4.0")

@@ -26,6 +26,7 @@ sends a command and the screen changes when the agent publishes the result.
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from typing import Any, Protocol
 
@@ -35,6 +36,7 @@ from kitchen_display.config import DisplayConfig
 from shared.errors import MqError, WireError
 from shared.model import Ticket
 from shared.wire import (
+    AgentAlive,
     CommandResult,
     StateMessage,
     TicketRemoved,
@@ -98,6 +100,9 @@ class TicketSync(QObject):
     ticketRemoved = Signal(str)
     ticketsReset = Signal(list)
     connectionChanged = Signal(bool)
+    #: False when the broker is up but the agent has said nothing for
+    #: ``display.agent_timeout_seconds`` (no ``agent.alive``, state or result)
+    agentChanged = Signal(bool)
     commandFailed = Signal(str)
     commandResult = Signal(object)
     seqChanged = Signal(int)
@@ -122,6 +127,12 @@ class TicketSync(QObject):
         self._commands: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._bumped: list[str] = []
 
+        self._agent_ok = True
+        self._agent_seen = time.monotonic()
+        self._agent_timer = QTimer(self)
+        self._agent_timer.setInterval(1000)
+        self._agent_timer.timeout.connect(self._on_agent_check)
+
         self._snapshot_timer = QTimer(self)
         self._snapshot_timer.setSingleShot(True)
         self._snapshot_timer.setInterval(round(config.display.snapshot_timeout_seconds * 1000))
@@ -140,6 +151,11 @@ class TicketSync(QObject):
     def connected(self) -> bool:
         """Whether the broker connection is up (as last reported on the Qt thread)."""
         return self._connected
+
+    @property
+    def agent_ok(self) -> bool:
+        """False once the agent has been silent for ``display.agent_timeout_seconds``."""
+        return self._agent_ok
 
     @property
     def last_seq(self) -> int | None:
@@ -174,6 +190,7 @@ class TicketSync(QObject):
         self._mq.subscribe(state_topic(self._config.site_id), self._handle_state_frame, ack="auto")
         self._mq.subscribe(self._config.reply_queue, self._handle_reply_frame, ack="auto")
         self._mq.on_state_change(self._handle_link)
+        self._agent_timer.start()
         self._mq.start()
         if getattr(self._mq, "connected", False):
             # Already up (a shared or pre-started client): no callback will tell us.
@@ -185,6 +202,7 @@ class TicketSync(QObject):
             return
         self._closed = True
         self._snapshot_timer.stop()
+        self._agent_timer.stop()
         try:
             self._mq.close()
         except Exception:
@@ -254,13 +272,18 @@ class TicketSync(QObject):
             if message.site_id != self._config.site_id:
                 log.warning("dropped a state message for site %s", message.site_id)
                 return
-            self._handle_state(message)
+            self._heard_from_agent()
+            if isinstance(message, AgentAlive):
+                self._handle_alive(message)
+            else:
+                self._handle_state(message)
         else:
             try:
                 result = parse_result(body)
             except WireError as exc:
                 log.warning("dropped a malformed command result: %s", exc)
                 return
+            self._heard_from_agent()
             self._handle_result(result)
 
     @Slot(bool)
@@ -273,6 +296,7 @@ class TicketSync(QObject):
         log.info("broker connection %s", "up" if up else "lost")
         self.connectionChanged.emit(up)
         if up:
+            self._agent_seen = time.monotonic()  # give the agent time to answer
             self._resync()
         else:
             self._snapshot_timer.stop()
@@ -289,7 +313,43 @@ class TicketSync(QObject):
         )
         self.request_snapshot()
 
+    @Slot()
+    def _on_agent_check(self) -> None:
+        silent = time.monotonic() - self._agent_seen
+        if self._connected and self._agent_ok and silent > self._agent_timeout:
+            self._agent_ok = False
+            log.warning("the kitchen agent has been silent for %.0fs", silent)
+            self.agentChanged.emit(False)
+
+    def _heard_from_agent(self) -> None:
+        self._agent_seen = time.monotonic()
+        if not self._agent_ok:
+            self._agent_ok = True
+            log.info("the kitchen agent is back")
+            self.agentChanged.emit(True)
+
+    @property
+    def _agent_timeout(self) -> float:
+        return self._config.display.agent_timeout_seconds
+
     # --- the seq / snapshot logic -----------------------------------------------------
+
+    def _handle_alive(self, message: AgentAlive) -> None:
+        """``agent.alive`` carries the last published seq: a silent gap shows here."""
+        last = self._last_seq
+        if self._snapshot_ids or last is None or message.seq == last:
+            return
+        if message.seq > last:
+            log.warning(
+                "agent is at seq %d, this screen at %d; asking for a snapshot", message.seq, last
+            )
+        else:
+            log.warning(
+                "agent's seq went back from %d to %d (a new database?); resyncing",
+                last,
+                message.seq,
+            )
+        self.request_snapshot()
 
     def _resync(self) -> None:
         # Answers to requests sent over the old connection may never come.

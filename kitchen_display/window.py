@@ -152,6 +152,7 @@ class MainWindow(QMainWindow):
 
         self.delegate.actionRequested.connect(self._on_action_requested)
         sync.connectionChanged.connect(self._on_connection_changed)
+        sync.agentChanged.connect(self._on_agent_changed)
         sync.commandFailed.connect(self.show_message)
         for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
             signal.connect(self._on_rows_changed)
@@ -159,7 +160,7 @@ class MainWindow(QMainWindow):
 
         self._on_clock()
         self._update_count()
-        self._update_connection(sync.connected)
+        self._update_connection()
         self.resize(QSize(1280, 800))
 
     # --- building ---------------------------------------------------------------------
@@ -290,14 +291,20 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _on_connection_changed(self, up: bool) -> None:
+        self._update_connection()
+
+    @Slot(bool)
+    def _on_agent_changed(self, ok: bool) -> None:
+        self._update_connection()
+
+    def _update_connection(self) -> None:
+        broker_up = self._sync.connected
+        up = broker_up and self._sync.agent_ok
         if up:
             self._ever_connected = True
             self._offline_since = None
         elif self._offline_since is None:
             self._offline_since = datetime.now()
-        self._update_connection(up)
-
-    def _update_connection(self, up: bool) -> None:
         if up:
             self.banner.hide()
             self.connection_label.setText("● ONLINE")
@@ -307,7 +314,8 @@ class MainWindow(QMainWindow):
             state = (
                 "showing last known state" if self._ever_connected else "no tickets received yet"
             )
-            self.banner.setText(f"OFFLINE — broker or agent unreachable since {since}; {state}")
+            why = "kitchen agent not responding" if broker_up else "broker or agent unreachable"
+            self.banner.setText(f"OFFLINE — {why} since {since}; {state}")
             self.banner.show()
             self.connection_label.setText("● OFFLINE")
             self.connection_label.setObjectName("offline")

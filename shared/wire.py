@@ -83,7 +83,22 @@ class TicketRemoved(_Envelope):
     reason: StrictStr = ""  # extension: picked_up, cancelled, expired
 
 
+class AgentAlive(_Envelope):
+    """Extension: the agent says it is alive, every few seconds, on the state topic.
+
+    ``seq`` is the last state ``seq`` it has published (not a new one), so a display
+    that missed the newest message sees the gap even when nothing else happens, and
+    a display whose agent stopped talking can say so.
+    """
+
+    type: Literal["agent.alive"] = "agent.alive"
+    seq: Annotated[StrictInt, Field(ge=0)]
+    at: Time = Field(default_factory=utcnow)
+    interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
+
+
 StateMessage = TicketUpdated | TicketRemoved
+TopicMessage = TicketUpdated | TicketRemoved | AgentAlive
 
 
 # --- commands -------------------------------------------------------------------------
@@ -237,13 +252,20 @@ def _validation(exc: _PydanticValidationError, what: str) -> WireError:
     )
 
 
-def parse_state_message(raw: bytes | str | dict[str, Any]) -> StateMessage:
-    """Parse a state message; refuse anything else with :class:`WireError`."""
+_TOPIC_MODELS: dict[str, type[_Envelope]] = {
+    "ticket.updated": TicketUpdated,
+    "ticket.removed": TicketRemoved,
+    "agent.alive": AgentAlive,
+}
+
+
+def parse_state_message(raw: bytes | str | dict[str, Any]) -> TopicMessage:
+    """Parse a message of the state topic; refuse anything else with :class:`WireError`."""
     data = raw if isinstance(raw, dict) else decode_object(raw)
-    kind = _check_envelope(data, ("ticket.updated", "ticket.removed"))
-    model = TicketUpdated if kind == "ticket.updated" else TicketRemoved
+    kind = _check_envelope(data, tuple(_TOPIC_MODELS))
+    model = _TOPIC_MODELS[kind]
     try:
-        return model.model_validate(data)
+        return model.model_validate(data)  # type: ignore[return-value]
     except _PydanticValidationError as exc:
         raise _validation(exc, kind) from None
 

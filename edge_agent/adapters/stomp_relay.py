@@ -55,6 +55,10 @@ class StompRelay:
             receipt_timeout=RECEIPT_TIMEOUT,
         )
 
+    def announce(self, body: bytes) -> None:
+        """A best-effort, non-persistent message on the state topic (``agent.alive``)."""
+        self._client.send(self._state_topic, body, persistent=False)
+
     def reply(self, destination: str, body: bytes) -> None:
         self._client.send(destination, body, persistent=False)
 

@@ -53,7 +53,7 @@ def _start_displays(
             display_id=f"{station}-1",
             station=station,
             mq=MqSettings(url=site.mq_url, heartbeat_ms=2000, reconnect_max_seconds=1.0),
-            display=DisplaySettings(snapshot_timeout_seconds=2.0),
+            display=DisplaySettings(snapshot_timeout_seconds=2.0, agent_timeout_seconds=4.0),
         )
         client = MqClient(config.mq.url, heartbeat_ms=2000, backoff_max=1.0, name=station)
         app = build_display(config, client)
@@ -217,3 +217,26 @@ def test_broker_outage_shows_offline_then_screens_catch_up(
     finally:
         grill.close()
         site.stop_agent()
+
+
+def test_agent_down_shows_on_screen_and_recovers(
+    site: Site, displays: dict[str, DisplayApp], qtbot: QtBot
+) -> None:
+    grill = displays["grill"]
+    first = site.sim.create_order(site.site_id, items=[_item("l1", "Burger", "grill")])
+    qtbot.waitUntil(lambda: first["id"] in _shown(grill), timeout=WAIT_MS)
+    # agent.alive keeps the screen online while nothing happens, past agent_timeout
+    with site.peer("listener") as peer:
+        qtbot.waitUntil(lambda: len(peer.alive) >= 6, timeout=WAIT_MS)
+        assert peer.alive[-1].seq == grill.sync.last_seq
+    assert not grill.window.offline
+
+    site.stop_agent()  # the broker stays up; only the agent is gone
+    qtbot.waitUntil(lambda: grill.window.offline, timeout=WAIT_MS)
+    assert "kitchen agent not responding" in grill.window.banner.text()
+    assert first["id"] in _shown(grill), "the last known tickets stay on screen"
+    during = site.sim.create_order(site.site_id, items=[_item("l1", "Wings", "grill")])
+
+    site.start_agent()
+    qtbot.waitUntil(lambda: not grill.window.offline, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: during["id"] in _shown(grill), timeout=WAIT_MS)

@@ -16,7 +16,7 @@ from edge_agent.__main__ import build_agent
 from edge_agent.agent import Agent
 from edge_agent.config import AgentConfig
 from shared.config import load
-from tests.helpers.site import SitePeer, agent_toml, unique_site
+from tests.helpers.site import SitePeer, agent_toml, unique_site, wait_until
 
 TOKEN = "test-token-not-secret"
 
@@ -34,8 +34,10 @@ class Site:
         return load(AgentConfig, self.config_path, env={"KDS_CORE_TOKEN": TOKEN}, secrets=None)
 
     def start_agent(self) -> Agent:
-        self.agent = build_agent(self.config()).start()
-        return self.agent
+        """Start the agent and wait until it follows the feed (its first resync is done)."""
+        agent = self.agent = build_agent(self.config()).start()
+        wait_until(lambda: agent.feed.connected and agent.relay.connected, timeout=30)
+        return agent
 
     def stop_agent(self) -> None:
         if self.agent is not None:

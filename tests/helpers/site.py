@@ -50,12 +50,14 @@ def agent_toml(
     poll_wait: int = 2,
     expo_station: str = "expo",
     void_clear_seconds: float = 300,
+    alive_interval: float = 1.0,
 ) -> str:
     return f"""\
 site_id = "{site_id}"
 stations = ["grill", "fry", "cold", "bar", "expo"]
 expo_station = "{expo_station}"
 void_clear_seconds = {void_clear_seconds}
+alive_interval_seconds = {alive_interval}
 log_level = "INFO"
 
 [core]
@@ -130,6 +132,7 @@ class SitePeer:
         self.reply_queue = f"/queue/kds.{site_id}.replies.{name}-{uuid.uuid4().hex[:6]}"
         self._lock = threading.Lock()
         self.states: list[wire.TicketUpdated | wire.TicketRemoved] = []
+        self.alive: list[wire.AgentAlive] = []
         self.results: dict[str, wire.CommandResult] = {}
         self.client = MqClient(mq_url, heartbeat_ms=2000, backoff_max=1.0, name=name)
         self.client.subscribe(wire.state_topic(site_id), self._on_state)
@@ -150,7 +153,10 @@ class SitePeer:
     def _on_state(self, message: Message) -> None:
         parsed = wire.parse_state_message(message.body)
         with self._lock:
-            self.states.append(parsed)
+            if isinstance(parsed, wire.AgentAlive):
+                self.alive.append(parsed)
+            else:
+                self.states.append(parsed)
 
     def _on_result(self, message: Message) -> None:
         result = wire.parse_result(message.body)
