@@ -1,0 +1,699 @@
+"""Benchmark of the spine: core simulator -> edge agent -> ActiveMQ -> a display-like peer.
+
+::
+
+    python -m bench.bench_spine [--orders 300] [--commands 200] [--json out.json]
+
+Starts its own peers on 127.0.0.1 and stops them again: a real ActiveMQ (Debian's
+``activemq``, via ``tests.helpers.activemq``), the core simulator and the edge
+agent in this process (as the integration tests build it). Measures, in order:
+
+* baselines on the same broker and disk, measured in the same run:
+  A  one STOMP hop (publish to a topic -> subscriber receives), one at a time;
+  A' the same hop when the publisher waits for the broker's RECEIPT (as the
+     agent's outbox does);
+  B  sequential publishes with a RECEIPT each (the agent's publish pattern);
+  B' pipelined publishes, one RECEIPT at the end (what batching could reach);
+  C  one SQLite commit (WAL, ``synchronous=FULL``, as the agent's store) and the
+     same with ``synchronous=NORMAL``, for reference;
+* burst: N orders created at the simulator as fast as possible; orders/s until the
+  last ``ticket.updated`` for them reached the peer, and order-to-screen latency;
+* command round trip: a display-like peer sends ``start``/``item_done``/
+  ``item_undo``/``bump`` (4 per ticket, all valid) one at a time and waits for the
+  matching ``ticket.updated``;
+* peak RSS of this process (agent, simulator and peers share it) and the broker's.
+
+Speed is reported as ratios to the baselines, never as absolute pass/fail. Every
+loop is bounded; every wait has a deadline. Exit status 0 unless a peer could not
+be started (then 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+import os
+import platform
+import random
+import resource
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from core_sim.server import CoreSimulator
+from edge_agent.__main__ import build_agent
+from edge_agent.agent import Agent
+from edge_agent.config import AgentConfig
+from shared import wire
+from shared.config import load
+from shared.model import Ticket
+from shared.mq import Message, MqClient
+from tests.helpers.activemq import ActiveMQ
+from tests.helpers.site import agent_toml
+
+SITE = "bench-01"
+TOKEN = "bench-token-not-secret"
+SEED = 7
+HOP_BODY_BYTES = 1024
+WAIT_ONE = 10.0  # deadline for one message / one command
+log = logging.getLogger("bench")
+clock = time.perf_counter
+
+
+# --- small helpers ------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile; NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(-(-pct * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def summary_ms(seconds: Sequence[float]) -> dict[str, float | int]:
+    ms = [s * 1000 for s in seconds]
+    return {
+        "n": len(ms),
+        "p50_ms": round(percentile(ms, 50), 3),
+        "p99_ms": round(percentile(ms, 99), 3),
+        "mean_ms": round(sum(ms) / len(ms), 3) if ms else float("nan"),
+        "max_ms": round(max(ms), 3) if ms else float("nan"),
+    }
+
+
+def ratio(a: float, b: float) -> float:
+    return round(a / b, 2) if b else float("nan")
+
+
+def peak_rss_mib() -> float:
+    """This process's peak RSS (``ru_maxrss`` is KiB on Linux)."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def proc_hwm_mib(pid: int | None) -> float | None:
+    """Another process's peak RSS (``VmHWM``), if readable."""
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval)
+    return True
+
+
+def connected_client(url: str, name: str) -> MqClient:
+    client = MqClient(url, heartbeat_ms=2000, backoff_max=1.0, name=name).start()
+    if not client.wait_connected(15):
+        client.close()
+        raise RuntimeError(f"{name}: broker not reachable at {url}")
+    return client
+
+
+@contextmanager
+def closing_all() -> Iterator[list[Callable[[], None]]]:
+    """Run the registered closers in reverse order, whatever happens."""
+    closers: list[Callable[[], None]] = []
+    try:
+        yield closers
+    finally:
+        for close in reversed(closers):
+            try:
+                close()
+            except Exception:
+                log.exception("cleanup step failed")
+
+
+# --- baselines ------------------------------------------------------------------------------
+
+
+class HopProbe:
+    """A publisher and a subscriber on their own connections, on one topic."""
+
+    def __init__(self, url: str) -> None:
+        self.topic = "/topic/bench.hop"
+        self._cond = threading.Condition()
+        self._seen: dict[int, float] = {}
+        self.sub = connected_client(url, "bench-sub")
+        self.sub.subscribe(self.topic, self._on_message)
+        self.pub = connected_client(url, "bench-pub")
+        self._pad = "x" * HOP_BODY_BYTES
+
+    def close(self) -> None:
+        self.pub.close()
+        self.sub.close()
+
+    def _on_message(self, message: Message) -> None:
+        now = clock()
+        index = int(json.loads(message.body)["i"])
+        with self._cond:
+            self._seen[index] = now
+            self._cond.notify_all()
+
+    def body(self, index: int) -> bytes:
+        return json.dumps({"i": index, "pad": self._pad}).encode()
+
+    def _wait(self, index: int, timeout: float) -> float | None:
+        with self._cond:
+            self._cond.wait_for(lambda: index in self._seen, timeout)
+            return self._seen.get(index)
+
+    def warm_up(self, count: int) -> None:
+        """Publish until the subscription is live, then ``count`` more (JIT, caches)."""
+        index = -1
+        for _ in range(100):
+            self.pub.send(self.topic, self.body(index))
+            if self._wait(index, 0.2) is not None:
+                break
+            index -= 1
+        else:
+            raise RuntimeError("the hop subscriber never received a message")
+        for k in range(count):
+            self.pub.send(self.topic, self.body(-1000 - k), receipt_timeout=5)
+
+    def hop(self, count: int, *, receipt: bool, first: int) -> list[float]:
+        """One at a time: publish, wait until the subscriber has it."""
+        latencies = []
+        for index in range(first, first + count):
+            began = clock()
+            self.pub.send(self.topic, self.body(index), receipt_timeout=5 if receipt else None)
+            seen = self._wait(index, WAIT_ONE)
+            if seen is None:
+                raise RuntimeError(f"hop message {index} not received within {WAIT_ONE}s")
+            latencies.append(seen - began)
+        return latencies
+
+    def receipted_rate(self, count: int, first: int) -> float:
+        """Messages/s, each sent with a RECEIPT wait (the agent's publish pattern)."""
+        began = clock()
+        for index in range(first, first + count):
+            self.pub.send(self.topic, self.body(index), receipt_timeout=5)
+        elapsed = clock() - began
+        self._wait(first + count - 1, WAIT_ONE)
+        return count / elapsed
+
+    def pipelined_rate(self, count: int, first: int) -> float:
+        """Messages/s when only the last frame asks for a RECEIPT (frames are in order)."""
+        began = clock()
+        last = first + count - 1
+        for index in range(first, last):
+            self.pub.send(self.topic, self.body(index))
+        self.pub.send(self.topic, self.body(last), receipt_timeout=5)
+        elapsed = clock() - began
+        self._wait(last, WAIT_ONE)
+        return count / elapsed
+
+
+def sqlite_commit(path: Path, count: int, synchronous: str) -> list[float]:
+    """Latency of one small committed transaction, like one outbox ``mark_done``."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute("CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, v TEXT)")
+        latencies = []
+        for i in range(count):
+            began = clock()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO t(v) VALUES (?)", (f"row {i}" * 20,))
+            conn.execute("COMMIT")
+            latencies.append(clock() - began)
+        return latencies
+    finally:
+        conn.close()
+
+
+# --- the site ---------------------------------------------------------------------------------
+
+
+class DisplayPeer:
+    """A display-like peer: records state messages and replies, sends commands."""
+
+    def __init__(self, url: str, site_id: str) -> None:
+        self.site_id = site_id
+        self.reply_queue = f"/queue/kds.{site_id}.replies.bench"
+        self.cond = threading.Condition()
+        #: ticket id -> [(receive time, seq, ticket)] of every ticket.updated
+        self.updates: dict[str, list[tuple[float, int, Ticket]]] = defaultdict(list)
+        self.first_seen: dict[str, float] = {}
+        self.results: dict[str, tuple[float, wire.CommandResult]] = {}
+        self.seqs: list[int] = []
+        self.update_bytes: list[int] = []
+        self.client = MqClient(url, heartbeat_ms=2000, backoff_max=1.0, name="bench-display")
+        self.client.subscribe(wire.state_topic(site_id), self._on_state)
+        self.client.subscribe(self.reply_queue, self._on_result)
+        self.client.start()
+        if not self.client.wait_connected(15):
+            self.client.close()
+            raise RuntimeError(f"display peer: broker not reachable at {url}")
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _on_state(self, message: Message) -> None:
+        now = clock()
+        parsed = wire.parse_state_message(message.body)
+        if isinstance(parsed, wire.AgentAlive):
+            return
+        with self.cond:
+            self.seqs.append(parsed.seq)
+            if isinstance(parsed, wire.TicketUpdated):
+                tid = parsed.ticket.id
+                self.updates[tid].append((now, parsed.seq, parsed.ticket))
+                self.first_seen.setdefault(tid, now)
+                self.update_bytes.append(len(message.body))
+            self.cond.notify_all()
+
+    def _on_result(self, message: Message) -> None:
+        now = clock()
+        result = wire.parse_result(message.body)
+        with self.cond:
+            self.results.setdefault(result.command_id, (now, result))
+            self.cond.notify_all()
+
+    def send(self, kind: str, command_id: str, **fields: Any) -> None:
+        """As the display does: persistent, with reply-to, no receipt wait."""
+        command = wire.make_command(
+            kind, self.site_id, command_id=command_id, display_id="bench", **fields
+        )
+        self.client.send(
+            wire.command_queue(self.site_id),
+            wire.encode(command),
+            headers={"reply-to": self.reply_queue},
+            persistent=True,
+        )
+
+    def call(self, kind: str, command_id: str, timeout: float, **fields: Any) -> bool:
+        self.send(kind, command_id, **fields)
+        with self.cond:
+            return self.cond.wait_for(lambda: command_id in self.results, timeout)
+
+    def wait_command(
+        self, ticket_id: str, before: int, command_id: str
+    ) -> tuple[tuple[float, int, Ticket] | None, tuple[float, wire.CommandResult] | None]:
+        """The first ``ticket.updated`` for the ticket after ``before`` (None if the
+        command was refused or nothing came), then the command's reply."""
+        updates = self.updates[ticket_id]
+
+        def updated_or_refused() -> bool:
+            reply = self.results.get(command_id)
+            return len(updates) > before or (reply is not None and not reply[1].ok)
+
+        with self.cond:
+            self.cond.wait_for(updated_or_refused, WAIT_ONE)
+            update = updates[before] if len(updates) > before else None
+            self.cond.wait_for(lambda: command_id in self.results, WAIT_ONE)
+            return update, self.results.get(command_id)
+
+    def wait_seen(self, ids: Sequence[str], timeout: float) -> bool:
+        wanted = set(ids)
+        with self.cond:
+            return self.cond.wait_for(lambda: wanted.issubset(self.first_seen), timeout)
+
+    def seq_gaps(self) -> int:
+        with self.cond:
+            seqs = sorted(self.seqs)
+        return sum(1 for a, b in itertools.pairwise(seqs) if b != a + 1)
+
+
+def start_agent(workdir: Path, sim: CoreSimulator, mq_url: str) -> Agent:
+    config_path = workdir / "agent.toml"
+    config_path.write_text(
+        agent_toml(
+            site_id=SITE,
+            core_url=sim.url,
+            mq_url=mq_url,
+            store_path=workdir / "edge.sqlite3",
+            poll_wait=1,
+        )
+    )
+    config = load(AgentConfig, config_path, env={"KDS_CORE_TOKEN": TOKEN}, secrets=None)
+    agent = build_agent(config).start()
+    ready = wait_for(
+        lambda: agent.relay.connected and agent.store.get_meta("feed_cursor") is not None, 30
+    )
+    if not ready:
+        agent.close()
+        agent.store.close()
+        raise RuntimeError("the edge agent did not connect to the broker and the core in 30s")
+    return agent
+
+
+def accepted_events(sim: CoreSimulator, ids: set[str]) -> int:
+    return sum(
+        1
+        for e in sim.events()
+        if e.get("order_id") in ids and e.get("type") == "status" and e.get("status") == "accepted"
+    )
+
+
+def bench_burst(
+    sim: CoreSimulator, peer: DisplayPeer, count: int, timeout: float
+) -> dict[str, Any]:
+    created: dict[str, float] = {}
+    began = clock()
+    for _ in range(count):
+        t = clock()
+        order = sim.create_order(SITE)
+        created[order["id"]] = t
+    create_seconds = clock() - began
+    complete = peer.wait_seen(list(created), timeout)
+    with peer.cond:
+        seen = {oid: peer.first_seen[oid] for oid in created if oid in peer.first_seen}
+    latencies = [seen[oid] - created[oid] for oid in seen]
+    with peer.cond:
+        samples = [(created[oid], peer.updates[oid][0][1], seen[oid]) for oid in seen]
+    span = (max(seen.values()) - began) if seen else float("nan")
+    ids = set(created)
+    events_complete = wait_for(lambda: accepted_events(sim, ids) >= count, timeout, 0.05)
+    events_span = clock() - began
+    return {
+        "orders": count,
+        "on_screen": len(seen),
+        "complete": complete,
+        "create_seconds": round(create_seconds, 3),
+        "span_seconds": round(span, 3),
+        "orders_per_s": round(len(seen) / span, 1) if seen else 0.0,
+        "latency": summary_ms(latencies),
+        "core_accepted_events": accepted_events(sim, ids),
+        "core_events_seconds": round(events_span, 3) if events_complete else None,
+        "order_ids": list(created),
+        "samples": samples,
+    }
+
+
+def command_plan(peer: DisplayPeer, ticket_ids: Sequence[str], count: int) -> list[tuple]:
+    """4 valid commands per ticket: start, item_done, item_undo, bump at its first line's
+    station. Deterministic: same tickets (same seed), same order."""
+    plan = []
+    for k in range(count):
+        tid = ticket_ids[k // 4]
+        with peer.cond:
+            ticket = peer.updates[tid][0][2]
+        line = ticket.items[0]
+        kind = ("start", "item_done", "item_undo", "bump")[k % 4]
+        fields: dict[str, Any] = {"ticket_id": tid, "station": line.station}
+        if kind in ("item_done", "item_undo"):
+            fields["line_id"] = line.line_id
+        plan.append((f"bench-cmd-{k:05d}", kind, fields))
+    return plan
+
+
+def bench_commands(peer: DisplayPeer, plan: list[tuple]) -> dict[str, Any]:
+    to_screen: list[float] = []
+    to_reply: list[float] = []
+    by_kind: dict[str, list[float]] = defaultdict(list)
+    samples: list[tuple[float, int, float]] = []
+    refused = missing = 0
+    for command_id, kind, fields in plan:
+        tid = fields["ticket_id"]
+        with peer.cond:
+            before = len(peer.updates[tid])
+        began = clock()
+        peer.send(kind, command_id, **fields)
+        update, reply = peer.wait_command(tid, before, command_id)
+        if reply is not None:
+            to_reply.append(reply[0] - began)
+            if not reply[1].ok:
+                refused += 1
+        if update is None:
+            missing += 1
+            continue
+        to_screen.append(update[0] - began)
+        samples.append((began, update[1], update[0]))
+        by_kind[kind].append(update[0] - began)
+    return {
+        "commands": len(plan),
+        "refused": refused,
+        "no_update": missing,
+        "to_screen": summary_ms(to_screen),
+        "to_reply": summary_ms(to_reply),
+        "by_kind_p50_ms": {k: summary_ms(v)["p50_ms"] for k, v in sorted(by_kind.items())},
+        "samples": samples,
+    }
+
+
+def stages(store_path: Path, samples: list[tuple[float, int, float]]) -> dict[str, Any]:
+    """Split (start, seq, on screen) samples at the agent's commit of the state row.
+
+    Reads the agent's outbox read-only: ``created_at`` is when the change (and the
+    ``ticket.updated`` row for ``seq``) was committed, ``done_at`` when the broker's
+    RECEIPT for it came back. Wall-clock times are mapped onto ``perf_counter``.
+    """
+    offset = time.time() - clock()
+    conn = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
+    try:
+        rows = {
+            key: (created, done)
+            for key, created, done in conn.execute(
+                "SELECT key, created_at, done_at FROM outbox "
+                "WHERE channel = 'mq' AND kind = 'state'"
+            )
+        }
+    finally:
+        conn.close()
+    to_commit, commit_to_receipt, commit_to_screen = [], [], []
+    for began, seq, on_screen in samples:
+        row = rows.get(f"state:{seq}")
+        if row is None or row[1] is None:
+            continue
+        committed, receipted = row[0] - offset, row[1] - offset
+        to_commit.append(committed - began)
+        commit_to_receipt.append(receipted - committed)
+        commit_to_screen.append(on_screen - committed)
+    return {
+        "to_commit": summary_ms(to_commit),
+        "commit_to_receipt": summary_ms(commit_to_receipt),
+        "commit_to_screen": summary_ms(commit_to_screen),
+    }
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    random.seed(SEED)
+    wall = clock()
+    out: dict[str, Any] = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "params": {
+            "orders": args.orders,
+            "commands": args.commands,
+            "hop_messages": args.hop,
+            "seed": SEED,
+        },
+        "rss_mib": {"start": peak_rss_mib()},
+    }
+    with tempfile.TemporaryDirectory(prefix="kds-bench-") as tmp, closing_all() as closers:
+        workdir = Path(tmp)
+        broker = ActiveMQ(workdir / "activemq", stomp_port=0)
+        t = clock()
+        broker.start()
+        closers.append(broker.stop)
+        out["broker_start_seconds"] = round(clock() - t, 2)
+        print(f"broker up on {broker.url} in {out['broker_start_seconds']}s", file=sys.stderr)
+
+        # Baselines: the same broker, the same disk, this run.
+        probe = HopProbe(broker.url)
+        closers.append(probe.close)
+        probe.warm_up(50)
+        hop = probe.hop(args.hop, receipt=False, first=0)
+        hop_receipt = probe.hop(args.hop // 2, receipt=True, first=100_000)
+        rate_receipt = probe.receipted_rate(args.orders, first=200_000)
+        rate_pipelined = probe.pipelined_rate(args.orders, first=300_000)
+        probe.close()
+        closers.remove(probe.close)
+        commit_full = sqlite_commit(workdir / "probe-full.sqlite3", 200, "FULL")
+        commit_normal = sqlite_commit(workdir / "probe-normal.sqlite3", 200, "NORMAL")
+        out["baseline"] = {
+            "A_hop": summary_ms(hop),
+            "A_hop_with_receipt": summary_ms(hop_receipt),
+            "B_receipted_msgs_per_s": round(rate_receipt, 1),
+            "B_pipelined_msgs_per_s": round(rate_pipelined, 1),
+            "C_sqlite_commit_full": summary_ms(commit_full),
+            "C_sqlite_commit_normal": summary_ms(commit_normal),
+        }
+        out["rss_mib"]["after_baselines"] = peak_rss_mib()
+        print("baselines done", file=sys.stderr)
+
+        # The site: simulator, agent (in this process), a display-like peer.
+        sim = CoreSimulator(sites={SITE: TOKEN}, seed=SEED).start()
+        closers.append(sim.close)
+        agent = start_agent(workdir, sim, broker.url)
+        closers.append(agent.store.close)
+        closers.append(agent.close)
+        peer = DisplayPeer(broker.url, SITE)
+        closers.append(peer.close)
+        # The snapshot's reply proves the peer's subscriptions and the agent's consumer live.
+        if not peer.call("snapshot", "bench-snapshot", 15):
+            raise RuntimeError("no snapshot reply from the agent within 15s")
+        warm = [sim.create_order(SITE)["id"] for _ in range(5)]
+        if not peer.wait_seen(warm, 15):
+            raise RuntimeError("warm-up orders did not reach the screen within 15s")
+
+        burst = bench_burst(sim, peer, args.orders, timeout=40)
+        out["rss_mib"]["after_burst"] = peak_rss_mib()
+        print("burst done", file=sys.stderr)
+
+        plan = command_plan(peer, burst.pop("order_ids"), args.commands)
+        commands = bench_commands(peer, plan)
+        print("commands done", file=sys.stderr)
+
+        burst["stages"] = stages(agent.store.path, burst.pop("samples"))
+        commands["stages"] = stages(agent.store.path, commands.pop("samples"))
+        out["burst"] = burst
+        out["commands"] = commands
+        with peer.cond:
+            sizes = list(peer.update_bytes)
+        out["ticket_updated_mean_bytes"] = round(sum(sizes) / len(sizes)) if sizes else 0
+        out["seq_gaps"] = peer.seq_gaps()
+        out["outbox"] = agent.store.outbox_stats()
+        out["rss_mib"]["end"] = peak_rss_mib()
+        out["rss_mib"]["broker_peak"] = proc_hwm_mib(broker.pid)
+
+    base_a = out["baseline"]["A_hop"]
+    out["ratios"] = {
+        "command_p50_over_A_p50": ratio(out["commands"]["to_screen"]["p50_ms"], base_a["p50_ms"]),
+        "command_p99_over_A_p99": ratio(out["commands"]["to_screen"]["p99_ms"], base_a["p99_ms"]),
+        "burst_rate_over_B": ratio(
+            out["burst"]["orders_per_s"], out["baseline"]["B_receipted_msgs_per_s"]
+        ),
+        "burst_rate_over_B_pipelined": ratio(
+            out["burst"]["orders_per_s"], out["baseline"]["B_pipelined_msgs_per_s"]
+        ),
+        "burst_p50_over_A_p50": ratio(out["burst"]["latency"]["p50_ms"], base_a["p50_ms"]),
+    }
+    leftover = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    out["threads_left"] = leftover
+    out["wall_seconds"] = round(clock() - wall, 1)
+    return out
+
+
+def table(out: dict[str, Any]) -> str:
+    b, c, r = out["baseline"], out["commands"], out["ratios"]
+    burst = out["burst"]
+    rows = [
+        ("A  STOMP hop, publish -> subscriber", _lat(b["A_hop"]), "1.00 (baseline)"),
+        (
+            "A' hop, publisher waits for RECEIPT",
+            _lat(b["A_hop_with_receipt"]),
+            f"{ratio(b['A_hop_with_receipt']['p50_ms'], b['A_hop']['p50_ms'])}x A (p50)",
+        ),
+        (
+            "Command send -> ticket.updated",
+            _lat(c["to_screen"]),
+            f"{r['command_p50_over_A_p50']}x A p50, {r['command_p99_over_A_p99']}x A p99",
+        ),
+        ("Command send -> command.result", _lat(c["to_reply"]), ""),
+        (
+            "B  publishes with RECEIPT each",
+            f"{b['B_receipted_msgs_per_s']:.0f} msg/s",
+            "1.00 (baseline)",
+        ),
+        (
+            "B' pipelined, one RECEIPT at end",
+            f"{b['B_pipelined_msgs_per_s']:.0f} msg/s",
+            f"{ratio(b['B_pipelined_msgs_per_s'], b['B_receipted_msgs_per_s'])}x B",
+        ),
+        (
+            f"Burst {burst['orders']} orders -> screen",
+            f"{burst['orders_per_s']:.0f} orders/s",
+            f"{r['burst_rate_over_B']}x B, {r['burst_rate_over_B_pipelined']}x B'",
+        ),
+        (
+            "Burst order-to-screen latency",
+            _lat(burst["latency"]),
+            f"{r['burst_p50_over_A_p50']}x A p50",
+        ),
+        ("C  SQLite commit, synchronous=FULL", _lat(b["C_sqlite_commit_full"]), ""),
+        ("C  SQLite commit, synchronous=NORMAL", _lat(b["C_sqlite_commit_normal"]), ""),
+    ]
+    width = max(len(name) for name, _, _ in rows)
+    lines = [f"{'measure':<{width}}  {'result':<30}  ratio", "-" * (width + 50)]
+    lines += [f"{name:<{width}}  {value:<30}  {rat}" for name, value, rat in rows]
+    rss = out["rss_mib"]
+    lines += [
+        "",
+        f"burst: {burst['on_screen']}/{burst['orders']} on screen in {burst['span_seconds']}s "
+        f"(created in {burst['create_seconds']}s); core got {burst['core_accepted_events']} "
+        f"'accepted' events in {burst['core_events_seconds']}s",
+        _stages("burst stages  ", burst["stages"], "create"),
+        _stages("command stages", c["stages"], "send"),
+        f"commands: {c['commands']} sent, {c['refused']} refused, {c['no_update']} without "
+        f"update; p50 by kind (ms): {c['by_kind_p50_ms']}",
+        f"ticket.updated mean size {out['ticket_updated_mean_bytes']} B; seq gaps seen: "
+        f"{out['seq_gaps']}",
+        f"peak RSS (MiB): start {rss['start']}, after baselines {rss['after_baselines']}, "
+        f"after burst {rss['after_burst']}, end {rss['end']}; broker JVM peak "
+        f"{rss['broker_peak']}",
+        f"wall time {out['wall_seconds']}s (broker start {out['broker_start_seconds']}s); "
+        f"{out['machine']['cpus']} CPUs; threads left: {out['threads_left'] or 'none'}",
+    ]
+    return "\n".join(lines)
+
+
+def _stages(title: str, s: dict[str, Any], start: str) -> str:
+    return (
+        f"{title}: {start} -> committed {_lat(s['to_commit'])}; committed -> RECEIPT "
+        f"{_lat(s['commit_to_receipt'])}; committed -> screen {_lat(s['commit_to_screen'])}"
+    )
+
+
+def _lat(s: dict[str, Any]) -> str:
+    return f"p50 {s['p50_ms']:.2f} ms, p99 {s['p99_ms']:.2f} ms"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_spine", description=__doc__)
+    parser.add_argument("--orders", type=int, default=300, help="burst size (default 300)")
+    parser.add_argument("--commands", type=int, default=200, help="commands (default 200)")
+    parser.add_argument("--hop", type=int, default=500, help="baseline A messages (default 500)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    if not 1 <= args.orders <= 5000:
+        parser.error("--orders must be 1..5000")
+    if not 0 <= args.commands <= 4 * args.orders:
+        parser.error("--commands must be 0..4 x --orders (4 valid commands per ticket)")
+    if not 10 <= args.hop <= 10_000:
+        parser.error("--hop must be 10..10000")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("stomp.py").setLevel(logging.ERROR)
+    try:
+        out = run(args)
+    except RuntimeError as exc:
+        print(f"bench_spine: {exc}", file=sys.stderr)
+        return 1
+    print(table(out))
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n")
+        print(f"wrote {args.json}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
