@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 import time
+from typing import Any
 
 from edge_agent.adapters.core_http import CoreClient
 from edge_agent.adapters.stomp_relay import StompRelay
@@ -58,7 +59,7 @@ class Agent:
         self.relay = relay
         self.kitchen = Kitchen(store, site_id, expo_station=expo_station, on_change=self._wake)
         self.feed = FeedFollower(core, self.kitchen, store, wait_seconds=poll_wait_seconds)
-        common = {
+        common: dict[str, Any] = {
             "backoff_initial": backoff_initial,
             "backoff_max": backoff_max,
             "give_up_after": give_up_after,
@@ -144,9 +145,19 @@ class Agent:
         try:
             result = self.kitchen.handle_command(message.body, message.reply_to)
         except StoreError:
-            # Not acked: the broker redelivers after reconnect; nothing was stored.
-            log.exception("command not stored; leaving it unacked for redelivery")
+            # Nothing was stored. Unacked, the command comes back only when the
+            # connection does: reconnect so the broker redelivers it.
+            log.exception("command not stored; reconnecting so the broker redelivers it")
+            self.relay.reconnect("command could not be stored")
             return
+        except Exception as exc:  # a bug on a frame we cannot handle: never loop on it
+            log.exception("command frame could not be handled; dead-lettered")
+            try:
+                self.store.dead_letter("commands", f"internal: {type(exc).__name__}", message.body)
+            except StoreError:
+                self.relay.reconnect("dead letter could not be stored")
+                return
+            result = None
         if result is not None and result.tickets is not None and message.reply_to:
             # Snapshots are read-only and can be large: answer directly, not via the outbox.
             try:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from edge_agent.errors import StoreError
 from edge_agent.store import Store
 from shared import state, wire
 from shared.errors import BadRequest, CommandRefused, UnknownTicket, WireError
@@ -42,7 +43,6 @@ SHOWN = (
     TicketStatus.READY.value,
     TicketStatus.CANCELLED.value,
 )
-REPLY_TTL_MS = 120_000
 #: stored status of a ticket that has left every screen (picked up, VOID cleared)
 CLEARED = "cleared"
 
@@ -84,16 +84,24 @@ class Kitchen:
                 )
         except WireError as exc:
             return self._quarantine(raw, exc)
-        with self.store.transaction():
-            known = self.store.order_version(order.id)
-            if known is not None and known >= order.version:
-                return OrderOutcome("duplicate", order.id)
-            self.store.put_order(order.id, order.version, raw)
-            if self.store.ticket_status(order.id) == CLEARED:
-                # picked up, or a VOID already cleared: later versions change nothing on screen
-                return OrderOutcome("ignored", order.id)
-            existing = self._load(order.id)
-            outcome = self._create(order) if existing is None else self._merge(existing, order)
+        try:
+            with self.store.transaction():
+                known = self.store.order_version(order.id)
+                if known is not None and known >= order.version:
+                    return OrderOutcome("duplicate", order.id)
+                self.store.put_order(order.id, order.version, raw)
+                if self.store.ticket_status(order.id) == CLEARED:
+                    # picked up, or a VOID already cleared: later versions change nothing
+                    return OrderOutcome("ignored", order.id)
+                existing = self._load(order.id)
+                outcome = self._create(order) if existing is None else self._merge(existing, order)
+        except StoreError:
+            raise  # the disk, not the order: the feed retries this page later
+        except Exception as exc:  # the order passed validation but cannot be applied
+            log.exception("order %s v%d could not be applied", order.id, order.version)
+            return self._quarantine(
+                raw, WireError(f"order {order.id} could not be applied: {type(exc).__name__}")
+            )
         self._on_change()
         return outcome
 
@@ -365,7 +373,7 @@ class Kitchen:
             key,
             reply_to,
             wire.encode(result),
-            {"expires": str(int(time.time() * 1000) + REPLY_TTL_MS)},
+            {"expires": str(int(time.time() * 1000) + wire.REPLY_TTL_MS)},
         )
 
     def _event(self, kind: str, **fields: Any) -> dict[str, Any]:

@@ -21,13 +21,16 @@ import threading
 import time
 from collections.abc import Callable
 
-from edge_agent.errors import CoreRejected, CoreUnavailable
+from edge_agent.errors import CoreAuthError, CoreRejected, CoreUnavailable
 from edge_agent.store import OutboxRow, Store
 from shared.errors import MqError
 
 log = logging.getLogger("edge.outbox")
 
 Deliver = Callable[[OutboxRow], None]
+
+#: how long to wait before retrying after the core refused the site token
+AUTH_RETRY_SECONDS = 30.0
 
 
 class OutboxWorker:
@@ -130,7 +133,8 @@ class OutboxWorker:
             # The head of the line waits out its backoff and nothing overtakes it.
             rows = self._store.pending(self.channel, limit=200)
         else:
-            rows = self._store.due(self.channel, limit=200, now=now)
+            # Independent destinations overtake each other; one destination's rows do not.
+            rows = self._store.due(self.channel, limit=200, now=now, fifo_per_dest=True)
         progressed = False
         for row in rows:
             if self._stop.is_set() or row.next_at > now:
@@ -145,6 +149,15 @@ class OutboxWorker:
     def _attempt(self, row: OutboxRow) -> str:
         try:
             self._deliver(row)
+        except CoreAuthError as exc:
+            # An expired or rotated token: every event would fail the same way. Keep
+            # them (slowly retried) until the token is fixed; never dead-letter them.
+            delay = max(self._backoff(row.attempts, None), AUTH_RETRY_SECONDS)
+            self._store.mark_retry(row.id, str(exc), time.time() + delay)
+            log.error(
+                "outbox %s: core refused our token (%s); retry in %.0fs", self.channel, exc, delay
+            )
+            return "retry"
         except CoreRejected as exc:
             self._store.mark_dead(row.id, str(exc))
             log.error("outbox %s: %s %s dead-lettered: %s", self.channel, row.kind, row.key, exc)

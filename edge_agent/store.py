@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(channel, state, id);
+CREATE INDEX IF NOT EXISTS outbox_dest ON outbox(channel, dest, state, id);
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     order_id TEXT,
@@ -158,17 +159,25 @@ class Store:
             self._depth = 1
             try:
                 yield self._conn
+            except sqlite3.Error as exc:
+                self._rollback()
+                raise StoreError(f"database error: {exc}") from exc
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                self._rollback()
                 raise
             else:
                 try:
                     self._conn.execute("COMMIT")
                 except sqlite3.Error as exc:
-                    self._conn.execute("ROLLBACK")
+                    self._rollback()
                     raise StoreError(f"commit failed: {exc}") from exc
             finally:
                 self._depth = 0
+
+    def _rollback(self) -> None:
+        # SQLite may already have rolled back by itself (disk full, I/O error).
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
@@ -317,10 +326,30 @@ class Store:
             )
             return cur.rowcount == 1
 
-    def due(self, channel: str, limit: int = 100, *, now: float | None = None) -> list[OutboxRow]:
-        """Pending rows of a channel whose time has come, oldest first."""
+    def due(
+        self,
+        channel: str,
+        limit: int = 100,
+        *,
+        now: float | None = None,
+        fifo_per_dest: bool = False,
+    ) -> list[OutboxRow]:
+        """Pending rows of a channel whose time has come, oldest first.
+
+        With ``fifo_per_dest`` rows for one destination (one order's core events) go
+        first-in first-out: a row waits while an older pending row for the same
+        ``dest`` is still backing off, so the core never hears ``ready`` before
+        ``in_progress``.
+        """
         now = time.time() if now is None else now
-        return self._rows("AND next_at <= ?", (channel, now, limit))
+        condition = "AND next_at <= ?"
+        if fifo_per_dest:
+            condition += (
+                " AND NOT EXISTS (SELECT 1 FROM outbox AS older "
+                "WHERE older.channel = outbox.channel AND older.state = 'pending' "
+                "AND older.dest = outbox.dest AND older.id < outbox.id)"
+            )
+        return self._rows(condition, (channel, now, limit))
 
     def pending(self, channel: str, limit: int = 100) -> list[OutboxRow]:
         """The oldest pending rows of a channel, due or not (for ordered delivery)."""

@@ -63,20 +63,22 @@ class FeedFollower:
 
     def _run(self) -> None:
         delay = self._backoff_initial
+        resync_needed = False
         while not self._stop.is_set():
             try:
-                self.poll_once(self._wait)
+                if resync_needed:
+                    self.resync()
+                    resync_needed = False
+                else:
+                    self.poll_once(self._wait)
                 delay = self._backoff_initial
                 self._set_state(True, None)
             except CursorExpired as exc:
                 log.warning("feed cursor expired (%s); resyncing from orders/open", exc)
-                try:
-                    self.resync()
-                except CoreError as err:
-                    delay = self._fail(err, delay)
+                resync_needed = True
             except CoreError as exc:
                 delay = self._fail(exc, delay)
-            except Exception:
+            except Exception:  # a store failure or a bug: never let the feed thread die
                 log.exception("feed loop failed; retrying")
                 delay = self._sleep(delay, None)
 

@@ -223,12 +223,18 @@ class TicketSync(QObject):
             self._commands[command.command_id] = (kind, ticket_id)
             while len(self._commands) > _MAX_PENDING_COMMANDS:
                 self._commands.popitem(last=False)
+        headers = {"reply-to": self._config.reply_queue}
+        if kind == "snapshot":
+            # A snapshot is only worth its answer while we wait for it: it must not pile
+            # up in the queue while the agent is down (we ask again on every timeout).
+            timeout_ms = round(self._config.display.snapshot_timeout_seconds * 1000)
+            headers["expires"] = str(int(time.time() * 1000) + 2 * timeout_ms)
         try:
             self._mq.send(
                 command_queue(self._config.site_id),
                 encode(command),
-                headers={"reply-to": self._config.reply_queue},
-                persistent=True,
+                headers=headers,
+                persistent=kind != "snapshot",
             )
         except MqError as exc:
             log.warning("%s command %s not sent: %s", kind, command.command_id, exc)

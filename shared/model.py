@@ -8,6 +8,8 @@ missing required field or a wrong type (no silent coercion of ``"2"`` to ``2``).
 from __future__ import annotations
 
 import enum
+import logging
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -25,6 +27,8 @@ from pydantic import (
 )
 
 from shared.errors import WireError
+
+log = logging.getLogger("kds.model")
 
 
 def format_time(value: datetime) -> str:
@@ -98,9 +102,20 @@ class Modifier(_Model):
     qty: Qty = 1
 
 
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+def _lenient_phone(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and _E164.match(value)):
+        return value
+    log.warning("order field customer.phone ignored: not an E.164 number")
+    return None
+
+
 class Customer(_Model):
     name: StrictStr = ""
-    phone: StrictStr | None = Field(default=None, pattern=r"^\+[1-9][0-9]{6,14}$")
+    #: E.164; anything else is dropped (with a log line), not a reason to refuse the order
+    phone: Annotated[StrictStr | None, BeforeValidator(_lenient_phone)] = None
     notify: StrictBool = False
 
 
@@ -219,10 +234,40 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
+def find_unencodable(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string that is not valid Unicode (a lone surrogate
+    from a JSON ``\\ud83d`` escape), or ``None``. Such text cannot be stored or sent on."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path or "(root)"
+        return None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and find_unencodable(key) is not None:
+            return where
+        found = find_unencodable(item, where)
+        if found is not None:
+            return found
+    return None
+
+
 def parse_order(data: Any) -> Order:
     """Validate one order object from the core; raise :class:`WireError` naming the field."""
     if not isinstance(data, dict):
         raise WireError(f"order must be a JSON object, got {type(data).__name__}")
+    bad = find_unencodable(data)
+    if bad is not None:
+        raise WireError(
+            f"invalid order {data.get('id', '?')!s:.60}: {bad}: not valid Unicode text", field=bad
+        )
     try:
         return Order.model_validate(data)
     except ValidationError as exc:

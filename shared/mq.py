@@ -175,7 +175,8 @@ class MqClient:
         self._wake = threading.Event()
         self._closing = threading.Event()
         self._subs: dict[str, _Subscription] = {}
-        self._receipts: dict[str, threading.Event] = {}
+        #: receipt id -> [event, delivered?]; a dropped connection fails them all
+        self._receipts: dict[str, tuple[threading.Event, list[bool]]] = {}
         self._callbacks: list[StateCallback] = []
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
@@ -210,6 +211,12 @@ class MqClient:
 
     def wait_connected(self, timeout: float | None = None) -> bool:
         return self._connected.wait(timeout)
+
+    def reconnect(self, why: str) -> None:
+        """Drop the connection and connect again (the broker redelivers unacked messages)."""
+        with self._lock:
+            generation = self._generation
+        self._lost(generation, why)
 
     def on_state_change(self, callback: StateCallback) -> None:
         """``callback(True)`` after each (re)connect, ``callback(False)`` on each loss."""
@@ -265,10 +272,11 @@ class MqClient:
         frame_headers = {"persistent": "true" if persistent else "false"}
         frame_headers.update(headers or {})
         event = None
+        delivered = [False]
         if receipt_timeout is not None:
             receipt_id = uuid.uuid4().hex
             event = threading.Event()
-            self._receipts[receipt_id] = event
+            self._receipts[receipt_id] = (event, delivered)
             frame_headers["receipt"] = receipt_id
         try:
             with self._send_lock:
@@ -277,9 +285,12 @@ class MqClient:
             if event is not None:
                 self._receipts.pop(frame_headers["receipt"], None)
             raise MqError(f"send to {destination} failed: {exc}") from exc
-        if event is not None and not event.wait(receipt_timeout):
-            self._receipts.pop(frame_headers["receipt"], None)
-            raise MqError(f"no receipt from the broker for {destination} in {receipt_timeout}s")
+        if event is not None:
+            if not event.wait(receipt_timeout):
+                self._receipts.pop(frame_headers["receipt"], None)
+                raise MqError(f"no receipt from the broker for {destination} in {receipt_timeout}s")
+            if not delivered[0]:
+                raise MqError(f"connection lost before the broker confirmed {destination}")
 
     def ack(self, message: Message) -> None:
         """Acknowledge a client-individual message (ignored if its connection is gone)."""
@@ -362,7 +373,11 @@ class MqClient:
             subs = list(self._subs.values())
         for sub in subs:
             self._do_subscribe(conn, sub)
-        self._connected.set()
+        with self._lock:
+            if generation != self._generation or self._closing.is_set():
+                # lost (or closing) while subscribing: _lost already dropped it
+                raise MqError("connection lost while subscribing")
+            self._connected.set()
         self.last_error = None
         log.info("%s: connected to %s:%s", self._name, self._url.host, self._url.port)
         self._notify(True)
@@ -375,16 +390,22 @@ class MqClient:
         with self._lock:
             conn, self._conn = self._conn, None
             self._generation += 1
-        was_connected = self._connected.is_set()
-        self._connected.clear()
+            was_connected = self._connected.is_set()
+            self._connected.clear()
+        self._fail_receipts()
         if conn is not None:
             try:
                 if graceful and conn.is_connected():
                     conn.disconnect()
-                else:
-                    conn.transport.stop()
             except Exception as exc:
                 log.debug("%s: error while disconnecting: %s", self._name, exc)
+            try:
+                # stomp.py's transport.stop() leaves the socket open when CONNECTED never
+                # came; a leaked socket could later hold our client-id on the broker.
+                conn.transport.disconnect_socket()
+                conn.transport.stop()
+            except Exception as exc:
+                log.debug("%s: error while closing the socket: %s", self._name, exc)
         if was_connected:
             self._notify(False)
 
@@ -404,9 +425,16 @@ class MqClient:
                 log.exception("%s: state callback failed", self._name)
 
     def _receipt(self, receipt_id: str) -> None:
-        event = self._receipts.pop(receipt_id, None)
-        if event is not None:
+        waiting = self._receipts.pop(receipt_id, None)
+        if waiting is not None:
+            event, delivered = waiting
+            delivered[0] = True
             event.set()
+
+    def _fail_receipts(self) -> None:
+        waiting, self._receipts = self._receipts, {}
+        for event, _delivered in waiting.values():
+            event.set()  # delivered stays False: the sender raises MqError at once
 
     def _dispatch(self, frame: Any, generation: int) -> None:
         try:

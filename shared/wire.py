@@ -25,12 +25,15 @@ from shared.model import (
     Ticket,
     Time,
     describe_validation_error,
+    find_unencodable,
     first_error_field,
     utcnow,
 )
 
 VERSION = 1
 MAX_FRAME_BYTES = 4 * 1024 * 1024
+#: replies carry an ``expires`` header this far ahead: unread answers do not pile up
+REPLY_TTL_MS = 120_000
 
 CommandType = Literal[
     "start",
@@ -238,6 +241,9 @@ def _check_envelope(data: dict[str, Any], allowed_types: tuple[str, ...]) -> str
     version = data.get("v")
     if type(version) is not int or version != VERSION:  # not 1.0, not true
         raise UnsupportedVersion(f"unsupported protocol version v={version!r:.20}", field="v")
+    bad = find_unencodable(data)
+    if bad is not None:
+        raise WireError(f"{bad}: not valid Unicode text (a lone surrogate)", field=bad)
     kind = data.get("type")
     if not isinstance(kind, str):
         raise WireError("missing or non-string 'type'", field="type")

@@ -8,6 +8,7 @@ is acked only after its effect is committed to the store).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from shared import wire
@@ -60,7 +61,13 @@ class StompRelay:
         self._client.send(self._state_topic, body, persistent=False)
 
     def reply(self, destination: str, body: bytes) -> None:
-        self._client.send(destination, body, persistent=False)
+        """A direct answer (snapshots): non-persistent, and expires if nobody reads it."""
+        expires = str(int(time.time() * 1000) + wire.REPLY_TTL_MS)
+        self._client.send(destination, body, persistent=False, headers={"expires": expires})
+
+    def reconnect(self, why: str) -> None:
+        """Drop and re-open the connection; the broker redelivers unacked commands."""
+        self._client.reconnect(why)
 
     def consume_commands(self, handler: Callable[[Message], None]) -> None:
         self._client.subscribe(

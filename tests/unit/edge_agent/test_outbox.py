@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from edge_agent.errors import CoreAuthError, CoreRejected, CoreUnavailable
-from edge_agent.outbox import OutboxWorker
+from edge_agent.outbox import AUTH_RETRY_SECONDS, OutboxWorker
 from edge_agent.store import OutboxRow, Store
 from shared.errors import MqError, MqNotConnected
 
@@ -31,9 +31,10 @@ class FakeDeliver:
             raise exc
 
 
-def enqueue(store: Store, *keys: str) -> None:
+def enqueue(store: Store, *keys: str, dest: str | None = None) -> None:
+    """One row per key; each for its own order unless ``dest`` is given."""
     for key in keys:
-        assert store.enqueue(CHANNEL, "event", key, "ord_1", b'{"type": "status"}')
+        assert store.enqueue(CHANNEL, "event", key, dest or f"ord_{key}", b'{"type": "status"}')
 
 
 def worker(
@@ -123,11 +124,33 @@ def test_rejected_goes_dead_with_the_reason(store: Store) -> None:
     assert deliver.seen == ["a"]
 
 
-def test_auth_error_is_a_rejection(store: Store) -> None:
+def test_auth_error_is_retried_slowly_never_dead_lettered(store: Store) -> None:
+    # a rotated or expired token must not throw away every ready/picked_up event
     enqueue(store, "a")
     w = worker(store, FakeDeliver(lambda row: CoreAuthError(401, "unauthorized")))
+    before = time.time()
     w.drain_once()
-    assert info(store, "a")["state"] == "dead"
+    row = info(store, "a")
+    assert row["state"] == "pending"
+    assert row["next_at"] >= before + AUTH_RETRY_SECONDS
+    assert "401" in str(row["last_error"])
+
+
+def test_one_orders_events_go_first_in_first_out(store: Store) -> None:
+    # accepted, in_progress, ready for one order: a failed one holds back the rest
+    enqueue(store, "accepted", "in_progress", "ready", dest="ord_1")
+    enqueue(store, "other")
+    fail = {"accepted"}
+    deliver = FakeDeliver(lambda row: CoreUnavailable("busy") if row.key in fail else None)
+    w = worker(store, deliver)
+    w.drain_once()
+    assert deliver.seen == ["accepted", "other"]
+    fail.clear()
+    make_all_due(store)
+    w.drain_once()
+    w.drain_once()
+    w.drain_once()
+    assert deliver.seen == ["accepted", "other", "accepted", "in_progress", "ready"]
 
 
 def _fail_b(row: OutboxRow) -> BaseException | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -45,7 +46,10 @@ def test_start_subscribes_first_then_asks_for_a_snapshot(broker, agent, make_syn
     qtbot.waitUntil(lambda: sync.synced)
     [frame] = broker.sent_to(command_queue(SITE))
     assert frame.headers["reply-to"] == f"/queue/kds.{SITE}.replies.grill-1"
-    assert frame.persistent
+    # a snapshot request is only worth its answer while we wait: it must not pile up
+    # in the queue while the agent is down
+    assert not frame.persistent
+    assert int(frame.headers["expires"]) > time.time() * 1000
     command = parse_command(frame.body)
     assert (command.type, command.display_id, command.station) == ("snapshot", "grill-1", "grill")
     assert sync.last_seq == 2
