@@ -225,7 +225,10 @@ class ActiveMQ:
     def write_conf(self) -> None:
         self.conf_dir.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        stomp_uri = f"stomp://127.0.0.1:{self.stomp_port}?transport.hbGracePeriodMultiplier=1.5"
+        stomp_uri = (
+            f"stomp://127.0.0.1:{self.stomp_port}"
+            "?transport.hbGracePeriodMultiplier=1.5&transport.tcpNoDelay=true"
+        )
         xml = _ACTIVEMQ_XML.format(
             broker_name=quoteattr(self.broker_name),
             data_dir=quoteattr(str(self.data_dir)),
