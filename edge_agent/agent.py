@@ -142,6 +142,12 @@ class Agent:
 
     def _on_command(self, message: Message) -> None:
         """Runs on stomp.py's receiver thread: store the effect, then ack."""
+        log.debug(
+            "command frame %s (reply-to %s, redelivered %s)",
+            message.headers.get("message-id"),
+            message.reply_to,
+            message.redelivered,
+        )
         try:
             result = self.kitchen.handle_command(message.body, message.reply_to)
         except StoreError:

@@ -205,3 +205,46 @@ def test_repeated_availability_command_calls_core_once(site: Site) -> None:
 
         wait_until(lambda: availability_calls() == 1)
         wait_until(lambda: flags() and not any(flags()))
+
+
+def test_independent_client_with_temp_queue_reply_to(site: Site) -> None:
+    """A client written from the protocol text alone: raw stomp.py, /temp-queue reply-to."""
+    import threading
+
+    import stomp
+
+    from shared.mq import MqUrl
+
+    url = MqUrl.parse(site.mq_url)
+    results: list[dict] = []
+    got = threading.Event()
+
+    class Listener(stomp.ConnectionListener):  # type: ignore[misc]
+        def on_message(self, frame: stomp.utils.Frame) -> None:
+            body = json.loads(frame.body)
+            if body.get("type") == "command.result":
+                results.append(body)
+                got.set()
+
+    conn = stomp.Connection12([(url.host, url.port)], heartbeats=(0, 0))
+    conn.set_listener("l", Listener())
+    conn.connect(wait=True)
+    try:
+        conn.subscribe("/temp-queue/answers", id="answers", ack="auto")
+        with site.peer() as peer:
+            order = _order(site)
+            peer.latest(order["id"])
+        conn.send(
+            f"/queue/kds.{site.site_id}.commands",
+            json.dumps(
+                {"v": 1, "type": "snapshot", "site_id": site.site_id, "command_id": "indep-1"}
+            ),
+            content_type="application/json",
+            headers={"reply-to": "/temp-queue/answers", "persistent": "true"},
+        )
+        assert got.wait(15), "no answer on the temp queue"
+        assert results[0]["command_id"] == "indep-1" and results[0]["ok"] is True
+        assert order["id"] in {t["id"] for t in results[0]["tickets"]}
+        assert all("phone" not in t.get("customer", {}) for t in results[0]["tickets"])
+    finally:
+        conn.disconnect()
