@@ -4,16 +4,28 @@
 
     KdsError (shared.errors)
     +-- AgentError
+        +-- RetryableError             try again later (``retry_after`` seconds if known)
+        +-- PermanentError             retrying cannot help: dead-letter with the reason
         +-- CoreError                  the core server did not do what we asked
-        |   +-- CoreUnavailable        network error, timeout, 5xx, 429: retry later
-        |   |                          (``retry_after`` seconds when the core said so)
-        |   +-- CoreRejected           a 4xx that retrying cannot fix (``status``, ``code``)
-        |   |   +-- CoreAuthError      401 / 403: the site token is wrong
+        |   +-- CoreUnavailable        (Retryable) network error, timeout, 5xx, 429
+        |   +-- CoreRejected           (Permanent) a 4xx other than 408/429 (``status``, ``code``)
+        |   |   +-- CoreAuthError      401 / 403: the site token is wrong (retried slowly)
         |   +-- CursorExpired          410: the feed cursor is gone, resync from orders/open
+        +-- PrinterError               a printer or the PoS print API
+        |   +-- PrinterUnavailable     (Retryable) offline, out of paper, cover open, timeout
+        |   +-- PrinterRejected        (Permanent) the PoS refused the job for good
+        +-- NotifyError                SNS
+        |   +-- NotifyUnavailable      (Retryable) throttled, 5xx, network
+        |   +-- NotifyRejected         (Permanent) bad number, no such topic, opted out
+        +-- SinkError                  the reporting sink (Kafka)
+        |   +-- SinkUnavailable        (Retryable) broker down, timeout
+        |   +-- SinkRejected           (Permanent) message too large, topic refused
         +-- StoreError                 the local SQLite database failed
 
-The outbox treats :class:`CoreUnavailable` (and ``MqError``) as "try again with
-backoff" and :class:`CoreRejected` as "dead-letter with this reason".
+The outbox retries :class:`RetryableError` (and ``MqError``) with backoff and
+dead-letters :class:`PermanentError` with its message. Each adapter raises these
+from its library's own exceptions at its boundary (``raise PrinterUnavailable(...)
+from exc``).
 """
 
 from __future__ import annotations
@@ -25,11 +37,7 @@ class AgentError(KdsError):
     """Base of the agent's own errors."""
 
 
-class CoreError(AgentError):
-    """The core server did not do what was asked."""
-
-
-class CoreUnavailable(CoreError):
+class RetryableError(AgentError):
     """A transient failure: retry later (after ``retry_after`` seconds if given)."""
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
@@ -37,7 +45,19 @@ class CoreUnavailable(CoreError):
         self.retry_after = retry_after
 
 
-class CoreRejected(CoreError):
+class PermanentError(AgentError):
+    """Retrying cannot help; the side effect is dead-lettered with this message."""
+
+
+class CoreError(AgentError):
+    """The core server did not do what was asked."""
+
+
+class CoreUnavailable(CoreError, RetryableError):
+    """A transient failure of the core: retry later."""
+
+
+class CoreRejected(CoreError, PermanentError):
     """The core refused the request for good (a 4xx other than 408/429)."""
 
     def __init__(self, status: int, code: str, detail: str = "") -> None:
@@ -53,6 +73,42 @@ class CoreAuthError(CoreRejected):
 
 class CursorExpired(CoreError):
     """410 Gone on the orders feed: restart from ``orders/open``."""
+
+
+class PrinterError(AgentError):
+    """A printer (ESC/POS over TCP) or the PoS print API failed."""
+
+
+class PrinterUnavailable(PrinterError, RetryableError):
+    """Offline, out of paper, cover open, timed out: the job waits and is retried."""
+
+
+class PrinterRejected(PrinterError, PermanentError):
+    """The PoS print API refused the job for good (a 4xx)."""
+
+
+class NotifyError(AgentError):
+    """Amazon SNS did not take a notification."""
+
+
+class NotifyUnavailable(NotifyError, RetryableError):
+    """Throttled, a 5xx or a network error: retried with backoff."""
+
+
+class NotifyRejected(NotifyError, PermanentError):
+    """Invalid number or topic, opted out, not authorised: dead-lettered."""
+
+
+class SinkError(AgentError):
+    """The reporting sink (Kafka) did not take an event."""
+
+
+class SinkUnavailable(SinkError, RetryableError):
+    """The sink is down or timed out: retried."""
+
+
+class SinkRejected(SinkError, PermanentError):
+    """The sink refused the event for good (too large, topic refused)."""
 
 
 class StoreError(AgentError):

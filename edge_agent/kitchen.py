@@ -114,6 +114,7 @@ class Kitchen:
         ticket = state.ticket_from_order(order, self._clock())
         self._save_and_publish(ticket)
         self._core_status(ticket.id, "accepted", actor="agent")
+        self._life(ticket, "received")
         sync_log.info(
             "order %s v%d accepted: %s %s, %d lines",
             order.id,
@@ -135,6 +136,11 @@ class Kitchen:
             self._save_and_publish(new, removed_reason="picked_up")
         else:
             self._save_and_publish(new)
+        if transition.status_changed and new.status in (
+            TicketStatus.CANCELLED,
+            TicketStatus.PICKED_UP,
+        ):
+            self._life(new, new.status.value)
         sync_log.info("order %s now v%d (%s)", order.id, order.version, new.status)
         return OrderOutcome("updated", order.id)
 
@@ -288,6 +294,8 @@ class Kitchen:
         new = result.ticket
         removed = "picked_up" if new.status is TicketStatus.PICKED_UP else None
         self._save_and_publish(new, removed_reason=removed)
+        for kind in _lifecycle_kinds(command, ticket, new, self.expo_station):
+            self._life(new, kind, station=station)
         if result.status_changed:
             self._core_status(new.id, new.status.value, actor=actor, station=station)
         for line_id, item_status in result.item_changes:
@@ -394,5 +402,36 @@ class Kitchen:
             event["station"] = station
         self._enqueue_core("event", event["event_id"], order_id, event)
 
+    def _life(self, ticket: Ticket, kind: str, *, station: str = "") -> None:
+        now = self._clock()
+        since = (now - ticket.accepted_at).total_seconds() if ticket.accepted_at else None
+        self.store.add_lifecycle(
+            wire.new_id(),
+            ticket.id,
+            kind,
+            format_time(now),
+            station=station,
+            brand=ticket.brand.id,
+            channel=ticket.channel,
+            seconds_since_received=since,
+        )
+
     def _enqueue_core(self, kind: str, key: str, dest: str, body: dict[str, Any]) -> None:
         self.store.enqueue(CHANNEL_CORE, kind, key, dest, json.dumps(body).encode())
+
+
+def _lifecycle_kinds(command: Any, before: Ticket, after: Ticket, expo: str | None) -> list[str]:
+    """The reporting steps one accepted command makes (for the lifecycle table)."""
+    kinds: list[str] = []
+    if before.status is TicketStatus.ACCEPTED and after.status is TicketStatus.IN_PROGRESS:
+        kinds.append("started")
+    if isinstance(command, wire.BumpCommand) and command.station != expo:
+        kinds.append("station_bumped")
+    if isinstance(command, wire.RecallCommand):
+        kinds.append("recalled")
+    if after.status is not before.status and after.status in (
+        TicketStatus.READY,
+        TicketStatus.PICKED_UP,
+    ):
+        kinds.append(after.status.value)
+    return kinds

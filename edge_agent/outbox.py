@@ -9,8 +9,9 @@ Two channels, one worker thread each:
   schedule (``Retry-After`` honoured, exponential backoff otherwise); a permanent
   refusal (404, 409, 422) is dead-lettered with the core's reason.
 
-A delivery function raises ``Retry`` (any :class:`CoreUnavailable` / ``MqError``)
-to try again later and ``Dead`` (any :class:`CoreRejected`) to give up.
+A delivery function raises :class:`~edge_agent.errors.RetryableError` (or
+``MqError``) to try again later and :class:`~edge_agent.errors.PermanentError` to
+give up; the adapters translate their libraries' exceptions into these.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from edge_agent.errors import CoreAuthError, CoreRejected, CoreUnavailable
+from edge_agent.errors import CoreAuthError, PermanentError, RetryableError
 from edge_agent.store import OutboxRow, Store
 from shared.errors import MqError
 
@@ -158,17 +159,17 @@ class OutboxWorker:
                 "outbox %s: core refused our token (%s); retry in %.0fs", self.channel, exc, delay
             )
             return "retry"
-        except CoreRejected as exc:
+        except PermanentError as exc:
             self._store.mark_dead(row.id, str(exc))
             log.error("outbox %s: %s %s dead-lettered: %s", self.channel, row.kind, row.key, exc)
             return "dead"
-        except (CoreUnavailable, MqError) as exc:
+        except (RetryableError, MqError) as exc:
             age = time.time() - row.created_at
             if age > self._give_up_after:
                 self._store.mark_dead(row.id, f"gave up after {age:.0f}s: {exc}")
                 log.error("outbox %s: %s %s gave up: %s", self.channel, row.kind, row.key, exc)
                 return "dead"
-            retry_after = exc.retry_after if isinstance(exc, CoreUnavailable) else None
+            retry_after = exc.retry_after if isinstance(exc, RetryableError) else None
             delay = self._backoff(row.attempts, retry_after)
             self._store.mark_retry(row.id, str(exc), time.time() + delay)
             level = logging.WARNING if row.attempts in (0, 5, 20) else logging.DEBUG

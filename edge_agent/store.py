@@ -73,6 +73,19 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(channel, state, id);
 CREATE INDEX IF NOT EXISTS outbox_dest ON outbox(channel, dest, state, id);
+CREATE TABLE IF NOT EXISTS lifecycle (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    ticket_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    station TEXT NOT NULL DEFAULT '',
+    brand TEXT NOT NULL DEFAULT '',
+    channel TEXT NOT NULL DEFAULT '',
+    at TEXT NOT NULL,
+    seconds_since_received REAL
+);
+CREATE INDEX IF NOT EXISTS lifecycle_ticket ON lifecycle(ticket_id, id);
+CREATE INDEX IF NOT EXISTS lifecycle_at ON lifecycle(at);
 CREATE TABLE IF NOT EXISTS quarantine (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     order_id TEXT,
@@ -421,6 +434,49 @@ class Store:
             return db.execute(
                 "DELETE FROM outbox WHERE state = 'done' AND done_at < ?", (older_than,)
             ).rowcount
+
+    # --- lifecycle (reporting) ---------------------------------------------------------
+
+    def add_lifecycle(
+        self,
+        event_id: str,
+        ticket_id: str,
+        kind: str,
+        at: str,
+        *,
+        station: str = "",
+        brand: str = "",
+        channel: str = "",
+        seconds_since_received: float | None = None,
+    ) -> None:
+        """One step of a ticket's life (received, started, station_bumped, ready, ...)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO lifecycle(event_id, ticket_id, kind, station, brand, "
+                "channel, at, seconds_since_received) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (event_id, ticket_id, kind, station, brand, channel, at, seconds_since_received),
+            )
+
+    def lifecycle(self, since: str | None = None) -> list[dict[str, Any]]:
+        """Lifecycle events (oldest first), optionally only those ``at >= since`` (RFC 3339)."""
+        cols = (
+            "event_id",
+            "ticket_id",
+            "kind",
+            "station",
+            "brand",
+            "channel",
+            "at",
+            "seconds_since_received",
+        )
+        sql = f"SELECT {', '.join(cols)} FROM lifecycle"
+        args: tuple[Any, ...] = ()
+        if since:
+            sql += " WHERE at >= ?"
+            args = (since,)
+        return [
+            dict(zip(cols, row, strict=True)) for row in self._query(sql + " ORDER BY id", args)
+        ]
 
     # --- bad input ---------------------------------------------------------------------
 
