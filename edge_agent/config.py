@@ -87,6 +87,111 @@ class OutboxSettings:
         check(self.give_up_after_seconds > 0, "outbox.give_up_after_seconds", "must be > 0")
 
 
+PRINT_TRIGGERS = ("new", "ready")
+
+
+@dataclass(frozen=True)
+class PrinterSettings:
+    """``[printers.<station>]``: where that station's tickets (and labels) print."""
+
+    #: ``tcp://host:9100`` (ESC/POS network printer) or ``http(s)://…`` (the PoS print API)
+    url: str
+    #: when to print this station's kitchen ticket: ``new``, ``ready`` or both
+    print_on: tuple[str, ...] = ("new",)
+    #: also print the pickup bag label here when the order is ready
+    labels: bool = False
+    timeout_seconds: float = 5.0
+    #: the PoS print API key (keyring ``printers.<station>.api_key``)
+    api_key: Secret = secret_field()
+
+    def __post_init__(self) -> None:
+        parts = urlsplit(self.url)
+        check(
+            parts.scheme in ("tcp", "http", "https") and bool(parts.hostname),
+            "printers.url",
+            f"must be tcp://host:9100 or http(s)://…, got {self.url!r}",
+        )
+        for trigger in self.print_on:
+            check(
+                trigger in PRINT_TRIGGERS,
+                "printers.print_on",
+                f"must list 'new' and/or 'ready', got {trigger!r}",
+            )
+        check(self.timeout_seconds > 0, "printers.timeout_seconds", "must be > 0")
+
+
+@dataclass(frozen=True)
+class TemplateSettings:
+    """``[sns.templates.<language>]`` (and inside ``[sns.brands.<id>]``): message texts.
+
+    Placeholders: ``{brand}``, ``{number}``, ``{first_name}``, ``{item}``. Empty means
+    the built-in text of that language.
+    """
+
+    ready: str = ""
+    unavailable: str = ""
+    cancelled: str = ""
+
+
+@dataclass(frozen=True)
+class BrandNotifySettings:
+    """``[sns.brands.<brand_id>]``: a brand's language and its own texts."""
+
+    language: str = ""
+    ready: str = ""
+    unavailable: str = ""
+    cancelled: str = ""
+
+
+@dataclass(frozen=True)
+class SnsSettings:
+    """``[sns]``: customer texts and pickup notifications through Amazon SNS.
+
+    Off unless ``sms`` is true or a ``topic_arn`` is set.
+    """
+
+    #: empty for AWS; ``http://127.0.0.1:PORT`` for moto's server in tests
+    endpoint_url: str = ""
+    region: str = "eu-west-1"
+    #: pickup notifications for couriers and apps (empty: none)
+    topic_arn: str = ""
+    #: text the customer (when the order says ``customer.notify``)
+    sms: bool = False
+    sender_id: str = ""
+    language: str = "en"
+    #: an AWS profile from ~/.aws (empty: keyring keys, then the standard chain)
+    profile: str = ""
+    aws_access_key_id: Secret = secret_field()
+    aws_secret_access_key: Secret = secret_field()
+    templates: dict[str, TemplateSettings] = field(default_factory=dict)
+    brands: dict[str, BrandNotifySettings] = field(default_factory=dict)
+
+    @property
+    def enabled(self) -> bool:
+        return self.sms or bool(self.topic_arn)
+
+
+@dataclass(frozen=True)
+class StatsdSettings:
+    """``[statsd]``: DogStatsD metrics for DataDog (empty host: off)."""
+
+    host: str = ""
+    port: int = 8125
+    namespace: str = "kds"
+
+    def __post_init__(self) -> None:
+        check(0 < self.port < 65536, "statsd.port", "must be 1..65535")
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    """``[kafka]``: lifecycle events for the reporting pipeline (empty bootstrap: off)."""
+
+    bootstrap: str = ""
+    topic: str = "kds.lifecycle"
+    timeout_seconds: float = 10.0
+
+
 @dataclass(frozen=True)
 class AgentConfig:
     site_id: str
@@ -100,6 +205,10 @@ class AgentConfig:
     log_level: str = "INFO"
     mq: MqSettings = field(default_factory=MqSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    printers: dict[str, PrinterSettings] = field(default_factory=dict)
+    sns: SnsSettings = field(default_factory=SnsSettings)
+    statsd: StatsdSettings = field(default_factory=StatsdSettings)
+    kafka: KafkaSettings = field(default_factory=KafkaSettings)
 
     def __post_init__(self) -> None:
         check(
@@ -116,6 +225,12 @@ class AgentConfig:
             f"{self.expo_station!r} is not one of stations {list(self.stations)}",
         )
         check(self.void_clear_seconds >= 0, "void_clear_seconds", "must be >= 0")
+        for station in self.printers:
+            check(
+                station in self.stations,
+                f"printers.{station}",
+                f"{station!r} is not one of stations {list(self.stations)}",
+            )
         check(
             0.1 <= self.alive_interval_seconds <= 3600,
             "alive_interval_seconds",

@@ -7,7 +7,9 @@ environment overrides, converts and validates every value, and raises one
 :class:`~shared.errors.ConfigError` naming the first bad key.
 
 Secret fields (``secret=True`` in their metadata) are never read from the file:
-they come from the environment (for tests and containers) or from the OS keyring
+they come from the environment (``KDS_CORE_TOKEN``, for tests and containers),
+from the service manager's credentials (``$CREDENTIALS_DIRECTORY/core.token``,
+systemd's ``LoadCredentialEncrypted=``) or from the OS keyring
 (``edge-agent set-secret core.token``), and are wrapped in :class:`Secret` so
 that ``repr`` and logs never show them.
 """
@@ -66,6 +68,31 @@ def env_name(section: str | None, key: str) -> str:
 
 
 SecretLookup = Callable[[str], str | None]
+
+
+def credentials_lookup(name: str) -> str | None:
+    """Read ``name`` from the service manager's credentials, if the program has any.
+
+    systemd passes decrypted credentials (``LoadCredentialEncrypted=core.token:...``)
+    as files in ``$CREDENTIALS_DIRECTORY``, readable only by the service: the way
+    to keep secrets on a headless box with no desktop keyring.
+    """
+    directory = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        return None
+    path = Path(directory) / name
+    try:
+        return path.read_text(encoding="utf-8").rstrip("\r\n") or None
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SecretError(f"cannot read credential {name}: {exc.strerror}") from exc
+
+
+def secret_lookup(name: str) -> str | None:
+    """The default chain: service-manager credentials, then the OS keyring."""
+    value = credentials_lookup(name)
+    return value if value is not None else keyring_lookup(name)
 
 
 def keyring_lookup(name: str) -> str | None:
@@ -165,7 +192,10 @@ def _build(
             sub = table.get(name, {})
             if not isinstance(sub, dict):
                 raise ConfigError(dotted, "must be a [section] table")
-            values[name] = _build(kind, sub, env, name, secrets)  # type: ignore[arg-type]
+            values[name] = _build(kind, sub, env, dotted, secrets)  # type: ignore[arg-type]
+            continue
+        if typing.get_origin(kind) is dict:
+            values[name] = _build_named(kind, table.get(name, {}), env, dotted, secrets)
             continue
         env_key = env_name(section, name)
         if fld.metadata.get("secret"):
@@ -197,10 +227,51 @@ def _build(
             raise ConfigError(dotted, f"required setting is missing (or set {env_key})")
     try:
         result = cls(**values)
-    except ConfigError:
+    except ConfigError as exc:
+        if section and not exc.key.startswith(section):
+            # a validator names its own key; put it where it is: printers.grill.url
+            raise ConfigError(f"{section}.{exc.key.rsplit('.', 1)[-1]}", exc.problem) from None
         raise
     except (TypeError, ValueError) as exc:  # a validator in __post_init__
         raise ConfigError(section or "config", str(exc)) from None
+    return result
+
+
+def _build_named(
+    kind: Any,
+    table: Any,
+    env: Mapping[str, str],
+    dotted: str,
+    secrets: SecretLookup | None,
+) -> dict[str, Any]:
+    """``dict[str, Section]``: one ``[dotted.<name>]`` table per entry (``[printers.grill]``).
+
+    Entries may also come from the environment alone: ``KDS_PRINTERS_GRILL_URL``
+    creates ``[printers.grill]`` with ``url`` set.
+    """
+    _key_type, item = typing.get_args(kind)
+    if not dataclasses.is_dataclass(item):  # pragma: no cover - a programming error
+        raise TypeError(f"{dotted}: only dict[str, <dataclass>] settings are supported")
+    if not isinstance(table, dict):
+        raise ConfigError(dotted, "must be a table of [sections]")
+    names = {str(key) for key in table}
+    prefix = env_name(dotted, "")
+    field_names = sorted((f.name for f in dataclasses.fields(item)), key=len, reverse=True)
+    for env_key in env:
+        if not env_key.startswith(prefix):
+            continue
+        rest = env_key[len(prefix) :]
+        for field_name in field_names:
+            suffix = "_" + field_name.upper()
+            if rest.endswith(suffix) and len(rest) > len(suffix):
+                names.add(rest[: -len(suffix)].lower())
+                break
+    result: dict[str, Any] = {}
+    for name in sorted(names):
+        sub = table.get(name, {})
+        if not isinstance(sub, dict):
+            raise ConfigError(f"{dotted}.{name}", "must be a [section] table")
+        result[name] = _build(item, sub, env, f"{dotted}.{name}", secrets)
     return result
 
 
@@ -209,7 +280,7 @@ def load(
     path: Path | str | None,
     *,
     env: Mapping[str, str] | None = None,
-    secrets: SecretLookup | None = keyring_lookup,
+    secrets: SecretLookup | None = secret_lookup,
 ) -> T:
     """Load ``cls`` from a TOML file (or none) and the environment."""
     env = os.environ if env is None else env

@@ -425,7 +425,12 @@ def test_secrets_from_lookup_callable(tmp_path: Path) -> None:
     cfg = load_agent(tmp_path, env={}, secrets=lookup)
     assert cfg.core.token.reveal() == "from-lookup"
     assert cfg.mq.password.reveal() == "mq-from-lookup"
-    assert sorted(asked) == ["core.token", "mq.password"]
+    assert sorted(asked) == [
+        "core.token",
+        "mq.password",
+        "sns.aws_access_key_id",
+        "sns.aws_secret_access_key",
+    ]
 
 
 def test_environment_wins_over_lookup(tmp_path: Path) -> None:
