@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from edge_agent.effects import EffectRules, Effects
 from edge_agent.errors import StoreError
 from edge_agent.store import Store
 from shared import state, wire
@@ -64,8 +65,10 @@ class Kitchen:
         expo_station: str | None,
         clock: Callable[[], datetime] = utcnow,
         on_change: Callable[[], None] | None = None,
+        effects: Effects | None = None,
     ) -> None:
         self.store = store
+        self.effects = effects or Effects(store, EffectRules(site_id=site_id))
         self.site_id = site_id
         self.expo_station = expo_station or None
         self._clock = clock
@@ -264,7 +267,9 @@ class Kitchen:
         now = self._clock()
         station = command.station
         actor = f"display:{command.display_id}" if command.display_id else "display"
-        needs_station = wire.StartCommand | wire.BumpCommand | wire.RecallCommand
+        needs_station = (
+            wire.StartCommand | wire.BumpCommand | wire.RecallCommand | wire.ReprintCommand
+        )
         if isinstance(command, needs_station) and not station:
             raise BadRequest(f"{command.type} needs the display's 'station'")
         match command:
@@ -287,6 +292,20 @@ class Kitchen:
                 result = state.prioritize(ticket, command.priority)
             case wire.PickedUpCommand():
                 result = state.picked_up(ticket, now)
+            case wire.ItemUnavailableCommand():
+                result = state.item_unavailable(ticket, command.line_id)
+                item = next(i for i in result.ticket.items if i.line_id == command.line_id)
+                self._enqueue_core(
+                    "event",
+                    wire.new_id(),
+                    ticket.id,
+                    self._event("unavailable", sku=item.sku, actor=actor, station=station),
+                )
+                self.effects.on_item_unavailable(result.ticket, item)
+            case wire.ReprintCommand():
+                if not self.effects.reprint(ticket, station, command.kind, command.command_id):
+                    raise BadRequest(f"no printer for {command.kind}s at station {station!r}")
+                return
             case _:  # pragma: no cover - parse_command admits only the types above
                 raise BadRequest(f"unsupported command {command.type}")
         if not result.changed:
@@ -405,14 +424,24 @@ class Kitchen:
     def _life(self, ticket: Ticket, kind: str, *, station: str = "") -> None:
         now = self._clock()
         since = (now - ticket.accepted_at).total_seconds() if ticket.accepted_at else None
+        event_id = wire.new_id()
+        at = format_time(now)
         self.store.add_lifecycle(
-            wire.new_id(),
+            event_id,
             ticket.id,
             kind,
-            format_time(now),
+            at,
             station=station,
             brand=ticket.brand.id,
             channel=ticket.channel,
+            seconds_since_received=since,
+        )
+        self.effects.on_lifecycle(
+            ticket,
+            kind,
+            station=station,
+            event_id=event_id,
+            at=at,
             seconds_since_received=since,
         )
 

@@ -271,7 +271,7 @@ def _build_named(
         sub = table.get(name, {})
         if not isinstance(sub, dict):
             raise ConfigError(f"{dotted}.{name}", "must be a [section] table")
-        result[name] = _build(item, sub, env, f"{dotted}.{name}", secrets)
+        result[name] = _build(item, sub, env, f"{dotted}.{name}", secrets)  # type: ignore[arg-type]
     return result
 
 

@@ -168,6 +168,7 @@ class TicketItem(_Model):
     notes: StrictStr = ""
     status: ItemStatus = ItemStatus.PENDING
     changed: StrictBool = False  # extension: the core edited this line in a later version
+    unavailable: StrictBool = False  # extension: the kitchen cannot make it for this order
 
 
 class Ticket(_Model):

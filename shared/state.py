@@ -197,6 +197,19 @@ def picked_up(ticket: Ticket, now: datetime) -> Transition:
     return _result(ticket, after, {})
 
 
+def item_unavailable(ticket: Ticket, line_id: str) -> Transition:
+    """The kitchen cannot make this line (it ran out): the line is marked, nothing else."""
+    _refuse_closed(ticket, "mark an item unavailable on")
+    item = _line(ticket, line_id)
+    if item.unavailable:
+        raise InvalidTransition(f"line {line_id} of ticket {ticket.id} is already unavailable")
+    items = tuple(
+        i.model_copy(update={"unavailable": True}) if i.line_id == line_id else i
+        for i in ticket.items
+    )
+    return _result(ticket, ticket.model_copy(update={"items": items}), {})
+
+
 def _line(ticket: Ticket, line_id: str) -> TicketItem:
     for item in ticket.items:
         if item.line_id == line_id:

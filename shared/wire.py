@@ -36,6 +36,8 @@ MAX_FRAME_BYTES = 4 * 1024 * 1024
 REPLY_TTL_MS = 120_000
 
 CommandType = Literal[
+    "item_unavailable",
+    "reprint",
     "start",
     "bump",
     "recall",
@@ -148,6 +150,24 @@ class PickedUpCommand(_TicketCommand):
     type: Literal["picked_up"] = "picked_up"
 
 
+class ItemUnavailableCommand(_TicketCommand):
+    """Extension: the kitchen cannot make this line for this order (it has run out).
+
+    The agent tells the core (event ``unavailable`` with the line's ``sku``) and the
+    customer (a text, when they agreed to texts).
+    """
+
+    type: Literal["item_unavailable"] = "item_unavailable"
+    line_id: NonEmptyStr
+
+
+class ReprintCommand(_TicketCommand):
+    """Extension: print this station's kitchen ticket (or the bag label) again."""
+
+    type: Literal["reprint"] = "reprint"
+    kind: Literal["ticket", "label"] = "ticket"
+
+
 class SetAvailabilityCommand(_Command):
     type: Literal["set_availability"] = "set_availability"
     sku: NonEmptyStr
@@ -166,6 +186,8 @@ Command = Annotated[
     | ItemUndoCommand
     | PrioritizeCommand
     | PickedUpCommand
+    | ItemUnavailableCommand
+    | ReprintCommand
     | SetAvailabilityCommand
     | SnapshotCommand,
     Field(discriminator="type"),
@@ -178,6 +200,8 @@ TicketCommand = (
     | ItemUndoCommand
     | PrioritizeCommand
     | PickedUpCommand
+    | ItemUnavailableCommand
+    | ReprintCommand
 )
 
 
@@ -201,6 +225,8 @@ COMMAND_MODELS: dict[str, type[_Command]] = {
         ItemUndoCommand,
         PrioritizeCommand,
         PickedUpCommand,
+        ItemUnavailableCommand,
+        ReprintCommand,
         SetAvailabilityCommand,
         SnapshotCommand,
     )

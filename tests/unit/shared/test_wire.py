@@ -37,6 +37,8 @@ EXTRA: dict[str, dict[str, Any]] = {
     "picked_up": {"ticket_id": "ord_1"},
     "set_availability": {"sku": "BB-CLASSIC", "available": False},
     "snapshot": {},
+    "item_unavailable": {"ticket_id": "ord_1", "line_id": "l1"},
+    "reprint": {"ticket_id": "ord_1", "kind": "label"},
 }
 MODELS: dict[str, type] = {
     "start": wire.StartCommand,
@@ -48,6 +50,8 @@ MODELS: dict[str, type] = {
     "picked_up": wire.PickedUpCommand,
     "set_availability": wire.SetAvailabilityCommand,
     "snapshot": wire.SnapshotCommand,
+    "item_unavailable": wire.ItemUnavailableCommand,
+    "reprint": wire.ReprintCommand,
 }
 
 
