@@ -208,7 +208,7 @@ class TicketSync(QObject):
         except Exception:
             log.exception("closing the MQ client failed")
 
-    def send_command(self, kind: str, **fields: Any) -> str:
+    def send_command(self, kind: str, /, **fields: Any) -> str:
         """Send one command to the site's agent; return its ``command_id``.
 
         ``display_id`` and ``station`` are filled in from the configuration. If the

@@ -337,7 +337,7 @@ def peek_command_id(raw: bytes | str) -> str | None:
     return value
 
 
-def make_command(kind: str, site_id: str, **fields: Any) -> Any:
+def make_command(kind: str, site_id: str, /, **fields: Any) -> Any:
     """Build a validated command with a fresh ``command_id`` (unless one is given)."""
     fields.setdefault("command_id", new_id())
     return parse_command({"v": VERSION, "type": kind, "site_id": site_id, **fields})

@@ -163,7 +163,7 @@ class SitePeer:
         with self._lock:
             self.results.setdefault(result.command_id, result)
 
-    def send(self, kind: str, *, command_id: str | None = None, **fields: Any) -> str:
+    def send(self, kind: str, /, *, command_id: str | None = None, **fields: Any) -> str:
         if command_id is not None:
             fields["command_id"] = command_id
         command = wire.make_command(kind, self.site_id, display_id="peer", **fields)
@@ -182,7 +182,7 @@ class SitePeer:
     def result(self, command_id: str, timeout: float = 15.0) -> wire.CommandResult:
         return wait_until(lambda: self.results.get(command_id), timeout)
 
-    def call(self, kind: str, **fields: Any) -> wire.CommandResult:
+    def call(self, kind: str, /, **fields: Any) -> wire.CommandResult:
         return self.result(self.send(kind, **fields))
 
     def updates_for(self, ticket_id: str) -> list[wire.TicketUpdated]:
