@@ -5,8 +5,11 @@ blocking, so each long-lived activity has one thread —
 
 - ``feed``: long-polls the core and applies orders (``FeedFollower``);
 - stomp.py's receiver thread: applies commands as they arrive, then acks;
-- ``outbox-mq`` and ``outbox-core``: deliver side effects (``OutboxWorker``);
-- ``housekeeping``: clears VOID tickets, prunes delivered outbox rows.
+- ``outbox-mq``, ``outbox-core``, ``outbox-print``, ``outbox-notify``, ``outbox-report``:
+  deliver side effects (``OutboxWorker``), one thread per channel so a slow printer
+  never delays a screen;
+- ``housekeeping``: clears VOID tickets, prunes delivered outbox rows, reports
+  outbox depth and connection gauges.
 
 They share one :class:`~edge_agent.store.Store`, whose lock serialises writes.
 Adapters are injected, so tests build an ``Agent`` around real peers on loopback.
@@ -18,11 +21,21 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from edge_agent.adapters.core_http import CoreClient
 from edge_agent.adapters.stomp_relay import StompRelay
-from edge_agent.errors import CoreRejected, StoreError
+from edge_agent.effects import (
+    CHANNEL_NOTIFY,
+    CHANNEL_PRINT,
+    CHANNEL_REPORT,
+    EffectRules,
+    Effects,
+    MetricsSink,
+    NoMetrics,
+)
+from edge_agent.errors import CoreRejected, PermanentError, StoreError
 from edge_agent.kitchen import CHANNEL_CORE, CHANNEL_MQ, Kitchen
 from edge_agent.outbox import OutboxWorker
 from edge_agent.store import OutboxRow, Store
@@ -52,12 +65,28 @@ class Agent:
         give_up_after: float = 86_400.0,
         housekeeping_interval: float = 5.0,
         alive_interval: float = 5.0,
+        effect_rules: EffectRules | None = None,
+        printers: Mapping[str, Any] | None = None,
+        notifier: Any = None,
+        sink: Any = None,
+        metrics: MetricsSink | None = None,
     ) -> None:
         self.site_id = site_id
         self.store = store
         self.core = core
         self.relay = relay
-        self.kitchen = Kitchen(store, site_id, expo_station=expo_station, on_change=self._wake)
+        self.printers = dict(printers or {})
+        self.notifier = notifier
+        self.sink = sink
+        self.metrics: Any = metrics or NoMetrics()
+        self.effects = Effects(store, effect_rules or EffectRules(site_id=site_id), self.metrics)
+        self.kitchen = Kitchen(
+            store,
+            site_id,
+            expo_station=expo_station,
+            on_change=self._wake,
+            effects=self.effects,
+        )
         self.feed = FeedFollower(core, self.kitchen, store, wait_seconds=poll_wait_seconds)
         common: dict[str, Any] = {
             "backoff_initial": backoff_initial,
@@ -80,6 +109,25 @@ class Agent:
         self.core_outbox = OutboxWorker(
             store, CHANNEL_CORE, self._deliver_core, ordered=False, **common
         )
+        # Side effects outside the kitchen: one worker per channel that has an adapter.
+        # Rows of a channel without one stay pending (and show in `outbox`/`doctor`).
+        self.side_outboxes: list[OutboxWorker] = []
+        for channel, deliver, wanted in (
+            (CHANNEL_PRINT, self._deliver_print, bool(self.printers)),
+            (CHANNEL_NOTIFY, self._deliver_notify, notifier is not None),
+            (CHANNEL_REPORT, self._deliver_report, sink is not None),
+        ):
+            if wanted:
+                self.side_outboxes.append(
+                    OutboxWorker(
+                        store,
+                        channel,
+                        deliver,
+                        ordered=False,
+                        on_failure=self._on_delivery_failure,
+                        **common,
+                    )
+                )
         self._void_clear_seconds = void_clear_seconds
         self._housekeeping_interval = housekeeping_interval
         self._stop = threading.Event()
@@ -99,6 +147,8 @@ class Agent:
         self.relay.start()
         self.mq_outbox.start()
         self.core_outbox.start()
+        for worker in self.side_outboxes:
+            worker.start()
         self.feed.start()
         self._housekeeper = threading.Thread(
             target=self._housekeeping, name="housekeeping", daemon=True
@@ -112,10 +162,19 @@ class Agent:
         self.feed.close()
         self.mq_outbox.close()
         self.core_outbox.close()
+        for worker in self.side_outboxes:
+            worker.close()
         if self._housekeeper is not None:
             self._housekeeper.join(5)
         self.relay.close()
         self.core.close()
+        for adapter in (*self.printers.values(), self.notifier, self.sink, self.metrics):
+            close = getattr(adapter, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    log.exception("closing %s failed", type(adapter).__name__)
         log.info("agent for site %s stopped", self.site_id)
 
     def __enter__(self) -> Agent:
@@ -135,6 +194,8 @@ class Agent:
     def _wake(self) -> None:
         self.mq_outbox.wake()
         self.core_outbox.wake()
+        for worker in self.side_outboxes:
+            worker.wake()
 
     def _on_mq_state(self, up: bool) -> None:
         if up:
@@ -204,10 +265,58 @@ class Agent:
         else:
             raise CoreRejected(0, "unknown_kind", f"outbox row kind {row.kind!r}")
 
+    def _deliver_print(self, row: OutboxRow) -> None:
+        from edge_agent.printing import render_label, render_ticket
+        from shared.model import Ticket
+
+        printer = self.printers.get(row.dest)
+        if printer is None:
+            raise PermanentError(f"no printer configured for {row.dest!r} any more")
+        body = json.loads(row.body)
+        ticket = Ticket.model_validate(body["ticket"])
+        if body["kind"] == "label":
+            receipt = render_label(ticket, body.get("first_name", ""))
+        else:
+            receipt = render_ticket(ticket, body["station"])
+        printer.print(receipt, job_id=row.key)
+
+    def _deliver_notify(self, row: OutboxRow) -> None:
+        body = json.loads(row.body)
+        if row.kind == "sms":
+            self.notifier.send_sms(body["phone"], body["text"], dedup_id=row.key)
+        else:
+            self.notifier.publish(
+                body["topic_arn"], body["text"], body["attributes"], dedup_id=row.key
+            )
+
+    def _deliver_report(self, row: OutboxRow) -> None:
+        event = json.loads(row.body)
+        self.sink.send(
+            str(event["order_id"]),
+            row.body,
+            {"event_id": str(event["event_id"]), "type": str(event["type"])},
+        )
+
+    def _on_delivery_failure(self, channel: str, row: OutboxRow, dead: bool) -> None:
+        tags = {"channel": channel, "kind": row.kind, "final": "true" if dead else "false"}
+        if channel == CHANNEL_PRINT:
+            tags["station"] = row.dest
+        self.metrics.increment(f"{channel}.failures", tags=tags)
+
     def _housekeeping(self) -> None:
         while not self._stop.wait(self._housekeeping_interval):
             try:
                 self.kitchen.clear_voids(self._void_clear_seconds)
                 self.store.prune_done(time.time() - DONE_RETENTION_SECONDS)
+                self._report_gauges()
             except Exception:
                 log.exception("housekeeping failed")
+
+    def _report_gauges(self) -> None:
+        now = time.time()
+        for channel, (depth, oldest) in self.store.outbox_depths().items():
+            self.metrics.gauge("outbox.depth", depth, tags={"channel": channel})
+            age = now - oldest if oldest is not None else 0.0
+            self.metrics.gauge("outbox.oldest_age", age, tags={"channel": channel})
+        self.metrics.gauge("connection.broker", 1 if self.relay.connected else 0)
+        self.metrics.gauge("connection.core", 1 if self.feed.connected else 0)

@@ -50,6 +50,7 @@ class OutboxWorker:
         idle_poll: float = 5.0,
         on_idle: Callable[[], None] | None = None,
         idle_interval: float = 5.0,
+        on_failure: Callable[[str, OutboxRow, bool], None] | None = None,
     ) -> None:
         self._store = store
         self.channel = channel
@@ -60,6 +61,7 @@ class OutboxWorker:
         self._give_up_after = give_up_after
         self._idle_poll = idle_poll
         self._on_idle = on_idle
+        self._on_failure = on_failure
         self._idle_interval = idle_interval
         self._last_idle = 0.0
         self._wake = threading.Event()
@@ -148,6 +150,15 @@ class OutboxWorker:
         return progressed
 
     def _attempt(self, row: OutboxRow) -> str:
+        outcome = self._try(row)
+        if outcome != "done" and self._on_failure is not None:
+            try:
+                self._on_failure(self.channel, row, outcome == "dead")
+            except Exception:
+                log.debug("failure hook failed", exc_info=True)
+        return outcome
+
+    def _try(self, row: OutboxRow) -> str:
         try:
             self._deliver(row)
         except CoreAuthError as exc:

@@ -418,6 +418,16 @@ class Store:
             stats.setdefault(channel, {})[state] = count
         return stats
 
+    def outbox_depths(self) -> dict[str, tuple[int, float | None]]:
+        """Per channel: pending rows and the creation time of the oldest."""
+        return {
+            channel: (count, oldest)
+            for channel, count, oldest in self._query(
+                "SELECT channel, COUNT(*), MIN(created_at) FROM outbox "
+                "WHERE state = 'pending' GROUP BY channel"
+            )
+        }
+
     def outbox_rows(self, state: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT id, channel, kind, key, dest, state, attempts, last_error FROM outbox"
         args: tuple[Any, ...] = ()

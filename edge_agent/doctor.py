@@ -1,0 +1,265 @@
+"""``edge-agent doctor``: check every connection a site depends on, say how to fix each.
+
+Each check returns a :class:`Check` (ok / failed / skipped, what it found, and for a
+failure one line on how to fix it). The command prints them as a table and exits
+with status 1 if any failed, so it can gate an install script or a monitoring probe.
+Secrets are never printed: a check reports where a secret came from, not its value.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from edge_agent.config import AgentConfig
+from shared.config import KEYRING_SERVICE, ConfigError, credentials_lookup, env_name, load
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str  # ok, FAIL, skip
+    detail: str
+    fix: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "FAIL"
+
+
+def ok(name: str, detail: str) -> Check:
+    return Check(name, "ok", detail)
+
+
+def fail(name: str, detail: str, fix: str) -> Check:
+    return Check(name, "FAIL", detail, fix)
+
+
+def skip(name: str, detail: str) -> Check:
+    return Check(name, "skip", detail)
+
+
+def _guard(name: str, fix: str, probe: Callable[[], Check]) -> Check:
+    try:
+        return probe()
+    except Exception as exc:  # a doctor reports, it does not crash
+        return fail(name, f"{type(exc).__name__}: {exc}"[:300], fix)
+
+
+def run_checks(config_path: Path | str, *, timeout: float = 5.0) -> list[Check]:
+    try:
+        config = load(AgentConfig, config_path)
+    except ConfigError as exc:
+        return [
+            fail(
+                "config",
+                f"{exc.key}: {exc.problem}",
+                f"fix {exc.key} in {config_path} or set {env_name(None, exc.key)}",
+            )
+        ]
+    except Exception as exc:
+        return [fail("config", f"{type(exc).__name__}: {exc}", "see README 'Configuration'")]
+    return [ok("config", f"{config_path}: site {config.site_id}"), *_checks(config, timeout)]
+
+
+def _checks(config: AgentConfig, timeout: float) -> Iterator[Check]:
+    yield _guard("keyring", "see README 'Secrets'", _keyring)
+    yield _secret_source("core.token")
+    yield _guard("store", f"make {config.store.path.parent} writable", lambda: _store(config))
+    yield _guard(
+        "core",
+        "check [core] url, the network, and the token (edge-agent set-secret core.token)",
+        lambda: _core(config, timeout),
+    )
+    yield _guard(
+        "broker",
+        "check [mq] url, user, password (set-secret mq.password) and the broker",
+        lambda: _broker(config, timeout),
+    )
+    yield _guard("sns", "check [sns] and the AWS credentials", lambda: _sns(config))
+    for station, settings in sorted(config.printers.items()):
+        yield _guard(
+            f"printer {station}",
+            f"check the printer at {settings.url}: power, network, paper, cover",
+            lambda station=station: _printer(config, station),  # type: ignore[misc]
+        )
+    yield _guard("kafka", "check [kafka] bootstrap and the broker", lambda: _kafka(config))
+    yield _statsd(config)
+
+
+def _keyring() -> Check:
+    import keyring
+    from keyring.backends import fail as fail_backend
+
+    backend = keyring.get_keyring()
+    name = f"{type(backend).__module__}.{type(backend).__name__}"
+    if os.environ.get("CREDENTIALS_DIRECTORY"):
+        return ok("keyring", f"service credentials in $CREDENTIALS_DIRECTORY (and {name})")
+    if isinstance(backend, fail_backend.Keyring):
+        return fail(
+            "keyring",
+            "no usable keyring backend (a headless box has no Secret Service)",
+            "run the agent under systemd with LoadCredentialEncrypted= (README 'Secrets'), "
+            "or set PYTHON_KEYRING_BACKEND to a working backend",
+        )
+    return ok("keyring", name)
+
+
+def _secret_source(name: str) -> Check:
+    label = f"secret {name}"
+    env_key = env_name(None, name)
+    if os.environ.get(env_key):
+        return ok(label, f"from the environment ({env_key})")
+    try:
+        if credentials_lookup(name):
+            return ok(label, "from the service credentials")
+        import keyring
+
+        if keyring.get_password(KEYRING_SERVICE, name):
+            return ok(label, "from the keyring")
+    except Exception as exc:
+        return fail(label, f"cannot read it: {exc}", f"edge-agent set-secret {name}")
+    return fail(label, "not set", f"edge-agent set-secret {name} (or set {env_key})")
+
+
+def _store(config: AgentConfig) -> Check:
+    from edge_agent.store import Store
+
+    path = config.store.path
+    with Store(path) as store:
+        stats = store.outbox_stats()
+        dead = sum(channel.get("dead", 0) for channel in stats.values())
+        pending = sum(channel.get("pending", 0) for channel in stats.values())
+        quarantined = len(store.quarantined())
+    detail = f"{path}: {pending} pending, {dead} dead-lettered, {quarantined} quarantined orders"
+    if dead:
+        return fail("store", detail, "edge-agent outbox --dead shows the reasons")
+    return ok("store", detail)
+
+
+def _core(config: AgentConfig, timeout: float) -> Check:
+    from edge_agent.adapters.core_http import CoreClient
+
+    with CoreClient(
+        config.core.url, config.site_id, config.core.token.reveal(), timeout=timeout
+    ) as core:
+        started = time.monotonic()
+        if not core.health():
+            return fail("core", f"{config.core.url}: health is not ok", "ask the core team")
+        brands = core.menu().get("brands", [])
+        ms = (time.monotonic() - started) * 1000
+    return ok(
+        "core", f"{config.core.url}: healthy, token accepted, {len(brands)} brands ({ms:.0f} ms)"
+    )
+
+
+def _broker(config: AgentConfig, timeout: float) -> Check:
+    from shared import wire
+    from shared.mq import MqClient
+
+    client = MqClient(
+        config.mq.url,
+        user=config.mq.user or None,
+        password=config.mq.password.reveal() or None,
+        heartbeat_ms=0,
+        connect_timeout=timeout,
+        vhost=config.mq.vhost or None,
+        name="doctor",
+    )
+    client.subscribe(wire.state_topic(config.site_id), lambda message: None)
+    client.start()
+    try:
+        if not client.wait_connected(timeout * 2):
+            return fail(
+                "broker",
+                f"{config.mq.url}: cannot connect ({client.last_error or 'no answer'})",
+                "check [mq] url, the network and the broker's STOMP connector",
+            )
+        probe = f"/queue/kds.{config.site_id}.doctor.{uuid.uuid4().hex[:8]}"
+        client.send(
+            probe,
+            b"{}",
+            persistent=False,
+            receipt_timeout=timeout,
+            headers={"expires": str(int(time.time() * 1000) + 1000)},
+        )
+    finally:
+        client.close()
+    return ok("broker", f"{config.mq.url}: connected, subscribed, send confirmed")
+
+
+def _sns(config: AgentConfig) -> Check:
+    if not config.sns.enabled:
+        return skip("sns", "off ([sns] sms = false and no topic_arn)")
+    from edge_agent.adapters.sns import SnsNotifier
+
+    with _notifier(config, SnsNotifier) as notifier:
+        detail = notifier.check(config.sns.topic_arn or None)
+    return ok("sns", detail)
+
+
+def _notifier(config: AgentConfig, cls: type) -> Any:
+    sns = config.sns
+    return cls(
+        region=sns.region,
+        endpoint_url=sns.endpoint_url or None,
+        aws_access_key_id=sns.aws_access_key_id.reveal() or None,
+        aws_secret_access_key=sns.aws_secret_access_key.reveal() or None,
+        profile=sns.profile or None,
+    )
+
+
+def _printer(config: AgentConfig, station: str) -> Check:
+    from edge_agent.adapters.printers import make_printer
+
+    settings = config.printers[station]
+    printer = make_printer(
+        station,
+        settings.url,
+        api_key=settings.api_key.reveal() or None,
+        timeout=settings.timeout_seconds,
+    )
+    try:
+        detail = printer.check()
+    finally:
+        printer.close()
+    return ok(f"printer {station}", f"{settings.url}: {detail}")
+
+
+def _kafka(config: AgentConfig) -> Check:
+    if not config.kafka.bootstrap:
+        return skip("kafka", "off (no [kafka] bootstrap)")
+    from edge_agent.adapters.kafka import KafkaSink
+
+    with KafkaSink(
+        config.kafka.bootstrap, config.kafka.topic, timeout=config.kafka.timeout_seconds
+    ) as sink:
+        detail = sink.check()
+    return ok("kafka", detail)
+
+
+def _statsd(config: AgentConfig) -> Check:
+    if not config.statsd.host:
+        return skip("statsd", "off (no [statsd] host)")
+    return ok(
+        "statsd",
+        f"{config.statsd.host}:{config.statsd.port} (UDP: sent blind; check DataDog for kds.*)",
+    )
+
+
+def format_table(checks: list[Check]) -> str:
+    width = max(len(c.name) for c in checks)
+    lines = [f"{'CHECK':<{width}}  STATUS  DETAIL"]
+    for check in checks:
+        lines.append(f"{check.name:<{width}}  {check.status:<6}  {check.detail}")
+        if check.fix:
+            lines.append(f"{'':<{width}}          -> fix: {check.fix}")
+    failed = sum(c.failed for c in checks)
+    lines.append("")
+    lines.append("all checks passed" if not failed else f"{failed} check(s) failed")
+    return "\n".join(lines)
