@@ -1,0 +1,56 @@
+"""The one printer interface the agent uses, and the factory choosing a transport.
+
+``tcp://host[:port]`` is an ESC/POS network printer (port 9100 by default),
+``http://…`` / ``https://…`` the PoS print API. See docs/printing.md.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+from edge_agent.adapters.printer_escpos import EscPosPrinter
+from edge_agent.adapters.printer_http import PosPrintApi
+from edge_agent.printing import Receipt
+
+ESCPOS_PORT = 9100
+
+
+@runtime_checkable
+class Printer(Protocol):
+    """Where a station's tickets and labels go.
+
+    ``print`` raises :class:`~edge_agent.errors.PrinterUnavailable` (retry later) or
+    :class:`~edge_agent.errors.PrinterRejected` (dead-letter); ``check`` returns a
+    short status (``"online, paper ok"``) or raises ``PrinterUnavailable``.
+    """
+
+    name: str
+
+    def print(self, receipt: Receipt, *, job_id: str) -> None: ...
+
+    def check(self) -> str: ...
+
+    def close(self) -> None: ...
+
+
+def make_printer(
+    name: str, url: str, *, api_key: str | None = None, timeout: float = 5.0
+) -> Printer:
+    """The printer for ``url``; ``ValueError`` naming the URL if it is not one."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"printer {name}: bad URL {url!r}: {exc}") from None
+    if parts.scheme == "tcp":
+        if not parts.hostname or parts.path not in ("", "/") or parts.query:
+            raise ValueError(f"printer {name}: bad URL {url!r}: expected tcp://host:9100")
+        return EscPosPrinter(name, parts.hostname, port or ESCPOS_PORT, timeout)
+    if parts.scheme in ("http", "https"):
+        if not parts.hostname:
+            raise ValueError(f"printer {name}: bad URL {url!r}: no host")
+        return PosPrintApi(name, url, api_key=api_key, timeout=timeout)
+    raise ValueError(
+        f"printer {name}: unsupported URL {url!r}: expected tcp://host:9100 or http(s)://…"
+    )
