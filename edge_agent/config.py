@@ -34,9 +34,12 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
+from edge_agent.notify_templates import Templates
 from shared.config import Secret, check, secret_field
+from shared.errors import ConfigError
 from shared.settings import MqSettings
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -169,6 +172,37 @@ class SnsSettings:
     @property
     def enabled(self) -> bool:
         return self.sms or bool(self.topic_arn)
+
+    def __post_init__(self) -> None:
+        try:
+            self.texts()
+        except ValueError as exc:
+            key, _, problem = str(exc).partition(": ")
+            raise ConfigError(key if key.startswith("sns") else "sns.templates", problem) from None
+
+    def texts(self) -> Templates:
+        """The message templates (built-in texts, the site's, and each brand's)."""
+        kinds = ("ready", "unavailable", "cancelled")
+
+        def pick(settings: TemplateSettings | BrandNotifySettings) -> dict[str, str]:
+            return {kind: getattr(settings, kind) for kind in kinds if getattr(settings, kind)}
+
+        brands: dict[str, Any] = {}
+        for brand_id, brand in self.brands.items():
+            own = pick(brand)
+            entry: dict[str, Any] = {}
+            if brand.language:
+                entry["language"] = brand.language
+            if own:
+                entry["templates"] = {brand.language or self.language: own}
+            brands[brand_id] = entry
+        return Templates.from_config(
+            {
+                "language": self.language,
+                "templates": {lang: pick(t) for lang, t in self.templates.items() if pick(t)},
+                "brands": brands,
+            }
+        )
 
 
 @dataclass(frozen=True)
