@@ -5,6 +5,8 @@
     edge-agent run --config /etc/ghost-kds/agent.toml
     edge-agent set-secret core.token          # reads the value from stdin (or a prompt)
     edge-agent outbox --config FILE [--dead]  # what is waiting or dead-lettered
+    edge-agent doctor --config FILE           # check every connection, say how to fix it
+    edge-agent export --config FILE --since 2026-11-24T00:00Z --format csv|hyper --out PATH
 """
 
 from __future__ import annotations
@@ -17,11 +19,15 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from edge_agent.adapters.core_http import CoreClient
 from edge_agent.adapters.stomp_relay import StompRelay
 from edge_agent.agent import Agent
 from edge_agent.config import AgentConfig
+from edge_agent.effects import EffectRules
 from edge_agent.errors import StoreError
 from edge_agent.store import Store
 from shared.config import load, store_secret
@@ -30,7 +36,70 @@ from shared.mq import MqClient
 
 log = logging.getLogger("edge.main")
 
-SECRET_NAMES = ("core.token", "mq.password")
+SECRET_NAMES = (
+    "core.token",
+    "mq.password",
+    "sns.aws_access_key_id",
+    "sns.aws_secret_access_key",
+)
+
+
+def build_side_effects(config: AgentConfig) -> dict[str, Any]:
+    """Printers, SNS, Kafka and metrics adapters (only those that are configured)."""
+    from edge_agent.adapters.printers import make_printer
+    from edge_agent.adapters.statsd import StatsdMetrics
+
+    printers = {
+        station: make_printer(
+            station,
+            settings.url,
+            api_key=settings.api_key.reveal() or None,
+            timeout=settings.timeout_seconds,
+        )
+        for station, settings in config.printers.items()
+    }
+    notifier = None
+    if config.sns.enabled:
+        from edge_agent.adapters.sns import SnsNotifier
+
+        notifier = SnsNotifier(
+            region=config.sns.region,
+            endpoint_url=config.sns.endpoint_url or None,
+            aws_access_key_id=config.sns.aws_access_key_id.reveal() or None,
+            aws_secret_access_key=config.sns.aws_secret_access_key.reveal() or None,
+            profile=config.sns.profile or None,
+        )
+    sink = None
+    if config.kafka.bootstrap:
+        from edge_agent.adapters.kafka import KafkaSink
+
+        sink = KafkaSink(
+            config.kafka.bootstrap, config.kafka.topic, timeout=config.kafka.timeout_seconds
+        )
+    metrics = None
+    if config.statsd.host:
+        metrics = StatsdMetrics(
+            config.statsd.host,
+            config.statsd.port,
+            namespace=config.statsd.namespace,
+            constant_tags={"site": config.site_id},
+        )
+    rules = EffectRules(
+        site_id=config.site_id,
+        print_on={station: p.print_on for station, p in config.printers.items()},
+        label_stations=tuple(s for s, p in config.printers.items() if p.labels),
+        sms=config.sns.sms,
+        topic_arn=config.sns.topic_arn,
+        render_text=config.sns.texts().render if config.sns.enabled else None,
+        report=sink is not None,
+    )
+    return {
+        "printers": printers,
+        "notifier": notifier,
+        "sink": sink,
+        "metrics": metrics,
+        "effect_rules": rules,
+    }
 
 
 def build_agent(config: AgentConfig) -> Agent:
@@ -64,6 +133,7 @@ def build_agent(config: AgentConfig) -> Agent:
         backoff_initial=config.outbox.backoff_initial_seconds,
         backoff_max=config.outbox.backoff_max_seconds,
         give_up_after=config.outbox.give_up_after_seconds,
+        **build_side_effects(config),
     )
 
 
@@ -100,7 +170,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_set_secret(args: argparse.Namespace) -> int:
-    if args.name not in SECRET_NAMES:
+    printer_key = args.name.startswith("printers.") and args.name.endswith(".api_key")
+    if args.name not in SECRET_NAMES and not printer_key:
         raise ConfigError(args.name, f"not a secret; known secrets: {', '.join(SECRET_NAMES)}")
     if sys.stdin.isatty():
         value = getpass.getpass(f"{args.name}: ")
@@ -121,6 +192,35 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from edge_agent.doctor import format_table, run_checks
+
+    logging.basicConfig(level=logging.CRITICAL)  # the table says it all
+    checks = run_checks(args.config, timeout=args.timeout)
+    print(format_table(checks))
+    return 1 if any(check.failed for check in checks) else 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from edge_agent.export import export
+
+    config = load(AgentConfig, args.config)
+    with Store(config.store.path) as store:
+        written = export(store, since=args.since, fmt=args.format, out=Path(args.out))
+    print(f"wrote {written}")
+    return 0
+
+
+def _since(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an RFC 3339 time like 2026-11-24T00:00Z, got {text!r}"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edge-agent", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -135,6 +235,16 @@ def _parser() -> argparse.ArgumentParser:
     outbox.add_argument("--config", required=True)
     outbox.add_argument("--dead", action="store_true")
     outbox.set_defaults(func=_cmd_outbox)
+    doctor = sub.add_parser("doctor", help="check every connection and say how to fix it")
+    doctor.add_argument("--config", required=True)
+    doctor.add_argument("--timeout", type=float, default=5.0, help="per check, seconds")
+    doctor.set_defaults(func=_cmd_doctor)
+    exporter = sub.add_parser("export", help="ticket timings for Tableau (hyper) or CSV")
+    exporter.add_argument("--config", required=True)
+    exporter.add_argument("--since", type=_since, required=True, help="RFC 3339 time")
+    exporter.add_argument("--format", choices=("csv", "hyper"), default="csv")
+    exporter.add_argument("--out", required=True, help="output path")
+    exporter.set_defaults(func=_cmd_export)
     return parser
 
 
