@@ -8,10 +8,12 @@ Plain logic, no I/O. Built from the ``[sns]`` config section::
     [sns.templates.en]                   # override built-in texts, or add a language
     ready = "Your {brand} order {number} is ready for pick-up"
 
-    [sns.brands.burger-bros]
+    [sns.brands.frites]
     language = "nl"                      # this brand texts in Dutch
-    [sns.brands.burger-bros.templates.nl]
-    ready = "Je burger ({number}) ligt klaar!"
+    ready = "Je friet ({number}) ligt klaar!"   # its own text, in its language
+
+    [sns.brands.burger-bros.templates.de]  # a brand's own texts in other languages
+    ready = "Dein Burger ({number}) ist fertig!"
 
 Placeholders: ``{brand}``, ``{number}``, ``{first_name}``, ``{item}`` and nothing else
 (no ``{brand.attr}``, ``{0}``, ``!r`` or ``:spec``), checked by :meth:`Templates.validate`
@@ -147,19 +149,30 @@ class Templates:
             key = f"{prefix}.brands.{brand_id}"
             if not isinstance(raw, Mapping):
                 raise ValueError(f"{key}: must be a table (language, templates)")
-            unknown = set(raw) - {"language", "templates"}
+            unknown = set(raw) - {"language", "templates", *KINDS}
             if unknown:
                 raise ValueError(
-                    f"{key}.{sorted(unknown)[0]}: unknown key; allowed: language, templates"
+                    f"{key}.{sorted(unknown)[0]}: unknown key; allowed: language, "
+                    f"{', '.join(KINDS)}, templates"
                 )
             brand_language = raw.get("language")
             if brand_language is not None and (
                 not isinstance(brand_language, str) or not brand_language.strip()
             ):
                 raise ValueError(f"{key}.language: must be a language code like 'nl'")
+            nested = {
+                lang: dict(texts)
+                for lang, texts in _texts(raw.get("templates", {}), f"{key}.templates").items()
+            }
+            # ``ready = "..."`` directly in the brand's table: a text in its language
+            flat = {kind: raw[kind] for kind in KINDS if kind in raw}
+            for kind, template in flat.items():
+                check_template(template, f"{key}.{kind}")
+            if flat:
+                own_language = brand_language or language
+                nested[own_language] = {**nested.get(own_language, {}), **flat}
             brands[str(brand_id)] = BrandTemplates(
-                language=brand_language,
-                templates=_texts(raw.get("templates", {}), f"{key}.templates"),
+                language=brand_language, templates=_freeze(nested)
             )
         result = cls(
             language=language,

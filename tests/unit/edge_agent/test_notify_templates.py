@@ -27,6 +27,10 @@ language = "nl"
 
 [sns.brands.burger-bros.templates.en]
 ready = "Hi {first_name}, your burger ({number}) is ready!"
+
+[sns.brands.wok]
+language = "de"
+cancelled = "Wok: {number} storniert"
 """
 
 
@@ -92,6 +96,17 @@ def test_config_overrides_per_language_and_brand() -> None:
     )
 
 
+def test_flat_brand_texts_are_in_the_brand_s_language() -> None:
+    t = load(CONFIG)
+    assert t.render("cancelled", brand_id="wok", brand_name="W", number="8") == ("Wok: 8 storniert")
+    assert t.render("ready", brand_id="wok", brand_name="W", number="8") == (
+        "Ihre W Bestellung 8 ist abholbereit"
+    )
+    # no brand language: the site's
+    t = load('[sns]\nlanguage = "nl"\n[sns.brands.x]\nready = "klaar {number}"')
+    assert t.render("ready", brand_id="x", brand_name="X", number="1") == "klaar 1"
+
+
 def test_explicit_language_wins_when_it_has_a_text_else_falls_back() -> None:
     t = load(CONFIG)
     assert t.render("ready", brand_id="x", brand_name="X", number="1", language="de") == (
@@ -127,6 +142,8 @@ def test_explicit_language_wins_when_it_has_a_text_else_falls_back() -> None:
             "sns.brands.bb.templates.nl.ready: unknown placeholder {x}",
         ),
         ('[sns.brands.bb]\nlanguag = "nl"', "sns.brands.bb.languag: unknown key"),
+        ('[sns.brands.bb]\nready = "{nr}"', "sns.brands.bb.ready: unknown placeholder {nr}"),
+        ("[sns.brands.bb]\ntemplates = 1", "sns.brands.bb.templates: must be a table"),
         ('[sns.brands.bb]\nlanguage = "fr"', "sns.brands.bb.language: language 'fr' has no"),
         ('[sns]\nlanguage = "de"', "sns.language: language 'de' has no 'ready' text"),
         (
