@@ -3,24 +3,18 @@
 Translates boto3/botocore exceptions into :mod:`edge_agent.errors` at this
 boundary (``raise ... from exc``), so the outbox can retry or dead-letter:
 
-=============================================  ======================================
-what happened                                  raised
-=============================================  ======================================
-``Throttling``, ``ThrottledException``,        :class:`NotifyUnavailable` (retried)
-``ServiceUnavailable``, ``InternalError``,
-``InternalFailure``, ``KMSThrottling``, any
-other HTTP 5xx or 429
-``InvalidParameter(Value)``, ``NotFound``,     :class:`NotifyRejected` naming the code
-``AuthorizationError``, ``OptedOut``,          (dead-lettered)
-``EndpointDisabled``, ``InvalidClientTokenId``,
-``SignatureDoesNotMatch``, any other 4xx
-request never left: ``EndpointConnectionError``,  :class:`NotifyUnavailable`
-``ConnectTimeoutError`` (and the other
-connect-phase errors)
-request sent, no answer: ``ReadTimeoutError``,  :class:`NotifyRejected` "delivery
-``ConnectionClosedError``                      uncertain" (see below)
-no credentials found                            :class:`NotifyRejected` with a fix hint
-=============================================  ======================================
+- SNS answered ``Throttling``, ``ThrottledException``, ``ServiceUnavailable``,
+  ``InternalError``, ``InternalFailure``, ``KMSThrottling``, another 5xx or 429:
+  :class:`NotifyUnavailable` (retried).
+- SNS answered ``InvalidParameter(Value)``, ``NotFound``, ``AuthorizationError``,
+  ``OptedOut``, ``EndpointDisabled``, ``InvalidClientTokenId``,
+  ``SignatureDoesNotMatch``, another 4xx: :class:`NotifyRejected` naming the code.
+- The request never left (``EndpointConnectionError``, ``ConnectTimeoutError``, the
+  other connect-phase errors): :class:`NotifyUnavailable`.
+- The request was sent but no answer came (``ReadTimeoutError``,
+  ``ConnectionClosedError``): :class:`NotifyRejected` "delivery uncertain" (below);
+  in :meth:`SnsNotifier.check`, which sends nothing, :class:`NotifyUnavailable`.
+- No credentials: :class:`NotifyRejected` with a fix hint.
 
 **At most once beats a duplicate text.** The outbox stores one row per
 ``(order, kind)`` and retries only what this adapter calls retryable. A send whose
