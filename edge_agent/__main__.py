@@ -94,6 +94,7 @@ def build_side_effects(config: AgentConfig) -> dict[str, Any]:
         report=sink is not None,
     )
     return {
+        "sms_sender_id": config.sns.sender_id or None,
         "printers": printers,
         "notifier": notifier,
         "sink": sink,

@@ -70,6 +70,7 @@ class Agent:
         notifier: Any = None,
         sink: Any = None,
         metrics: MetricsSink | None = None,
+        sms_sender_id: str | None = None,
     ) -> None:
         self.site_id = site_id
         self.store = store
@@ -79,6 +80,7 @@ class Agent:
         self.notifier = notifier
         self.sink = sink
         self.metrics: Any = metrics or NoMetrics()
+        self._sender_id = sms_sender_id
         self.effects = Effects(store, effect_rules or EffectRules(site_id=site_id), self.metrics)
         self.kitchen = Kitchen(
             store,
@@ -112,10 +114,11 @@ class Agent:
         # Side effects outside the kitchen: one worker per channel that has an adapter.
         # Rows of a channel without one stay pending (and show in `outbox`/`doctor`).
         self.side_outboxes: list[OutboxWorker] = []
-        for channel, deliver, wanted in (
-            (CHANNEL_PRINT, self._deliver_print, bool(self.printers)),
-            (CHANNEL_NOTIFY, self._deliver_notify, notifier is not None),
-            (CHANNEL_REPORT, self._deliver_report, sink is not None),
+        # Customer texts are at most once: a crash mid-send never texts twice.
+        for channel, deliver, wanted, at_most_once in (
+            (CHANNEL_PRINT, self._deliver_print, bool(self.printers), False),
+            (CHANNEL_NOTIFY, self._deliver_notify, notifier is not None, True),
+            (CHANNEL_REPORT, self._deliver_report, sink is not None, False),
         ):
             if wanted:
                 self.side_outboxes.append(
@@ -125,6 +128,7 @@ class Agent:
                         deliver,
                         ordered=False,
                         on_failure=self._on_delivery_failure,
+                        at_most_once=at_most_once,
                         **common,
                     )
                 )
@@ -283,7 +287,9 @@ class Agent:
     def _deliver_notify(self, row: OutboxRow) -> None:
         body = json.loads(row.body)
         if row.kind == "sms":
-            self.notifier.send_sms(body["phone"], body["text"], dedup_id=row.key)
+            self.notifier.send_sms(
+                body["phone"], body["text"], dedup_id=row.key, sender_id=self._sender_id
+            )
         else:
             self.notifier.publish(
                 body["topic_arn"], body["text"], body["attributes"], dedup_id=row.key
@@ -314,7 +320,10 @@ class Agent:
 
     def _report_gauges(self) -> None:
         now = time.time()
-        for channel, (depth, oldest) in self.store.outbox_depths().items():
+        depths = self.store.outbox_depths()
+        channels = {CHANNEL_MQ, CHANNEL_CORE, *(w.channel for w in self.side_outboxes)}
+        for channel in sorted(channels | set(depths)):
+            depth, oldest = depths.get(channel, (0, None))
             self.metrics.gauge("outbox.depth", depth, tags={"channel": channel})
             age = now - oldest if oldest is not None else 0.0
             self.metrics.gauge("outbox.oldest_age", age, tags={"channel": channel})

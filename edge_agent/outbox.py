@@ -51,6 +51,7 @@ class OutboxWorker:
         on_idle: Callable[[], None] | None = None,
         idle_interval: float = 5.0,
         on_failure: Callable[[str, OutboxRow, bool], None] | None = None,
+        at_most_once: bool = False,
     ) -> None:
         self._store = store
         self.channel = channel
@@ -62,6 +63,7 @@ class OutboxWorker:
         self._idle_poll = idle_poll
         self._on_idle = on_idle
         self._on_failure = on_failure
+        self._at_most_once = at_most_once
         self._idle_interval = idle_interval
         self._last_idle = 0.0
         self._wake = threading.Event()
@@ -70,6 +72,15 @@ class OutboxWorker:
         self.delivered = 0
 
     def start(self) -> OutboxWorker:
+        if self._at_most_once:
+            uncertain = self._store.fail_uncertain(self.channel)
+            if uncertain:
+                log.error(
+                    "outbox %s: %d deliveries were in flight when the agent stopped; "
+                    "dead-lettered as uncertain (not resent, to avoid duplicates)",
+                    self.channel,
+                    uncertain,
+                )
         self._thread = threading.Thread(
             target=self._run, name=f"outbox-{self.channel}", daemon=True
         )
@@ -159,6 +170,8 @@ class OutboxWorker:
         return outcome
 
     def _try(self, row: OutboxRow) -> str:
+        if self._at_most_once:
+            self._store.mark_sending(row.id)
         try:
             self._deliver(row)
         except CoreAuthError as exc:

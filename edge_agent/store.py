@@ -397,10 +397,25 @@ class Store:
     def mark_retry(self, row_id: int, error: str, next_at: float) -> None:
         with self.transaction() as db:
             db.execute(
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_at = ? "
-                "WHERE id = ?",
+                "UPDATE outbox SET state = 'pending', attempts = attempts + 1, last_error = ?, "
+                "next_at = ? WHERE id = ?",
                 (error[:500], next_at, row_id),
             )
+
+    def mark_sending(self, row_id: int) -> None:
+        """Committed *before* an at-most-once delivery (a customer text) is attempted."""
+        with self.transaction() as db:
+            db.execute("UPDATE outbox SET state = 'sending' WHERE id = ?", (row_id,))
+
+    def fail_uncertain(self, channel: str) -> int:
+        """At start: rows left ``sending`` by a crash may have gone out; never resend them."""
+        with self.transaction() as db:
+            return db.execute(
+                "UPDATE outbox SET state = 'dead', done_at = ?, last_error = "
+                "'delivery uncertain: the agent stopped while sending; not resent to avoid "
+                "a duplicate' WHERE channel = ? AND state = 'sending'",
+                (time.time(), channel),
+            ).rowcount
 
     def mark_dead(self, row_id: int, error: str) -> None:
         with self.transaction() as db:

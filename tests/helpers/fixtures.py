@@ -6,7 +6,7 @@ Imported by tests/conftest.py so integration and end-to-end tests share them.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -29,9 +29,16 @@ class Site:
     config_path: Path
     store_path: Path
     agent: Agent | None = None
+    #: secrets and overrides the agent sees as its environment (besides the token)
+    env: dict[str, str] = field(default_factory=dict)
 
     def config(self) -> AgentConfig:
-        return load(AgentConfig, self.config_path, env={"KDS_CORE_TOKEN": TOKEN}, secrets=None)
+        return load(
+            AgentConfig,
+            self.config_path,
+            env={"KDS_CORE_TOKEN": TOKEN, **self.env},
+            secrets=None,
+        )
 
     def start_agent(self) -> Agent:
         """Start the agent and wait until it follows the feed (its first resync is done)."""
@@ -66,7 +73,13 @@ def core_sim(site_id: str) -> Iterator[CoreSimulator]:
 
 
 def make_site(
-    sim: CoreSimulator, site_id: str, mq_url: str, tmp_path: Path, **toml: object
+    sim: CoreSimulator,
+    site_id: str,
+    mq_url: str,
+    tmp_path: Path,
+    *,
+    env: dict[str, str] | None = None,
+    **toml: object,
 ) -> Site:
     store_path = tmp_path / "edge.sqlite3"
     config_path = tmp_path / "agent.toml"
@@ -79,7 +92,7 @@ def make_site(
             **toml,  # type: ignore[arg-type]
         )
     )
-    return Site(site_id, sim, mq_url, config_path, store_path)
+    return Site(site_id, sim, mq_url, config_path, store_path, env=dict(env or {}))
 
 
 @pytest.fixture

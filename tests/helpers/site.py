@@ -51,6 +51,7 @@ def agent_toml(
     expo_station: str = "expo",
     void_clear_seconds: float = 300,
     alive_interval: float = 1.0,
+    extra: str = "",
 ) -> str:
     return f"""\
 site_id = "{site_id}"
@@ -76,6 +77,7 @@ path = "{store_path}"
 [outbox]
 backoff_initial_seconds = 0.1
 backoff_max_seconds = 1.0
+{extra}
 """
 
 

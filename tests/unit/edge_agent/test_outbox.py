@@ -241,3 +241,33 @@ def test_worker_thread_delivers_on_wake(store: Store) -> None:
         assert delivered.wait(5.0)
     assert w._thread is not None and not w._thread.is_alive()
     assert store.outbox_stats() == {CHANNEL: {"done": 1}}
+
+
+def test_at_most_once_row_in_flight_at_a_crash_is_never_resent(store: Store) -> None:
+    # a customer text: the agent died after SNS took it, before it was recorded
+    enqueue(store, "text")
+
+    def crash(row: OutboxRow) -> BaseException | None:
+        raise SystemExit("power cut")  # nothing after the send runs
+
+    w = worker(store, FakeDeliver(crash), at_most_once=True)
+    with pytest.raises(SystemExit):
+        w.drain_once()
+    assert info(store, "text")["state"] == "sending"
+    # the next start: the row is dead-lettered as uncertain, never delivered again
+    again = FakeDeliver()
+    restarted = worker(store, again, at_most_once=True).start()
+    try:
+        assert info(store, "text")["state"] == "dead"
+        assert "uncertain" in str(info(store, "text")["last_error"])
+        assert restarted.drain_once() is False
+        assert again.seen == []
+    finally:
+        restarted.close()
+
+
+def test_at_most_once_retryable_failure_goes_back_to_pending(store: Store) -> None:
+    enqueue(store, "text")
+    w = worker(store, FakeDeliver(lambda row: CoreUnavailable("never left")), at_most_once=True)
+    w.drain_once()
+    assert info(store, "text")["state"] == "pending"
