@@ -170,11 +170,12 @@ class EscPosPrinter:
         reason = "timed out" if isinstance(exc, TimeoutError) else f"{type(exc).__name__}: {exc}"
         return PrinterUnavailable(f"{self._where}: {what}: {reason}")
 
-    def _query(self, printer: Any, n: int) -> int | None:
+    def _query(self, conn: _Connection, n: int) -> int | None:
         """One real-time status byte (``DLE EOT n``), or None if the printer is silent."""
         try:
-            answer: bytes = printer.query_status(DLE_EOT + bytes([n]))
+            answer: bytes = conn.printer.query_status(DLE_EOT + bytes([n]))
         except TimeoutError:
+            conn.silent = True
             return None
         except OSError as exc:
             raise self._unavailable("asking its status", exc) from exc
@@ -187,19 +188,18 @@ class EscPosPrinter:
         return status
 
     def _status(self, conn: _Connection) -> str:
-        printer, sock = conn.printer, conn.sock
+        sock = conn.sock
         assert sock is not None
         sock.settimeout(self.status_timeout)
         try:
-            online = self._query(printer, 1)
+            online = self._query(conn, 1)
             if online is None:
                 # Nothing came back; a late answer would sit unread in our receive
                 # buffer, and closing a socket with unread data resets the connection,
                 # which can make the printer drop the job: ask nothing more.
-                conn.silent = True
                 return "reachable, status not reported"
-            cause = self._query(printer, 2) or _FIXED_BITS
-            paper = self._query(printer, 4) or _FIXED_BITS
+            cause = self._query(conn, 2) or _FIXED_BITS
+            paper = (None if conn.silent else self._query(conn, 4)) or _FIXED_BITS
         finally:
             sock.settimeout(self.timeout)
         if paper & _PAPER_END == _PAPER_END or cause & _PAPER_END_STOP:

@@ -384,7 +384,9 @@ class SocketPrinter:
         assert self._listener is not None
         self.port: int = self._listener.getsockname()[1]
         self._conns: dict[int, _Conn] = {}
-        self._thread = threading.Thread(target=self._run, name="socket-printer", daemon=True)
+        self._thread: threading.Thread = threading.Thread(
+            target=self._run, name="socket-printer", daemon=True
+        )
         self._thread.start()
 
     # --- control ----------------------------------------------------------------------
