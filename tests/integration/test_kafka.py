@@ -1,0 +1,364 @@
+"""KafkaSink against a real Kafka-compatible broker (tansu), plus its error table.
+
+The broker tests consume back with the same client library (confluent-kafka),
+assigning partitions directly: a consumer group join takes ~20 s on tansu and is
+not what is under test.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+
+from edge_agent.adapters import kafka as kafka_adapter
+from edge_agent.adapters.kafka import REJECTED, KafkaSink, sink_error
+from edge_agent.errors import PermanentError, RetryableError, SinkRejected, SinkUnavailable
+from tests.helpers import kafka_broker as broker_helper
+from tests.helpers.kafka_broker import TANSU_SHA256, BrokerError, KafkaBroker
+
+# The fixture, for running this module alone; tests/conftest.py registers it too.
+kafka_broker = broker_helper.kafka_broker
+
+
+def _event(order_id: str, kind: str = "ready") -> tuple[str, bytes, dict[str, str]]:
+    event_id = str(uuid.uuid4())
+    body = {
+        "v": 1,
+        "event_id": event_id,
+        "type": kind,
+        "order_id": order_id,
+        "site_id": "ams-01",
+        "brand": "burger-bros",
+        "channel": "ubereats",
+        "station": "",
+        "at": "2026-11-24T12:00:00Z",
+        "seconds_since_received": 312.5,
+    }
+    headers = {"event_id": event_id, "type": kind, "content-type": "application/json"}
+    return order_id, json.dumps(body).encode(), headers
+
+
+def consume_all(bootstrap: str, topic: str, count: int, timeout: float = 15.0) -> list[Any]:
+    """Every message of ``topic`` from the beginning, once ``count`` have come (or time's up)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"kds-test-{uuid.uuid4()}",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
+    try:
+        md = consumer.list_topics(topic, timeout=10)
+        partitions = sorted(md.topics[topic].partitions)
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        messages: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(messages) < count:
+            msg = consumer.poll(0.2)
+            if msg is None:
+                continue
+            error = msg.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    continue
+                raise KafkaException(error)
+            messages.append(msg)
+        # a little longer, to see a duplicate if there is one
+        quiet_until = time.monotonic() + 0.5
+        while time.monotonic() < quiet_until:
+            msg = consumer.poll(0.1)
+            if msg is not None and msg.error() is None:
+                messages.append(msg)
+        return messages
+    finally:
+        consumer.close()
+
+
+# --- against the broker ---------------------------------------------------------------
+
+
+def test_send_is_consumed_back_with_key_value_and_headers(kafka_broker: KafkaBroker) -> None:
+    topic = f"kds.lifecycle.{uuid.uuid4().hex[:8]}"
+    kafka_broker.create_topic(topic, partitions=1)
+    key, value, headers = _event("order-123")
+    with KafkaSink(kafka_broker.bootstrap, topic, timeout=5) as sink:
+        sink.send(key, value, headers)
+        report = sink.check()
+    [msg] = consume_all(kafka_broker.bootstrap, topic, 1)
+    assert msg.key() == b"order-123"
+    assert json.loads(msg.value()) == json.loads(value)
+    got_headers = {k: v.decode() for k, v in msg.headers()}
+    assert got_headers == headers
+    assert got_headers["event_id"] == json.loads(value)["event_id"]
+    assert f"topic {topic}: 1 partition(s)" in report
+    assert kafka_broker.bootstrap in report
+
+
+def test_same_order_keeps_its_partition_and_order(kafka_broker: KafkaBroker) -> None:
+    topic = f"kds.lifecycle.{uuid.uuid4().hex[:8]}"
+    kafka_broker.create_topic(topic, partitions=3)
+    kinds = ["received", "started", "station_bumped", "ready", "picked_up"]
+    with KafkaSink(kafka_broker.bootstrap, topic, timeout=5) as sink:
+        for kind in kinds:
+            sink.send(*_event("order-7", kind))
+    messages = consume_all(kafka_broker.bootstrap, topic, len(kinds))
+    assert [json.loads(m.value())["type"] for m in messages] == kinds
+    assert len({m.partition() for m in messages}) == 1
+
+
+def test_broker_down_is_unavailable_then_delivered_once_after_restart(
+    kafka_broker: KafkaBroker,
+) -> None:
+    topic = f"kds.lifecycle.{uuid.uuid4().hex[:8]}"
+    with KafkaSink(kafka_broker.bootstrap, topic, timeout=2) as sink:
+        sink.send(*_event("order-1", "received"))  # a live producer, then the broker goes
+        kafka_broker.stop()
+        event = _event("order-1", "ready")
+        started = time.monotonic()
+        with pytest.raises(SinkUnavailable) as caught:
+            sink.send(*event)
+        assert time.monotonic() - started < 2 + 6
+        assert isinstance(caught.value, RetryableError)
+        assert "Connection refused" in str(caught.value) or "timed out" in str(caught.value)
+        with pytest.raises(SinkUnavailable):
+            sink.check()
+
+        kafka_broker.restart()  # memory-only: it forgot the topic and the producer id
+        sink.send(*event)  # what the outbox does: the same event again
+    messages = consume_all(kafka_broker.bootstrap, topic, 1)
+    assert [json.loads(m.value())["event_id"] for m in messages] == [event[2]["event_id"]]
+
+
+def test_broker_restarted_while_idle_the_outbox_retry_is_delivered_once(
+    kafka_broker: KafkaBroker,
+) -> None:
+    # tansu (memory-only) forgets the idempotent producer's id on restart and answers
+    # UNKNOWN_PRODUCER_ID until the message times out; a real Kafka keeps producer
+    # state. Either way the event must arrive exactly once within a retry.
+    topic = f"kds.lifecycle.{uuid.uuid4().hex[:8]}"
+    event = _event("order-2", "picked_up")
+    with KafkaSink(kafka_broker.bootstrap, topic, timeout=2) as sink:
+        sink.send(*_event("order-2", "received"))
+        kafka_broker.restart()
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                sink.send(*event)
+                break
+            except SinkUnavailable:
+                assert attempts < 2
+    messages = consume_all(kafka_broker.bootstrap, topic, 1)
+    assert [json.loads(m.value())["event_id"] for m in messages] == [event[2]["event_id"]]
+
+
+def test_message_too_large_is_rejected(kafka_broker: KafkaBroker) -> None:
+    topic = f"kds.lifecycle.{uuid.uuid4().hex[:8]}"
+    with KafkaSink(kafka_broker.bootstrap, topic, timeout=5) as sink:
+        with pytest.raises(SinkRejected) as caught:
+            sink.send("order-1", b"x" * 2_000_000, {"event_id": "e1"})
+        assert isinstance(caught.value, PermanentError)
+        assert "MSG_SIZE_TOO_LARGE" in str(caught.value)
+        sink.send(*_event("order-1"))  # the sink is still usable
+    assert len(consume_all(kafka_broker.bootstrap, topic, 1)) == 1
+
+
+def test_nobody_listening_is_unavailable() -> None:
+    broker = KafkaBroker()  # never started: its port is free
+    with (
+        KafkaSink(broker.bootstrap, "t", timeout=1) as sink,
+        pytest.raises(SinkUnavailable, match="Connection refused"),
+    ):
+        sink.send(*_event("order-1"))
+
+
+def test_closed_sink_refuses(kafka_broker: KafkaBroker) -> None:
+    sink = KafkaSink(kafka_broker.bootstrap, "t", timeout=2)
+    sink.close()
+    sink.close()
+    with pytest.raises(SinkUnavailable, match="closed"):
+        sink.send(*_event("order-1"))
+
+
+def test_broker_helper_refuses_a_binary_that_does_not_match(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "tansu"
+    fake.write_bytes(b"#!/bin/sh\nexit 0\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("KDS_TEST_TANSU_BIN", str(fake))
+    broker = KafkaBroker()
+    with pytest.raises(BrokerError, match="refusing to run"):
+        broker.start()
+    assert not broker.running
+    assert len(TANSU_SHA256) == 64
+
+
+# --- the error table (library boundary mocked: no broker) ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (KafkaError._MSG_TIMED_OUT, SinkUnavailable),
+        (KafkaError._TRANSPORT, SinkUnavailable),
+        (KafkaError._ALL_BROKERS_DOWN, SinkUnavailable),
+        (KafkaError._TIMED_OUT, SinkUnavailable),
+        (KafkaError.REQUEST_TIMED_OUT, SinkUnavailable),
+        (KafkaError.NOT_ENOUGH_REPLICAS, SinkUnavailable),
+        (KafkaError.LEADER_NOT_AVAILABLE, SinkUnavailable),
+        (KafkaError.UNKNOWN_TOPIC_OR_PART, SinkUnavailable),
+        (KafkaError._UNKNOWN_TOPIC, SinkUnavailable),
+        (KafkaError.SASL_AUTHENTICATION_FAILED, SinkUnavailable),
+        (KafkaError._QUEUE_FULL, SinkUnavailable),
+        (KafkaError.UNKNOWN_PRODUCER_ID, SinkUnavailable),
+        (KafkaError.MSG_SIZE_TOO_LARGE, SinkRejected),
+        (KafkaError.RECORD_LIST_TOO_LARGE, SinkRejected),
+        (KafkaError.INVALID_RECORD, SinkRejected),
+        (KafkaError.TOPIC_AUTHORIZATION_FAILED, SinkRejected),
+        (KafkaError.CLUSTER_AUTHORIZATION_FAILED, SinkRejected),
+        (KafkaError.TOPIC_EXCEPTION, SinkRejected),
+        (KafkaError.POLICY_VIOLATION, SinkRejected),
+        (KafkaError._INVALID_ARG, SinkRejected),
+    ],
+)
+def test_error_table(code: int, expected: type[Exception]) -> None:
+    error = sink_error(KafkaError(code))
+    assert type(error) is expected
+    assert KafkaError(code).name() in str(error)
+
+
+def test_a_fatal_error_is_never_rejected() -> None:
+    code = KafkaError.TOPIC_AUTHORIZATION_FAILED
+    assert code in REJECTED
+    assert isinstance(sink_error(KafkaError(code, "x", fatal=True)), SinkUnavailable)
+
+
+class FakeProducer:
+    """Stands in for confluent_kafka.Producer: one scripted outcome per produce."""
+
+    instances: list[FakeProducer] = []
+    outcome: Any = None  # KafkaError for the report, an exception to raise, None for ok
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.pending: list[Any] = []
+        self.closed = False
+        FakeProducer.instances.append(self)
+
+    def produce(self, topic: str, **kwargs: Any) -> None:
+        if isinstance(FakeProducer.outcome, BaseException):
+            raise FakeProducer.outcome
+        self.pending.append((kwargs["on_delivery"], FakeProducer.outcome, kwargs))
+
+    def flush(self, timeout: float = -1) -> int:
+        if isinstance(FakeProducer.outcome, str):  # "silent": no report ever
+            time.sleep(min(timeout, 0.01))
+            return len(self.pending)
+        while self.pending:
+            callback, outcome, _ = self.pending.pop(0)
+            callback(outcome, None)
+        return 0
+
+    def purge(self, **kwargs: Any) -> None:
+        self.pending.clear()
+
+    def close(self) -> bool:
+        self.closed = True
+        return True
+
+
+@pytest.fixture
+def fake_producer(monkeypatch: pytest.MonkeyPatch) -> type[FakeProducer]:
+    FakeProducer.instances = []
+    FakeProducer.outcome = None
+    monkeypatch.setattr(kafka_adapter, "Producer", FakeProducer)
+    return FakeProducer
+
+
+def test_config_asks_for_acks_all_idempotence_and_the_timeout(
+    fake_producer: type[FakeProducer],
+) -> None:
+    with KafkaSink("127.0.0.1:9", "t", client_id="edge-ams-01", timeout=2.5) as sink:
+        sink.send("order-1", b"{}", {"event_id": "e1"})
+    [producer] = fake_producer.instances
+    assert producer.config["acks"] == "all"
+    assert producer.config["enable.idempotence"] is True
+    assert producer.config["message.timeout.ms"] == 2500
+    assert producer.config["client.id"] == "edge-ams-01"
+    assert producer.closed
+
+
+def test_delivery_errors_map_and_a_failed_producer_is_replaced(
+    fake_producer: type[FakeProducer],
+) -> None:
+    with KafkaSink("127.0.0.1:9", "t", timeout=1) as sink:
+        fake_producer.outcome = KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED)
+        with pytest.raises(SinkRejected, match="TOPIC_AUTHORIZATION_FAILED"):
+            sink.send("o", b"{}", {})
+        assert len(fake_producer.instances) == 1  # a rejection keeps the producer
+
+        fake_producer.outcome = KafkaError(KafkaError._MSG_TIMED_OUT)
+        with pytest.raises(SinkUnavailable, match="_MSG_TIMED_OUT"):
+            sink.send("o", b"{}", {})
+        assert fake_producer.instances[0].closed
+
+        fake_producer.outcome = None
+        sink.send("o", b"{}", {"event_id": "e"})
+        assert len(fake_producer.instances) == 2
+
+
+def test_produce_time_errors_map(fake_producer: type[FakeProducer]) -> None:
+    with KafkaSink("127.0.0.1:9", "t", timeout=1) as sink:
+        fake_producer.outcome = BufferError("Local: Queue full")
+        with pytest.raises(SinkUnavailable, match="queue full"):
+            sink.send("o", b"{}", {})
+        fake_producer.outcome = KafkaException(KafkaError(KafkaError.MSG_SIZE_TOO_LARGE))
+        with pytest.raises(SinkRejected, match="MSG_SIZE_TOO_LARGE"):
+            sink.send("o", b"{}", {})
+
+
+def test_no_delivery_report_in_time_is_unavailable(
+    fake_producer: type[FakeProducer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = iter(range(0, 1000, 3))
+    monkeypatch.setattr(kafka_adapter.time, "monotonic", lambda: float(next(clock)))
+    with KafkaSink("127.0.0.1:9", "t", timeout=1) as sink:
+        fake_producer.outcome = "silent"
+        with pytest.raises(SinkUnavailable, match="no delivery report within 1s"):
+            sink.send("o", b"{}", {})
+        assert fake_producer.instances[0].closed
+
+
+def test_headers_and_key_are_encoded(fake_producer: type[FakeProducer]) -> None:
+    with KafkaSink("127.0.0.1:9", "topic-x", timeout=1) as sink:
+        producer_calls: list[dict[str, Any]] = []
+        original = FakeProducer.produce
+
+        def spy(self: FakeProducer, topic: str, **kwargs: Any) -> None:
+            producer_calls.append({"topic": topic, **kwargs})
+            original(self, topic, **kwargs)
+
+        FakeProducer.produce = spy  # type: ignore[method-assign]
+        try:
+            sink.send("order-ü", b'{"a":1}', {"event_id": "e-1", "type": "ready"})
+        finally:
+            FakeProducer.produce = original  # type: ignore[method-assign]
+    [call] = producer_calls
+    assert call["topic"] == "topic-x"
+    assert call["key"] == "order-ü".encode()
+    assert call["value"] == b'{"a":1}'
+    assert call["headers"] == [("event_id", b"e-1"), ("type", b"ready")]
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="bootstrap"):
+        KafkaSink("", "t")
+    with pytest.raises(ValueError, match="topic"):
+        KafkaSink("127.0.0.1:9", "")
