@@ -124,12 +124,11 @@ def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ob
 # =============================================================================
 
 from tests.helpers.fixtures import core_sim, site, site_id  # noqa: E402, F401
-
+from tests.helpers.kafka_broker import kafka_broker  # noqa: E402, F401
 
 # =============================================================================
 # Peers of the kitchen's connections (issue 3): moto's SNS server
 #
 #   moto_sns         function The session's moto server, reset for each test
 # =============================================================================
-
 from tests.helpers.moto_server import moto_sns  # noqa: E402, F401

@@ -1,9 +1,11 @@
 """The kitchen's connections end to end: an order from the core to a bump at expo
-prints at its stations, texts the customer exactly once (moto's SNS server) and
-sends metrics (a DogStatsD UDP socket) — all through the agent's outbox."""
+prints at its stations, texts the customer exactly once (moto's SNS server), sends
+metrics (a DogStatsD UDP socket) and lifecycle events (a Kafka-protocol broker) —
+all through the agent's outbox."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,9 +15,10 @@ import pytest
 from core_sim.server import CoreSimulator
 from shared.model import TicketStatus
 from tests.helpers.fixtures import Site, make_site
+from tests.helpers.kafka_broker import KafkaBroker, consume_all
 from tests.helpers.moto_server import MotoSns
-from tests.helpers.socket_printer import SocketPrinter
 from tests.helpers.site import wait_until
+from tests.helpers.socket_printer import SocketPrinter
 from tests.helpers.udp_listener import UdpListener
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -61,6 +64,7 @@ def connected_site(
     printers: dict[str, SocketPrinter],
     moto_sns: MotoSns,
     statsd: UdpListener,
+    kafka_broker: KafkaBroker,
 ) -> Iterator[tuple[Site, str]]:
     topic = moto_sns.create_topic(f"pickups-{site_id}")
     secrets = {
@@ -90,6 +94,10 @@ sms = true
 [statsd]
 host = "127.0.0.1"
 port = {statsd.port}
+
+[kafka]
+bootstrap = "{kafka_broker.bootstrap}"
+topic = "kds.lifecycle"
 """
     site = make_site(core_sim, site_id, activemq_url, tmp_path, env=secrets, extra=extra)
     site.start_agent()
@@ -104,6 +112,7 @@ def test_order_to_expo_bump_prints_texts_once_and_sends_metrics(
     printers: dict[str, SocketPrinter],
     moto_sns: MotoSns,
     statsd: UdpListener,
+    kafka_broker: KafkaBroker,
 ) -> None:
     site, topic = connected_site
     with site.peer() as peer:
@@ -111,8 +120,13 @@ def test_order_to_expo_bump_prints_texts_once_and_sends_metrics(
             site.site_id,
             customer={"name": "Sam Jones", "phone": PHONE, "notify": True},
             items=[
-                _item("l1", "Classic Burger", "grill", allergens=["gluten", "milk"],
-                      modifiers=[{"name": "No onions", "qty": 1}]),
+                _item(
+                    "l1",
+                    "Classic Burger",
+                    "grill",
+                    allergens=["gluten", "milk"],
+                    modifiers=[{"name": "No onions", "qty": 1}],
+                ),
                 _item("l2", "Fries", "fry"),
             ],
         )
@@ -152,9 +166,11 @@ def test_order_to_expo_bump_prints_texts_once_and_sends_metrics(
         assert marker.ok
         assert site.agent is not None
         wait_until(
-            lambda: site.agent is not None
-            and not site.agent.store.outbox_depths().get("notify", (0, None))[0]
-            and not site.agent.store.outbox_depths().get("print", (0, None))[0],
+            lambda: (
+                site.agent is not None
+                and not site.agent.store.outbox_depths().get("notify", (0, None))[0]
+                and not site.agent.store.outbox_depths().get("print", (0, None))[0]
+            ),
             timeout=20,
         )
         sms = moto_sns.sms_messages()
@@ -176,3 +192,22 @@ def test_order_to_expo_bump_prints_texts_once_and_sends_metrics(
     assert wait_until(lambda: statsd.by_name("kds.outbox.depth"), timeout=15)
     gauges = wait_until(lambda: statsd.by_name("kds.connection.broker"), timeout=15)
     assert gauges[-1].value == 1
+
+    # the reporting pipeline got each step once, keyed by the order id
+    steps = [
+        "received",
+        "started",
+        "station_bumped",
+        "station_bumped",
+        "ready",
+        "recalled",
+        "ready",
+    ]
+    messages = consume_all(kafka_broker.bootstrap, "kds.lifecycle", len(steps), timeout=20)
+    events = [json.loads(m.value()) for m in messages]
+    assert [e["type"] for e in events] == steps
+    assert {m.key().decode() for m in messages} == {order["id"]}
+    assert len({e["event_id"] for e in events}) == len(events)
+    headers = dict(messages[0].headers() or [])
+    assert headers["event_id"].decode() == events[0]["event_id"]
+    assert events[4]["station"] == "expo" and events[4]["seconds_since_received"] > 0

@@ -36,12 +36,14 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import IO, Any, Self
 
 import pytest
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
 
 from tests.helpers.net import free_port
 
@@ -267,3 +269,40 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBrok
         yield broker
     finally:
         broker.close()
+
+
+def consume_all(bootstrap: str, topic: str, count: int, timeout: float = 15.0) -> list[Any]:
+    """Every message of ``topic`` from the beginning, once ``count`` have come (or time's up)."""
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"kds-test-{uuid.uuid4()}",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
+    try:
+        md = consumer.list_topics(topic, timeout=10)
+        partitions = sorted(md.topics[topic].partitions)
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
+        messages: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(messages) < count:
+            msg = consumer.poll(0.2)
+            if msg is None:
+                continue
+            error = msg.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    continue
+                raise KafkaException(error)
+            messages.append(msg)
+        # a little longer, to see a duplicate if there is one
+        quiet_until = time.monotonic() + 0.5
+        while time.monotonic() < quiet_until:
+            msg = consumer.poll(0.1)
+            if msg is not None and msg.error() is None:
+                messages.append(msg)
+        return messages
+    finally:
+        consumer.close()

@@ -13,16 +13,12 @@ import uuid
 from typing import Any
 
 import pytest
-from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import KafkaError, KafkaException
 
 from edge_agent.adapters import kafka as kafka_adapter
 from edge_agent.adapters.kafka import REJECTED, KafkaSink, sink_error
 from edge_agent.errors import PermanentError, RetryableError, SinkRejected, SinkUnavailable
-from tests.helpers import kafka_broker as broker_helper
-from tests.helpers.kafka_broker import TANSU_SHA256, BrokerError, KafkaBroker
-
-# The fixture, for running this module alone; tests/conftest.py registers it too.
-kafka_broker = broker_helper.kafka_broker
+from tests.helpers.kafka_broker import TANSU_SHA256, BrokerError, KafkaBroker, consume_all
 
 
 def _event(order_id: str, kind: str = "ready") -> tuple[str, bytes, dict[str, str]]:
@@ -41,43 +37,6 @@ def _event(order_id: str, kind: str = "ready") -> tuple[str, bytes, dict[str, st
     }
     headers = {"event_id": event_id, "type": kind, "content-type": "application/json"}
     return order_id, json.dumps(body).encode(), headers
-
-
-def consume_all(bootstrap: str, topic: str, count: int, timeout: float = 15.0) -> list[Any]:
-    """Every message of ``topic`` from the beginning, once ``count`` have come (or time's up)."""
-    consumer = Consumer(
-        {
-            "bootstrap.servers": bootstrap,
-            "group.id": f"kds-test-{uuid.uuid4()}",
-            "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
-        }
-    )
-    try:
-        md = consumer.list_topics(topic, timeout=10)
-        partitions = sorted(md.topics[topic].partitions)
-        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in partitions])
-        messages: list[Any] = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(messages) < count:
-            msg = consumer.poll(0.2)
-            if msg is None:
-                continue
-            error = msg.error()
-            if error is not None:
-                if error.code() == KafkaError._PARTITION_EOF:
-                    continue
-                raise KafkaException(error)
-            messages.append(msg)
-        # a little longer, to see a duplicate if there is one
-        quiet_until = time.monotonic() + 0.5
-        while time.monotonic() < quiet_until:
-            msg = consumer.poll(0.1)
-            if msg is not None and msg.error() is None:
-                messages.append(msg)
-        return messages
-    finally:
-        consumer.close()
 
 
 # --- against the broker ---------------------------------------------------------------
