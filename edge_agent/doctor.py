@@ -144,14 +144,27 @@ def _store(config: AgentConfig) -> Check:
 
 def _core(config: AgentConfig, timeout: float) -> Check:
     from edge_agent.adapters.core_http import CoreClient
+    from edge_agent.errors import CoreAuthError, CoreUnavailable
 
     with CoreClient(
         config.core.url, config.site_id, config.core.token.reveal(), timeout=timeout
     ) as core:
         started = time.monotonic()
-        if not core.health():
-            return fail("core", f"{config.core.url}: health is not ok", "ask the core team")
-        brands = core.menu().get("brands", [])
+        try:
+            if not core.health():
+                return fail("core", f"{config.core.url}: health is not ok", "ask the core team")
+        except CoreUnavailable as exc:
+            return fail(
+                "core", f"{config.core.url}: unreachable: {exc}", "check [core] url and the network"
+            )
+        try:
+            brands = core.menu().get("brands", [])
+        except CoreAuthError as exc:
+            return fail(
+                "core",
+                f"{config.core.url}: reachable, but the token was refused ({exc.status})",
+                f"store site {config.site_id}'s token: edge-agent set-secret core.token",
+            )
         ms = (time.monotonic() - started) * 1000
     return ok(
         "core", f"{config.core.url}: healthy, token accepted, {len(brands)} brands ({ms:.0f} ms)"
@@ -239,8 +252,9 @@ def _kafka(config: AgentConfig) -> Check:
     with KafkaSink(
         config.kafka.bootstrap, config.kafka.topic, timeout=config.kafka.timeout_seconds
     ) as sink:
-        detail = sink.check()
-    return ok("kafka", detail)
+        lines = sink.check().splitlines()
+    topic = next((line for line in lines if line.startswith("topic ")), "")
+    return ok("kafka", "; ".join(part for part in (lines[0], topic) if part))
 
 
 def _statsd(config: AgentConfig) -> Check:
