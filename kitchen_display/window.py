@@ -276,9 +276,20 @@ class MainWindow(QMainWindow):
                 self.request("start" if key == Qt.Key.Key_S else "bump", ticket_id)
         elif key == Qt.Key.Key_R:
             self.recall_last()
+        elif key == Qt.Key.Key_P:
+            ticket_id = self.selected_ticket_id()
+            if ticket_id is not None:
+                self.reprint(ticket_id)
         else:
             return False
         return True
+
+    def reprint(self, ticket_id: str, kind: str = "ticket") -> str:
+        """Ask the agent to print this station's ticket (or the bag label) again."""
+        log.info("reprint %s of %s requested", kind, ticket_id)
+        command_id = self._sync.send_command("reprint", ticket_id=ticket_id, kind=kind)
+        self.show_message(f"Reprint of {kind} sent to the printer")
+        return command_id
 
     # --- slots ------------------------------------------------------------------------
 

@@ -54,10 +54,10 @@ class Notification:
 class MotoSns:
     """A running moto server and the helpers to inspect it."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         # werkzeug logs every request at INFO; keep test output readable.
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"

@@ -246,3 +246,25 @@ def test_cancelled_ticket_is_void_on_its_station(agent, make_display, qtbot):
     assert not app.window.grab().isNull()
     agent.remove("ord_v")
     qtbot.waitUntil(lambda: shown(app) == [])
+
+
+def test_p_key_asks_for_a_reprint_of_the_selected_ticket(agent, make_display, qtbot):
+    agent.publish(ticket("ord_1"))
+    agent.publish(ticket("ord_2"))
+    app = make_display("grill")
+    app.view.setFocus()
+    qtbot.keyClick(app.view, Qt.Key.Key_Right)
+    qtbot.keyClick(app.view, Qt.Key.Key_P)
+    qtbot.waitUntil(lambda: len(agent.commands_of("reprint")) == 1)
+    [command] = agent.commands_of("reprint")
+    assert (command.ticket_id, command.kind, command.station) == ("ord_2", "ticket", "grill")
+    assert "Reprint" in app.window.message.text()
+
+
+def test_refused_reprint_says_why(agent, make_display, qtbot):
+    agent.refuse["reprint"] = ("bad_request", "no printer for tickets at station 'grill'")
+    agent.publish(ticket("ord_1"))
+    app = make_display("grill")
+    app.view.setFocus()
+    qtbot.keyClick(app.view, Qt.Key.Key_P)
+    qtbot.waitUntil(lambda: "no printer" in app.window.message.text())
