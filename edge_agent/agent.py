@@ -253,12 +253,38 @@ class Agent:
         if self.store.pending(CHANNEL_MQ, limit=1):
             return  # rows up to ``seq`` are not all out yet; they are news enough
         message = wire.AgentAlive(
-            site_id=self.site_id, seq=seq, interval_seconds=self._alive_interval
+            site_id=self.site_id,
+            seq=seq,
+            interval_seconds=self._alive_interval,
+            problems=tuple(self.problems()),
         )
         try:
             self.relay.announce(wire.encode(message))
         except MqError as exc:
             log.debug("agent.alive not sent: %s", exc)
+
+    def problems(self) -> list[str]:
+        """Short lines for the screens: stuck printers and texts, the core, dead letters."""
+        found: list[str] = []
+        for channel, dest, count, error in self.store.stuck_destinations(min_attempts=1):
+            if channel == CHANNEL_PRINT:
+                what = f"printer {dest}"
+            elif channel == CHANNEL_NOTIFY:
+                what = "customer texts"
+            elif channel == CHANNEL_REPORT:
+                what = "reporting"
+            elif channel == CHANNEL_CORE:
+                what = "status to the core"
+            else:
+                continue
+            reason = (error or "failing").split(": ")[-1][:80]
+            found.append(f"{what}: {reason} ({count} waiting)")
+        if not self.feed.connected:
+            found.append("no orders from the core: " + (self.feed.last_error or "unreachable")[:80])
+        dead = sum(s.get("dead", 0) for s in self.store.outbox_stats().values())
+        if dead:
+            found.append(f"{dead} side effects failed for good: run edge-agent outbox --dead")
+        return found[:8]
 
     def _deliver_core(self, row: OutboxRow) -> None:
         body = json.loads(row.body)

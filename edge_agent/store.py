@@ -443,6 +443,20 @@ class Store:
             )
         }
 
+    def stuck_destinations(self, min_attempts: int = 1) -> list[tuple[str, str, int, str | None]]:
+        """(channel, dest, pending rows, last error) where deliveries keep failing.
+
+        Print rows name their printer; other channels are summed per channel.
+        """
+        rows = self._query(
+            "SELECT channel, CASE WHEN channel = 'print' THEN dest ELSE '' END AS target, "
+            "COUNT(*), MAX(CASE WHEN attempts >= ? THEN last_error END) "
+            "FROM outbox WHERE state = 'pending' GROUP BY channel, target "
+            "HAVING MAX(attempts) >= ? ORDER BY channel, target",
+            (min_attempts, min_attempts),
+        )
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
     def outbox_rows(self, state: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT id, channel, kind, key, dest, state, attempts, last_error FROM outbox"
         args: tuple[Any, ...] = ()

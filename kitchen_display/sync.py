@@ -103,6 +103,8 @@ class TicketSync(QObject):
     #: False when the broker is up but the agent has said nothing for
     #: ``display.agent_timeout_seconds`` (no ``agent.alive``, state or result)
     agentChanged = Signal(bool)
+    #: the agent's list of current problems (agent.alive), emitted when it changes
+    problemsChanged = Signal(list)
     commandFailed = Signal(str)
     commandResult = Signal(object)
     seqChanged = Signal(int)
@@ -128,6 +130,7 @@ class TicketSync(QObject):
         self._bumped: list[str] = []
 
         self._agent_ok = True
+        self._problems: tuple[str, ...] = ()
         self._agent_seen = time.monotonic()
         self._agent_timer = QTimer(self)
         self._agent_timer.setInterval(1000)
@@ -342,6 +345,9 @@ class TicketSync(QObject):
 
     def _handle_alive(self, message: AgentAlive) -> None:
         """``agent.alive`` carries the last published seq: a silent gap shows here."""
+        if message.problems != self._problems:
+            self._problems = message.problems
+            self.problemsChanged.emit(list(message.problems))
         last = self._last_seq
         if self._snapshot_ids or last is None or message.seq == last:
             return

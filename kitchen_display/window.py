@@ -47,6 +47,7 @@ QLabel#online { color: #48bb78; font-weight: bold; }
 QLabel#offline { color: #ff5252; font-weight: bold; }
 QLabel#banner { background: #c62828; color: #ffffff; font-weight: bold; padding: 10px; }
 QLabel#message { background: #ffd84d; color: #111111; font-weight: bold; padding: 8px; }
+QLabel#problems { background: #5a4300; color: #ffe08a; font-weight: bold; padding: 6px 10px; }
 QListView { background: #0f1216; border: none; }
 """
 
@@ -132,6 +133,14 @@ class MainWindow(QMainWindow):
         self.view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         layout.addWidget(self.view, 1)
 
+        #: what the agent says is wrong (a printer out of paper, texts failing), until fixed
+        self.problems = QLabel(central)
+        self.problems.setObjectName("problems")
+        self.problems.setFont(self._font(15, bold=True))
+        self.problems.setWordWrap(True)
+        self.problems.hide()
+        layout.addWidget(self.problems)
+
         self.message = QLabel(central)
         self.message.setObjectName("message")
         self.message.setFont(self._font(18, bold=True))
@@ -153,6 +162,7 @@ class MainWindow(QMainWindow):
         self.delegate.actionRequested.connect(self._on_action_requested)
         sync.connectionChanged.connect(self._on_connection_changed)
         sync.agentChanged.connect(self._on_agent_changed)
+        sync.problemsChanged.connect(self._on_problems_changed)
         sync.commandFailed.connect(self.show_message)
         for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
             signal.connect(self._on_rows_changed)
@@ -307,6 +317,14 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_agent_changed(self, ok: bool) -> None:
         self._update_connection()
+
+    @Slot(list)
+    def _on_problems_changed(self, problems: list[str]) -> None:
+        if problems:
+            self.problems.setText("⚠ " + "   ·   ".join(problems))
+            self.problems.show()
+        else:
+            self.problems.hide()
 
     def _update_connection(self) -> None:
         broker_up = self._sync.connected

@@ -100,6 +100,9 @@ class AgentAlive(_Envelope):
     seq: Annotated[StrictInt, Field(ge=0)]
     at: Time = Field(default_factory=utcnow)
     interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    #: what the kitchen should know is wrong right now, one short line each
+    #: ("printer grill: out of paper, 3 jobs waiting", "core unreachable")
+    problems: tuple[Annotated[StrictStr, Field(max_length=200)], ...] = ()
 
 
 StateMessage = TicketUpdated | TicketRemoved

@@ -171,3 +171,18 @@ def test_sns_down_then_back_texts_once(site: Site, sns_port: int) -> None:
         assert order["display_number"] in messages[0]["message"]
     finally:
         moto.stop()
+
+
+def test_screens_hear_about_an_offline_printer(site: Site, printer: SocketPrinter) -> None:
+    printer.go_offline()
+    with site.peer() as peer:
+        site.sim.create_order(site.site_id, items=[_item("l1", "Burger", "grill")])
+
+        def printer_problem() -> list[str]:
+            latest = peer.alive[-1].problems if peer.alive else ()
+            return [p for p in latest if p.startswith("printer grill")]
+
+        [line] = wait_until(printer_problem, timeout=20)
+        assert "1 waiting" in line
+        printer.go_online()
+        wait_until(lambda: not printer_problem(), timeout=20)

@@ -55,3 +55,13 @@ def test_silent_agent_shows_banner_until_it_speaks(agent, make_display, qtbot):
     _alive(agent, agent.seq)
     qtbot.waitUntil(lambda: not display.window.offline)
     assert display.sync.agent_ok
+
+
+def test_agent_problems_show_until_fixed(agent, make_display, qtbot):
+    display = make_display("grill")
+    problem = "printer grill: out of paper (2 waiting)"
+    agent.publish_raw(encode(AgentAlive(site_id=SITE, seq=agent.seq, problems=(problem,))))
+    qtbot.waitUntil(lambda: display.window.problems.isVisible())
+    assert problem in display.window.problems.text()
+    _alive(agent, agent.seq)
+    qtbot.waitUntil(lambda: not display.window.problems.isVisible())
