@@ -401,8 +401,21 @@ class MqClient:
         self._notify(True)
 
     def _do_subscribe(self, conn: Any, sub: _Subscription) -> None:
+        """Subscribe and wait for the broker's RECEIPT: once this returns, messages sent
+        to the destination by anyone reach us (the broker registers a SUBSCRIBE
+        asynchronously; without the receipt a message published right after could be
+        missed). Never call it from a message handler (the receipt comes on that thread).
+        """
+        receipt_id = uuid.uuid4().hex
+        event = threading.Event()
+        delivered = [False]
+        self._receipts[receipt_id] = (event, delivered)
+        headers = {**sub.headers, "receipt": receipt_id}
         with self._send_lock:
-            conn.subscribe(sub.destination, id=sub.sub_id, ack=sub.ack, headers=sub.headers)
+            conn.subscribe(sub.destination, id=sub.sub_id, ack=sub.ack, headers=headers)
+        if not event.wait(self._connect_timeout) or not delivered[0]:
+            self._receipts.pop(receipt_id, None)
+            raise MqError(f"the broker did not confirm the subscription to {sub.destination}")
 
     def _drop_connection(self, *, graceful: bool) -> None:
         with self._lock:
