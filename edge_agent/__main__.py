@@ -30,6 +30,7 @@ from edge_agent.config import AgentConfig
 from edge_agent.effects import EffectRules
 from edge_agent.errors import StoreError
 from edge_agent.store import Store
+from shared import wire
 from shared.config import load, store_secret
 from shared.errors import ConfigError, KdsError, SecretError
 from shared.mq import MqClient
@@ -103,6 +104,27 @@ def build_side_effects(config: AgentConfig) -> dict[str, Any]:
     }
 
 
+def site_settings(config: AgentConfig) -> wire.SiteSettings:
+    """The settings every screen shares, from the agent's [aging] and expo_station."""
+
+    def rule(r: Any) -> wire.AgingRule:
+        return wire.AgingRule(
+            warn_minutes=r.warn_minutes,
+            late_minutes=r.late_minutes,
+            promised_warn_minutes=r.promised_warn_minutes,
+        )
+
+    aging = config.aging
+    return wire.SiteSettings(
+        expo_station=config.expo_station,
+        allergen_gate=config.allergen_gate,
+        aging=rule(aging),
+        aging_brands={k: rule(v) for k, v in aging.brands.items()},
+        aging_channels={k: rule(v) for k, v in aging.channels.items()},
+        aging_stations={k: rule(v) for k, v in aging.stations.items()},
+    )
+
+
 def build_agent(config: AgentConfig) -> Agent:
     """Wire the real adapters from a validated configuration."""
     store = Store(config.store.path)
@@ -134,6 +156,7 @@ def build_agent(config: AgentConfig) -> Agent:
         backoff_initial=config.outbox.backoff_initial_seconds,
         backoff_max=config.outbox.backoff_max_seconds,
         give_up_after=config.outbox.give_up_after_seconds,
+        site_settings=site_settings(config),
         **build_side_effects(config),
     )
 

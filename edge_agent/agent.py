@@ -71,6 +71,7 @@ class Agent:
         sink: Any = None,
         metrics: MetricsSink | None = None,
         sms_sender_id: str | None = None,
+        site_settings: wire.SiteSettings | None = None,
     ) -> None:
         self.site_id = site_id
         self.store = store
@@ -88,6 +89,7 @@ class Agent:
             expo_station=expo_station,
             on_change=self._wake,
             effects=self.effects,
+            settings=site_settings,
         )
         self.feed = FeedFollower(core, self.kitchen, store, wait_seconds=poll_wait_seconds)
         common: dict[str, Any] = {

@@ -5,7 +5,7 @@ Keys (TOML; each overridable as ``KDS_<SECTION>_<KEY>``, top-level as ``KDS_<KEY
     site_id = "ams-01"                       # KDS_SITE_ID
     stations = ["grill", "fry", "cold", "bar", "expo"]
     expo_station = "expo"                    # "" when the site has no expo
-    void_clear_seconds = 300                 # cancelled tickets stay on screen (VOID) this long
+    void_clear_seconds = 1800                # VOID until acknowledged, at most this long
     alive_interval_seconds = 5               # agent.alive on the state topic this often
     log_level = "INFO"
 
@@ -227,13 +227,53 @@ class KafkaSettings:
 
 
 @dataclass(frozen=True)
+class AgingRuleSettings:
+    """``[aging.brands.<id>]``, ``[aging.channels.<name>]``, ``[aging.stations.<name>]``.
+
+    Minutes; 0 leaves that threshold to the less specific rule.
+    """
+
+    warn_minutes: float = 0.0
+    late_minutes: float = 0.0
+    promised_warn_minutes: float = 0.0
+
+
+@dataclass(frozen=True)
+class AgingSettings:
+    """``[aging]``: when cards turn WARN and LATE on every screen of the site.
+
+    The most specific rule wins, threshold by threshold: station > brand > channel >
+    these defaults (the industry's: warn at 5 minutes, late at 8).
+    """
+
+    warn_minutes: float = 5.0
+    late_minutes: float = 8.0
+    #: also warn when fewer than this many minutes are left to promised_at (0: off)
+    promised_warn_minutes: float = 3.0
+    brands: dict[str, AgingRuleSettings] = field(default_factory=dict)
+    channels: dict[str, AgingRuleSettings] = field(default_factory=dict)
+    stations: dict[str, AgingRuleSettings] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check(
+            0 < self.warn_minutes < self.late_minutes,
+            "aging.late_minutes",
+            "must be greater than aging.warn_minutes (both > 0)",
+        )
+
+
+@dataclass(frozen=True)
 class AgentConfig:
     site_id: str
     core: CoreSettings
     store: StoreSettings
     stations: tuple[str, ...] = ("grill", "fry", "cold", "bar", "expo")
     expo_station: str = "expo"
-    void_clear_seconds: float = 300.0
+    #: a cancelled ticket stays on screen (VOID) until every station acknowledged it,
+    #: or at most this long
+    void_clear_seconds: float = 1800.0
+    #: an order with allergens needs an "allergen seen" tap before start/bump
+    allergen_gate: bool = True
     #: how often the agent says ``agent.alive`` on the state topic
     alive_interval_seconds: float = 5.0
     log_level: str = "INFO"
@@ -243,6 +283,7 @@ class AgentConfig:
     sns: SnsSettings = field(default_factory=SnsSettings)
     statsd: StatsdSettings = field(default_factory=StatsdSettings)
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
+    aging: AgingSettings = field(default_factory=AgingSettings)
 
     def __post_init__(self) -> None:
         check(

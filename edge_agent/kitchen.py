@@ -46,6 +46,7 @@ SHOWN = (
 )
 #: stored status of a ticket that has left every screen (picked up, VOID cleared)
 CLEARED = "cleared"
+SETTINGS_KEY = "site_settings"
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Kitchen:
         clock: Callable[[], datetime] = utcnow,
         on_change: Callable[[], None] | None = None,
         effects: Effects | None = None,
+        settings: wire.SiteSettings | None = None,
     ) -> None:
         self.store = store
         self.effects = effects or Effects(store, EffectRules(site_id=site_id))
@@ -73,6 +75,43 @@ class Kitchen:
         self.expo_station = expo_station or None
         self._clock = clock
         self._on_change = on_change or (lambda: None)
+        self._configure(settings or wire.SiteSettings(expo_station=expo_station or ""))
+
+    # --- the site's shared settings (aging, folds, out of stock) ------------------------
+
+    def settings(self) -> wire.SiteSettings:
+        stored = self.store.get_meta(SETTINGS_KEY)
+        if stored:
+            return wire.SiteSettings.model_validate_json(stored)
+        return wire.SiteSettings(expo_station=self.expo_station or "")
+
+    def _configure(self, configured: wire.SiteSettings) -> None:
+        """At start: the config's aging and expo win; folds and 86s live on in the store."""
+        with self.store.transaction():
+            current = self.settings()
+            wanted = current.model_copy(
+                update={
+                    "expo_station": configured.expo_station,
+                    "allergen_gate": configured.allergen_gate,
+                    "aging": configured.aging,
+                    "aging_brands": configured.aging_brands,
+                    "aging_channels": configured.aging_channels,
+                    "aging_stations": configured.aging_stations,
+                }
+            )
+            if self.store.get_meta(SETTINGS_KEY) is None:
+                # first start: no screen has seen anything yet; snapshots carry them
+                self.store.set_meta(SETTINGS_KEY, wanted.model_dump_json())
+            elif wanted != current:
+                self._publish_settings(wanted)
+
+    def _publish_settings(self, settings: wire.SiteSettings) -> None:
+        self.store.set_meta(SETTINGS_KEY, settings.model_dump_json())
+        seq = self.store.next_seq()
+        message = wire.SettingsUpdated(
+            site_id=self.site_id, seq=seq, at=self._clock(), settings=settings
+        )
+        self._enqueue_state(seq, message)
 
     # --- orders from the core ----------------------------------------------------------
 
@@ -250,9 +289,13 @@ class Kitchen:
                     command.sku,
                     {"available": command.available},
                 )
+                self._track_availability(command.sku, command.available)
                 log.info(
                     "86 %s -> available=%s (%s)", command.sku, command.available, command.display_id
                 )
+                return ok
+            if isinstance(command, wire.FoldStationsCommand):
+                self._fold(command.folds)
                 return ok
             ticket = self._load(command.ticket_id)
             if ticket is None or not (ticket.is_open or ticket.status is TicketStatus.CANCELLED):
@@ -267,16 +310,26 @@ class Kitchen:
         now = self._clock()
         station = command.station
         actor = f"display:{command.display_id}" if command.display_id else "display"
+        gate = self.settings().allergen_gate
         needs_station = (
-            wire.StartCommand | wire.BumpCommand | wire.RecallCommand | wire.ReprintCommand
+            wire.StartCommand
+            | wire.BumpCommand
+            | wire.RecallCommand
+            | wire.ReprintCommand
+            | wire.AckAllergensCommand
+            | wire.AckVoidCommand
         )
         if isinstance(command, needs_station) and not station:
             raise BadRequest(f"{command.type} needs the display's 'station'")
         match command:
             case wire.StartCommand():
-                result = state.start(ticket, station, now, expo_station=self.expo_station)
+                result = state.start(
+                    ticket, station, now, expo_station=self.expo_station, allergen_gate=gate
+                )
             case wire.BumpCommand():
-                result = state.bump(ticket, station, now, expo_station=self.expo_station)
+                result = state.bump(
+                    ticket, station, now, expo_station=self.expo_station, allergen_gate=gate
+                )
                 self.store.set_last_bump(ticket.id, station, list(result.bumped_lines))
             case wire.RecallCommand():
                 last = self.store.last_bump(ticket.id, station)
@@ -292,6 +345,13 @@ class Kitchen:
                 result = state.prioritize(ticket, command.priority)
             case wire.PickedUpCommand():
                 result = state.picked_up(ticket, now)
+            case wire.AckAllergensCommand():
+                result = state.ack_allergens(ticket, station, expo_station=self.expo_station)
+            case wire.AckVoidCommand():
+                result = state.ack_void(ticket, station)
+                if self._void_seen_everywhere(result.ticket):
+                    self._save_and_publish(result.ticket, removed_reason="cancelled")
+                    return
             case wire.ItemUnavailableCommand():
                 result = state.item_unavailable(ticket, command.line_id)
                 item = next(i for i in result.ticket.items if i.line_id == command.line_id)
@@ -330,8 +390,14 @@ class Kitchen:
         with self.store.transaction():
             seq = self.store.current_seq()
             tickets = tuple(Ticket.model_validate_json(b) for b in self.store.tickets_json(SHOWN))
+            settings = self.settings()
         return wire.CommandResult(
-            site_id=self.site_id, command_id=command_id, ok=True, seq=seq, tickets=tickets
+            site_id=self.site_id,
+            command_id=command_id,
+            ok=True,
+            seq=seq,
+            tickets=tickets,
+            settings=settings,
         )
 
     def clear_voids(self, older_than_seconds: float) -> int:
@@ -356,6 +422,37 @@ class Kitchen:
         if cleared:
             self._on_change()
         return cleared
+
+    def _void_seen_everywhere(self, ticket: Ticket) -> bool:
+        screens = set(ticket.stations())
+        if self.expo_station:
+            screens.add(self.expo_station)
+        return screens <= set(ticket.void_acked)
+
+    def _fold(self, folds: dict[str, str]) -> None:
+        for station, into in folds.items():
+            if station == into:
+                raise BadRequest(f"cannot fold {station!r} into itself")
+            if into in folds:
+                raise BadRequest(f"{into!r} is folded itself; fold into a station that is not")
+        settings = self.settings()
+        self._publish_settings(settings.model_copy(update={"folds": dict(folds)}))
+        log.info("stations folded: %s", folds or "none")
+
+    def _track_availability(self, sku: str, available: bool) -> None:
+        settings = self.settings()
+        rest = tuple(o for o in settings.out_of_stock if o.sku != sku)
+        if not available:
+            rest = (*rest, wire.OutOfStock(sku=sku, name=self._item_name(sku), since=self._clock()))
+        if rest != settings.out_of_stock:
+            self._publish_settings(settings.model_copy(update={"out_of_stock": rest}))
+
+    def _item_name(self, sku: str) -> str:
+        for body in self.store.tickets_json(SHOWN):
+            for item in Ticket.model_validate_json(body).items:
+                if item.sku == sku:
+                    return item.name
+        return ""
 
     # --- helpers -----------------------------------------------------------------------
 
@@ -382,7 +479,7 @@ class Kitchen:
             )
         self._enqueue_state(seq, message)
 
-    def _enqueue_state(self, seq: int, message: wire.TicketUpdated | wire.TicketRemoved) -> None:
+    def _enqueue_state(self, seq: int, message: wire.StateMessage) -> None:
         self.store.enqueue(
             CHANNEL_MQ,
             "state",

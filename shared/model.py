@@ -191,10 +191,26 @@ class Ticket(_Model):
     started_at: Time | None = None
     ready_at: Time | None = None
     picked_up_at: Time | None = None
+    # extensions (optional on the wire; older receivers ignore them)
+    #: stations whose cook tapped "allergen seen" (needed before start/bump there)
+    allergens_seen: tuple[StrictStr, ...] = ()
+    #: stations that acknowledged this ticket's VOID (it leaves their screen)
+    void_acked: tuple[StrictStr, ...] = ()
+    #: when each station last bumped it (for the recall list)
+    bumped_at: dict[StrictStr, Time] = Field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def allergens_at(self, station: str, *, expo_station: str | None = None) -> tuple[str, ...]:
+        """The allergens a cook at ``station`` must see (expo: the whole order's)."""
+        lines = self.items if station == expo_station else self.items_at(station)
+        seen: dict[str, None] = {}
+        for item in lines:
+            for allergen in item.allergens:
+                seen.setdefault(allergen, None)
+        return tuple(seen)
 
     @property
     def has_allergens(self) -> bool:

@@ -96,9 +96,52 @@ def _result(
     )
 
 
-def start(ticket: Ticket, station: str, now: datetime, *, expo_station: str | None) -> Transition:
-    """The station's pending items go in_progress; the ticket goes in_progress."""
+def _require_allergens_seen(ticket: Ticket, station: str, expo_station: str | None) -> None:
+    allergens = ticket.allergens_at(station, expo_station=expo_station)
+    if allergens and station not in ticket.allergens_seen:
+        raise InvalidTransition(
+            f"ticket {ticket.id} has allergens ({', '.join(allergens)}): "
+            f"tap 'allergen seen' at {station} first"
+        )
+
+
+def ack_allergens(ticket: Ticket, station: str, *, expo_station: str | None) -> Transition:
+    """A cook at ``station`` confirms having seen the order's allergens."""
+    _refuse_closed(ticket, "acknowledge allergens on")
+    if not ticket.allergens_at(station, expo_station=expo_station):
+        raise InvalidTransition(f"ticket {ticket.id} has no allergens at {station!r}")
+    if station in ticket.allergens_seen:
+        return Transition(ticket=ticket, previous_status=ticket.status, changed=False)
+    after = ticket.model_copy(update={"allergens_seen": (*ticket.allergens_seen, station)})
+    return _result(ticket, after, {})
+
+
+def ack_void(ticket: Ticket, station: str) -> Transition:
+    """A cook acknowledges a cancelled ticket: it leaves that station's screen."""
+    if ticket.status is not TicketStatus.CANCELLED:
+        raise InvalidTransition(f"ticket {ticket.id} is {ticket.status}, not void")
+    if station in ticket.void_acked:
+        return Transition(ticket=ticket, previous_status=ticket.status, changed=False)
+    after = ticket.model_copy(update={"void_acked": (*ticket.void_acked, station)})
+    return _result(ticket, after, {})
+
+
+def start(
+    ticket: Ticket,
+    station: str,
+    now: datetime,
+    *,
+    expo_station: str | None,
+    allergen_gate: bool = False,
+) -> Transition:
+    """The station's pending items go in_progress; the ticket goes in_progress.
+
+    With ``allergen_gate`` a ticket with allergens at that station must have been
+    acknowledged there first (:func:`ack_allergens`).
+    """
     _refuse_closed(ticket, "start")
+    if allergen_gate:
+        _require_allergens_seen(ticket, station, expo_station)
     lines = ticket.items_at(station)
     if not lines and station != expo_station:
         raise InvalidTransition(f"ticket {ticket.id} has no items at station {station!r}")
@@ -109,14 +152,25 @@ def start(ticket: Ticket, station: str, now: datetime, *, expo_station: str | No
     return _result(ticket, after, updates)
 
 
-def bump(ticket: Ticket, station: str, now: datetime, *, expo_station: str | None) -> Transition:
+def bump(
+    ticket: Ticket,
+    station: str,
+    now: datetime,
+    *,
+    expo_station: str | None,
+    allergen_gate: bool = False,
+) -> Transition:
     """Bump at a prep station (its items done) or at expo (the ticket is ready)."""
     _refuse_closed(ticket, "bump")
+    if allergen_gate:
+        _require_allergens_seen(ticket, station, expo_station)
+    bumped_at = {**ticket.bumped_at, station: now}
     if expo_station and station == expo_station:
         updates = {
             i.line_id: ItemStatus.DONE for i in ticket.items if i.status is not ItemStatus.DONE
         }
         after = _to_ready(_with_items(ticket, updates), now)
+        after = after.model_copy(update={"bumped_at": bumped_at})
         return _result(ticket, after, updates, bumped=list(updates))
     lines = ticket.items_at(station)
     if not lines:
@@ -128,6 +182,7 @@ def bump(ticket: Ticket, station: str, now: datetime, *, expo_station: str | Non
     after = _to_in_progress(_with_items(ticket, updates), now)
     if not expo_station and all(i.status is ItemStatus.DONE for i in after.items):
         after = _to_ready(after, now)
+    after = after.model_copy(update={"bumped_at": bumped_at})
     return _result(ticket, after, updates, bumped=list(updates))
 
 

@@ -36,6 +36,9 @@ MAX_FRAME_BYTES = 4 * 1024 * 1024
 REPLY_TTL_MS = 120_000
 
 CommandType = Literal[
+    "ack_allergens",
+    "ack_void",
+    "fold_stations",
     "item_unavailable",
     "reprint",
     "start",
@@ -88,6 +91,81 @@ class TicketRemoved(_Envelope):
     reason: StrictStr = ""  # extension: picked_up, cancelled, expired
 
 
+class AgingRule(BaseModel):
+    """Warn/late thresholds in minutes since the order was placed (0: not set here)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    warn_minutes: Annotated[float, Field(ge=0, le=600)] = 0
+    late_minutes: Annotated[float, Field(ge=0, le=600)] = 0
+    #: also warn when fewer than this many minutes are left to ``promised_at`` (0: off)
+    promised_warn_minutes: Annotated[float, Field(ge=0, le=600)] = 0
+
+
+class OutOfStock(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    sku: NonEmptyStr
+    name: StrictStr = ""
+    since: Time | None = None
+
+
+class SiteSettings(BaseModel):
+    """Extension: what every screen of the site shares, set centrally by the agent.
+
+    ``aging``: the default rule, then per brand, per channel and per station (the most
+    specific wins: station > brand > channel > default). ``folds``: stations folded
+    into others for quiet hours. ``out_of_stock``: items 86'd at this site.
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    expo_station: StrictStr = ""
+    #: an order with allergens needs an "allergen seen" tap at a station before it can
+    #: be started or bumped there
+    allergen_gate: StrictBool = True
+    aging: AgingRule = AgingRule(warn_minutes=5, late_minutes=8)
+    aging_brands: dict[StrictStr, AgingRule] = Field(default_factory=dict)
+    aging_channels: dict[StrictStr, AgingRule] = Field(default_factory=dict)
+    aging_stations: dict[StrictStr, AgingRule] = Field(default_factory=dict)
+    folds: dict[StrictStr, StrictStr] = Field(default_factory=dict)
+    out_of_stock: tuple[OutOfStock, ...] = ()
+
+    def aging_for(self, *, station: str, brand_id: str, channel: str) -> AgingRule:
+        """The thresholds for one card, field by field from the most specific rule."""
+        rules = [
+            self.aging_stations.get(station),
+            self.aging_brands.get(brand_id),
+            self.aging_channels.get(channel),
+            self.aging,
+        ]
+
+        def pick(field: str) -> float:
+            for rule in rules:
+                if rule is not None and getattr(rule, field):
+                    return float(getattr(rule, field))
+            return 0.0
+
+        return AgingRule(
+            warn_minutes=pick("warn_minutes"),
+            late_minutes=pick("late_minutes"),
+            promised_warn_minutes=pick("promised_warn_minutes"),
+        )
+
+    def stations_shown_at(self, station: str) -> tuple[str, ...]:
+        """The stations whose lines a screen of ``station`` shows (its own + folded in)."""
+        return (station, *sorted(s for s, into in self.folds.items() if into == station))
+
+
+class SettingsUpdated(_Envelope):
+    """Extension: the site's shared settings changed (a state message: it takes a seq)."""
+
+    type: Literal["site.settings"] = "site.settings"
+    seq: Annotated[StrictInt, Field(ge=1)]
+    at: Time = Field(default_factory=utcnow)
+    settings: SiteSettings
+
+
 class AgentAlive(_Envelope):
     """Extension: the agent says it is alive, every few seconds, on the state topic.
 
@@ -105,8 +183,8 @@ class AgentAlive(_Envelope):
     problems: tuple[Annotated[StrictStr, Field(max_length=200)], ...] = ()
 
 
-StateMessage = TicketUpdated | TicketRemoved
-TopicMessage = TicketUpdated | TicketRemoved | AgentAlive
+StateMessage = TicketUpdated | TicketRemoved | SettingsUpdated
+TopicMessage = TicketUpdated | TicketRemoved | SettingsUpdated | AgentAlive
 
 
 # --- commands -------------------------------------------------------------------------
@@ -153,6 +231,30 @@ class PickedUpCommand(_TicketCommand):
     type: Literal["picked_up"] = "picked_up"
 
 
+class AckAllergensCommand(_TicketCommand):
+    """Extension: the cook at ``station`` has seen the order's allergens (the gate
+    before ``start``/``bump`` there)."""
+
+    type: Literal["ack_allergens"] = "ack_allergens"
+
+
+class AckVoidCommand(_TicketCommand):
+    """Extension: the cook at ``station`` has seen that the order is cancelled."""
+
+    type: Literal["ack_void"] = "ack_void"
+
+
+class FoldStationsCommand(_Command):
+    """Extension (kitchen leads): fold stations together for quiet hours.
+
+    ``folds`` maps a station to the station whose screens take its lines
+    (``{"fry": "grill"}``: grill screens show fry's lines too); an empty map unfolds.
+    """
+
+    type: Literal["fold_stations"] = "fold_stations"
+    folds: dict[Annotated[StrictStr, Field(min_length=1, max_length=64)], NonEmptyStr]
+
+
 class ItemUnavailableCommand(_TicketCommand):
     """Extension: the kitchen cannot make this line for this order (it has run out).
 
@@ -189,6 +291,9 @@ Command = Annotated[
     | ItemUndoCommand
     | PrioritizeCommand
     | PickedUpCommand
+    | AckAllergensCommand
+    | AckVoidCommand
+    | FoldStationsCommand
     | ItemUnavailableCommand
     | ReprintCommand
     | SetAvailabilityCommand
@@ -203,6 +308,8 @@ TicketCommand = (
     | ItemUndoCommand
     | PrioritizeCommand
     | PickedUpCommand
+    | AckAllergensCommand
+    | AckVoidCommand
     | ItemUnavailableCommand
     | ReprintCommand
 )
@@ -216,6 +323,8 @@ class CommandResult(_Envelope):
     detail: StrictStr | None = None
     seq: StrictInt | None = None
     tickets: tuple[Ticket, ...] | None = None
+    #: extension: the site's shared settings, in a snapshot
+    settings: SiteSettings | None = None
 
 
 COMMAND_MODELS: dict[str, type[_Command]] = {
@@ -228,6 +337,9 @@ COMMAND_MODELS: dict[str, type[_Command]] = {
         ItemUndoCommand,
         PrioritizeCommand,
         PickedUpCommand,
+        AckAllergensCommand,
+        AckVoidCommand,
+        FoldStationsCommand,
         ItemUnavailableCommand,
         ReprintCommand,
         SetAvailabilityCommand,
@@ -290,6 +402,7 @@ def _validation(exc: _PydanticValidationError, what: str) -> WireError:
 _TOPIC_MODELS: dict[str, type[_Envelope]] = {
     "ticket.updated": TicketUpdated,
     "ticket.removed": TicketRemoved,
+    "site.settings": SettingsUpdated,
     "agent.alive": AgentAlive,
 }
 

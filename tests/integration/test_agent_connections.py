@@ -166,6 +166,7 @@ def test_sns_down_then_back_texts_once(site: Site, sns_port: int) -> None:
         )
     moto = MotoSns(port=sns_port)
     try:
+
         def ours() -> list[dict[str, str]]:
             return [m for m in moto.sms_messages() if m["phone_number"] == phone]
 

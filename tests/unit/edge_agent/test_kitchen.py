@@ -27,12 +27,15 @@ def changes() -> list[int]:
 
 @pytest.fixture
 def kitchen(store: Store, changes: list[int]) -> Iterator[Kitchen]:
+    # The allergen gate has tests of its own (test_allergen_gate_*); here it is off so
+    # the other tests can bump the factory order (it has allergens) directly.
     yield Kitchen(
         store,
         SITE,
         expo_station="expo",
         clock=lambda: NOW,
         on_change=lambda: changes.append(1),
+        settings=wire.SiteSettings(expo_station="expo", allergen_gate=False),
     )
 
 
@@ -451,3 +454,73 @@ def test_command_for_another_site_is_answered_every_time(store: Store, with_orde
     with_order.handle_command(raw, REPLY)
     with_order.handle_command(raw, REPLY)
     assert [reply.error for _, reply in replies(store)] == ["bad_request", "bad_request"]
+
+
+# --- issue 4: allergen gate, VOID acknowledgement, folds, 86 list ------------------------
+
+
+@pytest.fixture
+def gated(store: Store) -> Kitchen:
+    kitchen = Kitchen(store, SITE, expo_station="expo", clock=lambda: NOW)
+    kitchen.apply_order(order_dict())
+    return kitchen
+
+
+def test_allergen_gate_refuses_start_and_bump_until_seen(store: Store, gated: Kitchen) -> None:
+    refused = gated.handle_command(command("start", station="grill"), None)
+    assert refused is not None and refused.error == "invalid_transition"
+    assert "allergen" in (refused.detail or "")
+    assert gated.handle_command(command("bump", station="grill"), None).error == (  # type: ignore[union-attr]
+        "invalid_transition"
+    )
+    assert gated.handle_command(command("ack_allergens", station="grill"), None).ok  # type: ignore[union-attr]
+    assert gated.handle_command(command("start", station="grill"), None).ok  # type: ignore[union-attr]
+    # seen at grill is not seen at expo
+    assert gated.handle_command(command("bump", station="expo"), None).error == (  # type: ignore[union-attr]
+        "invalid_transition"
+    )
+    ticket = wire.parse_state_message(rows(store, CHANNEL_MQ)[-1].body)
+    assert isinstance(ticket, wire.TicketUpdated) and ticket.ticket.allergens_seen == ("grill",)
+
+
+def test_void_leaves_once_every_station_acknowledged(store: Store, gated: Kitchen) -> None:
+    cancelled = order_dict(version=2, status="cancelled")
+    gated.apply_order(cancelled)
+    stations = ["grill", "fry", "expo"]
+    for station in stations[:-1]:
+        assert gated.handle_command(command("ack_void", station=station), None).ok  # type: ignore[union-attr]
+        assert store.ticket_status(ORDER_ID) == "cancelled"
+    assert gated.handle_command(command("ack_void", station="expo"), None).ok  # type: ignore[union-attr]
+    assert store.ticket_status(ORDER_ID) == "cleared"
+    last = state_messages(store)[-1]
+    assert isinstance(last, wire.TicketRemoved) and last.reason == "cancelled"
+
+
+def test_ack_void_of_an_open_ticket_is_refused(gated: Kitchen) -> None:
+    result = gated.handle_command(command("ack_void", station="grill"), None)
+    assert result is not None and result.error == "invalid_transition"
+
+
+def test_fold_stations_publishes_settings_and_snapshot_carries_them(
+    store: Store, gated: Kitchen
+) -> None:
+    folded = gated.handle_command(command("fold_stations", folds={"fry": "grill"}), None)
+    assert folded is not None and folded.ok
+    last = state_messages(store)[-1]
+    assert isinstance(last, wire.SettingsUpdated) and last.settings.folds == {"fry": "grill"}
+    assert last.settings.stations_shown_at("grill") == ("grill", "fry")
+    snapshot = gated.snapshot("s1")
+    assert snapshot.settings is not None and snapshot.settings.folds == {"fry": "grill"}
+    bad = gated.handle_command(command("fold_stations", folds={"fry": "fry"}), None)
+    assert bad is not None and bad.error == "bad_request"
+
+
+def test_86_list_follows_set_availability(store: Store, gated: Kitchen) -> None:
+    sku = order_dict()["items"][0]["sku"]
+    gated.handle_command(command("set_availability", sku=sku, available=False), None)
+    settings = gated.settings()
+    assert [(o.sku, o.name) for o in settings.out_of_stock] == [
+        (sku, order_dict()["items"][0]["name"])
+    ]
+    gated.handle_command(command("set_availability", sku=sku, available=True), None)
+    assert gated.settings().out_of_stock == ()

@@ -90,7 +90,7 @@ def test_agent_file_values_and_defaults(tmp_path: Path) -> None:
     assert cfg.mq.heartbeat_ms == 10_000
     assert cfg.mq.password == Secret("")
     assert cfg.outbox.backoff_initial_seconds == 1.0
-    assert cfg.void_clear_seconds == 300.0
+    assert cfg.void_clear_seconds == 1800.0
 
 
 def test_agent_env_overrides(tmp_path: Path) -> None:

@@ -39,6 +39,9 @@ EXTRA: dict[str, dict[str, Any]] = {
     "snapshot": {},
     "item_unavailable": {"ticket_id": "ord_1", "line_id": "l1"},
     "reprint": {"ticket_id": "ord_1", "kind": "label"},
+    "ack_allergens": {"ticket_id": "ord_1"},
+    "ack_void": {"ticket_id": "ord_1"},
+    "fold_stations": {"folds": {"fry": "grill"}},
 }
 MODELS: dict[str, type] = {
     "start": wire.StartCommand,
@@ -52,6 +55,9 @@ MODELS: dict[str, type] = {
     "snapshot": wire.SnapshotCommand,
     "item_unavailable": wire.ItemUnavailableCommand,
     "reprint": wire.ReprintCommand,
+    "ack_allergens": wire.AckAllergensCommand,
+    "ack_void": wire.AckVoidCommand,
+    "fold_stations": wire.FoldStationsCommand,
 }
 
 
