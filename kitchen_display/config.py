@@ -13,22 +13,49 @@ Keys (TOML, each overridable as ``KDS_<SECTION>_<KEY>``; top-level as ``KDS_<KEY
 
     [display]
     fullscreen = false
+    kiosk = false               # full screen, no cursor, exit only with the lead PIN
     font_scale = 1.0
+    theme = "dark"              # dark | light | high-contrast
+    language = "en"             # en | nl (also --language)
     warn_minutes = 5.0
     late_minutes = 8.0
     snapshot_timeout_seconds = 5.0
     agent_timeout_seconds = 15.0
+    sound = true
+    volume = 0.8                # 0.0..1.0
+    sound_repeat_seconds = 20.0 # repeat (louder) while a new ticket is unacknowledged; 0: off
+    # lead_pin: never in the file; KDS_DISPLAY_LEAD_PIN or keyring "display.lead_pin"
+
+    [keys]                      # bump-bar keys, Qt key names (QKeySequence)
+    bump = ["B", "Return", "Enter"]
+    ...                         # see KeySettings
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
-from shared.config import check
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+
+from shared.config import Secret, check, secret_field
+from shared.errors import ConfigError
 from shared.settings import MqSettings
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+THEMES = ("dark", "light", "high-contrast")
+LANGUAGES = ("en", "nl")
+
+#: friendlier spellings accepted in [keys] for Qt's key names
+_KEY_ALIASES = {
+    "pagedown": "PgDown",
+    "pageup": "PgUp",
+    "escape": "Esc",
+    "delete": "Del",
+    "insert": "Ins",
+}
 
 
 @dataclass(frozen=True)
@@ -36,7 +63,13 @@ class DisplaySettings:
     """``[display]``: how this screen looks and behaves."""
 
     fullscreen: bool = False
+    #: full screen, no cursor, no accidental close (a lead exits with Ctrl+Alt+Q and the PIN)
+    kiosk: bool = False
     font_scale: float = 1.0
+    #: "dark", "light" or "high-contrast"
+    theme: str = "dark"
+    #: the screen's language: "en" or "nl"
+    language: str = "en"
     warn_minutes: float = 5.0
     late_minutes: float = 8.0
     #: resend a snapshot request when no answer arrives in this time
@@ -44,9 +77,34 @@ class DisplaySettings:
     #: say "kitchen agent not responding" after this long without a word from it
     #: (the agent sends agent.alive every few seconds)
     agent_timeout_seconds: float = 15.0
+    #: play sounds for new, rush, changed and voided tickets
+    sound: bool = True
+    #: 0.0 (silent) .. 1.0
+    volume: float = 0.8
+    #: replay the new-ticket sound, louder each time, while a new ticket is not
+    #: acknowledged (selected, tapped, started); 0 turns the repeat off
+    sound_repeat_seconds: float = 20.0
+    #: the kiosk exit PIN (secret: KDS_DISPLAY_LEAD_PIN or keyring "display.lead_pin")
+    lead_pin: Secret = secret_field()
+
+    @property
+    def full_screen(self) -> bool:
+        return self.fullscreen or self.kiosk
 
     def __post_init__(self) -> None:
         check(0.5 <= self.font_scale <= 4.0, "display.font_scale", "must be 0.5..4.0")
+        check(
+            self.theme in THEMES,
+            "display.theme",
+            f"must be one of {', '.join(THEMES)}, got {self.theme!r}",
+        )
+        check(
+            self.language in LANGUAGES,
+            "display.language",
+            f"must be one of {', '.join(LANGUAGES)}, got {self.language!r}",
+        )
+        check(0.0 <= self.volume <= 1.0, "display.volume", "must be 0.0..1.0")
+        check(self.sound_repeat_seconds >= 0, "display.sound_repeat_seconds", "must be >= 0")
         check(self.warn_minutes > 0, "display.warn_minutes", "must be > 0")
         check(
             self.late_minutes > self.warn_minutes,
@@ -54,6 +112,65 @@ class DisplaySettings:
             "must be greater than display.warn_minutes",
         )
         check(self.snapshot_timeout_seconds > 0, "display.snapshot_timeout_seconds", "must be > 0")
+
+
+_MODIFIER_BITS = 0xFE000000
+_NO_KEY = (int(Qt.Key.Key_unknown), 0)
+
+
+def combined(sequence: QKeySequence) -> int:
+    """The first key of ``sequence`` as one int (key | modifiers), as ``QKeyEvent`` gives it."""
+    return int(sequence[0].toCombined())  # type: ignore[index]
+
+
+def parse_key(name: str, key: str) -> QKeySequence:
+    """One key (``"B"``, ``"Return"``, ``"PgDown"``, ``"Ctrl+Alt+Q"``) or a ConfigError."""
+    text = _KEY_ALIASES.get(name.strip().lower(), name.strip())
+    sequence = QKeySequence.fromString(text, QKeySequence.SequenceFormat.PortableText)
+    if not text or sequence.count() != 1 or combined(sequence) & ~_MODIFIER_BITS in _NO_KEY:
+        raise ConfigError(key, f"unknown key {name!r} (use Qt key names: B, Return, PgDown, Left)")
+    return sequence
+
+
+@dataclass(frozen=True)
+class KeySettings:
+    """``[keys]``: which bump-bar / keyboard keys do what (Qt key names)."""
+
+    select_next: tuple[str, ...] = ("Right",)
+    select_previous: tuple[str, ...] = ("Left",)
+    first: tuple[str, ...] = ("Home",)
+    last: tuple[str, ...] = ("End",)
+    start: tuple[str, ...] = ("S",)
+    bump: tuple[str, ...] = ("B", "Return", "Enter")
+    recall: tuple[str, ...] = ("R",)
+    reprint: tuple[str, ...] = ("P",)
+    page_next: tuple[str, ...] = ("PgDown",)
+    page_previous: tuple[str, ...] = ("PgUp",)
+    undo: tuple[str, ...] = ("U", "Backspace")
+    #: kiosk mode: ask for the lead PIN and exit
+    exit: tuple[str, ...] = ("Ctrl+Alt+Q",)
+
+    def __post_init__(self) -> None:
+        seen: dict[int, str] = {}
+        for action in self.actions():
+            for name in getattr(self, action):
+                where = f"keys.{action}"
+                combo = combined(parse_key(name, where))
+                other = seen.get(combo)
+                if other is not None and other != action:
+                    raise ConfigError(where, f"key {name!r} is already used for keys.{other}")
+                seen[combo] = action
+
+    @classmethod
+    def actions(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+    def sequences(self) -> dict[str, tuple[QKeySequence, ...]]:
+        """action -> its keys, parsed."""
+        return {
+            action: tuple(parse_key(name, f"keys.{action}") for name in getattr(self, action))
+            for action in self.actions()
+        }
 
 
 @dataclass(frozen=True)
@@ -64,6 +181,7 @@ class DisplayConfig:
     expo_station: str = "expo"
     mq: MqSettings = field(default_factory=MqSettings)
     display: DisplaySettings = field(default_factory=DisplaySettings)
+    keys: KeySettings = field(default_factory=KeySettings)
 
     def __post_init__(self) -> None:
         for key in ("site_id", "display_id", "station"):
