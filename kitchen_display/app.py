@@ -14,13 +14,15 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QLoggingCategory, QTimer
 from PySide6.QtWidgets import QApplication, QListView
 
+from kitchen_display import i18n
 from kitchen_display.card_delegate import TicketCardDelegate
-from kitchen_display.config import DisplayConfig
+from kitchen_display.config import LANGUAGES, DisplayConfig
+from kitchen_display.sound import Escalator, Player, SoundBoard, TicketSounds
 from kitchen_display.sync import MqLike, TicketSync
-from kitchen_display.ticket_model import TicketListModel
+from kitchen_display.ticket_model import Role, TicketListModel
 from kitchen_display.window import MainWindow
 from shared.config import load
 from shared.errors import ConfigError, SecretError
@@ -33,8 +35,9 @@ class DisplayApp:
 
     Attributes: ``config``, ``mq`` (the client given to :func:`build_display`),
     ``sync`` (:class:`TicketSync`), ``model`` (:class:`TicketListModel`),
-    ``window`` (:class:`MainWindow`), ``view`` (its ``QListView``) and
-    ``delegate`` (:class:`TicketCardDelegate`).
+    ``window`` (:class:`MainWindow`), ``view`` (its ``QListView``),
+    ``delegate`` (:class:`TicketCardDelegate`) and ``sounds``
+    (:class:`~kitchen_display.sound.TicketSounds`: ``sounds.board.played``).
     """
 
     def __init__(
@@ -44,12 +47,14 @@ class DisplayApp:
         sync: TicketSync,
         model: TicketListModel,
         window: MainWindow,
+        sounds: TicketSounds,
     ) -> None:
         self.config = config
         self.mq = mq
         self.sync = sync
         self.model = model
         self.window = window
+        self.sounds = sounds
         self._closed = False
 
     @property
@@ -64,7 +69,7 @@ class DisplayApp:
         """Start syncing (subscribe, connect, snapshot) and show the window."""
         self.sync.start()
         if show:
-            if self.config.display.fullscreen:
+            if self.config.display.full_screen:
                 self.window.showFullScreen()
             else:
                 self.window.show()
@@ -75,13 +80,26 @@ class DisplayApp:
         if self._closed:
             return
         self._closed = True
+        self.sounds.escalator.clear()
+        self.window.allow_close()
         self.window.close()
         self.sync.close()
         self.window.deleteLater()
 
 
-def build_display(config: DisplayConfig, mq_client: MqLike) -> DisplayApp:
-    """Wire a display around ``mq_client`` (not started: call ``.start()``)."""
+def build_display(
+    config: DisplayConfig,
+    mq_client: MqLike,
+    *,
+    sound_player: Player | str | None = "auto",
+) -> DisplayApp:
+    """Wire a display around ``mq_client`` (not started: call ``.start()``).
+
+    ``sound_player``: ``"auto"`` plays through Qt Multimedia when the machine can,
+    ``None`` keeps it silent (cues are still recorded in ``app.sounds.board.played``).
+    The screen's texts are in the language installed with
+    :func:`kitchen_display.i18n.install` (``main`` installs ``display.language``).
+    """
     sync = TicketSync(config, mq_client)
     model = TicketListModel(config.station, is_expo=config.is_expo, settings=config.display)
     sync.ticketUpserted.connect(model.upsert)
@@ -91,7 +109,21 @@ def build_display(config: DisplayConfig, mq_client: MqLike) -> DisplayApp:
     # The window owns the non-widget parts so they live exactly as long as it does.
     sync.setParent(window)
     model.setParent(window)
-    return DisplayApp(config, mq_client, sync, model, window)
+    settings = config.display
+    board = SoundBoard(
+        enabled=settings.sound, volume=settings.volume, player=sound_player, parent=window
+    )
+    escalator = Escalator(board, settings.sound_repeat_seconds, parent=window)
+    sounds = TicketSounds(board, escalator, model.shows, parent=window).attach(sync)
+    # A cook has seen a ticket when they select it by key, tap it, or tap its buttons.
+    window.ticketSelectedByUser.connect(sounds.acknowledge)
+    window.view.pressed.connect(
+        lambda index: sounds.acknowledge(str(index.data(Role.IdRole) or ""))
+    )
+    window.delegate.actionRequested.connect(
+        lambda ticket_id, _action: sounds.acknowledge(ticket_id)
+    )
+    return DisplayApp(config, mq_client, sync, model, window, sounds)
 
 
 def _geometry(text: str) -> tuple[int, int, int, int]:
@@ -119,6 +151,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="window size and position, e.g. 960x1000+960+0 (ignored in fullscreen)",
     )
     parser.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        help="the screen's language (overrides [display] language, KDS_DISPLAY_LANGUAGE)",
+    )
+    parser.add_argument(
         "--log-level",
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -134,6 +171,8 @@ def load_config(args: argparse.Namespace) -> DisplayConfig:
         env["KDS_STATION"] = args.station
     if args.display_id:
         env["KDS_DISPLAY_ID"] = args.display_id
+    if getattr(args, "language", None):
+        env["KDS_DISPLAY_LANGUAGE"] = args.language
     return load(DisplayConfig, args.config, env=env)
 
 
@@ -149,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kitchen-display: config error: {exc.key}: {exc.problem}", file=sys.stderr)
         return 2
     except SecretError as exc:
-        print(f"kitchen-display: config error: mq.password: {exc}", file=sys.stderr)
+        print(f"kitchen-display: config error: {exc}", file=sys.stderr)
         return 2
 
     from shared.mq import MqClient
@@ -169,7 +208,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kitchen-display: config error: {exc.key}: {exc.problem}", file=sys.stderr)
         return 2
 
+    # Qt Multimedia probes for optional codec libraries at start; say nothing about it.
+    QLoggingCategory.setFilterRules("qt.multimedia.symbolsresolver=false")
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    i18n.install(config.display.language)
+    if config.display.kiosk and not config.display.lead_pin:
+        log.warning(
+            "kiosk mode without a lead PIN: set KDS_DISPLAY_LEAD_PIN or the keyring's "
+            "display.lead_pin, or the screen can only be stopped from outside"
+        )
     display = build_display(config, mq)
     app.aboutToQuit.connect(display.close)
     # Let Ctrl-C stop the app: Python signal handlers only run between Qt events.
@@ -185,7 +232,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config.mq.url,
     )
     display.start()
-    if args.geometry and not config.display.fullscreen:
+    if args.geometry and not config.display.full_screen:
         display.window.setGeometry(*args.geometry)
     status = app.exec()
     display.close()

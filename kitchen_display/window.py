@@ -1,10 +1,17 @@
 """The display's main window: header, offline banner, the wall of cards, a message line.
 
-Keys (a bump bar is a keyboard)::
+Keys (a bump bar is a keyboard; the map is ``[keys]`` in the config, see
+:mod:`kitchen_display.keys`)::
 
-    Left / Right   previous / next card        Home   first card
+    Left / Right   previous / next card        Home / End   first / last card
     S              start the selected card     B, Enter, Return   bump it
     R              recall the ticket this display bumped last
+    P              reprint the selected ticket PgDown / PgUp  next / previous page
+    U, Backspace   undo this screen's last bump
+    Ctrl+Alt+Q     kiosk mode: exit with the lead PIN
+
+The look is a :class:`~kitchen_display.theme.Theme` (``[display] theme``); every
+text on screen goes through ``tr()`` (``[display] language``).
 
 Tapping a card selects it; tapping its START or BUMP button sends that command.
 Nothing on screen changes until the agent publishes the new state.
@@ -15,8 +22,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QPalette
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -27,8 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kitchen_display import theme as themes
 from kitchen_display.card_delegate import TicketCardDelegate
 from kitchen_display.config import DisplayConfig
+from kitchen_display.keys import KeyMap
+from kitchen_display.kiosk import LeadPinDialog, pin_matches
 from kitchen_display.sync import TicketSync
 from kitchen_display.ticket_model import TicketListModel
 
@@ -37,43 +47,20 @@ log = logging.getLogger("kds.ui")
 #: how long a refused-command message stays on screen
 MESSAGE_SECONDS = 8
 
-_STYLE = """
-QMainWindow, QWidget#central { background: #0f1216; }
-QWidget#header { background: #181d24; border-bottom: 2px solid #2c3644; }
-QLabel { color: #f4f6f8; }
-QLabel#station { font-weight: bold; letter-spacing: 1px; }
-QLabel#dim { color: #a0aab8; }
-QLabel#online { color: #48bb78; font-weight: bold; }
-QLabel#offline { color: #ff5252; font-weight: bold; }
-QLabel#banner { background: #c62828; color: #ffffff; font-weight: bold; padding: 10px; }
-QLabel#message { background: #ffd84d; color: #111111; font-weight: bold; padding: 8px; }
-QLabel#problems { background: #5a4300; color: #ffe08a; font-weight: bold; padding: 6px 10px; }
-QListView { background: #0f1216; border: none; }
-"""
-
 
 def dark_palette() -> QPalette:
-    palette = QPalette()
-    roles = {
-        QPalette.ColorRole.Window: "#0f1216",
-        QPalette.ColorRole.WindowText: "#f4f6f8",
-        QPalette.ColorRole.Base: "#0f1216",
-        QPalette.ColorRole.AlternateBase: "#181d24",
-        QPalette.ColorRole.Text: "#f4f6f8",
-        QPalette.ColorRole.Button: "#2c3644",
-        QPalette.ColorRole.ButtonText: "#f4f6f8",
-        QPalette.ColorRole.Highlight: "#00e5ff",
-        QPalette.ColorRole.HighlightedText: "#111111",
-        QPalette.ColorRole.ToolTipBase: "#181d24",
-        QPalette.ColorRole.ToolTipText: "#f4f6f8",
-    }
-    for role, color in roles.items():
-        palette.setColor(role, QColor(color))
-    return palette
+    """The dark theme's palette (kept for callers of the old name)."""
+    return themes.DARK.palette()
 
 
 class MainWindow(QMainWindow):
-    """One kitchen screen: what ``config.station`` has to cook (or, on expo, to bag)."""
+    """One kitchen screen: what ``config.station`` has to cook (or, on expo, to bag).
+
+    ``ticketSelectedByUser(ticket_id)``: a cook selected a card with a key (what
+    acknowledges a new ticket's sound, like a tap does).
+    """
+
+    ticketSelectedByUser = Signal(str)
 
     def __init__(
         self,
@@ -90,10 +77,19 @@ class MainWindow(QMainWindow):
         self._offline_since: datetime | None = datetime.now()
         self._ever_connected = False
 
-        self.setWindowTitle(f"KDS {config.station} — {config.display_id}")
-        self.setPalette(dark_palette())
-        self.setStyleSheet(_STYLE)
+        self.setWindowTitle(
+            self.tr("KDS {station} — {display}").format(
+                station=config.station, display=config.display_id
+            )
+        )
+        #: the look (``theme.colors`` are the card colours)
+        self.theme = themes.theme_for(config.display.theme)
+        themes.apply(self, self.theme, self._scale)
         self.setFont(self._font(16))
+        self.keymap = KeyMap(config.keys)
+        self._kiosk = config.display.kiosk
+        self._close_allowed = not self._kiosk
+        self.pin_dialog: LeadPinDialog | None = None
 
         central = QWidget(self)
         central.setObjectName("central")
@@ -112,6 +108,9 @@ class MainWindow(QMainWindow):
         self.delegate = TicketCardDelegate(
             config.station, is_expo=config.is_expo, font_scale=self._scale, parent=self
         )
+        set_theme = getattr(self.delegate, "set_theme", None)
+        if callable(set_theme):
+            set_theme(self.theme)
         self.view = QListView(central)
         self.view.setObjectName("tickets")
         self.view.setViewMode(QListView.ViewMode.IconMode)
@@ -172,6 +171,8 @@ class MainWindow(QMainWindow):
         self._update_count()
         self._update_connection()
         self.resize(QSize(1280, 800))
+        if self._kiosk:
+            self._apply_kiosk()
 
     # --- building ---------------------------------------------------------------------
 
@@ -247,7 +248,7 @@ class MainWindow(QMainWindow):
     def recall_last(self) -> str | None:
         ticket_id = self._sync.recall_candidate()
         if ticket_id is None:
-            self.show_message("Nothing to recall: this screen has not bumped a ticket yet")
+            self.show_message(self.tr("Nothing to recall: this screen has not bumped a ticket yet"))
             return None
         return self.request("recall", ticket_id)
 
@@ -268,37 +269,132 @@ class MainWindow(QMainWindow):
             super().keyPressEvent(event)
 
     def _handle_key(self, event: QKeyEvent) -> bool:
-        if event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+        action = self.keymap.action_for(event)
+        if action is None:
             return False
-        key = event.key()
+        log.debug("key %s: %s", event.key(), action)
         row = self.view.currentIndex().row()
-        if key == Qt.Key.Key_Left:
-            self.select_row(row - 1 if row > 0 else 0)
-        elif key == Qt.Key.Key_Right:
-            self.select_row(row + 1)
-        elif key == Qt.Key.Key_Home:
-            self.select_row(0)
-        elif key == Qt.Key.Key_End:
-            self.select_row(self._model.rowCount() - 1)
-        elif key in (Qt.Key.Key_S, Qt.Key.Key_B, Qt.Key.Key_Enter, Qt.Key.Key_Return):
+        if action in ("select_next", "select_previous", "first", "last"):
+            target = {
+                "select_next": row + 1,
+                "select_previous": row - 1 if row > 0 else 0,
+                "first": 0,
+                "last": self._model.rowCount() - 1,
+            }[action]
+            self.select_row(target)
+            selected = self.selected_ticket_id()
+            if selected is not None:
+                self.ticketSelectedByUser.emit(selected)
+        elif action in ("start", "bump"):
             ticket_id = self.selected_ticket_id()
             if ticket_id is not None:
-                self.request("start" if key == Qt.Key.Key_S else "bump", ticket_id)
-        elif key == Qt.Key.Key_R:
+                self.ticketSelectedByUser.emit(ticket_id)
+                self.request(action, ticket_id)
+        elif action == "recall":
             self.recall_last()
-        elif key == Qt.Key.Key_P:
+        elif action == "reprint":
             ticket_id = self.selected_ticket_id()
             if ticket_id is not None:
                 self.reprint(ticket_id)
+        elif action == "exit":
+            self.request_exit()
         else:
-            return False
+            self._call_optional(action)
         return True
+
+    #: key actions served by methods other parts of the window provide (when they do)
+    _OPTIONAL_ACTIONS = {
+        "page_next": "page_next",
+        "page_previous": "page_previous",
+        "undo": "undo_last_bump",
+    }
+
+    def _call_optional(self, action: str) -> None:
+        method = getattr(self, self._OPTIONAL_ACTIONS.get(action, ""), None)
+        if callable(method):
+            method()
+            return
+        names = {
+            "page_next": self.tr("Next page"),
+            "page_previous": self.tr("Previous page"),
+            "undo": self.tr("Undo"),
+        }
+        self.show_message(
+            self.tr("{action}: not available on this screen").format(
+                action=names.get(action, action)
+            )
+        )
+
+    # --- kiosk ------------------------------------------------------------------------
+
+    @property
+    def kiosk(self) -> bool:
+        return self._kiosk
+
+    def min_touch_px(self) -> int:
+        """The smallest touch target on this window's screen (12 mm)."""
+        return themes.min_touch_px(self.screen())
+
+    def _apply_kiosk(self) -> None:
+        # No cursor on a touch screen, and nothing that needs hovering.
+        self.setCursor(Qt.CursorShape.BlankCursor)
+        self.view.viewport().setCursor(Qt.CursorShape.BlankCursor)
+        self.view.setMouseTracking(False)
+        self.view.viewport().setAttribute(Qt.WidgetAttribute.WA_Hover, False)
+
+    def allow_close(self) -> None:
+        """Let the next close go through (kiosk mode refuses it otherwise)."""
+        self._close_allowed = True
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._close_allowed:
+            log.info("close refused: kiosk mode")
+            event.ignore()
+            self.show_message(self.tr("Kiosk mode: a lead exits with Ctrl+Alt+Q and the PIN"))
+            return
+        if self.pin_dialog is not None:
+            self.pin_dialog.close()
+        super().closeEvent(event)
+
+    def request_exit(self) -> None:
+        """The exit key: close, or in kiosk mode ask for the lead PIN first."""
+        if not self._kiosk:
+            self.close()
+            return
+        if not self._config.display.lead_pin:
+            self.show_message(
+                self.tr("No lead PIN is set (KDS_DISPLAY_LEAD_PIN or keyring display.lead_pin)")
+            )
+            return
+        if self.pin_dialog is not None and self.pin_dialog.isVisible():
+            return
+        dialog = LeadPinDialog(self)
+        dialog.setCursor(Qt.CursorShape.ArrowCursor)
+        dialog.accepted.connect(self._on_pin_entered)
+        dialog.finished.connect(dialog.deleteLater)
+        self.pin_dialog = dialog
+        dialog.open()
+
+    @Slot()
+    def _on_pin_entered(self) -> None:
+        dialog = self.pin_dialog
+        self.pin_dialog = None
+        if dialog is None:
+            return
+        if pin_matches(self._config.display.lead_pin.reveal(), dialog.pin()):
+            log.info("kiosk exit with the lead PIN")
+            self.allow_close()
+            self.close()
+        else:
+            log.warning("kiosk exit refused: wrong PIN")
+            self.show_message(self.tr("Wrong PIN: the screen stays open"))
 
     def reprint(self, ticket_id: str, kind: str = "ticket") -> str:
         """Ask the agent to print this station's ticket (or the bag label) again."""
         log.info("reprint %s of %s requested", kind, ticket_id)
         command_id = self._sync.send_command("reprint", ticket_id=ticket_id, kind=kind)
-        self.show_message(f"Reprint of {kind} sent to the printer")
+        what = self.tr("label") if kind == "label" else self.tr("ticket")
+        self.show_message(self.tr("Reprint of the {kind} sent to the printer").format(kind=what))
         return command_id
 
     # --- slots ------------------------------------------------------------------------
@@ -336,17 +432,27 @@ class MainWindow(QMainWindow):
             self._offline_since = datetime.now()
         if up:
             self.banner.hide()
-            self.connection_label.setText("● ONLINE")
+            self.connection_label.setText(self.tr("● ONLINE"))
             self.connection_label.setObjectName("online")
         else:
             since = (self._offline_since or datetime.now()).strftime("%H:%M")
             state = (
-                "showing last known state" if self._ever_connected else "no tickets received yet"
+                self.tr("showing last known state")
+                if self._ever_connected
+                else self.tr("no tickets received yet")
             )
-            why = "kitchen agent not responding" if broker_up else "broker or agent unreachable"
-            self.banner.setText(f"OFFLINE — {why} since {since}; {state}")
+            why = (
+                self.tr("kitchen agent not responding")
+                if broker_up
+                else self.tr("broker or agent unreachable")
+            )
+            self.banner.setText(
+                self.tr("OFFLINE — {why} since {since}; {state}").format(
+                    why=why, since=since, state=state
+                )
+            )
             self.banner.show()
-            self.connection_label.setText("● OFFLINE")
+            self.connection_label.setText(self.tr("● OFFLINE"))
             self.connection_label.setObjectName("offline")
         # Re-apply the stylesheet rule chosen by objectName.
         self.connection_label.style().unpolish(self.connection_label)
@@ -376,4 +482,4 @@ class MainWindow(QMainWindow):
 
     def _update_count(self) -> None:
         count = self._model.rowCount()
-        self.count_label.setText(f"{count} open" if count != 1 else "1 open")
+        self.count_label.setText(self.tr("%n open", "", count))
