@@ -122,6 +122,13 @@ def test_order_to_screens_bumps_across_screens_and_ready_once(
     assert grill.model.data(row, Role.OtherStationsRole) == ["fry"]
     assert grill.model.data(row, Role.TicketRole).items[0].allergens == ("gluten", "milk")
 
+    # the burger has allergens: the agent refuses START until someone saw them
+    with site.peer("allergen-check") as peer:
+        ticket = grill.sync.ticket(burger["id"])
+        assert ticket is not None
+        peer.see_allergens(ticket, "grill")
+        peer.see_allergens(ticket, "expo")
+
     # START on the grill screen shows as started on the expo screen
     _click(qtbot, grill, burger["id"], "start")
     qtbot.waitUntil(
