@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QGuiApplication
 
 from shared.model import Priority, Ticket, TicketItem, TicketStatus
 
@@ -172,7 +173,14 @@ class QtPlayer:
 
 
 def make_qt_player(parent: QObject | None = None) -> Player | None:
-    """A :class:`QtPlayer`, or ``None`` (with one log line) when this box cannot play."""
+    """A :class:`QtPlayer`, or ``None`` (with one log line) when this box cannot play.
+
+    Silent on Qt's ``offscreen``/``minimal`` platforms too: nobody is in front of
+    such a screen (tests, screenshots), and Qt Multimedia would log its probing.
+    """
+    if QGuiApplication.platformName() in ("offscreen", "minimal"):
+        log.info("sound off: no screen (%s platform)", QGuiApplication.platformName())
+        return None
     if not audio_server_available():
         log.warning("sound off: no audio server (PulseAudio/PipeWire) on this machine")
         return None
