@@ -38,6 +38,8 @@ from shared.model import Ticket
 from shared.wire import (
     AgentAlive,
     CommandResult,
+    SettingsUpdated,
+    SiteSettings,
     StateMessage,
     TicketRemoved,
     TicketUpdated,
@@ -94,6 +96,8 @@ class TicketSync(QObject):
       ready for the screen (``"Bump refused: ticket ord_x is cancelled"``).
     * ``commandResult(CommandResult)``: every result for a command of this display.
     * ``seqChanged(int)``: the last applied state ``seq``.
+    * ``settingsChanged(SiteSettings)``: the site's shared settings changed (a
+      ``site.settings`` message, or a snapshot that carries different ones).
     """
 
     ticketUpserted = Signal(object)
@@ -108,6 +112,9 @@ class TicketSync(QObject):
     commandFailed = Signal(str)
     commandResult = Signal(object)
     seqChanged = Signal(int)
+    #: the site's shared settings (``site.settings`` or a snapshot's ``settings``)
+    #: changed; carries the new :class:`~shared.wire.SiteSettings`
+    settingsChanged = Signal(object)
 
     # Private: emitted on the MQ client's threads, delivered queued to the Qt thread.
     _frameReceived = Signal(str, object)
@@ -118,6 +125,7 @@ class TicketSync(QObject):
         self._config = config
         self._mq = mq
         self._tickets: dict[str, Ticket] = {}
+        self._settings: SiteSettings | None = None
         self._last_seq: int | None = None
         self._connected = False
         self._started = False
@@ -164,6 +172,11 @@ class TicketSync(QObject):
     def last_seq(self) -> int | None:
         """The ``seq`` of the last applied state message; ``None`` before the first snapshot."""
         return self._last_seq
+
+    @property
+    def settings(self) -> SiteSettings | None:
+        """The site's shared settings as last published; ``None`` until the agent sent any."""
+        return self._settings
 
     @property
     def snapshot_pending(self) -> bool:
@@ -396,7 +409,16 @@ class TicketSync(QObject):
             and self._tickets.pop(message.ticket_id, None) is not None
         ):
             self.ticketRemoved.emit(message.ticket_id)
+        elif isinstance(message, SettingsUpdated):
+            self._set_settings(message.settings)
         self.seqChanged.emit(message.seq)
+
+    def _set_settings(self, settings: SiteSettings) -> None:
+        if settings == self._settings:
+            return
+        self._settings = settings
+        log.info("site settings changed (folds: %s)", dict(settings.folds) or "none")
+        self.settingsChanged.emit(settings)
 
     def _handle_result(self, result: CommandResult) -> None:
         if result.command_id in self._snapshot_ids:
@@ -434,6 +456,9 @@ class TicketSync(QObject):
         self._tickets = {ticket.id: ticket for ticket in result.tickets}
         self._last_seq = result.seq
         log.info("snapshot: %d tickets at seq %d", len(self._tickets), result.seq)
+        if result.settings is not None:
+            # Before the tickets, so the model filters them with the new folds.
+            self._set_settings(result.settings)
         self.ticketsReset.emit(list(self._tickets.values()))
         self.seqChanged.emit(result.seq)
         buffered = sorted(self._buffer, key=lambda message: message.seq)

@@ -30,6 +30,8 @@ from shared.model import Ticket, TicketStatus
 from shared.mq import Message
 from shared.wire import (
     CommandResult,
+    SettingsUpdated,
+    SiteSettings,
     TicketRemoved,
     TicketUpdated,
     command_queue,
@@ -287,6 +289,25 @@ class FakeAgent:
             message = TicketRemoved(site_id=self.site_id, seq=seq, ticket_id=ticket_id)
             self.broker.publish(state_topic(self.site_id), encode(message))
         return seq
+
+    def publish_settings(
+        self, settings: SiteSettings, *, seq: int | None = None, lose: bool = False
+    ) -> int:
+        """Publish ``site.settings`` (a state message: it takes a ``seq``)."""
+        with self._lock:
+            seq = self._next_seq(seq)
+        if not lose:
+            message = SettingsUpdated(site_id=self.site_id, seq=seq, settings=settings)
+            self.broker.publish(state_topic(self.site_id), encode(message))
+        return seq
+
+    def release_snapshots_with(self, settings: SiteSettings) -> None:
+        """Answer the held snapshot requests, each carrying ``settings`` too."""
+        with self._lock:
+            held, self._held_snapshots = self._held_snapshots, []
+        for reply_to, _command_id, result in held:
+            answer = result.model_copy(update={"settings": settings})
+            self.broker.publish(reply_to, encode(answer))
 
     def publish_raw(self, body: bytes) -> None:
         """Publish any bytes on the state topic (malformed frames)."""

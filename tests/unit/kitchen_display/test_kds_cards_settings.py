@@ -1,0 +1,60 @@
+"""Site settings reach the display: ``site.settings`` messages and snapshot settings."""
+
+from __future__ import annotations
+
+from kitchen_display.sync import TicketSync
+from shared.wire import AgingRule, SiteSettings
+from tests.unit.kitchen_display.fakes import FakeBroker, display_config
+
+
+def _sync(broker: FakeBroker, qtbot) -> TicketSync:
+    sync = TicketSync(display_config("grill"), broker.client("sync-grill"))
+    sync.start()
+    return sync
+
+
+def test_settings_message_updates_property_and_signal(broker, agent, qtbot):
+    sync = _sync(broker, qtbot)
+    try:
+        qtbot.waitUntil(lambda: sync.synced)
+        assert sync.settings is None
+        settings = SiteSettings(
+            folds={"fry": "grill"}, aging=AgingRule(warn_minutes=3, late_minutes=6)
+        )
+        with qtbot.waitSignal(sync.settingsChanged) as blocker:
+            seq = agent.publish_settings(settings)
+        assert blocker.args == [settings]
+        assert sync.settings == settings
+        assert sync.last_seq == seq
+    finally:
+        sync.close()
+
+
+def test_same_settings_twice_emit_once(broker, agent, qtbot):
+    sync = _sync(broker, qtbot)
+    try:
+        qtbot.waitUntil(lambda: sync.synced)
+        seen: list[SiteSettings] = []
+        sync.settingsChanged.connect(seen.append)
+        agent.publish_settings(SiteSettings(folds={"fry": "grill"}))
+        seq = agent.publish_settings(SiteSettings(folds={"fry": "grill"}))
+        qtbot.waitUntil(lambda: sync.last_seq == seq)
+        assert len(seen) == 1
+    finally:
+        sync.close()
+
+
+def test_snapshot_settings_apply_before_tickets(broker, agent, qtbot):
+    agent.answer_snapshots = False
+    sync = _sync(broker, qtbot)
+    order: list[str] = []
+    sync.settingsChanged.connect(lambda _s: order.append("settings"))
+    sync.ticketsReset.connect(lambda _t: order.append("tickets"))
+    try:
+        qtbot.waitUntil(lambda: len(agent.snapshot_requests()) == 1)
+        agent.release_snapshots_with(SiteSettings(allergen_gate=False))
+        qtbot.waitUntil(lambda: sync.synced)
+        assert sync.settings is not None and sync.settings.allergen_gate is False
+        assert order == ["settings", "tickets"]
+    finally:
+        sync.close()
