@@ -1,0 +1,50 @@
+"""Starting a display from a whole :class:`DisplayConfig` (keys, kiosk, theme, language).
+
+``conftest.make_display`` takes ``[display]`` settings only; these tests also need
+``[keys]`` and a silent sound board whose cues they can read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from kitchen_display.app import DisplayApp, build_display
+from kitchen_display.config import DisplayConfig, DisplaySettings, KeySettings
+from tests.unit.kitchen_display.fakes import FakeBroker, display_config
+
+
+def config_with(
+    station: str = "grill",
+    *,
+    keys: KeySettings | None = None,
+    **display: Any,
+) -> DisplayConfig:
+    config = display_config(station)
+    settings = dataclasses.replace(DisplaySettings(), **display)
+    return dataclasses.replace(config, display=settings, keys=keys or KeySettings())
+
+
+@pytest.fixture
+def start_screen(broker: FakeBroker, qtbot: Any) -> Iterator[Callable[..., DisplayApp]]:
+    """``start_screen(config)``: a started, synced display with a silent sound board."""
+    apps: list[DisplayApp] = []
+
+    def start(config: DisplayConfig, *, wait_synced: bool = True) -> DisplayApp:
+        app = build_display(
+            config, broker.client(f"display-{config.display_id}"), sound_player=None
+        )
+        apps.append(app)
+        app.window.resize(1300, 900)
+        app.start(show=True)
+        qtbot.waitExposed(app.window)
+        if wait_synced:
+            qtbot.waitUntil(lambda: app.sync.synced)
+        return app
+
+    yield start
+    for app in apps:
+        app.close()

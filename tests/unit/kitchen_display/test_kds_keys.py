@@ -1,0 +1,142 @@
+"""Bump-bar keys: the default map, a configured [keys] map, bad key names, optional actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from kitchen_display.app import load_config, main, parse_args
+from kitchen_display.config import KeySettings
+from tests.unit.kitchen_display.fakes import ticket
+from tests.unit.kitchen_display.screens import config_with, start_screen
+
+__all__ = ["start_screen"]  # the fixture
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in ("KDS_SITE_ID", "KDS_STATION", "KDS_DISPLAY_ID", "KDS_DISPLAY_LANGUAGE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("KDS_MQ_PASSWORD", "")  # never ask the OS keyring in unit tests
+    monkeypatch.setenv("KDS_DISPLAY_LEAD_PIN", "")
+
+
+def selected(app) -> str | None:
+    return app.window.selected_ticket_id()
+
+
+def test_default_keys_walk_start_and_bump(agent, start_screen, qtbot):
+    for n, age in enumerate((4, 3, 2, 1)):
+        agent.publish(ticket(f"ord_{n}", minutes_ago=age))
+    app = start_screen(config_with())
+    view = app.view
+    assert selected(app) == "ord_0"
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    qtbot.keyClick(view, Qt.Key.Key_Right)
+    assert selected(app) == "ord_2"
+    qtbot.keyClick(view, Qt.Key.Key_Left)
+    assert selected(app) == "ord_1"
+    qtbot.keyClick(view, Qt.Key.Key_End)
+    assert selected(app) == "ord_3"
+    qtbot.keyClick(view, Qt.Key.Key_Home)
+    assert selected(app) == "ord_0"
+    qtbot.keyClick(view, Qt.Key.Key_S)
+    qtbot.keyClick(view, Qt.Key.Key_Enter, Qt.KeyboardModifier.KeypadModifier)
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(agent.commands_of("bump")) == 2)
+    assert [c.ticket_id for c in agent.commands_of("start")] == ["ord_0"]
+    # A key with Ctrl is not a bump-bar key.
+    qtbot.keyClick(view, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
+    agent.broker.drain()
+    assert len(agent.commands_of("bump")) == 2
+
+
+def test_configured_keys_replace_the_defaults(agent, start_screen, qtbot):
+    agent.publish(ticket("ord_a", minutes_ago=2))
+    agent.publish(ticket("ord_b", minutes_ago=1))
+    keys = KeySettings(bump=("X",), select_next=("Down",), select_previous=("Up",))
+    app = start_screen(config_with(keys=keys))
+    qtbot.keyClick(app.view, Qt.Key.Key_Down)
+    assert selected(app) == "ord_b"
+    qtbot.keyClick(app.view, Qt.Key.Key_B)  # no longer bump
+    qtbot.keyClick(app.view, Qt.Key.Key_X)
+    qtbot.waitUntil(lambda: len(agent.commands_of("bump")) == 1)
+    assert agent.commands_of("bump")[0].ticket_id == "ord_b"
+
+
+def test_page_and_undo_keys_call_the_window_or_say_not_available(agent, start_screen, qtbot):
+    agent.publish(ticket("ord_a"))
+    app = start_screen(config_with())
+    window = app.window
+    if not hasattr(type(window), "page_next"):
+        qtbot.keyClick(app.view, Qt.Key.Key_PageDown)
+        assert window.message.isVisible()
+        assert window.message.text() == "Next page: not available on this screen"
+    calls: list[str] = []
+    window.page_next = lambda: calls.append("next")
+    window.page_previous = lambda: calls.append("previous")
+    window.undo_last_bump = lambda: calls.append("undo")
+    qtbot.keyClick(app.view, Qt.Key.Key_PageDown)
+    qtbot.keyClick(app.view, Qt.Key.Key_PageUp)
+    qtbot.keyClick(app.view, Qt.Key.Key_U)
+    qtbot.keyClick(app.view, Qt.Key.Key_Backspace)
+    assert calls == ["next", "previous", "undo", "undo"]
+
+
+def test_reprint_and_recall_keys(agent, start_screen, qtbot):
+    agent.publish(ticket("ord_a"))
+    app = start_screen(config_with())
+    qtbot.keyClick(app.view, Qt.Key.Key_R)
+    assert app.window.message.text().startswith("Nothing to recall")
+    qtbot.keyClick(app.view, Qt.Key.Key_P)
+    qtbot.waitUntil(lambda: len(agent.commands_of("reprint")) == 1)
+    assert app.window.message.text() == "Reprint of the ticket sent to the printer"
+
+
+def write(tmp_path: Path, keys: str) -> str:
+    path = tmp_path / "display.toml"
+    path.write_text(
+        'site_id = "ams-01"\ndisplay_id = "grill-1"\nstation = "grill"\n\n[keys]\n' + keys
+    )
+    return str(path)
+
+
+def test_keys_section_is_parsed(tmp_path):
+    config = load_config(
+        parse_args(["--config", write(tmp_path, 'bump = ["B", "Return", "F12"]\nundo = []\n')])
+    )
+    assert config.keys.bump == ("B", "Return", "F12")
+    assert config.keys.undo == ()
+    assert config.keys.page_next == ("PgDown",)
+
+
+def test_keys_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("KDS_KEYS_START", "F1,Space")
+    config = load_config(parse_args(["--config", write(tmp_path, "")]))
+    assert config.keys.start == ("F1", "Space")
+
+
+@pytest.mark.parametrize(
+    ("keys", "line"),
+    [
+        (
+            'bump = ["B", "Bmp"]\n',
+            "kitchen-display: config error: keys.bump: unknown key 'Bmp' "
+            "(use Qt key names: B, Return, PgDown, Left)\n",
+        ),
+        (
+            'start = ["B"]\n',
+            "kitchen-display: config error: keys.bump: key 'B' is already used for keys.start\n",
+        ),
+        (
+            'bumb = ["B"]\n',
+            "kitchen-display: config error: keys.bumb: unknown setting "
+            "(check the spelling; see README)\n",
+        ),
+    ],
+)
+def test_a_bad_key_stops_with_one_line(tmp_path, capsys, keys, line):
+    assert main(["--config", write(tmp_path, keys)]) == 2
+    assert capsys.readouterr().err == line

@@ -1,0 +1,135 @@
+"""Kiosk mode: full screen, no cursor, no close by accident, a lead exits with the PIN."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QGuiApplication
+
+from kitchen_display.app import load_config, main, parse_args
+from kitchen_display.theme import min_touch_px
+from shared.config import Secret
+from tests.unit.kitchen_display.fakes import ticket
+from tests.unit.kitchen_display.screens import config_with, start_screen
+
+__all__ = ["start_screen"]  # the fixture
+
+
+def kiosk(pin: str = "4321", **display):
+    return config_with(kiosk=True, lead_pin=Secret(pin), **display)
+
+
+def test_kiosk_is_full_screen_without_a_cursor(agent, start_screen):
+    agent.publish(ticket("ord_a"))
+    app = start_screen(kiosk())
+    assert app.window.isFullScreen()
+    assert app.window.cursor().shape() == Qt.CursorShape.BlankCursor
+    assert app.view.viewport().cursor().shape() == Qt.CursorShape.BlankCursor
+    assert not app.view.viewport().hasMouseTracking()
+
+
+def test_fullscreen_without_kiosk_closes_normally(agent, start_screen):
+    app = start_screen(config_with(fullscreen=True))
+    assert app.window.isFullScreen()
+    assert app.window.cursor().shape() != Qt.CursorShape.BlankCursor
+    app.window.close()
+    assert not app.window.isVisible()
+
+
+def test_close_is_refused_in_kiosk_mode(agent, start_screen):
+    app = start_screen(kiosk())
+    assert not app.window.close()
+    assert app.window.isVisible()
+    assert app.window.message.text() == "Kiosk mode: a lead exits with Ctrl+Alt+Q and the PIN"
+
+
+def open_pin_dialog(qtbot, app):
+    qtbot.keyClick(
+        app.view,
+        Qt.Key.Key_Q,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier,
+    )
+    qtbot.waitUntil(lambda: app.window.pin_dialog is not None and app.window.pin_dialog.isVisible())
+    return app.window.pin_dialog
+
+
+def test_wrong_pin_keeps_the_screen_the_right_one_closes_it(agent, start_screen, qtbot):
+    app = start_screen(kiosk("4321"))
+    dialog = open_pin_dialog(qtbot, app)
+    qtbot.keyClicks(dialog.edit, "1234")
+    qtbot.keyClick(dialog.edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: app.window.message.text() == "Wrong PIN: the screen stays open")
+    assert app.window.isVisible()
+
+    dialog = open_pin_dialog(qtbot, app)
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert app.window.isVisible()
+
+    dialog = open_pin_dialog(qtbot, app)
+    qtbot.keyClicks(dialog.edit, "4321")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not app.window.isVisible())
+
+
+def test_no_pin_no_exit(agent, start_screen, qtbot):
+    app = start_screen(kiosk(""))
+    qtbot.keyClick(
+        app.view,
+        Qt.Key.Key_Q,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier,
+    )
+    assert app.window.pin_dialog is None
+    assert app.window.message.text().startswith("No lead PIN is set")
+    assert app.window.isVisible()
+
+
+def test_pin_dialog_buttons_are_finger_sized(agent, start_screen, qtbot):
+    app = start_screen(kiosk())
+    dialog = open_pin_dialog(qtbot, app)
+    touch = app.window.min_touch_px()
+    assert touch >= 48
+    for widget in (dialog.ok_button, dialog.cancel_button, dialog.edit):
+        assert widget.height() >= touch
+
+
+def test_min_touch_px_is_12_mm_at_the_screen_dpi(qapp):
+    screen = QGuiApplication.primaryScreen()
+    dpi = screen.physicalDotsPerInch()
+    if not 50 <= dpi <= 1000:
+        dpi = 96
+    expected = max(48, math.ceil(12 / 25.4 * dpi / max(1.0, screen.devicePixelRatio())))
+    assert min_touch_px(screen) == expected
+    assert min_touch_px(screen, mm=30) >= min_touch_px(screen)
+
+
+def write(tmp_path: Path, display: str) -> str:
+    path = tmp_path / "display.toml"
+    path.write_text(
+        f'site_id = "ams-01"\ndisplay_id = "grill-1"\nstation = "grill"\n\n[display]\n{display}'
+    )
+    return str(path)
+
+
+def test_lead_pin_comes_from_the_environment_never_the_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("KDS_MQ_PASSWORD", "")
+    monkeypatch.setenv("KDS_DISPLAY_LEAD_PIN", "2468")
+    config = load_config(parse_args(["--config", write(tmp_path, "kiosk = true\n")]))
+    assert config.display.kiosk and config.display.full_screen
+    assert config.display.lead_pin.reveal() == "2468"
+    assert "2468" not in repr(config)
+
+    assert main(["--config", write(tmp_path, 'lead_pin = "1"\n')]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kitchen-display: config error: display.lead_pin: secrets are not read")
+    assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("value", ["kiosk = true\nfullscreen = false\n"])
+def test_kiosk_alone_means_full_screen(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("KDS_MQ_PASSWORD", "")
+    monkeypatch.setenv("KDS_DISPLAY_LEAD_PIN", "")
+    config = load_config(parse_args(["--config", write(tmp_path, value)]))
+    assert config.display.full_screen
