@@ -1,0 +1,163 @@
+"""All-day counts: how many of each item the kitchen still has to make right now.
+
+Pure functions over tickets (no Qt). An item's *key* is its normalised name plus its
+sorted, normalised modifiers, so the same item sold by two brands is one count: a
+"Classic Burger" at Burger Bros and a "classic  burger" at Smash Co are one patty
+count ("win here": one all-day merged across brands)::
+
+    >>> counts = all_day(tickets, "grill", folds={"fry": "grill"})
+    >>> [format_count(c) for c in counts]
+    ['6x Classic Burger', '2x Classic Burger + no onion', '3x Fries']  (x: U+00D7)
+
+What counts: lines of ``accepted`` / ``in_progress`` tickets that are not ``done``
+and not marked ``unavailable``; cancelled, ready and picked-up tickets never count.
+A station's count includes the stations folded into it (``SiteSettings.folds``);
+the expo station (or ``station=None``) counts every station's lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from shared.model import ItemStatus, Ticket, TicketItem, TicketStatus
+
+TIMES = "\u00d7"
+
+_WORKING = frozenset({TicketStatus.ACCEPTED, TicketStatus.IN_PROGRESS})
+
+#: (normalised modifier name, qty)
+ModifierKey = tuple[str, int]
+#: (normalised item name, sorted modifiers)
+ItemKey = tuple[str, tuple[ModifierKey, ...]]
+
+
+def normalise(name: str) -> str:
+    """``"  Classic   BURGER "`` -> ``"classic burger"`` (case and spacing do not count)."""
+    return " ".join(name.split()).casefold()
+
+
+def item_key(item: TicketItem) -> ItemKey:
+    """What makes two lines "the same item" for the all-day count."""
+    modifiers = sorted((normalise(m.name), m.qty) for m in item.modifiers)
+    return normalise(item.name), tuple(modifiers)
+
+
+@dataclass(frozen=True)
+class AllDayCount:
+    """One all-day row: ``qty`` of ``name`` (with ``modifiers``) still to make."""
+
+    key: ItemKey
+    #: the name as first seen (for the screen)
+    name: str
+    #: modifier texts as first seen, sorted like the key (``"no onion"``, ``"2x bacon"``)
+    modifiers: tuple[str, ...]
+    qty: int
+    #: how many tickets it is on
+    tickets: int
+    #: brand names it is sold under (sorted)
+    brands: tuple[str, ...]
+    #: stations whose lines it comes from (sorted)
+    stations: tuple[str, ...]
+    #: skus it is sold as (sorted)
+    skus: tuple[str, ...]
+
+
+def stations_for(
+    station: str | None,
+    *,
+    folds: Mapping[str, str] | None = None,
+    expo_station: str | None = None,
+) -> frozenset[str] | None:
+    """The stations whose lines count for ``station`` (``None``: every station)."""
+    if station is None or (expo_station and station == expo_station):
+        return None
+    folded = {s for s, into in (folds or {}).items() if into == station}
+    return frozenset({station, *folded})
+
+
+def still_to_make(item: TicketItem) -> bool:
+    return item.status is not ItemStatus.DONE and not item.unavailable
+
+
+def all_day(
+    tickets: Iterable[Ticket],
+    station: str | None = None,
+    *,
+    folds: Mapping[str, str] | None = None,
+    expo_station: str | None = None,
+) -> list[AllDayCount]:
+    """Every item still to make at ``station``, summed across open tickets and brands.
+
+    Sorted by quantity (most first), then name. ``folds``: stations folded into
+    others (``{"fry": "grill"}``: grill's count includes fry's lines).
+    """
+    wanted = stations_for(station, folds=folds, expo_station=expo_station)
+    qty: dict[ItemKey, int] = {}
+    first: dict[ItemKey, TicketItem] = {}
+    ticket_ids: dict[ItemKey, set[str]] = {}
+    brands: dict[ItemKey, set[str]] = {}
+    stations: dict[ItemKey, set[str]] = {}
+    skus: dict[ItemKey, set[str]] = {}
+    for ticket in tickets:
+        if ticket.status not in _WORKING:
+            continue
+        for item in ticket.items:
+            if wanted is not None and item.station not in wanted:
+                continue
+            if not still_to_make(item):
+                continue
+            key = item_key(item)
+            qty[key] = qty.get(key, 0) + item.qty
+            first.setdefault(key, item)
+            ticket_ids.setdefault(key, set()).add(ticket.id)
+            brands.setdefault(key, set()).add(ticket.brand.name)
+            stations.setdefault(key, set()).add(item.station)
+            skus.setdefault(key, set()).add(item.sku)
+    counts = [
+        AllDayCount(
+            key=key,
+            name=first[key].name.strip(),
+            modifiers=tuple(
+                modifier_text(m.name, m.qty)
+                for m in sorted(first[key].modifiers, key=lambda m: (normalise(m.name), m.qty))
+            ),
+            qty=total,
+            tickets=len(ticket_ids[key]),
+            brands=tuple(sorted(brands[key])),
+            stations=tuple(sorted(stations[key])),
+            skus=tuple(sorted(skus[key])),
+        )
+        for key, total in qty.items()
+    ]
+    counts.sort(key=lambda c: (-c.qty, c.key))
+    return counts
+
+
+def all_day_by_station(
+    tickets: Iterable[Ticket], *, folds: Mapping[str, str] | None = None
+) -> dict[str, list[AllDayCount]]:
+    """Each station's all-day (folded stations counted where they are folded into)."""
+    tickets = list(tickets)
+    folds = dict(folds or {})
+    names: set[str] = set()
+    for ticket in tickets:
+        if ticket.status in _WORKING:
+            names.update(item.station for item in ticket.items)
+    targets = sorted({folds.get(name, name) for name in names})
+    return {
+        station: counts for station in targets if (counts := all_day(tickets, station, folds=folds))
+    }
+
+
+def modifier_text(name: str, qty: int) -> str:
+    name = " ".join(name.split())
+    return f"{qty}\u00d7 {name}" if qty > 1 else name
+
+
+def format_count(count: AllDayCount) -> str:
+    """``6x Classic Burger + no onion, 2x bacon`` (with U+00D7 for x)."""
+    text = f"{count.qty}\u00d7 {count.name}"
+    if count.modifiers:
+        text += " + " + ", ".join(count.modifiers)
+    return text
