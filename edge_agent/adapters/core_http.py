@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from edge_agent.adapters.http_util import retry_after
 from edge_agent.errors import (
     CoreAuthError,
     CoreRejected,
@@ -31,23 +31,6 @@ log = logging.getLogger("edge.core")
 class FeedPage:
     orders: list[Any]
     cursor: str
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    import time
-
-    return max(0.0, when.timestamp() - time.time())
 
 
 class CoreClient:
@@ -143,7 +126,7 @@ class CoreClient:
             raise CursorExpired(f"{where}: cursor expired ({detail or code})")
         if status in (408, 429) or status >= 500:
             raise CoreUnavailable(
-                f"{where}: {status} {code}".rstrip(), retry_after=_retry_after(response)
+                f"{where}: {status} {code}".rstrip(), retry_after=retry_after(response)
             )
         raise CoreRejected(status, code or f"http_{status}", detail)
 

@@ -17,12 +17,11 @@ means reachable.
 from __future__ import annotations
 
 import logging
-import time
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
+from edge_agent.adapters.http_util import retry_after
 from edge_agent.errors import PrinterRejected, PrinterUnavailable
 from edge_agent.printing import Receipt
 
@@ -31,22 +30,6 @@ log = logging.getLogger("edge.printer")
 API_VERSION = 1
 #: retried: timeouts, conflicts (same Idempotency-Key in flight), throttling, bad key
 RETRY_STATUSES = frozenset({401, 403, 408, 409, 429})
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    """``Retry-After`` in seconds (a number or an HTTP date), or None."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 def job_body(printer: str, receipt: Receipt, job_id: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,28 +16,13 @@ from shared.model import TicketStatus
 from tests.helpers.fixtures import Site, make_site
 from tests.helpers.kafka_broker import KafkaBroker, consume_all
 from tests.helpers.moto_server import MotoSns
-from tests.helpers.site import wait_until
+from tests.helpers.site import line_item, wait_until
 from tests.helpers.socket_printer import SocketPrinter
 from tests.helpers.udp_listener import UdpListener
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 PHONE = "+31612345678"
-
-
-def _item(line_id: str, name: str, station: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "line_id": line_id,
-        "sku": f"SKU-{name.upper().replace(' ', '-')}",
-        "name": name,
-        "qty": 1,
-        "station": station,
-        "prep_seconds": 300,
-        "modifiers": [],
-        "allergens": [],
-        "notes": "",
-        **extra,
-    }
 
 
 @pytest.fixture
@@ -120,14 +104,14 @@ def test_order_to_expo_bump_prints_texts_once_and_sends_metrics(
             site.site_id,
             customer={"name": "Sam Jones", "phone": PHONE, "notify": True},
             items=[
-                _item(
+                line_item(
                     "l1",
                     "Classic Burger",
                     "grill",
                     allergens=["gluten", "milk"],
                     modifiers=[{"name": "No onions", "qty": 1}],
                 ),
-                _item("l2", "Fries", "fry"),
+                line_item("l2", "Fries", "fry"),
             ],
         )
         ticket = peer.latest(order["id"]).ticket

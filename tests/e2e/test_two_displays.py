@@ -8,7 +8,6 @@ clicks as a cook would and asserts what each screen shows.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -21,26 +20,11 @@ from shared.model import ItemStatus, TicketStatus
 from shared.mq import MqClient
 from shared.settings import MqSettings
 from tests.helpers.fixtures import Site
-from tests.helpers.site import wait_until
+from tests.helpers.site import line_item, wait_until
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 WAIT_MS = 15_000
-
-
-def _item(line_id: str, name: str, station: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "line_id": line_id,
-        "sku": f"SKU-{name.upper().replace(' ', '-')}",
-        "name": name,
-        "qty": 1,
-        "station": station,
-        "prep_seconds": 300,
-        "modifiers": [],
-        "allergens": [],
-        "notes": "",
-        **extra,
-    }
 
 
 def _start_displays(
@@ -101,17 +85,17 @@ def test_order_to_screens_bumps_across_screens_and_ready_once(
     burger = site.sim.create_order(
         site.site_id,
         items=[
-            _item(
+            line_item(
                 "l1",
                 "Classic Burger",
                 "grill",
                 allergens=["gluten", "milk"],
                 modifiers=[{"name": "No onions", "qty": 1}],
             ),
-            _item("l2", "Fries", "fry"),
+            line_item("l2", "Fries", "fry"),
         ],
     )
-    shake = site.sim.create_order(site.site_id, items=[_item("l1", "Shake", "cold")])
+    shake = site.sim.create_order(site.site_id, items=[line_item("l1", "Shake", "cold")])
 
     # a new order appears on the right stations' screens
     qtbot.waitUntil(lambda: burger["id"] in _shown(grill), timeout=WAIT_MS)
@@ -168,14 +152,14 @@ def test_display_catches_up_by_snapshot_after_missing_messages(
     site: Site, displays: dict[str, DisplayApp], qtbot: QtBot
 ) -> None:
     grill = displays["grill"]
-    first = site.sim.create_order(site.site_id, items=[_item("l1", "Burger", "grill")])
+    first = site.sim.create_order(site.site_id, items=[line_item("l1", "Burger", "grill")])
     qtbot.waitUntil(lambda: first["id"] in _shown(grill), timeout=WAIT_MS)
     # the screen loses its broker connection; orders keep coming meanwhile
     grill.mq.close()
     qtbot.waitUntil(lambda: grill.window.offline, timeout=WAIT_MS)
     assert "OFFLINE" in grill.window.banner.text().upper()
     missed = [
-        site.sim.create_order(site.site_id, items=[_item("l1", f"Burger {n}", "grill")])["id"]
+        site.sim.create_order(site.site_id, items=[line_item("l1", f"Burger {n}", "grill")])["id"]
         for n in range(3)
     ]
     assert site.agent is not None
@@ -188,7 +172,7 @@ def test_display_catches_up_by_snapshot_after_missing_messages(
     try:
         qtbot.waitUntil(lambda: set(missed) <= set(_shown(replacement)), timeout=WAIT_MS)
         assert not replacement.window.offline
-        later = site.sim.create_order(site.site_id, items=[_item("l1", "Late", "grill")])
+        later = site.sim.create_order(site.site_id, items=[line_item("l1", "Late", "grill")])
         qtbot.waitUntil(lambda: later["id"] in _shown(replacement), timeout=WAIT_MS)
     finally:
         replacement.close()
@@ -205,20 +189,20 @@ def test_broker_outage_shows_offline_then_screens_catch_up(
     grill = apps["grill"]
     try:
         qtbot.waitUntil(lambda: grill.sync.synced, timeout=WAIT_MS)
-        first = site.sim.create_order(site.site_id, items=[_item("l1", "Burger", "grill")])
+        first = site.sim.create_order(site.site_id, items=[line_item("l1", "Burger", "grill")])
         qtbot.waitUntil(lambda: first["id"] in _shown(grill), timeout=WAIT_MS)
 
         activemq_broker.stop()
         qtbot.waitUntil(lambda: grill.window.offline, timeout=WAIT_MS)
         assert first["id"] in _shown(grill), "the last known tickets stay on screen"
-        during = site.sim.create_order(site.site_id, items=[_item("l1", "Wings", "grill")])
+        during = site.sim.create_order(site.site_id, items=[line_item("l1", "Wings", "grill")])
         assert site.agent is not None
         wait_until(lambda: site.agent is not None and site.agent.store.ticket_json(during["id"]))
 
         activemq_broker.start()
         qtbot.waitUntil(lambda: not grill.window.offline, timeout=30_000)
         qtbot.waitUntil(lambda: during["id"] in _shown(grill), timeout=WAIT_MS)
-        after = site.sim.create_order(site.site_id, items=[_item("l1", "Ribs", "grill")])
+        after = site.sim.create_order(site.site_id, items=[line_item("l1", "Ribs", "grill")])
         qtbot.waitUntil(lambda: after["id"] in _shown(grill), timeout=WAIT_MS)
         assert _shown(grill).count(during["id"]) == 1
     finally:
@@ -230,7 +214,7 @@ def test_agent_down_shows_on_screen_and_recovers(
     site: Site, displays: dict[str, DisplayApp], qtbot: QtBot
 ) -> None:
     grill = displays["grill"]
-    first = site.sim.create_order(site.site_id, items=[_item("l1", "Burger", "grill")])
+    first = site.sim.create_order(site.site_id, items=[line_item("l1", "Burger", "grill")])
     qtbot.waitUntil(lambda: first["id"] in _shown(grill), timeout=WAIT_MS)
     # agent.alive keeps the screen online while nothing happens, past agent_timeout
     with site.peer("listener") as peer:
@@ -242,7 +226,7 @@ def test_agent_down_shows_on_screen_and_recovers(
     qtbot.waitUntil(lambda: grill.window.offline, timeout=WAIT_MS)
     assert "kitchen agent not responding" in grill.window.banner.text()
     assert first["id"] in _shown(grill), "the last known tickets stay on screen"
-    during = site.sim.create_order(site.site_id, items=[_item("l1", "Wings", "grill")])
+    during = site.sim.create_order(site.site_id, items=[line_item("l1", "Wings", "grill")])
 
     site.start_agent()
     qtbot.waitUntil(lambda: not grill.window.offline, timeout=WAIT_MS)

@@ -37,6 +37,22 @@ def wait_until(predicate: Callable[[], T], timeout: float = 15.0, interval: floa
         threading.Event().wait(interval)
 
 
+def line_item(line_id: str, name: str, station: str, **extra: Any) -> dict[str, Any]:
+    """One order line for ``CoreSimulator.create_order(items=[...])``."""
+    return {
+        "line_id": line_id,
+        "sku": f"SKU-{name.upper().replace(' ', '-')}",
+        "name": name,
+        "qty": 1,
+        "station": station,
+        "prep_seconds": 300,
+        "modifiers": [],
+        "allergens": [],
+        "notes": "",
+        **extra,
+    }
+
+
 def unique_site() -> str:
     return f"t-{uuid.uuid4().hex[:10]}"
 

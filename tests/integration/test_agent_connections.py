@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -18,24 +17,10 @@ from shared.model import TicketStatus
 from tests.helpers.fixtures import Site, make_site
 from tests.helpers.moto_server import ACCESS_KEY, REGION, SECRET_KEY, MotoSns
 from tests.helpers.net import free_port
-from tests.helpers.site import wait_until
+from tests.helpers.site import line_item, wait_until
 from tests.helpers.socket_printer import SocketPrinter
 
 pytestmark = pytest.mark.broker
-
-
-def _item(line_id: str, name: str, station: str) -> dict[str, Any]:
-    return {
-        "line_id": line_id,
-        "sku": f"SKU-{line_id}",
-        "name": name,
-        "qty": 1,
-        "station": station,
-        "prep_seconds": 60,
-        "modifiers": [],
-        "allergens": [],
-        "notes": "",
-    }
 
 
 @pytest.fixture
@@ -87,7 +72,7 @@ def _pending(site: Site, channel: str) -> int:
 
 def test_offline_printer_gets_the_job_once_when_back(site: Site, printer: SocketPrinter) -> None:
     printer.go_offline()
-    order = site.sim.create_order(site.site_id, items=[_item("l1", "Burger", "grill")])
+    order = site.sim.create_order(site.site_id, items=[line_item("l1", "Burger", "grill")])
     # the job waits in the outbox, retried, while the printer is off
     wait_until(lambda: site.agent is not None and site.agent.store.ticket_json(order["id"]))
     wait_until(
@@ -111,7 +96,7 @@ def test_offline_printer_gets_the_job_once_when_back(site: Site, printer: Socket
 
 def test_paper_out_waits_then_prints_once(site: Site, printer: SocketPrinter) -> None:
     printer.set_state("paper_out")
-    order = site.sim.create_order(site.site_id, items=[_item("l1", "Burger", "grill")])
+    order = site.sim.create_order(site.site_id, items=[line_item("l1", "Burger", "grill")])
     wait_until(
         lambda: (
             site.agent is not None
@@ -130,7 +115,7 @@ def test_paper_out_waits_then_prints_once(site: Site, printer: SocketPrinter) ->
 
 def test_reprint_from_a_display_prints_again(site: Site, printer: SocketPrinter) -> None:
     with site.peer() as peer:
-        order = site.sim.create_order(site.site_id, items=[_item("l1", "Burger", "grill")])
+        order = site.sim.create_order(site.site_id, items=[line_item("l1", "Burger", "grill")])
         peer.latest(order["id"])
         printer.wait_for_jobs(1, timeout=20)
         result = peer.call("reprint", station="grill", ticket_id=order["id"], kind="ticket")
@@ -148,7 +133,7 @@ def test_sns_down_then_back_texts_once(site: Site, sns_port: int) -> None:
         order = site.sim.create_order(
             site.site_id,
             customer={"name": "Ana", "phone": phone, "notify": True},
-            items=[_item("l1", "Burger", "grill")],
+            items=[line_item("l1", "Burger", "grill")],
         )
         peer.latest(order["id"])
         assert peer.call("bump", station="expo", ticket_id=order["id"]).ok
@@ -181,7 +166,7 @@ def test_sns_down_then_back_texts_once(site: Site, sns_port: int) -> None:
 def test_screens_hear_about_an_offline_printer(site: Site, printer: SocketPrinter) -> None:
     printer.go_offline()
     with site.peer() as peer:
-        site.sim.create_order(site.site_id, items=[_item("l1", "Burger", "grill")])
+        site.sim.create_order(site.site_id, items=[line_item("l1", "Burger", "grill")])
 
         def printer_problem() -> list[str]:
             latest = peer.alive[-1].problems if peer.alive else ()
