@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
@@ -58,6 +59,9 @@ _MAX_PENDING_COMMANDS = 500
 #: how many of this display's bumps ``R`` (recall) can walk back through
 _MAX_RECALL_HISTORY = 50
 
+#: how many commands wait while the broker is unreachable (then the oldest is dropped)
+MAX_QUEUED_COMMANDS = 500
+
 _STATE = "state"
 _REPLY = "reply"
 
@@ -81,6 +85,19 @@ class MqLike(Protocol):
     ) -> None: ...
 
     def on_state_change(self, callback: Any) -> None: ...
+
+
+@dataclass(frozen=True)
+class PendingCommand:
+    """A cook's command waiting for the broker (kept with its ``command_id``)."""
+
+    command_id: str
+    kind: str
+    ticket_id: str
+    #: ``time.time()`` when it was queued
+    queued_at: float
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
 
 
 class TicketSync(QObject):
@@ -112,6 +129,8 @@ class TicketSync(QObject):
     commandFailed = Signal(str)
     commandResult = Signal(object)
     seqChanged = Signal(int)
+    #: commands queued while the broker is unreachable (count); sent in order on reconnect
+    pendingChanged = Signal(int)
     #: the site's shared settings (``site.settings`` or a snapshot's ``settings``)
     #: changed; carries the new :class:`~shared.wire.SiteSettings`
     settingsChanged = Signal(object)
@@ -136,6 +155,8 @@ class TicketSync(QObject):
         #: command_id -> (kind, ticket_id) for results still to come
         self._commands: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self._bumped: list[str] = []
+        #: commands not sent yet (no connection), oldest first
+        self._queue: deque[PendingCommand] = deque()
 
         self._agent_ok = True
         self._problems: tuple[str, ...] = ()
@@ -217,6 +238,8 @@ class TicketSync(QObject):
         if self._closed:
             return
         self._closed = True
+        if self._queue:
+            log.warning("closing with %d commands never sent", len(self._queue))
         self._snapshot_timer.stop()
         self._agent_timer.stop()
         try:
@@ -227,9 +250,12 @@ class TicketSync(QObject):
     def send_command(self, kind: str, /, **fields: Any) -> str:
         """Send one command to the site's agent; return its ``command_id``.
 
-        ``display_id`` and ``station`` are filled in from the configuration. If the
-        command cannot be sent (no connection) ``commandFailed`` is emitted; the
-        ``command_id`` is returned either way.
+        ``display_id`` and ``station`` are filled in from the configuration. A command
+        that cannot be sent now (no connection, or the send fails) is queued with its
+        ``command_id`` and sent, in order, on reconnect (the agent de-duplicates by
+        ``command_id``); while any command waits, newer ones queue behind it so the
+        agent sees them in the order the cook gave them. A ``snapshot`` is never
+        queued (every connect asks for one anyway).
         """
         fields.setdefault("display_id", self._config.display_id)
         fields.setdefault("station", self._config.station)
@@ -245,21 +271,110 @@ class TicketSync(QObject):
             # up in the queue while the agent is down (we ask again on every timeout).
             timeout_ms = round(self._config.display.snapshot_timeout_seconds * 1000)
             headers["expires"] = str(int(time.time() * 1000) + 2 * timeout_ms)
+        body = encode(command)
+        if kind != "snapshot" and (self._queue or not self._connected):
+            self._enqueue(
+                PendingCommand(
+                    str(command.command_id),
+                    kind,
+                    ticket_id,
+                    time.time(),
+                    body,
+                    tuple(headers.items()),
+                )
+            )
+            return str(command.command_id)
         try:
             self._mq.send(
                 command_queue(self._config.site_id),
-                encode(command),
+                body,
                 headers=headers,
                 persistent=kind != "snapshot",
             )
         except MqError as exc:
             log.warning("%s command %s not sent: %s", kind, command.command_id, exc)
             if kind != "snapshot":
-                self._commands.pop(command.command_id, None)
-                self.commandFailed.emit(f"{_title(kind)} not sent: no connection to the kitchen")
+                self._enqueue(
+                    PendingCommand(
+                        str(command.command_id),
+                        kind,
+                        ticket_id,
+                        time.time(),
+                        body,
+                        tuple(headers.items()),
+                    )
+                )
         else:
             log.debug("sent %s %s %s", kind, command.command_id, ticket_id)
         return str(command.command_id)
+
+    # --- the offline command queue ----------------------------------------------------
+
+    def pending_commands(self) -> list[PendingCommand]:
+        """Commands queued while the broker is unreachable, oldest first."""
+        return list(self._queue)
+
+    def pending_for(self, ticket_id: str) -> list[str]:
+        """The kinds of the queued commands for ``ticket_id`` (``["bump"]``), oldest first.
+
+        For the card's "⏳ BUMP pending" mark; ``pendingChanged`` says when to look again.
+        """
+        return [pending.kind for pending in self._queue if pending.ticket_id == ticket_id]
+
+    def flush_pending(self) -> int:
+        """Send the queued commands in order (done on every reconnect); return how many
+        went. Stops at the first one that cannot be sent; the rest stay queued."""
+        sent = 0
+        while self._queue and self._connected:
+            pending = self._queue[0]
+            try:
+                self._mq.send(
+                    command_queue(self._config.site_id),
+                    pending.body,
+                    headers=dict(pending.headers),
+                    persistent=True,
+                )
+            except MqError as exc:
+                log.warning(
+                    "queued %s %s still not sent: %s", pending.kind, pending.command_id, exc
+                )
+                break
+            self._queue.popleft()
+            sent += 1
+            log.info(
+                "sent queued %s %s %s (waited %.0fs)",
+                pending.kind,
+                pending.command_id,
+                pending.ticket_id,
+                time.time() - pending.queued_at,
+            )
+        if sent:
+            self.pendingChanged.emit(len(self._queue))
+        return sent
+
+    def _enqueue(self, pending: PendingCommand) -> None:
+        self._queue.append(pending)
+        log.info(
+            "%s %s %s queued until the kitchen is reachable (%d waiting)",
+            pending.kind,
+            pending.command_id,
+            pending.ticket_id,
+            len(self._queue),
+        )
+        while len(self._queue) > MAX_QUEUED_COMMANDS:
+            dropped = self._queue.popleft()
+            self._commands.pop(dropped.command_id, None)
+            log.warning(
+                "queue full: dropped the oldest queued %s %s %s",
+                dropped.kind,
+                dropped.command_id,
+                dropped.ticket_id,
+            )
+            self.commandFailed.emit(
+                f"{_title(dropped.kind)} dropped: more than {MAX_QUEUED_COMMANDS} commands "
+                "waiting for the kitchen"
+            )
+        self.pendingChanged.emit(len(self._queue))
 
     def request_snapshot(self) -> str:
         """Ask the agent for every open ticket; state messages are buffered meanwhile."""
@@ -319,6 +434,8 @@ class TicketSync(QObject):
         self.connectionChanged.emit(up)
         if up:
             self._agent_seen = time.monotonic()  # give the agent time to answer
+            # The cook's queued commands go first, so the snapshot already shows them.
+            self.flush_pending()
             self._resync()
         else:
             self._snapshot_timer.stop()

@@ -162,6 +162,7 @@ class MainWindow(QMainWindow):
         sync.connectionChanged.connect(self._on_connection_changed)
         sync.agentChanged.connect(self._on_agent_changed)
         sync.problemsChanged.connect(self._on_problems_changed)
+        sync.pendingChanged.connect(self._on_pending_changed)
         sync.commandFailed.connect(self.show_message)
         for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
             signal.connect(self._on_rows_changed)
@@ -199,6 +200,11 @@ class MainWindow(QMainWindow):
         self.display_label.setFont(self._font(16))
         self.count_label = QLabel(header)
         self.count_label.setFont(self._font(22, bold=True))
+        #: "⏳ 3 waiting to send": cook's commands queued while the kitchen is unreachable
+        self.pending_label = QLabel(header)
+        self.pending_label.setObjectName("pendingLabel")
+        self.pending_label.setFont(self._font(18, bold=True))
+        self.pending_label.hide()
         self.connection_label = QLabel(header)
         self.connection_label.setFont(self._font(18, bold=True))
         self.clock_label = QLabel(header)
@@ -208,6 +214,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.display_label)
         row.addStretch(1)
         row.addWidget(self.count_label)
+        row.addWidget(self.pending_label)
         row.addWidget(self.connection_label)
         row.addWidget(self.clock_label)
         return header
@@ -479,6 +486,11 @@ class MainWindow(QMainWindow):
         current = self.view.currentIndex()
         if current.isValid():
             self.view.scrollTo(current)
+
+    @Slot(int)
+    def _on_pending_changed(self, count: int) -> None:
+        self.pending_label.setText(self.tr("⏳ %n waiting to send", "", count))
+        self.pending_label.setVisible(count > 0)
 
     def _update_count(self) -> None:
         count = self._model.rowCount()

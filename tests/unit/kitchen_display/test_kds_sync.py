@@ -216,13 +216,15 @@ def test_send_command_fills_in_display_and_station(broker, agent, make_sync, qtb
     assert agent.reply_to[command_id] == sync.config.reply_queue
 
 
-def test_command_while_offline_reports_not_sent(agent, make_sync, qtbot):
+def test_command_while_offline_is_queued_not_failed(agent, make_sync, qtbot):
+    # (the whole offline queue: test_kds_offline.py)
     sync = make_sync()
     with qtbot.waitSignal(sync.connectionChanged):
         sync._mq.set_connected(False)
-    with qtbot.waitSignal(sync.commandFailed) as failed:
-        sync.send_command("bump", ticket_id="ord_1")
-    assert failed.args[0].startswith("Bump not sent")
+    with qtbot.waitSignal(sync.pendingChanged) as pending:
+        command_id = sync.send_command("bump", ticket_id="ord_1")
+    assert pending.args == [1]
+    assert [(p.command_id, p.kind) for p in sync.pending_commands()] == [(command_id, "bump")]
 
 
 def test_recall_candidate_is_the_last_accepted_bump(agent, make_sync, qtbot):

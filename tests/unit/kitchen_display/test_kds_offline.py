@@ -1,0 +1,113 @@
+"""The offline command queue: a cook's taps while the broker is down are kept (with their
+command_id) and sent in order on reconnect; snapshots are never queued."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from kitchen_display import sync as sync_module
+from kitchen_display.app import DisplayApp
+from tests.unit.kitchen_display.fakes import ticket
+
+
+def click_button(qtbot, app: DisplayApp, ticket_id: str, action: str) -> None:
+    index = app.model.index_of(ticket_id)
+    rect = app.delegate.button_rect(app.view.visualRect(index), action)
+    qtbot.mouseClick(app.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def go_offline(qtbot, app: DisplayApp) -> None:
+    with qtbot.waitSignal(app.sync.connectionChanged):
+        app.mq.set_connected(False)
+    qtbot.waitUntil(lambda: app.window.offline)
+
+
+def test_taps_while_offline_are_queued_shown_and_sent_in_order_on_reconnect(
+    agent, make_display, qtbot
+):
+    agent.publish(ticket("ord_1", number="41"))
+    agent.publish(ticket("ord_2", number="42"))
+    app = make_display("grill")
+    go_offline(qtbot, app)
+
+    click_button(qtbot, app, "ord_1", "start")
+    click_button(qtbot, app, "ord_1", "bump")
+    click_button(qtbot, app, "ord_2", "bump")
+    queued = app.sync.pending_commands()
+    assert [(p.kind, p.ticket_id) for p in queued] == [
+        ("start", "ord_1"),
+        ("bump", "ord_1"),
+        ("bump", "ord_2"),
+    ]
+    assert app.sync.pending_for("ord_1") == ["start", "bump"]
+    assert app.sync.pending_for("ord_2") == ["bump"]
+    # The screen says something is waiting, and nothing was refused.
+    pending = app.window.findChild(type(app.window.count_label), "pendingLabel")
+    assert pending is not None and pending.isVisible()
+    assert pending.text() == "⏳ 3 waiting to send"
+    assert not agent.commands_of("bump")
+
+    with qtbot.waitSignal(app.sync.pendingChanged):
+        app.mq.set_connected(True)
+    qtbot.waitUntil(lambda: len(agent.commands_of("bump")) == 2)
+    sent = [c for c in agent.commands if c.type != "snapshot"]
+    assert [(c.type, c.ticket_id, c.command_id) for c in sent] == [
+        (p.kind, p.ticket_id, p.command_id) for p in queued
+    ]
+    # The queued commands went before the reconnect's snapshot request.
+    kinds = [c.type for c in agent.commands]
+    assert kinds.index("bump") < len(kinds) - 1 - kinds[::-1].index("snapshot")
+    assert app.sync.pending_commands() == []
+    assert app.sync.pending_for("ord_1") == []
+    qtbot.waitUntil(lambda: not pending.isVisible())
+    # Results of the queued bumps still count: R recalls the last one.
+    qtbot.waitUntil(lambda: app.sync.recall_candidate() == "ord_2")
+
+
+def test_a_failing_send_is_queued_too(agent, make_display, qtbot, monkeypatch):
+    agent.publish(ticket("ord_1"))
+    app = make_display("grill")
+    from shared.errors import MqNotConnected
+
+    def broken(*args, **kwargs):
+        raise MqNotConnected("socket closed")
+
+    monkeypatch.setattr(app.mq, "send", broken)
+    click_button(qtbot, app, "ord_1", "bump")
+    assert app.sync.pending_for("ord_1") == ["bump"]
+    monkeypatch.undo()
+    # A later tap waits behind the queued one (order is kept) until the link comes back.
+    click_button(qtbot, app, "ord_1", "start")
+    assert app.sync.pending_for("ord_1") == ["bump", "start"]
+    assert app.sync.flush_pending() == 2
+    qtbot.waitUntil(
+        lambda: (
+            [c.type for c in agent.commands if c.type != "snapshot"]
+            == [
+                "bump",
+                "start",
+            ]
+        )
+    )
+
+
+def test_snapshots_are_not_queued(agent, make_display, qtbot):
+    app = make_display("grill")
+    go_offline(qtbot, app)
+    app.sync.request_snapshot()
+    assert app.sync.pending_commands() == []
+
+
+def test_queue_keeps_the_newest_and_says_the_oldest_was_dropped(
+    agent, make_display, qtbot, monkeypatch
+):
+    monkeypatch.setattr(sync_module, "MAX_QUEUED_COMMANDS", 3)
+    app = make_display("grill")
+    go_offline(qtbot, app)
+    ids = [app.sync.send_command("bump", ticket_id=f"ord_{i}") for i in range(3)]
+    with qtbot.waitSignal(app.sync.commandFailed) as failed:
+        ids.append(app.sync.send_command("bump", ticket_id="ord_3"))
+    assert failed.args[0] == "Bump dropped: more than 3 commands waiting for the kitchen"
+    assert [p.command_id for p in app.sync.pending_commands()] == ids[1:]
+    assert app.window.message.isVisible()
+    assert app.window.message.text().startswith("Bump dropped")
