@@ -195,7 +195,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_set_secret(args: argparse.Namespace) -> int:
     printer_key = args.name.startswith("printers.") and args.name.endswith(".api_key")
-    if args.name not in SECRET_NAMES and not printer_key:
+    if args.name not in SECRET_NAMES and not printer_key and args.name != "display.lead_pin":
         raise ConfigError(args.name, f"not a secret; known secrets: {', '.join(SECRET_NAMES)}")
     if sys.stdin.isatty():
         value = getpass.getpass(f"{args.name}: ")
