@@ -1,30 +1,41 @@
-"""Painting one ticket as a kitchen card, with its START and BUMP touch buttons.
+"""Painting one ticket as a kitchen card, with its touch buttons and tappable lines.
 
 A card, top to bottom::
 
     ▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀▀  brand colour bar (colour derived from the brand id)
     #1042              07:41   display number, elapsed time since placed
-    Burger Bros     UBEREATS   brand name, channel badge
-    RUSH STARTED LATE +0:12    chips (text cues besides the header colour)
-    2x Classic Burger          this station's lines (expo: every line, by station)
+    (B) Burger Bros  UBEREATS  brand logo letter, brand name, channel badge
+    LATE +0:12 RUSH ↑ +fry     chips: text cues besides the header colour
+    ALLERGENS: gluten          (gate) what the cook must acknowledge
+    2x Classic Burger          this station's lines (expo: every line, by station);
+       fire at 18:07           a paced line whose time has not come (dimmed)
        + no onion              modifiers
        NOTE: well done         line notes, highlighted
      ALLERGEN: gluten, milk    inverse red box
     ORDER NOTE: ...            ticket notes
     also at: fry, cold         other stations (prep stations only)
-    [ START ]  [  BUMP  ]      touch buttons, >= 48 px tall
+    [ START ]  [  BUMP  ]      touch buttons (or ALLERGENS SEEN ✓, or OK, SEEN on a VOID)
 
-Fonts, pens and brushes are built once (and again on :meth:`set_font_scale`);
-a card's body layout is cached per ticket object. Clicks on the buttons are
-handled in :meth:`editorEvent` and reported as ``actionRequested(ticket_id,
-action)``; the delegate never changes a ticket itself.
+What a card says is one pure function, :func:`card_content` (a
+:class:`CardContent`: header texts, chips, body blocks, buttons), used by painting,
+by :meth:`TicketCardDelegate.card_texts` and by the tests. Where things are is one
+function too, :meth:`TicketCardDelegate.card_geometry` (header, each block, each
+line's tap rectangle, the buttons), used by ``sizeHint``, ``paint`` and hit testing.
+
+Fonts, pens and brushes are built once per theme / scale / card size change; a
+card's body geometry is cached by its content. Taps are handled in
+:meth:`editorEvent` and reported as ``actionRequested(ticket_id, action)`` (START,
+BUMP, ALLERGENS SEEN, OK SEEN) or ``lineActionRequested(ticket_id, action,
+line_id)`` (a line: ``item_done`` / ``item_undo``); the delegate never changes a
+ticket itself.
 """
 
 from __future__ import annotations
 
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -52,6 +63,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from kitchen_display.ticket_model import (
     AgeState,
+    LineView,
     Role,
     StationProgress,
     format_elapsed,
@@ -61,17 +73,48 @@ from shared.model import ItemStatus, Ticket, TicketItem
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 
-#: the actions a card's buttons request, left to right
+#: the actions of a working card's buttons, left to right
 ACTIONS: tuple[str, ...] = ("start", "bump")
+#: every button a card can have, and its label
+BUTTON_LABELS: dict[str, str] = {
+    "start": "START",
+    "bump": "BUMP",
+    "ack_allergens": "ALLERGENS SEEN ✓",
+    "ack_void": "OK, SEEN",
+}
 
 BASE_CARD_WIDTH = 300
 MIN_BUTTON_HEIGHT = 48
+#: ``[display] card_size`` -> (width factor, font factor)
+CARD_SIZES: dict[str, tuple[float, float]] = {"compact": (0.8, 0.84), "large": (1.0, 1.0)}
+
+#: channel badge colours (background, text); others get a neutral badge
+CHANNEL_COLORS: dict[str, tuple[str, str]] = {
+    "ubereats": ("#06c167", "#000000"),
+    "uber_eats": ("#06c167", "#000000"),
+    "doordash": ("#ff3008", "#ffffff"),
+    "deliveroo": ("#00ccbc", "#000000"),
+    "justeat": ("#ff8000", "#000000"),
+    "just_eat": ("#ff8000", "#000000"),
+    "thuisbezorgd": ("#ff8000", "#000000"),
+    "grubhub": ("#ff8000", "#000000"),
+    "app": ("#ffffff", "#000000"),
+    "web": ("#ffffff", "#000000"),
+}
 
 
 def brand_color(brand_id: str) -> QColor:
     """A bright, stable colour for a brand (same id, same colour, on every screen)."""
     hue = zlib.crc32(brand_id.encode("utf-8")) % 360
     return QColor.fromHsv(hue, 170, 235)
+
+
+def brand_letter(name: str) -> str:
+    """The brand's logo letter: the first letter or digit of its name."""
+    for ch in name:
+        if ch.isalnum():
+            return ch.upper()
+    return "?"
 
 
 def channel_badge(channel: str) -> str:
@@ -92,15 +135,222 @@ def modifier_text(name: str, qty: int) -> str:
     return f"+ {qty}{TIMES} {name}" if qty > 1 else f"+ {name}"
 
 
+def local_hhmm(when: datetime) -> str:
+    """``18:07`` in the screen's local time."""
+    return when.astimezone().strftime("%H:%M")
+
+
+# --- what a card says (pure) ----------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class _Block:
+class CardState:
+    """Everything the model says about one card besides the ticket (its roles)."""
+
+    station: str
+    is_expo: bool
+    elapsed: int = 0
+    age: AgeState = AgeState.OK
+    cue: str = ""
+    void: bool = False
+    started: bool = False
+    rush: bool = False
+    rush_up: bool = False
+    lines: tuple[LineView, ...] = ()
+    other_stations: tuple[str, ...] = ()
+    folded: tuple[str, ...] = ()
+    gate_allergens: tuple[str, ...] = ()
+    actions: tuple[str, ...] = ACTIONS
+
+
+@dataclass(frozen=True)
+class Chip:
+    kind: str  # void, cue, rush, rush_up, started, fold
+    text: str
+
+
+@dataclass(frozen=True)
+class Block:
     """One wrapped run of body text and how to draw it."""
 
-    kind: str  # line, done, modifier, note, allergen, order_note, heading, also, gap
+    #: heading, line, waiting, changed, unavailable, done, fire, modifier, note,
+    #: allergen, gate, order_note, also, gap
+    kind: str
     text: str
-    height: int
-    indent: int = 0
+    #: the line this block belongs to (a tap on it is a tap on that line)
+    line_id: str = ""
+    indent: bool = False
     progress: StationProgress | None = None
+
+
+@dataclass(frozen=True)
+class CardContent:
+    """What one card shows, as text."""
+
+    number: str
+    timer: str
+    brand: str
+    logo: str
+    channel: str
+    chips: tuple[Chip, ...]
+    blocks: tuple[Block, ...]
+    buttons: tuple[tuple[str, str], ...]  # (action, label)
+    customer: str = ""
+    #: line_id -> whether it is done (a tap undoes it then)
+    done_lines: frozenset[str] = field(default_factory=frozenset)
+
+    def texts(self) -> list[str]:
+        """Every text on the card, top to bottom, as painted."""
+        out = [self.number, self.timer, self.logo, self.brand, self.channel]
+        out += [chip.text for chip in self.chips]
+        if self.customer:
+            out.append(self.customer)
+        out += [block.text for block in self.blocks if block.text]
+        out += [label for _action, label in self.buttons]
+        return out
+
+
+def card_content(ticket: Ticket, state: CardState) -> CardContent:
+    """The texts of ``ticket``'s card in ``state`` (no Qt: the single source of them)."""
+    chips: list[Chip] = []
+    if state.void:
+        chips.append(Chip("void", "VOID"))
+    if state.cue:
+        chips.append(Chip("cue", state.cue))
+    if state.rush_up:
+        chips.append(Chip("rush_up", "RUSH ↑"))
+    elif state.rush:
+        chips.append(Chip("rush", "RUSH"))
+    if state.started and not state.void:
+        chips.append(Chip("started", "STARTED"))
+    chips += [Chip("fold", f"+{station}") for station in state.folded]
+
+    blocks: list[Block] = []
+    if state.gate_allergens:
+        blocks.append(Block("gate", "⚠ ALLERGENS: " + ", ".join(state.gate_allergens)))
+
+    def add_line(view: LineView) -> None:
+        item = view.item
+        lid = item.line_id
+        text = line_text(item)
+        if item.status is ItemStatus.DONE:
+            blocks.append(Block("done", "✓ " + text, lid))
+        elif item.unavailable:
+            blocks.append(Block("unavailable", text + "  UNAVAILABLE", lid))
+        elif item.changed:
+            blocks.append(Block("changed", text + "  CHANGED", lid))
+        elif view.fire_at is not None:
+            blocks.append(Block("waiting", text, lid))
+        else:
+            blocks.append(Block("line", text, lid))
+        if view.fire_at is not None and item.status is not ItemStatus.DONE:
+            blocks.append(Block("fire", f"fire at {local_hhmm(view.fire_at)}", lid, True))
+        for mod in item.modifiers:
+            blocks.append(Block("modifier", modifier_text(mod.name, mod.qty), lid, True))
+        if item.notes:
+            blocks.append(Block("note", f"NOTE: {item.notes}", lid, True))
+        if item.allergens:
+            blocks.append(Block("allergen", "ALLERGEN: " + ", ".join(item.allergens), lid, True))
+
+    if state.is_expo:
+        for station in ticket.stations():
+            progress = station_progress(ticket, station)
+            if blocks:
+                blocks.append(Block("gap", ""))
+            blocks.append(Block("heading", _heading(station, progress), progress=progress))
+            for view in state.lines:
+                if view.item.station == station:
+                    add_line(view)
+    else:
+        folded = bool(state.folded)
+        last_station = ""
+        for view in state.lines:
+            if folded and view.item.station != last_station:
+                last_station = view.item.station
+                blocks.append(Block("heading", last_station.upper()))
+            add_line(view)
+    if ticket.notes:
+        blocks.append(Block("order_note", f"ORDER NOTE: {ticket.notes}"))
+    if state.other_stations:
+        blocks.append(Block("also", "also at: " + ", ".join(state.other_stations)))
+    if not blocks:
+        blocks.append(Block("also", "(no lines)"))
+    return CardContent(
+        number=f"#{ticket.display_number}",
+        timer=format_elapsed(state.elapsed),
+        brand=ticket.brand.name,
+        logo=brand_letter(ticket.brand.name),
+        channel=channel_badge(ticket.channel),
+        chips=tuple(chips),
+        blocks=tuple(blocks),
+        buttons=tuple((action, BUTTON_LABELS[action]) for action in state.actions),
+        customer=ticket.customer.name,
+        done_lines=frozenset(
+            view.item.line_id for view in state.lines if view.item.status is ItemStatus.DONE
+        ),
+    )
+
+
+def card_state(index: AnyIndex, station: str, is_expo: bool) -> CardState:
+    """The :class:`CardState` of a model index (from its roles)."""
+    ticket = index.data(Role.TicketRole)
+    lines = index.data(Role.LinesRole)
+    if lines is None and isinstance(ticket, Ticket):
+        lines = tuple(LineView(item) for item in index.data(Role.StationItemsRole) or ())
+    actions = tuple(index.data(Role.ActionsRole) or ACTIONS)
+    gate: tuple[str, ...] = ()
+    if isinstance(ticket, Ticket) and "ack_allergens" in actions:
+        seen: dict[str, None] = {}
+        for view in lines or ():
+            for allergen in view.item.allergens:
+                seen.setdefault(allergen, None)
+        if is_expo:
+            for item in ticket.items:
+                for allergen in item.allergens:
+                    seen.setdefault(allergen, None)
+        gate = tuple(seen)
+    return CardState(
+        station=station,
+        is_expo=is_expo,
+        elapsed=int(index.data(Role.ElapsedRole) or 0),
+        age=AgeState(index.data(Role.AgeStateRole) or AgeState.OK),
+        cue=str(index.data(Role.CueRole) or ""),
+        void=bool(index.data(Role.VoidRole)),
+        started=bool(index.data(Role.StartedRole)),
+        rush=bool(index.data(Role.RushRole)),
+        rush_up=bool(index.data(Role.RushUpRole)),
+        lines=tuple(lines or ()),
+        other_stations=tuple(index.data(Role.OtherStationsRole) or ()),
+        folded=tuple(index.data(Role.FoldedStationsRole) or ()),
+        gate_allergens=gate,
+        actions=actions,
+    )
+
+
+# --- where things are -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardGeometry:
+    """Where a card's parts are, relative to the card's top-left corner."""
+
+    size: QSize
+    header_h: int
+    blocks: tuple[tuple[Block, QRect], ...]
+    #: line_id -> the tap rectangle of that line (its text, modifiers, notes, allergens)
+    lines: dict[str, QRect]
+    buttons: dict[str, QRect]
+
+    def moved(self, card: QRect) -> CardGeometry:
+        """The same geometry with rectangles in ``card``'s coordinates."""
+        dx, dy = card.left(), card.top()
+        return CardGeometry(
+            self.size,
+            self.header_h,
+            tuple((block, rect.translated(dx, dy)) for block, rect in self.blocks),
+            {lid: rect.translated(dx, dy) for lid, rect in self.lines.items()},
+            {action: rect.translated(dx, dy) for action, rect in self.buttons.items()},
+        )
 
 
 class _Colors:
@@ -116,6 +366,7 @@ class _Colors:
     badge_text = QColor("#111111")
     rush = QColor("#ff3d00")
     started = QColor("#3182ce")
+    changed = QColor("#ff9f1c")
     note = QColor("#ffd84d")
     order_note_bg = QColor("#ffd84d")
     order_note_text = QColor("#111111")
@@ -124,9 +375,13 @@ class _Colors:
     selected = QColor("#00e5ff")
     start_button = QColor("#2b6cb0")
     bump_button = QColor("#2f855a")
+    gate_button = QColor("#d50000")
+    void_button = QColor("#ffffff")
+    void_button_text = QColor("#111111")
     button_idle = QColor("#3a4352")
     button_text = QColor("#ffffff")
     void_overlay = QColor(120, 0, 0, 170)
+    fold = QColor("#805ad5")
     progress_done = QColor("#48bb78")
     progress_working = QColor("#63b3ed")
     progress_pending = QColor("#a0aec0")
@@ -135,11 +390,14 @@ class _Colors:
 class TicketCardDelegate(QStyledItemDelegate):
     """Draws :class:`~kitchen_display.ticket_model.TicketListModel` rows as cards.
 
-    ``actionRequested(ticket_id, action)`` is emitted when a card's START
-    (``"start"``) or BUMP (``"bump"``) button is tapped.
+    ``actionRequested(ticket_id, action)``: a card's button was tapped (``"start"``,
+    ``"bump"``, ``"ack_allergens"``, ``"ack_void"``).
+    ``lineActionRequested(ticket_id, action, line_id)``: a line was tapped
+    (``"item_done"``, or ``"item_undo"`` for a line already done).
     """
 
     actionRequested = Signal(str, str)
+    lineActionRequested = Signal(str, str, str)
 
     def __init__(
         self,
@@ -147,27 +405,93 @@ class TicketCardDelegate(QStyledItemDelegate):
         *,
         is_expo: bool,
         font_scale: float = 1.0,
+        card_size: str = "large",
+        min_touch_px: int = MIN_BUTTON_HEIGHT,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self._station = station
         self._is_expo = is_expo
-        self._layouts: dict[str, tuple[Ticket, list[_Block], int]] = {}
+        self._geometries: dict[tuple[Any, ...], CardGeometry] = {}
         self._pressed: tuple[str, str] | None = None
-        self._last_action: tuple[tuple[str, str] | None, float] = (None, 0.0)
+        #: (ticket_id, "button:<action>" / "line:<line_id>") under the last press
+        self._press_target: tuple[str, str | None] | None = None
+        self._last_action: tuple[tuple[str, str | None] | None, float] = (None, 0.0)
         self._colors = _Colors()
-        self.set_font_scale(font_scale)
+        self._card_size = card_size if card_size in CARD_SIZES else "large"
+        self._min_touch = max(MIN_BUTTON_HEIGHT, int(min_touch_px))
+        self._scale = font_scale
+        self._build()
 
-    # --- metrics ----------------------------------------------------------------------
+    # --- look -------------------------------------------------------------------------
 
     def set_font_scale(self, scale: float) -> None:
         """Rebuild fonts, pens and metrics for ``scale`` (call ``view.doItemsLayout()`` after)."""
         self._scale = scale
+        self._build()
+
+    def set_card_size(self, size: str) -> None:
+        """``"compact"`` or ``"large"`` (call ``view.doItemsLayout()`` after)."""
+        if size not in CARD_SIZES:
+            raise ValueError(f"card size must be one of {', '.join(CARD_SIZES)}, got {size!r}")
+        self._card_size = size
+        self._build()
+
+    def set_min_touch_px(self, px: int) -> None:
+        """The smallest touch target (12 mm on this screen); buttons are at least this tall."""
+        self._min_touch = max(MIN_BUTTON_HEIGHT, int(px))
+        self._build()
+
+    def set_theme(self, theme: Any) -> None:
+        """Take the card colours of a :class:`~kitchen_display.theme.Theme`."""
+        colors = getattr(theme, "colors", None)
+        if colors is None:
+            return
+        c = _Colors()
+        mapping = {
+            "card": "card_bg",
+            "card_border": "card_border",
+            "text": "text",
+            "dim": "dim",
+            "header_ok": "header_ok",
+            "header_warn": "warn",
+            "header_late": "late",
+            "text_on_warn": "text_on_warn",
+            "rush": "rush",
+            "allergen_bg": "allergen",
+            "gate_button": "allergen",
+            "allergen_text": "allergen_text",
+            "note": "note",
+            "selected": "selected",
+            "start_button": "start_button",
+            "bump_button": "bump_button",
+            "button_text": "button_text",
+        }
+        for ours, theirs in mapping.items():
+            value = getattr(colors, theirs, None)
+            if value:
+                setattr(c, ours, QColor(value))
+        void = getattr(colors, "void", None)
+        if void:
+            overlay = QColor(void)
+            overlay.setAlpha(185)
+            c.void_overlay = overlay
+        self._colors = c
+        self._build()
+
+    @property
+    def card_size(self) -> str:
+        return self._card_size
+
+    def _build(self) -> None:
+        scale = self._scale
+        width_factor, font_factor = CARD_SIZES[self._card_size]
+        fs = scale * font_factor
 
         def font(px: float, *, bold: bool = False, italic: bool = False) -> QFont:
             f = QFont()
             f.setFamilies(["DejaVu Sans", "Noto Sans", "Sans Serif"])
-            f.setPixelSize(max(8, round(px * scale)))
+            f.setPixelSize(max(8, round(px * fs)))
             f.setBold(bold)
             f.setItalic(italic)
             return f
@@ -175,49 +499,96 @@ class TicketCardDelegate(QStyledItemDelegate):
         self._f_number = font(30, bold=True)
         self._f_timer = font(28, bold=True)
         self._f_timer.setFamilies(["DejaVu Sans Mono", "Noto Sans Mono", "Monospace"])
-        self._f_brand = font(17, bold=True)
-        self._f_badge = font(12, bold=True)
-        self._f_chip = font(13, bold=True)
-        self._f_customer = font(13)
-        self._f_line = font(19, bold=True)
+        self._f_brand = font(18, bold=True)
+        self._f_logo = font(16, bold=True)
+        self._f_badge = font(13, bold=True)
+        self._f_chip = font(15, bold=True)
+        self._f_customer = font(14)
+        self._f_line = font(20, bold=True)
+        self._f_waiting = font(19)
         self._f_done = font(17)
         self._f_done.setStrikeOut(True)
-        self._f_modifier = font(16)
-        self._f_note = font(15, bold=True, italic=True)
-        self._f_allergen = font(15, bold=True)
-        self._f_order_note = font(15, bold=True)
-        self._f_heading = font(14, bold=True)
-        self._f_also = font(14, italic=True)
-        self._f_button = font(19, bold=True)
+        self._f_fire = font(15, bold=True)
+        self._f_modifier = font(17)
+        self._f_note = font(16, bold=True, italic=True)
+        self._f_allergen = font(16, bold=True)
+        self._f_gate = font(18, bold=True)
+        self._f_order_note = font(16, bold=True)
+        self._f_heading = font(15, bold=True)
+        self._f_also = font(15, italic=True)
+        self._f_button = font(20, bold=True)
         self._f_void = font(56, bold=True)
+        self._block_fonts = {
+            "line": self._f_line,
+            "changed": self._f_line,
+            "waiting": self._f_waiting,
+            "unavailable": self._f_done,
+            "done": self._f_done,
+            "fire": self._f_fire,
+            "modifier": self._f_modifier,
+            "note": self._f_note,
+            "allergen": self._f_allergen,
+            "gate": self._f_gate,
+            "order_note": self._f_order_note,
+            "heading": self._f_heading,
+            "also": self._f_also,
+        }
+        self._block_fms = {kind: QFontMetrics(f) for kind, f in self._block_fonts.items()}
 
         self._fm_brand = QFontMetrics(self._f_brand)
         self._fm_badge = QFontMetrics(self._f_badge)
         self._fm_chip = QFontMetrics(self._f_chip)
         self._fm_customer = QFontMetrics(self._f_customer)
 
-        self._pad = round(10 * scale)
-        self._gap = round(4 * scale)
-        self._indent = round(22 * scale)
-        self._radius = 8 * scale
-        self._bar_h = max(6, round(10 * scale))
-        self._width = round(BASE_CARD_WIDTH * scale)
-        self._button_h = max(MIN_BUTTON_HEIGHT, round(54 * scale))
+        self._pad = round(10 * fs)
+        self._gap = round(4 * fs)
+        self._indent = round(22 * fs)
+        self._box_pad = round(4 * fs)
+        self._radius = 8 * fs
+        self._bar_h = max(6, round(10 * fs))
+        self._width = round(BASE_CARD_WIDTH * scale * width_factor)
+        self._button_h = max(MIN_BUTTON_HEIGHT, self._min_touch, round(54 * scale))
         self._number_h = QFontMetrics(self._f_number).height()
-        self._brand_h = max(
-            QFontMetrics(self._f_brand).height(), QFontMetrics(self._f_badge).height() + 6
-        )
-        self._chip_h = QFontMetrics(self._f_chip).height() + round(6 * scale)
+        self._brand_h = max(self._fm_brand.height(), self._fm_badge.height() + 8)
+        self._chip_h = self._fm_chip.height() + round(6 * fs)
         self._header_h = (
             self._bar_h + self._pad + self._number_h + self._brand_h + self._gap + self._chip_h
         ) + self._pad
         self._footer_h = self._pad + self._button_h + self._pad
 
-        self._pen_text = QPen(self._colors.text)
-        self._pen_dim = QPen(self._colors.dim)
-        self._pen_selected = QPen(self._colors.selected, max(3.0, 4 * scale))
-        self._pen_border = QPen(self._colors.card_border, 1.0)
-        self._layouts.clear()
+        c = self._colors
+        self._pens = {
+            name: QPen(getattr(c, name))
+            for name in (
+                "text",
+                "dim",
+                "text_on_warn",
+                "changed",
+                "note",
+                "allergen_text",
+                "order_note_text",
+                "button_text",
+                "void_button_text",
+                "badge_text",
+            )
+        }
+        self._pen_selected = QPen(c.selected, max(3.0, 4 * scale))
+        self._pen_border = QPen(c.card_border, 1.0)
+        self._brushes = {
+            name: QBrush(getattr(c, name))
+            for name in (
+                "card",
+                "header_ok",
+                "header_warn",
+                "header_late",
+                "note",
+                "allergen_bg",
+                "order_note_bg",
+                "void_overlay",
+                "badge",
+            )
+        }
+        self._geometries.clear()
 
     @property
     def card_width(self) -> int:
@@ -227,104 +598,120 @@ class TicketCardDelegate(QStyledItemDelegate):
     def button_height(self) -> int:
         return self._button_h
 
-    def button_rects(self, card: QRect) -> dict[str, QRect]:
-        """The START and BUMP button rectangles of a card drawn in ``card``.
+    # --- geometry ---------------------------------------------------------------------
 
-        ``card`` is the item's rectangle in viewport coordinates, i.e.
-        ``view.visualRect(index)``; the buttons sit at its bottom.
-        """
+    def button_rects(self, card: QRect, actions: tuple[str, ...] = ACTIONS) -> dict[str, QRect]:
+        """The button rectangles of a card drawn in ``card`` (viewport coordinates,
+        i.e. ``view.visualRect(index)``), for the card's ``actions``: START and BUMP
+        side by side, a single button across the card."""
         top = card.bottom() - self._pad - self._button_h + 1
         inner = card.width() - 2 * self._pad
+        left = card.left() + self._pad
+        if len(actions) == 1:
+            return {actions[0]: QRect(left, top, inner, self._button_h)}
         gap = self._pad
-        start_w = (inner - gap) * 2 // 5
-        start = QRect(card.left() + self._pad, top, start_w, self._button_h)
-        bump = QRect(start.right() + 1 + gap, top, inner - start_w - gap, self._button_h)
-        return {"start": start, "bump": bump}
+        first_w = (inner - gap) * 2 // 5
+        first = QRect(left, top, first_w, self._button_h)
+        second = QRect(first.right() + 1 + gap, top, inner - first_w - gap, self._button_h)
+        return dict(zip(actions, (first, second), strict=False))
 
     def button_rect(self, card: QRect, action: str) -> QRect:
-        """One button's rectangle (``action`` is ``"start"`` or ``"bump"``)."""
-        return self.button_rects(card)[action]
+        """One button's rectangle: ``"start"``/``"bump"`` side by side, the others
+        (``"ack_allergens"``, ``"ack_void"``) across the card."""
+        if action in ACTIONS:
+            return self.button_rects(card)[action]
+        return self.button_rects(card, (action,))[action]
 
-    def action_at(self, card: QRect, pos: QPoint) -> str | None:
+    def action_at(self, card: QRect, pos: QPoint, actions: tuple[str, ...] = ACTIONS) -> str | None:
         """Which button (if any) is under ``pos`` in a card drawn in ``card``."""
-        for action, rect in self.button_rects(card).items():
+        for action, rect in self.button_rects(card, actions).items():
             if rect.contains(pos):
                 return action
         return None
 
-    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
+    def card_geometry(self, index: AnyIndex, card: QRect | None = None) -> CardGeometry:
+        """Where the parts of ``index``'s card are: relative to its top-left corner, or
+        in ``card``'s coordinates (``view.visualRect(index)``) when given."""
         ticket = index.data(Role.TicketRole)
         if not isinstance(ticket, Ticket):
-            return QSize(self._width, self._header_h + self._footer_h)
-        _blocks, body_h = self._layout(ticket)
-        return QSize(self._width, self._header_h + body_h + self._footer_h)
-
-    # --- body layout ------------------------------------------------------------------
-
-    def _layout(self, ticket: Ticket) -> tuple[list[_Block], int]:
-        cached = self._layouts.get(ticket.id)
-        if cached is not None and cached[0] is ticket:
-            return cached[1], cached[2]
-        blocks = self._blocks(ticket)
-        height = sum(block.height for block in blocks)
-        if len(self._layouts) > 1000:
-            self._layouts.clear()
-        self._layouts[ticket.id] = (ticket, blocks, height)
-        return blocks, height
-
-    def _text_height(self, font: QFont, text: str, width: int) -> int:
-        flags = int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft)
-        rect = QFontMetrics(font).boundingRect(QRect(0, 0, max(10, width), 100_000), flags, text)
-        return rect.height()
-
-    def _blocks(self, ticket: Ticket) -> list[_Block]:
-        inner = self._width - 2 * self._pad
-        blocks: list[_Block] = []
-
-        def add(kind: str, text: str, font: QFont, indent: int = 0, extra: int = 0, **kw: Any):
-            height = self._text_height(font, text, inner - indent - extra) + extra
-            blocks.append(_Block(kind, text, height + self._gap, indent, **kw))
-
-        def add_lines(items: tuple[TicketItem, ...]) -> None:
-            for item in items:
-                done = item.status is ItemStatus.DONE
-                text = ("✓ " if done else "") + line_text(item)
-                if item.changed:
-                    text += "  [CHANGED]"
-                add("done" if done else "line", text, self._f_done if done else self._f_line)
-                for mod in item.modifiers:
-                    add(
-                        "modifier", modifier_text(mod.name, mod.qty), self._f_modifier, self._indent
-                    )
-                if item.notes:
-                    add("note", f"NOTE: {item.notes}", self._f_note, self._indent)
-                if item.allergens:
-                    add(
-                        "allergen",
-                        "ALLERGEN: " + ", ".join(item.allergens),
-                        self._f_allergen,
-                        self._indent,
-                        extra=round(8 * self._scale),
-                    )
-
-        if self._is_expo:
-            for station in ticket.stations():
-                progress = station_progress(ticket, station)
-                if blocks:
-                    blocks.append(_Block("gap", "", round(6 * self._scale)))
-                add("heading", _heading(station, progress), self._f_heading, progress=progress)
-                add_lines(ticket.items_at(station))
+            geometry = CardGeometry(
+                QSize(self._width, self._header_h + self._footer_h), self._header_h, (), {}, {}
+            )
         else:
-            add_lines(ticket.items_at(self._station))
-        if ticket.notes:
-            add("order_note", f"ORDER NOTE: {ticket.notes}", self._f_order_note, extra=8)
-        if not self._is_expo:
-            others = [s for s in ticket.stations() if s != self._station]
-            if others:
-                add("also", "also at: " + ", ".join(others), self._f_also)
-        if not blocks:
-            add("also", "(no lines)", self._f_also)
-        return blocks
+            geometry = self._geometry(self.content(index))
+        return geometry if card is None else geometry.moved(card)
+
+    def line_rect(self, card: QRect, index: AnyIndex, line_id: str) -> QRect:
+        """The tap rectangle of one line of the card drawn in ``card`` (empty if none)."""
+        return self.card_geometry(index, card).lines.get(line_id, QRect())
+
+    def line_at(self, card: QRect, index: AnyIndex, pos: QPoint) -> str | None:
+        """The line_id under ``pos`` in the card drawn in ``card``, if any."""
+        for line_id, rect in self.card_geometry(index, card).lines.items():
+            if rect.contains(pos):
+                return line_id
+        return None
+
+    def content(self, index: AnyIndex) -> CardContent:
+        """What ``index``'s card shows (see :func:`card_content`)."""
+        ticket = index.data(Role.TicketRole)
+        assert isinstance(ticket, Ticket)
+        return card_content(ticket, card_state(index, self._station, self._is_expo))
+
+    def card_texts(self, index: AnyIndex) -> list[str]:
+        """Every text ``index``'s card shows, top to bottom (what ``paint`` draws)."""
+        ticket = index.data(Role.TicketRole)
+        if not isinstance(ticket, Ticket):
+            return []
+        return self.content(index).texts()
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
+        return self.card_geometry(index).size
+
+    def _geometry(self, content: CardContent) -> CardGeometry:
+        key = (content.blocks, content.buttons)
+        cached = self._geometries.get(key)
+        if cached is not None:
+            return cached
+        inner = self._width - 2 * self._pad
+        flags = int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft)
+        y = self._header_h + self._gap
+        placed: list[tuple[Block, QRect]] = []
+        lines: dict[str, QRect] = {}
+        for block in content.blocks:
+            if block.kind == "gap":
+                h = round(6 * self._scale)
+            else:
+                indent = self._indent if block.indent else 0
+                boxed = block.kind in ("allergen", "order_note", "gate")
+                extra = 2 * self._box_pad if boxed else 0
+                fm = self._block_fms[block.kind]
+                width = max(10, inner - indent - extra)
+                h = fm.boundingRect(QRect(0, 0, width, 100_000), flags, block.text).height()
+                h += extra
+            rect = QRect(self._pad, y, inner, h)
+            placed.append((block, rect))
+            if block.line_id:
+                # A line's tap target: its text and everything under it, card-wide.
+                tap = QRect(1, y - self._gap // 2, self._width - 2, h + self._gap)
+                lines[block.line_id] = (
+                    lines[block.line_id].united(tap) if (block.line_id in lines) else tap
+                )
+            y += h + self._gap
+        height = y + self._gap + self._footer_h
+        geometry = CardGeometry(
+            QSize(self._width, height),
+            self._header_h,
+            tuple(placed),
+            lines,
+            self.button_rects(
+                QRect(0, 0, self._width, height), tuple(a for a, _l in content.buttons)
+            ),
+        )
+        if len(self._geometries) > 2000:
+            self._geometries.clear()
+        self._geometries[key] = geometry
+        return geometry
 
     # --- painting ---------------------------------------------------------------------
 
@@ -334,12 +721,10 @@ class TicketCardDelegate(QStyledItemDelegate):
             return
         rect = QRect(option.rect)
         c = self._colors
-        age = index.data(Role.AgeStateRole) or AgeState.OK
-        elapsed = int(index.data(Role.ElapsedRole) or 0)
-        late_by = int(index.data(Role.LateBySecondsRole) or 0)
-        void = bool(index.data(Role.VoidRole))
-        started = bool(index.data(Role.StartedRole))
-        rush = bool(index.data(Role.RushRole))
+        state = card_state(index, self._station, self._is_expo)
+        content = card_content(ticket, state)
+        geometry = self._geometry(content).moved(rect)
+        age = state.age
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
 
         painter.save()
@@ -349,26 +734,27 @@ class TicketCardDelegate(QStyledItemDelegate):
 
         # Card and header background (the header carries the aging colour).
         painter.setPen(self._pen_border)
-        painter.setBrush(QBrush(c.card))
+        painter.setBrush(self._brushes["card"])
         painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), self._radius, self._radius)
-        header_color = {
-            AgeState.OK: c.header_ok,
-            AgeState.WARN: c.header_warn,
-            AgeState.LATE: c.header_late,
-        }[AgeState(age)]
-        header_text = c.text_on_warn if age == AgeState.WARN else c.text
+        header_brush = {
+            AgeState.OK: self._brushes["header_ok"],
+            AgeState.WARN: self._brushes["header_warn"],
+            AgeState.LATE: self._brushes["header_late"],
+        }[age]
+        header_pen = self._pens["text_on_warn"] if age is AgeState.WARN else self._pens["text"]
         header = QRect(rect.left() + 1, rect.top() + 1, rect.width() - 2, self._header_h - 1)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(header_color))
+        painter.setBrush(header_brush)
         painter.drawRoundedRect(header, self._radius, self._radius)
         painter.drawRect(header.adjusted(0, round(self._radius), 0, 0))
-        painter.setBrush(QBrush(brand_color(ticket.brand.id)))
+        brand_qcolor = brand_color(ticket.brand.id)
+        painter.setBrush(QBrush(brand_qcolor))
         painter.drawRoundedRect(
             QRect(header.left(), header.top(), header.width(), self._bar_h + 4),
             self._radius,
             self._radius,
         )
-        painter.setBrush(QBrush(header_color))
+        painter.setBrush(header_brush)
         painter.drawRect(QRect(header.left(), header.top() + self._bar_h, header.width(), 4))
 
         x = rect.left() + self._pad
@@ -376,98 +762,102 @@ class TicketCardDelegate(QStyledItemDelegate):
         y = rect.top() + self._bar_h + self._pad
 
         # Row 1: display number, elapsed timer.
-        painter.setPen(header_text)
+        painter.setPen(header_pen)
         painter.setFont(self._f_number)
         row = QRect(x, y, inner, self._number_h)
-        painter.drawText(
-            row,
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            f"#{ticket.display_number}",
-        )
+        left_v = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        right_v = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(row, left_v, content.number)
         painter.setFont(self._f_timer)
-        painter.drawText(
-            row,
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-            format_elapsed(elapsed),
-        )
+        painter.drawText(row, right_v, content.timer)
         y += self._number_h
 
-        # Row 2: brand name, channel badge.
-        badge = channel_badge(ticket.channel)
-        badge_fm = self._fm_badge
-        badge_w = badge_fm.horizontalAdvance(badge) + round(12 * self._scale)
-        badge_h = badge_fm.height() + 4
+        # Row 2: logo letter in the brand colour, brand name, channel badge.
+        diameter = self._brand_h - 2
+        logo = QRect(x, y + 1, diameter, diameter)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(brand_qcolor))
+        painter.drawEllipse(logo)
+        painter.setPen(self._pens["badge_text"])
+        painter.setFont(self._f_logo)
+        painter.drawText(logo, Qt.AlignmentFlag.AlignCenter, content.logo)
+
+        badge_bg, badge_fg = CHANNEL_COLORS.get(
+            ticket.channel.lower(), (c.badge.name(), c.badge_text.name())
+        )
+        badge_w = self._fm_badge.horizontalAdvance(content.channel) + round(14 * self._scale)
+        badge_h = self._fm_badge.height() + 6
         badge_rect = QRect(
             x + inner - badge_w, y + (self._brand_h - badge_h) // 2, badge_w, badge_h
         )
-        painter.setPen(header_text)
+        painter.setPen(header_pen)
         painter.setFont(self._f_brand)
-        brand_rect = QRect(x, y, inner - badge_w - self._gap, self._brand_h)
+        name_left = logo.right() + 1 + self._gap * 2
+        brand_rect = QRect(name_left, y, badge_rect.left() - self._gap - name_left, self._brand_h)
         brand = self._fm_brand.elidedText(
-            ticket.brand.name, Qt.TextElideMode.ElideRight, brand_rect.width()
+            content.brand, Qt.TextElideMode.ElideRight, brand_rect.width()
         )
-        painter.drawText(
-            brand_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, brand
-        )
+        painter.drawText(brand_rect, left_v, brand)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QBrush(c.badge))
+        painter.setBrush(QColor(badge_bg))
         painter.drawRoundedRect(badge_rect, 4, 4)
-        painter.setPen(c.badge_text)
+        painter.setPen(QColor(badge_fg))
         painter.setFont(self._f_badge)
-        painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, badge)
+        painter.drawText(badge_rect, Qt.AlignmentFlag.AlignCenter, content.channel)
         y += self._brand_h + self._gap
 
         # Row 3: chips, customer name.
-        chips: list[tuple[str, QColor, QColor]] = []
-        if void:
-            chips.append(("VOID", c.allergen_bg, c.allergen_text))
-        if rush:
-            chips.append(("RUSH", c.rush, c.button_text))
-        if started:
-            chips.append(("STARTED", c.started, c.button_text))
-        if age == AgeState.WARN:
-            chips.append(("WARN", c.text_on_warn, c.header_warn))
-        elif age == AgeState.LATE:
-            chips.append((f"LATE +{_minsec(late_by)}", c.text, c.header_late))
-        chip_fm = self._fm_chip
+        chip_colors = {
+            "void": (c.allergen_bg, c.allergen_text),
+            "rush": (c.rush, c.button_text),
+            "rush_up": (c.rush, c.button_text),
+            "started": (c.started, c.button_text),
+            "fold": (c.fold, c.button_text),
+        }
+        cue_colors = {
+            AgeState.WARN: (c.text_on_warn, c.header_warn),
+            AgeState.LATE: (c.text, c.header_late),
+        }
         cx = x
         painter.setFont(self._f_chip)
-        for text, bg, fg in chips:
-            w = chip_fm.horizontalAdvance(text) + round(12 * self._scale)
-            chip = QRect(cx, y, w, self._chip_h)
+        for chip in content.chips:
+            if chip.kind == "cue":
+                bg, fg = cue_colors.get(age, (c.text, c.card))
+            else:
+                bg, fg = chip_colors[chip.kind]
+            w = self._fm_chip.horizontalAdvance(chip.text) + round(12 * self._scale)
+            w = min(w, x + inner - cx)
+            if w <= 0:
+                break
+            box = QRect(cx, y, w, self._chip_h)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QBrush(bg))
-            painter.drawRoundedRect(chip, 4, 4)
+            painter.setBrush(bg)
+            painter.drawRoundedRect(box, 4, 4)
             painter.setPen(fg)
-            painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, text)
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, chip.text)
             cx += w + self._gap
-        if ticket.customer.name and cx < x + inner - 40:
-            painter.setPen(header_text)
+        if content.customer and cx < x + inner - 40:
+            painter.setPen(header_pen)
             painter.setFont(self._f_customer)
             name_rect = QRect(cx, y, x + inner - cx, self._chip_h)
             name = self._fm_customer.elidedText(
-                ticket.customer.name, Qt.TextElideMode.ElideRight, name_rect.width()
+                content.customer, Qt.TextElideMode.ElideRight, name_rect.width()
             )
-            painter.drawText(
-                name_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, name
-            )
+            painter.drawText(name_rect, right_v, name)
 
         # Body.
-        y = rect.top() + self._header_h + self._gap
-        blocks, _height = self._layout(ticket)
-        for block in blocks:
-            self._paint_block(painter, block, QRect(x, y, inner, block.height - self._gap))
-            y += block.height
+        for block, block_rect in geometry.blocks:
+            self._paint_block(painter, block, block_rect)
 
-        # VOID overlay over header and body (the buttons stay readable).
-        if void:
+        # VOID overlay over header and body (the button stays readable).
+        if state.void:
             overlay = QRect(
                 rect.left() + 1, rect.top() + 1, rect.width() - 2, rect.height() - self._footer_h
             )
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QBrush(c.void_overlay))
+            painter.setBrush(self._brushes["void_overlay"])
             painter.drawRoundedRect(overlay, self._radius, self._radius)
-            painter.setPen(QPen(c.allergen_text))
+            painter.setPen(self._pens["allergen_text"])
             painter.setFont(self._f_void)
             painter.save()
             painter.translate(overlay.center())
@@ -482,21 +872,26 @@ class TicketCardDelegate(QStyledItemDelegate):
             painter.restore()
 
         # Buttons.
-        for action, button in self.button_rects(rect).items():
+        labels = dict(content.buttons)
+        painter.setFont(self._f_button)
+        for action, button in geometry.buttons.items():
+            pen = self._pens["button_text"]
             if action == "start":
-                color = c.button_idle if started or void else c.start_button
-                label = "START"
+                color = c.button_idle if state.started else c.start_button
+            elif action == "bump":
+                color = c.bump_button
+            elif action == "ack_allergens":
+                color = c.gate_button
             else:
-                color = c.button_idle if void else c.bump_button
-                label = "BUMP"
+                color = c.void_button
+                pen = self._pens["void_button_text"]
             if self._pressed == (ticket.id, action):
-                color = color.lighter(140)
+                color = color.lighter(140) if color.lightness() < 200 else color.darker(125)
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QBrush(color))
+            painter.setBrush(color)
             painter.drawRoundedRect(button, 6, 6)
-            painter.setPen(c.button_text)
-            painter.setFont(self._f_button)
-            painter.drawText(button, Qt.AlignmentFlag.AlignCenter, label)
+            painter.setPen(pen)
+            painter.drawText(button, Qt.AlignmentFlag.AlignCenter, labels[action])
 
         # Selection frame last, over everything.
         if selected:
@@ -508,25 +903,32 @@ class TicketCardDelegate(QStyledItemDelegate):
             )
         painter.restore()
 
-    def _paint_block(self, painter: QPainter, block: _Block, rect: QRect) -> None:
-        if block.kind == "gap":
+    def _paint_block(self, painter: QPainter, block: Block, rect: QRect) -> None:
+        kind = block.kind
+        if kind == "gap":
             return
         c = self._colors
         flags = int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft)
-        text_rect = rect.adjusted(block.indent, 0, 0, 0)
-        kind = block.kind
-        if kind == "line":
-            painter.setPen(c.text)
-            painter.setFont(self._f_line)
-        elif kind == "done":
-            painter.setPen(c.dim)
-            painter.setFont(self._f_done)
+        text_rect = rect.adjusted(self._indent if block.indent else 0, 0, 0, 0)
+        painter.setFont(self._block_fonts[kind])
+        if kind in ("line",):
+            painter.setPen(self._pens["text"])
+        elif kind == "changed":
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(c.changed)
+            painter.drawRect(
+                QRect(rect.left() - self._pad + 2, rect.top(), max(3, self._gap), rect.height())
+            )
+            painter.setPen(self._pens["changed"])
+        elif kind in ("waiting", "done", "unavailable", "also"):
+            painter.setPen(self._pens["dim"])
+        elif kind == "fire":
+            painter.setPen(self._pens["note"])
         elif kind == "modifier":
-            painter.setPen(c.text)
-            painter.setFont(self._f_modifier)
+            painter.setPen(self._pens["text"])
         elif kind == "note":
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QBrush(c.note))
+            painter.setBrush(self._brushes["note"])
             painter.drawRect(
                 QRect(
                     text_rect.left() - round(8 * self._scale),
@@ -535,30 +937,26 @@ class TicketCardDelegate(QStyledItemDelegate):
                     text_rect.height(),
                 )
             )
-            painter.setPen(c.note)
-            painter.setFont(self._f_note)
-        elif kind in ("allergen", "order_note"):
-            bg = c.allergen_bg if kind == "allergen" else c.order_note_bg
-            fg = c.allergen_text if kind == "allergen" else c.order_note_text
+            painter.setPen(self._pens["note"])
+        elif kind in ("allergen", "order_note", "gate"):
+            bg = "order_note_bg" if kind == "order_note" else "allergen_bg"
+            fg = "order_note_text" if kind == "order_note" else "allergen_text"
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(QBrush(bg))
+            painter.setBrush(self._brushes[bg])
             painter.drawRoundedRect(text_rect, 3, 3)
-            painter.setPen(fg)
-            painter.setFont(self._f_allergen if kind == "allergen" else self._f_order_note)
-            pad = round(4 * self._scale) if kind == "allergen" else 4
+            painter.setPen(self._pens[fg])
+            pad = self._box_pad
             text_rect = text_rect.adjusted(pad, pad, -pad, -pad)
         elif kind == "heading":
             color = {
                 StationProgress.DONE: c.progress_done,
                 StationProgress.IN_PROGRESS: c.progress_working,
             }.get(block.progress or StationProgress.PENDING, c.progress_pending)
+            if block.progress is None:
+                color = c.fold
             painter.setPen(QPen(color, 1))
             painter.drawLine(rect.left(), rect.bottom(), rect.right(), rect.bottom())
             painter.setPen(color)
-            painter.setFont(self._f_heading)
-        else:  # also
-            painter.setPen(c.dim)
-            painter.setFont(self._f_also)
         painter.drawText(text_rect, flags, block.text)
 
     # --- input ------------------------------------------------------------------------
@@ -579,26 +977,50 @@ class TicketCardDelegate(QStyledItemDelegate):
             return super().editorEvent(event, model, option, index)
         if event.button() != Qt.MouseButton.LeftButton:
             return False
-        ticket_id = index.data(Role.IdRole)
-        action = self.action_at(option.rect, event.position().toPoint())
+        ticket_id = str(index.data(Role.IdRole))
+        pos = event.position().toPoint()
+        geometry = self.card_geometry(index, option.rect)
+        target: str | None = None  # "button:<action>" or "line:<line_id>"
+        for action, rect in geometry.buttons.items():
+            if rect.contains(pos):
+                target = f"button:{action}"
+        if target is None and not bool(index.data(Role.VoidRole)):
+            for line_id, rect in geometry.lines.items():
+                if rect.contains(pos):
+                    target = f"line:{line_id}"
         widget = option.widget
         if kind == QEvent.Type.MouseButtonPress:
-            self._set_pressed((ticket_id, action) if action else None, widget, option.rect)
-            return action is not None
+            self._set_pressed(
+                (ticket_id, target.split(":", 1)[1])
+                if target and target.startswith("button:")
+                else None,
+                widget,
+                option.rect,
+            )
+            self._press_target = (ticket_id, target)
+            # A line tap also selects the card: let the view see the press.
+            return target is not None and target.startswith("button:")
         if kind == QEvent.Type.MouseButtonDblClick:
-            return action is not None  # see the debounce on release
-        pressed = self._pressed
+            return target is not None  # see the debounce on release
+        pressed = self._press_target
+        self._press_target = None
         self._set_pressed(None, widget, option.rect)
-        if action is not None and pressed == (ticket_id, action):
-            now = time.monotonic()
-            last_target, last_time = self._last_action
-            interval = QGuiApplication.styleHints().mouseDoubleClickInterval() / 1000
-            if last_target == pressed and now - last_time < interval:
-                return True  # a double tap is one command, not two
-            self._last_action = (pressed, now)
-            self.actionRequested.emit(str(ticket_id), action)
-            return True
-        return action is not None
+        if target is None or pressed != (ticket_id, target):
+            return False
+        now = time.monotonic()
+        last_target, last_time = self._last_action
+        interval = QGuiApplication.styleHints().mouseDoubleClickInterval() / 1000
+        if last_target == (ticket_id, target) and now - last_time < interval:
+            return True  # a double tap is one command, not two
+        self._last_action = ((ticket_id, target), now)
+        what, name = target.split(":", 1)
+        if what == "button":
+            self.actionRequested.emit(ticket_id, name)
+        else:
+            content = self.content(index)
+            undo = name in content.done_lines
+            self.lineActionRequested.emit(ticket_id, "item_undo" if undo else "item_done", name)
+        return True
 
     def _set_pressed(
         self, pressed: tuple[str, str] | None, widget: QWidget | None, rect: QRect
@@ -618,7 +1040,3 @@ def _heading(station: str, progress: StationProgress) -> str:
         StationProgress.PENDING: "waiting",
     }[progress]
     return f"{station.upper()} — {label}"
-
-
-def _minsec(seconds: int) -> str:
-    return f"{seconds // 60}:{seconds % 60:02d}"

@@ -8,11 +8,21 @@ selection. Which tickets a screen shows:
 * a prep station (``grill``): accepted or in-progress tickets with lines at the
   station that are not all done, plus cancelled tickets that had lines there
   (drawn as VOID until the agent clears them);
-* the expo station: every accepted or in-progress ticket, whole.
+* the expo station: every accepted or in-progress ticket, whole;
+* a cancelled ticket stays (VOID) until the agent publishes it with this station in
+  ``void_acked`` (or removes it);
+* with the site's settings (:meth:`TicketListModel.set_site_settings`), stations
+  folded into this one (``settings.folds``) show here too.
 
-One 1-second timer ticks every card's clock (``dataChanged`` for
-:attr:`Role.ElapsedRole` only, plus :attr:`Role.AgeStateRole` for the rows whose
-aging state just changed).
+Aging uses the site's rule for each card (``settings.aging_for``), or the display's
+own ``[display] warn_minutes`` / ``late_minutes`` until the agent sent settings,
+and the promised time (warn ``promised_warn_minutes`` before it, late after it).
+
+One 1-second timer, the only one, ticks every card's clock (``dataChanged`` for
+:attr:`Role.ElapsedRole` only, which also moves :attr:`Role.CueRole`'s text;
+:attr:`Role.AgeStateRole` for the rows whose aging state just changed;
+:attr:`Role.LinesRole` when a paced line's fire time came; :attr:`Role.RushUpRole`
+when a "RUSH ↑" cue ends).
 """
 
 from __future__ import annotations
@@ -20,7 +30,8 @@ from __future__ import annotations
 import bisect
 import enum
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import (
@@ -36,6 +47,11 @@ from PySide6.QtCore import (
 
 from kitchen_display.config import DisplaySettings
 from shared.model import ItemStatus, Priority, Ticket, TicketItem, TicketStatus, utcnow
+from shared.pacing import fire_at
+from shared.wire import AgingRule, SiteSettings
+
+#: how long a card shows "RUSH ↑" after the order became a rush
+RUSH_UP_SECONDS = 30
 
 _WORKING = frozenset({TicketStatus.ACCEPTED, TicketStatus.IN_PROGRESS})
 
@@ -71,6 +87,27 @@ class Role(enum.IntEnum):
     VoidRole = enum.auto()  #: the order was cancelled (bool)
     StartedRole = enum.auto()  #: the ticket is in progress (bool)
     RushRole = enum.auto()  #: priority is rush (bool)
+    CueRole = enum.auto()  #: the aging text cue: "WARN 5:12", "LATE +3:12", "DUE IN 2:30" or ""
+    LinesRole = enum.auto()  #: tuple[LineView]: StationItemsRole with pacing ("fire at")
+    AllergenGateRole = enum.auto()  #: allergens here not yet acknowledged (bool)
+    GateStationsRole = enum.auto()  #: the stations an "ALLERGENS SEEN" tap acknowledges
+    ActionsRole = enum.auto()  #: the card's buttons: ("start", "bump"), ("ack_allergens",)
+    #: or ("ack_void",)
+    FoldedStationsRole = enum.auto()  #: folded-in stations with lines on this card (list[str])
+    RushUpRole = enum.auto()  #: the order became a rush in the last RUSH_UP_SECONDS (bool)
+
+
+@dataclass(frozen=True)
+class LineView:
+    """One line of a card: the item, and when to fire it if that is still to come."""
+
+    item: TicketItem
+    #: the line is paced and its time has not come yet (it is shown dimmed)
+    fire_at: datetime | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.fire_at is not None
 
 
 def station_progress(ticket: Ticket, station: str) -> StationProgress:
@@ -109,6 +146,13 @@ class TicketListModel(QAbstractListModel):
         self._rows: list[Ticket] = []
         self._keys: list[tuple[int, datetime, str]] = []
         self._age_states: dict[str, AgeState] = {}
+        #: per row: which lines still wait for their fire time
+        self._waiting: dict[str, frozenset[str]] = {}
+        #: ticket id -> until when it shows "RUSH ↑"
+        self._rush_up: dict[str, datetime] = {}
+        self._site: SiteSettings | None = None
+        self._sync: Any = None
+        self._shown_stations: tuple[str, ...] = (station,)
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._on_tick)
@@ -127,16 +171,147 @@ class TicketListModel(QAbstractListModel):
     def settings(self) -> DisplaySettings:
         return self._settings
 
+    @property
+    def site_settings(self) -> SiteSettings | None:
+        """The site's shared settings this model works with (``None``: none yet)."""
+        return self._site
+
+    @property
+    def shown_stations(self) -> tuple[str, ...]:
+        """This station and the stations folded into it (``settings.stations_shown_at``)."""
+        return self._shown_stations
+
+    @Slot(object)
+    def set_site_settings(self, settings: SiteSettings | None) -> None:
+        """Apply the site's settings (connect ``TicketSync.settingsChanged`` here).
+
+        Folds change which tickets and lines show; aging rules change the cues. Rows
+        are added, dropped or refreshed one by one; tickets folded in need their
+        ``ticket`` objects, so pass every known ticket to :meth:`reset` afterwards
+        (:meth:`follow_settings` does both).
+        """
+        self._site = settings
+        if settings is None or self._is_expo:
+            self._shown_stations = (self._station,)
+        else:
+            self._shown_stations = settings.stations_shown_at(self._station)
+        for ticket in list(self._rows):
+            self.upsert(ticket)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, 0))
+        self._on_tick()
+
+    def follow_settings(self, sync: Any) -> None:
+        """Take the site's settings from a :class:`~kitchen_display.sync.TicketSync`
+        (now and on every ``settingsChanged``); its tickets are re-filtered then, since
+        a fold brings tickets this screen did not show before."""
+        self._sync = sync
+        sync.settingsChanged.connect(self._on_sync_settings)
+        if sync.settings is not None:
+            self._on_sync_settings(sync.settings)
+
+    @Slot(object)
+    def _on_sync_settings(self, settings: SiteSettings) -> None:
+        self.set_site_settings(settings)
+        if self._sync is not None:
+            self.reset(self._sync.tickets())
+
     def shows(self, ticket: Ticket) -> bool:
         """Whether this screen shows ``ticket`` at all."""
+        if ticket.status is TicketStatus.CANCELLED and self._station in ticket.void_acked:
+            return False  # this station saw the VOID
         if self._is_expo:
             # expo bags the orders: it must see a VOID before packing food
             return ticket.status in _WORKING or ticket.status is TicketStatus.CANCELLED
-        if not ticket.items_at(self._station):
+        lines = self.station_items(ticket)
+        if not lines:
             return False
         if ticket.status is TicketStatus.CANCELLED:
             return True
-        return ticket.status in _WORKING and not ticket.station_done(self._station)
+        return ticket.status in _WORKING and not all(
+            item.status is ItemStatus.DONE for item in lines
+        )
+
+    def allergen_gate_stations(self, ticket: Ticket) -> tuple[str, ...]:
+        """The stations of this screen whose cook still has to tap "allergens seen"."""
+        if ticket.status not in _WORKING:
+            return ()
+        if self._site is not None and not self._site.allergen_gate:
+            return ()
+        expo = self._station if self._is_expo else None
+        return tuple(
+            station
+            for station in self._shown_stations
+            if station not in ticket.allergens_seen
+            and ticket.allergens_at(station, expo_station=expo)
+            and (self._is_expo or not ticket.station_done(station))
+        )
+
+    def actions(self, ticket: Ticket) -> tuple[str, ...]:
+        """The card's buttons, left to right."""
+        if ticket.status is TicketStatus.CANCELLED:
+            return ("ack_void",)
+        if self.allergen_gate_stations(ticket):
+            return ("ack_allergens",)
+        return ("start", "bump")
+
+    def aging_rule(self, ticket: Ticket) -> AgingRule:
+        """The warn/late thresholds of ``ticket``'s card at this station."""
+        own = self._settings
+        if self._site is None:
+            return AgingRule(warn_minutes=own.warn_minutes, late_minutes=own.late_minutes)
+        rule = self._site.aging_for(
+            station=self._station, brand_id=ticket.brand.id, channel=ticket.channel
+        )
+        return AgingRule(
+            warn_minutes=rule.warn_minutes or own.warn_minutes,
+            late_minutes=rule.late_minutes or own.late_minutes,
+            promised_warn_minutes=rule.promised_warn_minutes,
+        )
+
+    def aging(self, ticket: Ticket) -> tuple[AgeState, int, str]:
+        """``(state, late_by_seconds, cue)`` of ``ticket`` now.
+
+        Late: past ``late_minutes`` since placed, or past ``promised_at``. Warn: past
+        ``warn_minutes``, or fewer than ``promised_warn_minutes`` left to the promise.
+        The cue is the text that says it besides the colour.
+        """
+        if ticket.status is TicketStatus.CANCELLED:
+            return AgeState.OK, 0, ""
+        rule = self.aging_rule(ticket)
+        now = self._clock()
+        elapsed = self.elapsed_seconds(ticket)
+        late_by = -1
+        if rule.late_minutes > 0:
+            late_by = elapsed - round(rule.late_minutes * 60)
+        left: int | None = None
+        if ticket.promised_at is not None:
+            left = int((ticket.promised_at - now).total_seconds())
+            late_by = max(late_by, -left)
+        if late_by >= 0:
+            return AgeState.LATE, late_by, f"LATE +{minsec(late_by)}"
+        if (
+            left is not None
+            and rule.promised_warn_minutes > 0
+            and left < rule.promised_warn_minutes * 60
+        ):
+            return AgeState.WARN, 0, f"DUE IN {minsec(left)}"
+        if rule.warn_minutes > 0 and elapsed >= rule.warn_minutes * 60:
+            return AgeState.WARN, 0, f"WARN {minsec(elapsed)}"
+        return AgeState.OK, 0, ""
+
+    def lines(self, ticket: Ticket) -> tuple[LineView, ...]:
+        """This screen's lines of ``ticket`` with their pacing."""
+        now = self._clock()
+        views = []
+        for item in self.station_items(ticket):
+            when = fire_at(ticket, item) if item.status is ItemStatus.PENDING else None
+            views.append(LineView(item, when if when is not None and now < when else None))
+        return tuple(views)
+
+    def rush_up(self, ticket: Ticket) -> bool:
+        until = self._rush_up.get(ticket.id)
+        return until is not None and self._clock() < until
 
     # --- lookups ----------------------------------------------------------------------
 
@@ -175,10 +350,13 @@ class TicketListModel(QAbstractListModel):
             self._rows.insert(new_row, ticket)
             self._keys.insert(new_row, key)
             self._age_states[ticket.id] = self._age_state(ticket)
+            self._waiting[ticket.id] = self._waiting_lines(ticket)
             self.endInsertRows()
             self._update_timer()
             return
         old = self._rows[row]
+        if old.priority is not Priority.RUSH and ticket.priority is Priority.RUSH:
+            self._rush_up[ticket.id] = self._clock() + timedelta(seconds=RUSH_UP_SECONDS)
         if self._keys[row] != key:
             # Where it goes among the others (computed without itself).
             others = self._keys[:row] + self._keys[row + 1 :]
@@ -194,6 +372,7 @@ class TicketListModel(QAbstractListModel):
                 row = dest
         self._rows[row] = ticket
         self._keys[row] = key
+        self._waiting[ticket.id] = self._waiting_lines(ticket)
         if old != ticket:
             index = self.index(row, 0)
             self.dataChanged.emit(index, index)
@@ -219,6 +398,8 @@ class TicketListModel(QAbstractListModel):
         ticket = self._rows.pop(row)
         del self._keys[row]
         self._age_states.pop(ticket.id, None)
+        self._waiting.pop(ticket.id, None)
+        self._rush_up.pop(ticket.id, None)
         self.endRemoveRows()
         self._update_timer()
 
@@ -228,12 +409,10 @@ class TicketListModel(QAbstractListModel):
         return max(0, int((self._clock() - ticket.placed_at).total_seconds()))
 
     def _age_state(self, ticket: Ticket) -> AgeState:
-        minutes = self.elapsed_seconds(ticket) / 60
-        if minutes >= self._settings.late_minutes:
-            return AgeState.LATE
-        if minutes >= self._settings.warn_minutes:
-            return AgeState.WARN
-        return AgeState.OK
+        return self.aging(ticket)[0]
+
+    def _waiting_lines(self, ticket: Ticket) -> frozenset[str]:
+        return frozenset(view.item.line_id for view in self.lines(ticket) if view.waiting)
 
     def _update_timer(self) -> None:
         if self._rows and not self._timer.isActive():
@@ -255,6 +434,19 @@ class TicketListModel(QAbstractListModel):
                 self._age_states[ticket.id] = state
                 index = self.index(row, 0)
                 self.dataChanged.emit(index, index, [Role.AgeStateRole, Role.LateBySecondsRole])
+            waiting = self._waiting_lines(ticket)
+            if self._waiting.get(ticket.id) != waiting:
+                self._waiting[ticket.id] = waiting
+                index = self.index(row, 0)
+                self.dataChanged.emit(index, index, [Role.LinesRole])
+        if self._rush_up:
+            now = self._clock()
+            for ticket_id, until in list(self._rush_up.items()):
+                if now >= until:
+                    del self._rush_up[ticket_id]
+                    index = self.index_of(ticket_id)
+                    if index.isValid():
+                        self.dataChanged.emit(index, index, [Role.RushUpRole])
 
     def tick(self) -> None:
         """Advance the clocks now (what the 1-second timer does)."""
@@ -306,14 +498,30 @@ class TicketListModel(QAbstractListModel):
         if role is Role.AgeStateRole:
             return self._age_state(ticket)
         if role is Role.LateBySecondsRole:
-            late_at = round(self._settings.late_minutes * 60)
-            return max(0, self.elapsed_seconds(ticket) - late_at)
+            return self.aging(ticket)[1]
+        if role is Role.CueRole:
+            return self.aging(ticket)[2]
         if role is Role.StationItemsRole:
             return self.station_items(ticket)
+        if role is Role.LinesRole:
+            return self.lines(ticket)
         if role is Role.OtherStationsRole:
             if self._is_expo:
                 return []
-            return [station for station in ticket.stations() if station != self._station]
+            return [s for s in ticket.stations() if s not in self._shown_stations]
+        if role is Role.FoldedStationsRole:
+            if self._is_expo:
+                return []
+            present = set(ticket.stations())
+            return [s for s in self._shown_stations[1:] if s in present]
+        if role is Role.AllergenGateRole:
+            return bool(self.allergen_gate_stations(ticket))
+        if role is Role.GateStationsRole:
+            return self.allergen_gate_stations(ticket)
+        if role is Role.ActionsRole:
+            return self.actions(ticket)
+        if role is Role.RushUpRole:
+            return self.rush_up(ticket)
         if role is Role.StationProgressRole:
             return [(station, station_progress(ticket, station)) for station in ticket.stations()]
         if role is Role.VoidRole:
@@ -325,7 +533,11 @@ class TicketListModel(QAbstractListModel):
         return None  # pragma: no cover - every Role is handled above
 
     def station_items(self, ticket: Ticket) -> tuple[TicketItem, ...]:
-        return ticket.items if self._is_expo else ticket.items_at(self._station)
+        """The lines this screen works on: its own and folded-in stations' (expo: all)."""
+        if self._is_expo:
+            return ticket.items
+        shown = self._shown_stations
+        return tuple(item for item in ticket.items if item.station in shown)
 
     def _describe(self, ticket: Ticket) -> str:
         lines = ", ".join(f"{item.qty}x {item.name}" for item in self.station_items(ticket))
@@ -333,6 +545,12 @@ class TicketListModel(QAbstractListModel):
             f"Order {ticket.display_number} ({ticket.brand.name}, {ticket.channel}), "
             f"{format_elapsed(self.elapsed_seconds(ticket))} waiting: {lines}"
         )
+
+
+def minsec(seconds: int) -> str:
+    """``m:ss`` (``3:12``; minutes keep counting: ``75:02``)."""
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _sort_key(ticket: Ticket) -> tuple[int, datetime, str]:
