@@ -86,6 +86,8 @@ class DisplaySettings:
     sound_repeat_seconds: float = 20.0
     #: the kiosk exit PIN (secret: KDS_DISPLAY_LEAD_PIN or keyring "display.lead_pin")
     lead_pin: Secret = secret_field()
+    #: ticket cards: "compact" (more on screen) or "large"
+    card_size: str = "large"
 
     @property
     def full_screen(self) -> bool:
@@ -105,6 +107,11 @@ class DisplaySettings:
         )
         check(0.0 <= self.volume <= 1.0, "display.volume", "must be 0.0..1.0")
         check(self.sound_repeat_seconds >= 0, "display.sound_repeat_seconds", "must be >= 0")
+        check(
+            self.card_size in ("compact", "large"),
+            "display.card_size",
+            f"must be compact or large, got {self.card_size!r}",
+        )
         check(self.warn_minutes > 0, "display.warn_minutes", "must be > 0")
         check(
             self.late_minutes > self.warn_minutes,
