@@ -39,6 +39,7 @@ from kitchen_display.card_delegate import TicketCardDelegate
 from kitchen_display.config import DisplayConfig
 from kitchen_display.keys import KeyMap
 from kitchen_display.kiosk import LeadPinDialog, pin_matches
+from kitchen_display.paging import CardPager
 from kitchen_display.sync import TicketSync
 from kitchen_display.ticket_model import TicketListModel
 
@@ -106,7 +107,12 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
 
         self.delegate = TicketCardDelegate(
-            config.station, is_expo=config.is_expo, font_scale=self._scale, parent=self
+            config.station,
+            is_expo=config.is_expo,
+            font_scale=self._scale,
+            card_size=config.display.card_size,
+            min_touch_px=themes.min_touch_px(),
+            parent=self,
         )
         set_theme = getattr(self.delegate, "set_theme", None)
         if callable(set_theme):
@@ -131,6 +137,10 @@ class MainWindow(QMainWindow):
         self.view.installEventFilter(self)
         self.view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         layout.addWidget(self.view, 1)
+        # The site's settings (folds, aging rules) reach the cards.
+        model.follow_settings(sync)
+        #: pages of cards: "+7 more →" and page_next() / page_previous()
+        self.pager = CardPager(self.view, self)
 
         #: what the agent says is wrong (a printer out of paper, texts failing), until fixed
         self.problems = QLabel(central)
@@ -159,6 +169,8 @@ class MainWindow(QMainWindow):
         self._clock_timer.start()
 
         self.delegate.actionRequested.connect(self._on_action_requested)
+        self.delegate.lineActionRequested.connect(self._on_line_action_requested)
+        self.pager.countsChanged.connect(self._on_page_counts)
         sync.connectionChanged.connect(self._on_connection_changed)
         sync.agentChanged.connect(self._on_agent_changed)
         sync.problemsChanged.connect(self._on_problems_changed)
@@ -200,6 +212,11 @@ class MainWindow(QMainWindow):
         self.display_label.setFont(self._font(16))
         self.count_label = QLabel(header)
         self.count_label.setFont(self._font(22, bold=True))
+        #: "+7 more →": cards that do not fit on the screen (PgDown shows them)
+        self.more_label = QLabel(header)
+        self.more_label.setObjectName("more")
+        self.more_label.setFont(self._font(22, bold=True))
+        self.more_label.hide()
         #: "⏳ 3 waiting to send": cook's commands queued while the kitchen is unreachable
         self.pending_label = QLabel(header)
         self.pending_label.setObjectName("pendingLabel")
@@ -214,6 +231,7 @@ class MainWindow(QMainWindow):
         row.addWidget(self.display_label)
         row.addStretch(1)
         row.addWidget(self.count_label)
+        row.addWidget(self.more_label)
         row.addWidget(self.pending_label)
         row.addWidget(self.connection_label)
         row.addWidget(self.clock_label)
@@ -411,7 +429,45 @@ class MainWindow(QMainWindow):
         index = self._model.index_of(ticket_id)
         if index.isValid():
             self.view.setCurrentIndex(index)
+        ticket = self._model.ticket_at(index.row()) if index.isValid() else None
+        if action == "ack_allergens" and ticket is not None:
+            # A folded screen acknowledges for each of its stations on the card.
+            for station in self._model.allergen_gate_stations(ticket):
+                log.info("ack_allergens %s at %s requested", ticket_id, station)
+                self._sync.send_command("ack_allergens", ticket_id=ticket_id, station=station)
+            return
         self.request(action, ticket_id)
+
+    @Slot(str, str, str)
+    def _on_line_action_requested(self, ticket_id: str, action: str, line_id: str) -> None:
+        """A tapped line: ``item_done`` (or ``item_undo`` for a done line)."""
+        log.info("%s %s line %s requested", action, ticket_id, line_id)
+        self._sync.send_command(action, ticket_id=ticket_id, line_id=line_id)
+
+    def page_next(self) -> None:
+        """Show the next page of cards (the first card that did not fit comes to the top)."""
+        if self.pager.page_next():
+            self._select_first_visible()
+
+    def page_previous(self) -> None:
+        """Show the previous page of cards."""
+        if self.pager.page_previous():
+            self._select_first_visible()
+
+    def _select_first_visible(self) -> None:
+        row = self.pager.first_visible_row()
+        if row >= 0:
+            self.view.setCurrentIndex(self._model.index(row, 0))
+
+    @Slot(int, int)
+    def _on_page_counts(self, before: int, after: int) -> None:
+        parts = []
+        if before:
+            parts.append(self.tr("← %n more", "", before))
+        if after:
+            parts.append(self.tr("+%n more →", "", after))
+        self.more_label.setText("   ".join(parts))
+        self.more_label.setVisible(bool(parts))
 
     @Slot(bool)
     def _on_connection_changed(self, up: bool) -> None:

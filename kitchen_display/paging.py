@@ -1,0 +1,119 @@
+"""Pages of cards: how many are off screen, and turning to the next / previous page.
+
+The wall of cards shows as many as fit; :class:`CardPager` counts the cards that are
+not fully on screen (``before`` above, ``after`` below) for the header's
+"+7 more →", and scrolls a page at a time so that the first card that did not fit
+comes to the top. One coalescing zero-delay timer recounts after any change
+(scrolling, rows in or out, a resize), however many happen at once.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import QListView
+
+
+class CardPager(QObject):
+    """Paging for a :class:`QListView` of cards.
+
+    ``countsChanged(before, after)``: the number of cards (partly) off screen above
+    and below changed.
+    """
+
+    countsChanged = Signal(int, int)
+
+    def __init__(self, view: QListView, parent: QObject | None = None) -> None:
+        super().__init__(parent or view)
+        self._view = view
+        self._counts = (0, 0)
+        self._recount = QTimer(self)
+        self._recount.setSingleShot(True)
+        self._recount.setInterval(0)
+        self._recount.timeout.connect(self.update_counts)
+        view.verticalScrollBar().valueChanged.connect(self.schedule)
+        view.verticalScrollBar().rangeChanged.connect(self.schedule)
+        view.viewport().installEventFilter(self)
+        model = view.model()
+        for signal in (
+            model.rowsInserted,
+            model.rowsRemoved,
+            model.rowsMoved,
+            model.modelReset,
+            model.layoutChanged,
+            model.dataChanged,
+        ):
+            signal.connect(self.schedule)
+
+    @property
+    def before(self) -> int:
+        return self._counts[0]
+
+    @property
+    def after(self) -> int:
+        return self._counts[1]
+
+    @Slot()
+    def schedule(self) -> None:
+        if not self._recount.isActive():
+            self._recount.start()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.Show):
+            self.schedule()
+        return super().eventFilter(watched, event)
+
+    def counts(self) -> tuple[int, int]:
+        """``(before, after)``: cards not fully on screen above / below, now."""
+        view = self._view
+        area = view.viewport().rect()
+        before = after = 0
+        model = view.model()
+        for row in range(model.rowCount()):
+            rect = view.visualRect(model.index(row, 0))
+            if rect.isEmpty() or area.contains(rect):
+                continue
+            if rect.top() < area.top():
+                before += 1
+            else:
+                after += 1
+        return before, after
+
+    @Slot()
+    def update_counts(self) -> None:
+        counts = self.counts()
+        if counts != self._counts:
+            self._counts = counts
+            self.countsChanged.emit(*counts)
+
+    def first_visible_row(self) -> int:
+        """The first card fully on screen (-1: none)."""
+        view = self._view
+        area = view.viewport().rect()
+        model = view.model()
+        for row in range(model.rowCount()):
+            if area.contains(view.visualRect(model.index(row, 0))):
+                return row
+        return -1
+
+    def page_next(self) -> bool:
+        """Scroll so the first card below that did not fit is at the top (False: none)."""
+        view = self._view
+        area = view.viewport().rect()
+        model = view.model()
+        for row in range(model.rowCount()):
+            rect = view.visualRect(model.index(row, 0))
+            if rect.top() >= area.top() and not area.contains(rect) and rect.top() > 0:
+                bar = view.verticalScrollBar()
+                bar.setValue(bar.value() + rect.top() - view.spacing())
+                self.update_counts()
+                return True
+        return False
+
+    def page_previous(self) -> bool:
+        """Scroll back one screenful (False: already at the top)."""
+        bar = self._view.verticalScrollBar()
+        if bar.value() <= bar.minimum():
+            return False
+        bar.setValue(max(bar.minimum(), bar.value() - self._view.viewport().height()))
+        self.update_counts()
+        return True
