@@ -1,0 +1,667 @@
+"""Widgets for kitchen leads: the ticket board, all-day counts, the 86 list, folds,
+and expo's "ready for pickup" shelf.
+
+* :class:`BoardView`: every open ticket of the site in a table (late first), the
+  average ticket times and throughput of the last hour per station and brand, the
+  all-day counts, the out-of-stock (86) list, and the lead's actions on the selected
+  ticket (RUSH / NORMAL, RECALL, FOLD STATIONS…, 86 AN ITEM…, BACK IN STOCK).
+* :class:`AllDayStrip`: one line of a station's all-day counts (the station view).
+* :class:`ReadyShelf`: tickets ``ready`` for pickup with a PICKED UP button each.
+
+Like the cards, these never change a ticket themselves: every action is a command
+to the agent, and the screen changes when the agent publishes the result.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kitchen_display.board_model import BoardModel, Column, format_minutes
+from kitchen_display.sync import TicketSync
+from kitchen_display.theme import min_touch_px
+from shared.allday import AllDayCount, all_day, format_count
+from shared.model import Ticket, TicketStatus, utcnow
+from shared.wire import SiteSettings
+
+log = logging.getLogger("kds.ui")
+
+
+def font(px: float, scale: float = 1.0, *, bold: bool = False) -> QFont:
+    result = QFont()
+    result.setFamilies(["DejaVu Sans", "Noto Sans", "Sans Serif"])
+    result.setPixelSize(max(8, round(px * scale)))
+    result.setBold(bold)
+    return result
+
+
+def site_settings(sync: TicketSync) -> SiteSettings:
+    """The site's settings as the sync last heard them (defaults until then)."""
+    return getattr(sync, "settings", None) or SiteSettings()
+
+
+def follow_settings(sync: TicketSync, slot: Callable[[SiteSettings], None]) -> None:
+    signal = getattr(sync, "settingsChanged", None)
+    if signal is not None:
+        signal.connect(slot)
+
+
+def _big_button(text: str, parent: QWidget, touch: int, name: str) -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setObjectName(name)
+    button.setMinimumHeight(touch)
+    button.setMinimumWidth(2 * touch)
+    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return button
+
+
+# =============================================================================
+# All-day
+# =============================================================================
+
+
+class AllDayStrip(QLabel):
+    """``ALL DAY  6x Classic Burger · 3x Fries`` for one station (folds honoured)."""
+
+    def __init__(
+        self, sync: TicketSync, station: str, *, expo_station: str = "", scale: float = 1.0
+    ) -> None:
+        super().__init__()
+        self.setObjectName("allDay")
+        self._sync = sync
+        self._station = station
+        self._expo = expo_station
+        self.setFont(font(18, scale, bold=True))
+        self.setWordWrap(True)
+        self.setContentsMargins(round(10 * scale), round(4 * scale), round(10 * scale), 0)
+        for signal in (sync.ticketUpserted, sync.ticketRemoved, sync.ticketsReset):
+            signal.connect(self.refresh)
+        follow_settings(sync, lambda _settings: self.refresh())
+        self.refresh()
+
+    def counts(self) -> list[AllDayCount]:
+        return all_day(
+            self._sync.tickets(),
+            self._station,
+            folds=site_settings(self._sync).folds,
+            expo_station=self._expo or None,
+        )
+
+    @Slot()
+    def refresh(self, *_: object) -> None:
+        counts = self.counts()
+        body = "   ·   ".join(format_count(c) for c in counts) if counts else self.tr("nothing")
+        self.setText(self.tr("ALL DAY  {counts}").format(counts=body))
+
+
+class AllDayList(QListWidget):
+    """Each station's all-day counts, a heading per station (the board)."""
+
+    def __init__(self, scale: float = 1.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("allDayList")
+        self._scale = scale
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFont(font(17, scale))
+
+    def show_counts(self, by_station: dict[str, list[AllDayCount]]) -> None:
+        self.clear()
+        if not by_station:
+            self.addItem(self.tr("nothing to make"))
+        for station, counts in by_station.items():
+            heading = QListWidgetItem(station.upper())
+            heading.setFont(font(17, self._scale, bold=True))
+            self.addItem(heading)
+            for count in counts:
+                item = QListWidgetItem("   " + format_count(count))
+                if len(count.brands) > 1:
+                    item.setToolTip(", ".join(count.brands))
+                self.addItem(item)
+
+    def texts(self) -> list[str]:
+        return [self.item(row).text() for row in range(self.count())]
+
+
+# =============================================================================
+# Dialogs
+# =============================================================================
+
+
+class ChoiceDialog(QDialog):
+    """A list of big choices and an OK button; ``chosen()`` is the selected value."""
+
+    def __init__(
+        self,
+        title: str,
+        prompt: str,
+        choices: list[tuple[str, str]],
+        ok_text: str,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        touch = min_touch_px(parent.screen() if parent is not None else None)
+        layout = QVBoxLayout(self)
+        label = QLabel(prompt, self)
+        label.setFont(font(18, bold=True))
+        layout.addWidget(label)
+        self.list = QListWidget(self)
+        self.list.setFont(font(18))
+        for value, text in choices:
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, value)
+            self.list.addItem(item)
+        self.list.setSpacing(4)
+        layout.addWidget(self.list)
+        row = QHBoxLayout()
+        self.ok_button = _big_button(ok_text, self, touch, "ok")
+        self.cancel_button = _big_button(self.tr("Cancel"), self, touch, "cancel")
+        row.addWidget(self.ok_button)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        self.ok_button.clicked.connect(self.accept)
+        self.cancel_button.clicked.connect(self.reject)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
+        self.resize(480, 560)
+
+    def choose(self, value: str) -> bool:
+        """Select the choice ``value`` (what a tap on it does)."""
+        for row in range(self.list.count()):
+            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == value:
+                self.list.setCurrentRow(row)
+                return True
+        return False
+
+    def chosen(self) -> str | None:
+        item = self.list.currentItem()
+        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
+
+
+class FoldDialog(QDialog):
+    """Fold one station into another for quiet hours, or unfold.
+
+    ``foldsRequested(dict)``: the whole new fold map to send (``{}`` unfolds all).
+    """
+
+    foldsRequested = Signal(dict)
+
+    def __init__(
+        self, stations: list[str], folds: dict[str, str], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Fold stations"))
+        self._folds = dict(folds)
+        touch = min_touch_px(parent.screen() if parent is not None else None)
+        layout = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.source = QComboBox(self)
+        self.target = QComboBox(self)
+        for combo in (self.source, self.target):
+            combo.addItems(stations)
+            combo.setMinimumHeight(touch)
+            combo.setFont(font(18))
+        if len(stations) > 1:
+            self.target.setCurrentIndex(1)
+        fold_label = QLabel(self.tr("Fold"), self)
+        into_label = QLabel(self.tr("into"), self)
+        for label in (fold_label, into_label):
+            label.setFont(font(18, bold=True))
+        row.addWidget(fold_label)
+        row.addWidget(self.source, 1)
+        row.addWidget(into_label)
+        row.addWidget(self.target, 1)
+        layout.addLayout(row)
+        self.fold_button = _big_button(self.tr("FOLD"), self, touch, "fold")
+        self.fold_button.clicked.connect(self._on_fold)
+        layout.addWidget(self.fold_button)
+
+        self.current = QLabel(self)
+        self.current.setFont(font(17))
+        self.current.setWordWrap(True)
+        layout.addWidget(self.current)
+        self.unfold_buttons: dict[str, QPushButton] = {}
+        for source, into in sorted(folds.items()):
+            button = _big_button(
+                self.tr("UNFOLD {source} (now on {into})").format(source=source, into=into),
+                self,
+                touch,
+                f"unfold-{source}",
+            )
+            button.clicked.connect(lambda _=False, s=source: self._on_unfold(s))
+            self.unfold_buttons[source] = button
+            layout.addWidget(button)
+        self.unfold_all_button = _big_button(self.tr("UNFOLD ALL"), self, touch, "unfoldAll")
+        self.unfold_all_button.setEnabled(bool(folds))
+        self.unfold_all_button.clicked.connect(lambda: self._send({}))
+        layout.addWidget(self.unfold_all_button)
+        self.close_button = _big_button(self.tr("Close"), self, touch, "close")
+        self.close_button.clicked.connect(self.reject)
+        layout.addWidget(self.close_button)
+        self.current.setText(
+            self.tr("Folded now: {folds}").format(
+                folds=", ".join(f"{s} → {t}" for s, t in sorted(folds.items())) or self.tr("none")
+            )
+        )
+
+    def _on_fold(self) -> None:
+        source, target = self.source.currentText(), self.target.currentText()
+        if not source or not target or source == target:
+            self.current.setText(self.tr("Pick two different stations"))
+            return
+        folds = {s: t for s, t in self._folds.items() if s != source}
+        # whatever was folded into the source now goes to the target too
+        folds = {s: (target if t == source else t) for s, t in folds.items()}
+        folds[source] = target
+        self._send(folds)
+
+    def _on_unfold(self, source: str) -> None:
+        self._send({s: t for s, t in self._folds.items() if s != source})
+
+    def _send(self, folds: dict[str, str]) -> None:
+        self.foldsRequested.emit(folds)
+        self.accept()
+
+
+# =============================================================================
+# The board
+# =============================================================================
+
+
+class BoardView(QWidget):
+    """The kitchen lead's board (see the module docstring)."""
+
+    def __init__(
+        self,
+        sync: TicketSync,
+        *,
+        scale: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("board")
+        self._sync = sync
+        self._scale = scale
+        self.model = BoardModel(site_settings(sync), clock=clock, parent=self)
+        sync.ticketUpserted.connect(self.model.upsert)
+        sync.ticketRemoved.connect(self.model.remove)
+        sync.ticketsReset.connect(self.model.reset)
+        follow_settings(sync, self.model.set_settings)
+        self.model.reset(sync.tickets())
+        #: the dialog open right now (86, back in stock, recall, fold), for tests
+        self.dialog: QDialog | None = None
+
+        touch = min_touch_px(None)
+        outer = QVBoxLayout(self)
+        margin = round(8 * scale)
+        outer.setContentsMargins(margin, margin, margin, margin)
+        outer.setSpacing(margin)
+
+        self.summary = QLabel(self)
+        self.summary.setObjectName("boardSummary")
+        self.summary.setFont(font(22, scale, bold=True))
+        outer.addWidget(self.summary)
+
+        body = QHBoxLayout()
+        body.setSpacing(margin)
+        outer.addLayout(body, 1)
+
+        left = QVBoxLayout()
+        self.table = QTableView(self)
+        self.table.setObjectName("boardTable")
+        self.table.setModel(self.model)
+        self.table.setFont(font(18, scale))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(False)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(round(40 * scale))
+        header = self.table.horizontalHeader()
+        header.setFont(font(16, scale, bold=True))
+        header.setHighlightSections(False)
+        for column in Column:
+            mode = (
+                QHeaderView.ResizeMode.Stretch
+                if column is Column.STATIONS
+                else QHeaderView.ResizeMode.ResizeToContents
+            )
+            header.setSectionResizeMode(column, mode)
+        left.addWidget(self.table, 1)
+
+        actions = QHBoxLayout()
+        self.rush_button = _big_button(self.tr("RUSH"), self, touch, "rush")
+        self.normal_button = _big_button(self.tr("NORMAL"), self, touch, "normal")
+        self.recall_button = _big_button(self.tr("RECALL…"), self, touch, "recall")
+        self.fold_button = _big_button(self.tr("FOLD STATIONS…"), self, touch, "fold")
+        for button in (self.rush_button, self.normal_button, self.recall_button, self.fold_button):
+            button.setFont(font(17, scale, bold=True))
+            actions.addWidget(button)
+        left.addLayout(actions)
+        body.addLayout(left, 3)
+
+        side = QVBoxLayout()
+        self.stats_label = QLabel(self)
+        self.stats_label.setObjectName("boardStats")
+        self.stats_label.setFont(font(16, scale))
+        self.stats_label.setTextFormat(Qt.TextFormat.RichText)
+        self.stats_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        side.addWidget(self.stats_label)
+
+        all_day_title = QLabel(self.tr("ALL DAY"), self)
+        all_day_title.setFont(font(18, scale, bold=True))
+        side.addWidget(all_day_title)
+        self.all_day = AllDayList(scale, self)
+        side.addWidget(self.all_day, 2)
+
+        oos_title = QLabel(self.tr("86'd (out of stock)"), self)
+        oos_title.setFont(font(18, scale, bold=True))
+        side.addWidget(oos_title)
+        self.out_of_stock = QListWidget(self)
+        self.out_of_stock.setObjectName("outOfStock")
+        self.out_of_stock.setFont(font(17, scale, bold=True))
+        side.addWidget(self.out_of_stock, 1)
+        oos_row = QHBoxLayout()
+        self.eighty_six_button = _big_button(self.tr("86 AN ITEM…"), self, touch, "eightySix")
+        self.back_button = _big_button(self.tr("BACK IN STOCK"), self, touch, "backInStock")
+        for button in (self.eighty_six_button, self.back_button):
+            button.setFont(font(17, scale, bold=True))
+            oos_row.addWidget(button)
+        side.addLayout(oos_row)
+        side_widget = QWidget(self)
+        side_widget.setLayout(side)
+        side_widget.setMinimumWidth(round(360 * scale))
+        body.addWidget(side_widget, 2)
+
+        self.rush_button.clicked.connect(lambda: self.prioritize("rush"))
+        self.normal_button.clicked.connect(lambda: self.prioritize("normal"))
+        self.recall_button.clicked.connect(self.open_recall)
+        self.fold_button.clicked.connect(self.open_folds)
+        self.eighty_six_button.clicked.connect(self.open_eighty_six)
+        self.back_button.clicked.connect(self.back_in_stock)
+        self.model.statsChanged.connect(self.refresh)
+        self.model.rowsInserted.connect(self.refresh_summary)
+        self.model.rowsRemoved.connect(self.refresh_summary)
+        self.model.dataChanged.connect(self._on_data_changed)
+        self.table.selectionModel().currentRowChanged.connect(self._update_buttons)
+        self.model.rowsRemoved.connect(self._update_buttons)
+        self._update_buttons()
+        self.refresh()
+
+    # --- reading the board ------------------------------------------------------------
+
+    def selected_ticket(self) -> Ticket | None:
+        index = self.table.currentIndex()
+        return self.model.ticket_at(index.row()) if index.isValid() else None
+
+    def select_ticket(self, ticket_id: str) -> bool:
+        row = self.model.row_of(ticket_id)
+        if row < 0:
+            return False
+        self.table.selectionModel().setCurrentIndex(
+            self.model.index(row, 0),
+            QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows,
+        )
+        return True
+
+    # --- actions (commands to the agent) ----------------------------------------------
+
+    def prioritize(self, priority: str) -> str | None:
+        ticket = self.selected_ticket()
+        if ticket is None:
+            self._say(self.tr("Select a ticket first"))
+            return None
+        log.info("board: prioritize %s %s", ticket.id, priority)
+        return self._sync.send_command("prioritize", ticket_id=ticket.id, priority=priority)
+
+    def recall(self, ticket_id: str, station: str) -> str:
+        log.info("board: recall %s at %s", ticket_id, station)
+        return self._sync.send_command("recall", ticket_id=ticket_id, station=station)
+
+    def open_recall(self) -> None:
+        """RECALL…: bring the selected ticket back at a station that bumped it."""
+        ticket = self.selected_ticket()
+        if ticket is None:
+            self._say(self.tr("Select a ticket first"))
+            return
+        stations = sorted(ticket.bumped_at, key=lambda s: ticket.bumped_at[s], reverse=True)
+        if not stations:
+            self._say(
+                self.tr("#{number} has not been bumped anywhere").format(
+                    number=ticket.display_number
+                )
+            )
+            return
+        dialog = ChoiceDialog(
+            self.tr("Recall #{number}").format(number=ticket.display_number),
+            self.tr("Recall #{number} at which station?").format(number=ticket.display_number),
+            [
+                (s, f"{s.upper()}  ({self.tr('bumped')} {ticket.bumped_at[s].astimezone():%H:%M})")
+                for s in stations
+            ],
+            self.tr("RECALL"),
+            self,
+        )
+        dialog.choose(stations[0])
+        dialog.accepted.connect(
+            lambda: (station := dialog.chosen()) and self.recall(ticket.id, station)
+        )
+        self._open(dialog)
+
+    def set_folds(self, folds: dict[str, str]) -> str:
+        log.info("board: fold stations %s", folds)
+        return self._sync.send_command("fold_stations", folds=folds)
+
+    def open_folds(self) -> None:
+        dialog = FoldDialog(self.model.stations(), dict(self.model.settings.folds), self)
+        dialog.foldsRequested.connect(self.set_folds)
+        self._open(dialog)
+
+    def set_available(self, sku: str, available: bool) -> str:
+        log.info("board: %s %s", "back in stock" if available else "86", sku)
+        return self._sync.send_command("set_availability", sku=sku, available=available)
+
+    def open_eighty_six(self) -> None:
+        """86 AN ITEM…: pick one of the open tickets' items; it goes out of stock."""
+        gone = {item.sku for item in self.model.settings.out_of_stock}
+        items = [
+            (sku, f"{name}  ({sku})") for sku, name in self.model.open_items() if sku not in gone
+        ]
+        if not items:
+            self._say(self.tr("No items on open tickets to 86"))
+            return
+        dialog = ChoiceDialog(
+            self.tr("86 an item"),
+            self.tr("Which item is out of stock?"),
+            items,
+            self.tr("86 IT"),
+            self,
+        )
+        dialog.accepted.connect(lambda: (sku := dialog.chosen()) and self.set_available(sku, False))
+        self._open(dialog)
+
+    def back_in_stock(self) -> None:
+        """BACK IN STOCK: the item selected in the 86 list is available again."""
+        item = self.out_of_stock.currentItem()
+        if item is None:
+            self._say(self.tr("Select an 86'd item first"))
+            return
+        self.set_available(str(item.data(Qt.ItemDataRole.UserRole)), True)
+
+    # --- refreshing -------------------------------------------------------------------
+
+    @Slot()
+    def refresh(self) -> None:
+        self.refresh_summary()
+        now = self.model.now()
+        stats = self.model.stats
+        rows = [
+            f"<b>{self.tr('Last hour')}</b>: {stats.throughput(now)} {self.tr('ready')}, "
+            f"{self.tr('avg')} {format_minutes(stats.average_ticket_seconds(now))}"
+        ]
+        by_station = stats.by_station(now)
+        if by_station:
+            rows.append(f"<br><b>{self.tr('Stations')}</b> ({self.tr('bumps, avg to bump')})")
+            rows += [
+                f"&nbsp;&nbsp;{s}: {n}, {format_minutes(avg)}" for s, (n, avg) in by_station.items()
+            ]
+        by_brand = stats.by_brand(now)
+        if by_brand:
+            rows.append(f"<br><b>{self.tr('Brands')}</b> ({self.tr('ready, avg ticket time')})")
+            rows += [
+                f"&nbsp;&nbsp;{b}: {n}, {format_minutes(avg)}" for b, (n, avg) in by_brand.items()
+            ]
+        self.stats_label.setText("<br>".join(rows))
+        self.all_day.show_counts(self.model.all_day())
+        self._show_out_of_stock(self.model.settings)
+
+    @Slot()
+    def refresh_summary(self) -> None:
+        open_count = sum(1 for t in self.model.tickets() if t.status is not TicketStatus.READY)
+        ready = self.model.rowCount() - open_count
+        self.summary.setText(
+            self.tr(
+                "BOARD   {open} open   ·   {late} late   ·   {warn} warn   ·   "
+                "{ready} waiting for pickup"
+            ).format(
+                open=open_count,
+                late=self.model.late_count(),
+                warn=self.model.warn_count(),
+                ready=ready,
+            )
+        )
+
+    def _on_data_changed(
+        self, top_left: QModelIndex, bottom_right: QModelIndex, roles: object
+    ) -> None:
+        if top_left.column() != Column.AGE or bottom_right.column() != Column.AGE:
+            self.refresh_summary()
+
+    def _show_out_of_stock(self, settings: SiteSettings) -> None:
+        current = self.out_of_stock.currentItem()
+        keep = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
+        self.out_of_stock.clear()
+        for entry in settings.out_of_stock:
+            since = f"  {self.tr('since')} {entry.since.astimezone():%H:%M}" if entry.since else ""
+            item = QListWidgetItem(f"86  {entry.name or entry.sku}{since}")
+            item.setData(Qt.ItemDataRole.UserRole, entry.sku)
+            self.out_of_stock.addItem(item)
+            if entry.sku == keep:
+                self.out_of_stock.setCurrentItem(item)
+        self.back_button.setEnabled(bool(settings.out_of_stock))
+
+    def out_of_stock_texts(self) -> list[str]:
+        return [self.out_of_stock.item(r).text() for r in range(self.out_of_stock.count())]
+
+    def _update_buttons(self) -> None:
+        ticket = self.selected_ticket()
+        for button in (self.rush_button, self.normal_button, self.recall_button):
+            button.setEnabled(ticket is not None)
+
+    def _open(self, dialog: QDialog) -> None:
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: self._closed(dialog))
+        self.dialog = dialog
+        dialog.open()
+
+    def _closed(self, dialog: QDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+
+    def _say(self, text: str) -> None:
+        window = self.window()
+        show = getattr(window, "show_message", None)
+        if callable(show):
+            show(text)
+        else:
+            log.info("board: %s", text)
+
+
+# =============================================================================
+# Expo: ready for pickup
+# =============================================================================
+
+
+class ReadyShelf(QWidget):
+    """Tickets waiting for the courier, oldest first, each with a PICKED UP button."""
+
+    def __init__(self, sync: TicketSync, *, scale: float = 1.0, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("readyShelf")
+        self._sync = sync
+        self._scale = scale
+        self._touch = min_touch_px(None)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(round(8 * scale), round(4 * scale), round(8 * scale), 0)
+        self.title = QLabel(self)
+        self.title.setObjectName("readyTitle")
+        self.title.setFont(font(18, scale, bold=True))
+        outer.addWidget(self.title)
+        self._scroll = QScrollArea(self)
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._scroll.setFixedHeight(round(self._touch * 1.6 + 16 * scale))
+        self._inner = QWidget(self._scroll)
+        self._row = QGridLayout(self._inner)
+        self._row.setContentsMargins(0, 0, 0, 0)
+        self._scroll.setWidget(self._inner)
+        outer.addWidget(self._scroll)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        #: ticket id -> its PICKED UP button
+        self.buttons: dict[str, QPushButton] = {}
+        for signal in (sync.ticketUpserted, sync.ticketRemoved, sync.ticketsReset):
+            signal.connect(self.refresh)
+        self.refresh()
+
+    def ready_tickets(self) -> list[Ticket]:
+        ready = [t for t in self._sync.tickets() if t.status is TicketStatus.READY]
+        return sorted(ready, key=lambda t: (t.ready_at or t.placed_at, t.id))
+
+    @Slot()
+    def refresh(self, *_: object) -> None:
+        tickets = self.ready_tickets()
+        self.title.setText(self.tr("READY FOR PICKUP ({count})").format(count=len(tickets)))
+        for button in self.buttons.values():
+            button.deleteLater()
+        self.buttons = {}
+        for column, ticket in enumerate(tickets):
+            text = self.tr("#{number} {brand}\nPICKED UP").format(
+                number=ticket.display_number, brand=ticket.brand.name
+            )
+            button = _big_button(
+                text, self._inner, round(self._touch * 1.5), f"pickedUp-{ticket.id}"
+            )
+            button.setFont(font(16, self._scale, bold=True))
+            button.clicked.connect(lambda _=False, t=ticket.id: self.picked_up(t))
+            self._row.addWidget(button, 0, column)
+            self.buttons[ticket.id] = button
+        self._row.setColumnStretch(len(tickets), 1)
+
+    def picked_up(self, ticket_id: str) -> str:
+        log.info("expo: %s picked up", ticket_id)
+        return self._sync.send_command("picked_up", ticket_id=ticket_id)

@@ -1,0 +1,530 @@
+"""The ticket board for kitchen leads, as a Qt table model, and its rolling statistics.
+
+:class:`BoardModel` holds every open ticket of the site (all stations), one row each,
+late tickets first (aging from the site's :class:`~shared.wire.SiteSettings`), then
+warning, then the rest; rush before normal, oldest first; tickets waiting for pickup
+(``ready``) last. Rows are inserted, removed and moved one by one and ``dataChanged``
+is emitted only for rows that changed (the age column every second).
+
+:class:`BoardStats` keeps a rolling record, from the ticket updates it sees, of the
+tickets that became ready and of each station's bumps, and answers "average ticket
+time" (``ready_at - placed_at``) per brand, per station (``bumped_at[station] -
+placed_at``) and throughput over the last hour.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QByteArray,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QColor, QFont
+
+from kitchen_display.ticket_model import AgeState, StationProgress, format_elapsed, station_progress
+from shared.allday import AllDayCount, all_day_by_station
+from shared.model import Priority, Ticket, TicketStatus, utcnow
+from shared.wire import SiteSettings
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+
+_WORKING = frozenset({TicketStatus.ACCEPTED, TicketStatus.IN_PROGRESS})
+_SHOWN = frozenset({*_WORKING, TicketStatus.READY})
+_AGE_RANK = {AgeState.LATE: 0, AgeState.WARN: 1, AgeState.OK: 2}
+_PROGRESS_MARK = {
+    StationProgress.DONE: "✓",
+    StationProgress.IN_PROGRESS: "…",
+    StationProgress.PENDING: "·",
+}
+
+#: how far back throughput and averages look
+STATS_WINDOW = timedelta(hours=1)
+
+
+class Column(enum.IntEnum):
+    """The board's columns, left to right."""
+
+    ORDER = 0  #: display number
+    AGE = enum.auto()  #: mm:ss since placed
+    STATE = enum.auto()  #: LATE +m:ss / WARN / RUSH / READY
+    BRAND = enum.auto()
+    CHANNEL = enum.auto()
+    STATIONS = enum.auto()  #: each station's progress: "grill ✓  fry …"
+    ITEMS = enum.auto()  #: how many lines are still to make
+
+
+HEADERS = {
+    Column.ORDER: "Order",
+    Column.AGE: "Age",
+    Column.STATE: "State",
+    Column.BRAND: "Brand",
+    Column.CHANNEL: "Channel",
+    Column.STATIONS: "Stations",
+    Column.ITEMS: "To make",
+}
+
+
+class BoardRole(enum.IntEnum):
+    """Item data roles of :class:`BoardModel` (the same on every column of a row)."""
+
+    TicketRole = Qt.ItemDataRole.UserRole + 1  #: the :class:`~shared.model.Ticket`
+    IdRole = enum.auto()  #: ticket id
+    AgeStateRole = enum.auto()  #: :class:`~kitchen_display.ticket_model.AgeState`
+    ElapsedRole = enum.auto()  #: seconds since placed (int)
+    LateBySecondsRole = enum.auto()  #: seconds past the late threshold (0 when not late)
+    RushRole = enum.auto()  #: bool
+    ReadyRole = enum.auto()  #: waiting for pickup (bool)
+
+
+class BoardColors:
+    """Row colours: late red, warning amber, ready green (text colour chosen to contrast)."""
+
+    late = QColor("#c53030")
+    late_text = QColor("#ffffff")
+    warn = QColor("#f6c343")
+    warn_text = QColor("#111111")
+    ready = QColor("#276749")
+    ready_text = QColor("#ffffff")
+
+
+def age_state(ticket: Ticket, settings: SiteSettings, now: datetime) -> tuple[AgeState, int]:
+    """The ticket's aging on the board and seconds past "late" (0 when not late).
+
+    Each station still working on it has its own rule (``settings.aging_for``); the
+    board shows the worst. A ``ready`` ticket is never late for the kitchen.
+    """
+    if ticket.status not in _WORKING:
+        return AgeState.OK, 0
+    elapsed = (now - ticket.placed_at).total_seconds()
+    stations = [s for s in ticket.stations() if not ticket.station_done(s)] or [""]
+    worst = AgeState.OK
+    late_by = 0
+    for station in stations:
+        rule = settings.aging_for(station=station, brand_id=ticket.brand.id, channel=ticket.channel)
+        state = AgeState.OK
+        if rule.late_minutes and elapsed >= rule.late_minutes * 60:
+            state = AgeState.LATE
+            late_by = max(late_by, int(elapsed - rule.late_minutes * 60))
+        elif (rule.warn_minutes and elapsed >= rule.warn_minutes * 60) or (
+            rule.promised_warn_minutes
+            and ticket.promised_at is not None
+            and (ticket.promised_at - now).total_seconds() < rule.promised_warn_minutes * 60
+        ):
+            state = AgeState.WARN
+        if _AGE_RANK[state] < _AGE_RANK[worst]:
+            worst = state
+    return worst, late_by
+
+
+def _sort_key(ticket: Ticket, state: AgeState) -> tuple[int, int, int, datetime, str]:
+    return (
+        1 if ticket.status is TicketStatus.READY else 0,
+        _AGE_RANK[state],
+        0 if ticket.priority is Priority.RUSH else 1,
+        ticket.placed_at,
+        ticket.id,
+    )
+
+
+class BoardStats:
+    """Rolling ticket times and throughput from the ticket updates a display sees."""
+
+    def __init__(self, window: timedelta = STATS_WINDOW) -> None:
+        self._window = window
+        #: ticket id -> (ready_at, placed_at, brand name)
+        self._ready: dict[str, tuple[datetime, datetime, str]] = {}
+        #: (ticket id, station) -> (bumped_at, placed_at)
+        self._bumps: dict[tuple[str, str], tuple[datetime, datetime]] = {}
+
+    def record(self, ticket: Ticket) -> None:
+        """Note what ``ticket`` tells about finished work (idempotent per ticket)."""
+        if ticket.ready_at is not None and ticket.status in (
+            TicketStatus.READY,
+            TicketStatus.PICKED_UP,
+        ):
+            self._ready[ticket.id] = (ticket.ready_at, ticket.placed_at, ticket.brand.name)
+        for station, at in ticket.bumped_at.items():
+            self._bumps[(ticket.id, station)] = (at, ticket.placed_at)
+
+    def prune(self, now: datetime) -> None:
+        since = now - self._window
+        self._ready = {k: v for k, v in self._ready.items() if v[0] >= since}
+        self._bumps = {k: v for k, v in self._bumps.items() if v[0] >= since}
+
+    def throughput(self, now: datetime) -> int:
+        """Tickets that became ready in the last hour."""
+        since = now - self._window
+        return sum(1 for ready_at, _, _ in self._ready.values() if ready_at >= since)
+
+    def average_ticket_seconds(self, now: datetime) -> float | None:
+        times = self._ticket_times(now)
+        values = [value for group in times.values() for value in group]
+        return sum(values) / len(values) if values else None
+
+    def by_brand(self, now: datetime) -> dict[str, tuple[int, float]]:
+        """brand -> (tickets ready in the last hour, average seconds placed → ready)."""
+        return {
+            brand: (len(values), sum(values) / len(values))
+            for brand, values in sorted(self._ticket_times(now).items())
+        }
+
+    def by_station(self, now: datetime) -> dict[str, tuple[int, float]]:
+        """station -> (bumps in the last hour, average seconds placed → bump)."""
+        since = now - self._window
+        groups: dict[str, list[float]] = {}
+        for (_, station), (at, placed) in self._bumps.items():
+            if at >= since:
+                groups.setdefault(station, []).append(max(0.0, (at - placed).total_seconds()))
+        return {
+            station: (len(values), sum(values) / len(values))
+            for station, values in sorted(groups.items())
+        }
+
+    def _ticket_times(self, now: datetime) -> dict[str, list[float]]:
+        since = now - self._window
+        groups: dict[str, list[float]] = {}
+        for ready_at, placed, brand in self._ready.values():
+            if ready_at >= since:
+                groups.setdefault(brand, []).append(max(0.0, (ready_at - placed).total_seconds()))
+        return groups
+
+
+class BoardModel(QAbstractTableModel):
+    """Every open ticket of the site for a kitchen lead, late first.
+
+    Feed it from :class:`~kitchen_display.sync.TicketSync` (``upsert``, ``remove``,
+    ``reset``) and the site settings (``set_settings``). ``statsChanged`` is emitted
+    when the numbers of :attr:`stats` or the all-day counts may have changed.
+    """
+
+    statsChanged = Signal()
+
+    def __init__(
+        self,
+        settings: SiteSettings | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._settings = settings or SiteSettings()
+        self._clock = clock
+        self._rows: list[Ticket] = []
+        self._keys: list[tuple[int, int, int, datetime, str]] = []
+        self._states: dict[str, tuple[AgeState, int]] = {}
+        #: every ticket the board knows of (open or not), for the all-day and the 86 list
+        self._known: dict[str, Ticket] = {}
+        self._stations: set[str] = set()
+        self.stats = BoardStats()
+        self._bold = QFont()
+        self._bold.setBold(True)
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.tick)
+        self._timer.start()
+
+    # --- settings and lookups ---------------------------------------------------------
+
+    @property
+    def settings(self) -> SiteSettings:
+        return self._settings
+
+    @Slot(object)
+    def set_settings(self, settings: SiteSettings) -> None:
+        """New site settings (aging rules, folds, 86 list): re-age and re-sort."""
+        if settings == self._settings:
+            return
+        self._settings = settings
+        self._stations.update(settings.folds)
+        self._stations.update(settings.folds.values())
+        self._reage(force=True)
+        self.statsChanged.emit()
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def tickets(self) -> list[Ticket]:
+        """The rows' tickets, in board order."""
+        return list(self._rows)
+
+    def ticket_at(self, row: int) -> Ticket | None:
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def row_of(self, ticket_id: str) -> int:
+        for row, ticket in enumerate(self._rows):
+            if ticket.id == ticket_id:
+                return row
+        return -1
+
+    def state_of(self, ticket_id: str) -> AgeState:
+        return self._states.get(ticket_id, (AgeState.OK, 0))[0]
+
+    def stations(self) -> list[str]:
+        """Every station seen on a ticket or in the folds (for the fold dialog)."""
+        return sorted(self._stations)
+
+    def all_day(self) -> dict[str, list[AllDayCount]]:
+        """Each station's all-day count (folded stations counted where they fold into)."""
+        return all_day_by_station(self._known.values(), folds=self._settings.folds)
+
+    def open_items(self) -> list[tuple[str, str]]:
+        """(sku, name) of every item on a working ticket, by name: what can be 86'd."""
+        items: dict[str, str] = {}
+        for ticket in self._known.values():
+            if ticket.status in _WORKING:
+                for item in ticket.items:
+                    items.setdefault(item.sku, item.name)
+        return sorted(items.items(), key=lambda pair: (pair[1].casefold(), pair[0]))
+
+    def late_count(self) -> int:
+        return sum(1 for state, _ in self._states.values() if state is AgeState.LATE)
+
+    def warn_count(self) -> int:
+        return sum(1 for state, _ in self._states.values() if state is AgeState.WARN)
+
+    # --- updates ----------------------------------------------------------------------
+
+    @Slot(object)
+    def upsert(self, ticket: Ticket) -> None:
+        self._known[ticket.id] = ticket
+        self._stations.update(ticket.stations())
+        self.stats.record(ticket)
+        self._place(ticket)
+        self.statsChanged.emit()
+
+    @Slot(str)
+    def remove(self, ticket_id: str) -> None:
+        self._known.pop(ticket_id, None)
+        row = self.row_of(ticket_id)
+        if row >= 0:
+            self._remove_row(row)
+        self.statsChanged.emit()
+
+    @Slot(list)
+    def reset(self, tickets: Iterable[Ticket]) -> None:
+        """Show exactly ``tickets`` (open ones), changing only the rows that differ."""
+        wanted = {ticket.id: ticket for ticket in tickets}
+        for ticket in list(self._rows):
+            if ticket.id not in wanted:
+                self._remove_row(self.row_of(ticket.id))
+        self._known = dict(wanted)
+        for ticket in wanted.values():
+            self._stations.update(ticket.stations())
+            self.stats.record(ticket)
+            self._place(ticket)
+        self.statsChanged.emit()
+
+    @Slot()
+    def tick(self) -> None:
+        """Advance the clocks: the age column of every row, and re-sort rows whose aging
+        changed (what the 1-second timer does)."""
+        now = self._clock()
+        self.stats.prune(now)
+        if not self._rows:
+            return
+        self.dataChanged.emit(
+            self.index(0, Column.AGE),
+            self.index(len(self._rows) - 1, Column.AGE),
+            [Qt.ItemDataRole.DisplayRole, BoardRole.ElapsedRole],
+        )
+        self._reage()
+
+    def _reage(self, *, force: bool = False) -> None:
+        now = self._clock()
+        for ticket in list(self._rows):
+            state = age_state(ticket, self._settings, now)
+            old = self._states.get(ticket.id)
+            if force or old is None or old[0] != state[0] or (state[1] and old[1] != state[1]):
+                self._place(ticket, state=state, changed=force or old is None or old[0] != state[0])
+
+    def _place(
+        self,
+        ticket: Ticket,
+        *,
+        state: tuple[AgeState, int] | None = None,
+        changed: bool = False,
+    ) -> None:
+        row = self.row_of(ticket.id)
+        if ticket.status not in _SHOWN:
+            if row >= 0:
+                self._remove_row(row)
+            return
+        state = state or age_state(ticket, self._settings, self._clock())
+        self._states[ticket.id] = state
+        key = _sort_key(ticket, state[0])
+        if row < 0:
+            new_row = bisect.bisect_left(self._keys, key)
+            self.beginInsertRows(QModelIndex(), new_row, new_row)
+            self._rows.insert(new_row, ticket)
+            self._keys.insert(new_row, key)
+            self.endInsertRows()
+            return
+        old = self._rows[row]
+        if self._keys[row] != key:
+            others = self._keys[:row] + self._keys[row + 1 :]
+            dest = bisect.bisect_left(others, key)
+            if dest != row:
+                qt_dest = dest + 1 if dest > row else dest
+                self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), qt_dest)
+                del self._rows[row]
+                del self._keys[row]
+                self._rows.insert(dest, ticket)
+                self._keys.insert(dest, key)
+                self.endMoveRows()
+                row = dest
+        self._rows[row] = ticket
+        self._keys[row] = key
+        if changed or old != ticket:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+        elif state[1]:
+            self.dataChanged.emit(self.index(row, Column.STATE), self.index(row, Column.STATE))
+
+    def _remove_row(self, row: int) -> None:
+        self.beginRemoveRows(QModelIndex(), row, row)
+        ticket = self._rows.pop(row)
+        del self._keys[row]
+        self._states.pop(ticket.id, None)
+        self.endRemoveRows()
+
+    # --- QAbstractItemModel -----------------------------------------------------------
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(Column)
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation is Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(Column)
+        ):
+            return self.tr(HEADERS[Column(section)])
+        return super().headerData(section, orientation, role)
+
+    def roleNames(self) -> dict[int, QByteArray]:
+        names = dict(super().roleNames())
+        for role in BoardRole:
+            names[int(role)] = QByteArray((role.name[0].lower() + role.name[1:]).encode())
+        return names
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.parent().isValid():
+            return None
+        ticket = self.ticket_at(index.row())
+        if ticket is None or not 0 <= index.column() < len(Column):
+            return None
+        state, late_by = self._states.get(ticket.id, (AgeState.OK, 0))
+        ready = ticket.status is TicketStatus.READY
+        column = Column(index.column())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(ticket, column, state, late_by)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            if ready:
+                return BoardColors.ready
+            return {AgeState.LATE: BoardColors.late, AgeState.WARN: BoardColors.warn}.get(state)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if ready:
+                return BoardColors.ready_text
+            return {
+                AgeState.LATE: BoardColors.late_text,
+                AgeState.WARN: BoardColors.warn_text,
+            }.get(state)
+        if role == Qt.ItemDataRole.FontRole:
+            if state is AgeState.LATE or column in (Column.ORDER, Column.AGE, Column.STATE):
+                return self._bold
+            return None
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            if column in (Column.AGE, Column.ITEMS):
+                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            lines = ", ".join(f"{i.qty}x {i.name} ({i.station})" for i in ticket.items)
+            return f"#{ticket.display_number} {ticket.brand.name}: {lines}"
+        try:
+            custom = BoardRole(role)
+        except ValueError:
+            return None
+        if custom is BoardRole.TicketRole:
+            return ticket
+        if custom is BoardRole.IdRole:
+            return ticket.id
+        if custom is BoardRole.AgeStateRole:
+            return state
+        if custom is BoardRole.ElapsedRole:
+            return self._elapsed(ticket)
+        if custom is BoardRole.LateBySecondsRole:
+            return late_by
+        if custom is BoardRole.RushRole:
+            return ticket.priority is Priority.RUSH
+        if custom is BoardRole.ReadyRole:
+            return ready
+        return None  # pragma: no cover
+
+    def _elapsed(self, ticket: Ticket) -> int:
+        return max(0, int((self._clock() - ticket.placed_at).total_seconds()))
+
+    def _text(self, ticket: Ticket, column: Column, state: AgeState, late_by: int) -> str:
+        if column is Column.ORDER:
+            return f"#{ticket.display_number}"
+        if column is Column.AGE:
+            return format_elapsed(self._elapsed(ticket))
+        if column is Column.STATE:
+            parts = []
+            if ticket.status is TicketStatus.READY:
+                parts.append(self.tr("READY"))
+            elif state is AgeState.LATE:
+                parts.append(self.tr("LATE +{late}").format(late=_short(late_by)))
+            elif state is AgeState.WARN:
+                parts.append(self.tr("WARN"))
+            if ticket.priority is Priority.RUSH:
+                parts.append(self.tr("RUSH"))
+            return " ".join(parts)
+        if column is Column.BRAND:
+            return ticket.brand.name
+        if column is Column.CHANNEL:
+            return "".join(ch for ch in ticket.channel.upper() if ch.isalnum())
+        if column is Column.STATIONS:
+            return "  ".join(
+                f"{station} {_PROGRESS_MARK[station_progress(ticket, station)]}"
+                for station in ticket.stations()
+            )
+        if column is Column.ITEMS:
+            left = sum(item.qty for item in ticket.items if item.status.value != "done")
+            return str(left)
+        return ""  # pragma: no cover
+
+
+def _short(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def format_minutes(seconds: float | None) -> str:
+    """``754.0`` -> ``"12:34"``; ``None`` -> ``"—"``."""
+    if seconds is None:
+        return "—"
+    return _short(round(seconds))
