@@ -25,6 +25,7 @@ Keys (TOML, each overridable as ``KDS_<SECTION>_<KEY>``; top-level as ``KDS_<KEY
     volume = 0.8                # 0.0..1.0
     sound_repeat_seconds = 20.0 # repeat (louder) while a new ticket is unacknowledged; 0: off
     # lead_pin: never in the file; KDS_DISPLAY_LEAD_PIN or keyring "display.lead_pin"
+    view = "station"            # station | expo | board (also --view)
 
     [keys]                      # bump-bar keys, Qt key names (QKeySequence)
     bump = ["B", "Return", "Enter"]
@@ -47,6 +48,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 THEMES = ("dark", "light", "high-contrast")
 LANGUAGES = ("en", "nl")
+VIEWS = ("station", "expo", "board")
 
 #: friendlier spellings accepted in [keys] for Qt's key names
 _KEY_ALIASES = {
@@ -86,6 +88,9 @@ class DisplaySettings:
     sound_repeat_seconds: float = 20.0
     #: the kiosk exit PIN (secret: KDS_DISPLAY_LEAD_PIN or keyring "display.lead_pin")
     lead_pin: Secret = secret_field()
+    #: the view at start: "station" (this station's cards), "expo" (whole orders and the
+    #: ready shelf) or "board" (every ticket for kitchen leads); also ``--view``
+    view: str = "station"
     #: ticket cards: "compact" (more on screen) or "large"
     card_size: str = "large"
 
@@ -119,6 +124,11 @@ class DisplaySettings:
             "must be greater than display.warn_minutes",
         )
         check(self.snapshot_timeout_seconds > 0, "display.snapshot_timeout_seconds", "must be > 0")
+        check(
+            self.view in VIEWS,
+            "display.view",
+            f"must be one of {', '.join(VIEWS)}, got {self.view!r}",
+        )
 
 
 _MODIFIER_BITS = 0xFE000000
