@@ -106,12 +106,19 @@ def test_order_to_screens_bumps_across_screens_and_ready_once(
     assert grill.model.data(row, Role.OtherStationsRole) == ["fry"]
     assert grill.model.data(row, Role.TicketRole).items[0].allergens == ("gluten", "milk")
 
-    # the burger has allergens: the agent refuses START until someone saw them
-    with site.peer("allergen-check") as peer:
-        ticket = grill.sync.ticket(burger["id"])
-        assert ticket is not None
-        peer.see_allergens(ticket, "grill")
-        peer.see_allergens(ticket, "expo")
+    # the burger has allergens: each screen shows ALLERGENS SEEN instead of START/BUMP
+    # until its cook taps it and the agent publishes the acknowledgement
+    for app in (grill, expo):
+        index = app.model.index_of(burger["id"])
+        assert app.model.data(index, Role.ActionsRole) == ("ack_allergens",)
+        _click(qtbot, app, burger["id"], "ack_allergens")
+        qtbot.waitUntil(
+            lambda app=app: (
+                app.model.data(app.model.index_of(burger["id"]), Role.ActionsRole)
+                == ("start", "bump")
+            ),
+            timeout=WAIT_MS,
+        )
 
     # START on the grill screen shows as started on the expo screen
     _click(qtbot, grill, burger["id"], "start")
