@@ -19,10 +19,11 @@ from PySide6.QtWidgets import QApplication, QListView
 
 from kitchen_display import i18n
 from kitchen_display.card_delegate import TicketCardDelegate
-from kitchen_display.config import LANGUAGES, DisplayConfig
+from kitchen_display.config import LANGUAGES, VIEWS, DisplayConfig
 from kitchen_display.sound import Escalator, Player, SoundBoard, TicketSounds
 from kitchen_display.sync import MqLike, TicketSync
 from kitchen_display.ticket_model import Role, TicketListModel
+from kitchen_display.views import LeadViews
 from kitchen_display.window import MainWindow
 from shared.config import load
 from shared.errors import ConfigError, SecretError
@@ -106,6 +107,7 @@ def build_display(
     sync.ticketRemoved.connect(model.remove)
     sync.ticketsReset.connect(model.reset)
     window = MainWindow(config, sync, model)
+    LeadViews(window, sync, config)  # views (station/expo/board), all-day, recall, undo
     # The window owns the non-widget parts so they live exactly as long as it does.
     sync.setParent(window)
     model.setParent(window)
@@ -156,6 +158,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the screen's language (overrides [display] language, KDS_DISPLAY_LANGUAGE)",
     )
     parser.add_argument(
+        "--view",
+        choices=VIEWS,
+        help="the view at start: station, expo or board (overrides [display] view)",
+    )
+    parser.add_argument(
         "--log-level",
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -173,6 +180,8 @@ def load_config(args: argparse.Namespace) -> DisplayConfig:
         env["KDS_DISPLAY_ID"] = args.display_id
     if getattr(args, "language", None):
         env["KDS_DISPLAY_LANGUAGE"] = args.language
+    if getattr(args, "view", None):
+        env["KDS_DISPLAY_VIEW"] = args.view
     return load(DisplayConfig, args.config, env=env)
 
 

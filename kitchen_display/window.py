@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QPalette
@@ -62,6 +63,11 @@ class MainWindow(QMainWindow):
     """
 
     ticketSelectedByUser = Signal(str)
+    #: ``commandRequested(action, ticket_id, command_id)``: this screen sent a ticket command
+    commandRequested = Signal(str, str, str)
+    #: the views, all-day strip, recall list and UNDO bar (:class:`kitchen_display.views.LeadViews`,
+    #: installed by ``build_display``)
+    views: Any = None
 
     def __init__(
         self,
@@ -268,7 +274,28 @@ class MainWindow(QMainWindow):
     def request(self, action: str, ticket_id: str) -> str:
         """Send ``action`` (start, bump, recall, ...) for ``ticket_id``; return the command id."""
         log.info("%s %s requested", action, ticket_id)
-        return self._sync.send_command(action, ticket_id=ticket_id)
+        command_id = self._sync.send_command(action, ticket_id=ticket_id)
+        self.commandRequested.emit(action, ticket_id, command_id)
+        return command_id
+
+    # --- views, all-day, recall list, undo (served by ``self.views``) -----------------
+
+    def toggle_all_day(self) -> bool:
+        """Show or hide the all-day strip; return whether it shows now."""
+        return bool(self.views.toggle_all_day()) if self.views is not None else False
+
+    def open_recall_list(self) -> None:
+        """The list of this station's tickets bumped in the last 15 minutes."""
+        if self.views is not None:
+            self.views.open_recall_list()
+
+    def undo_last_bump(self) -> str | None:
+        """Recall the ticket this screen just bumped (the UNDO bar's button)."""
+        return self.views.undo_last_bump() if self.views is not None else self.recall_last()
+
+    def switch_view(self, name: str) -> bool:
+        """Show ``station``, ``expo`` or ``board`` (asks for the lead PIN when one is set)."""
+        return bool(self.views.switch_view(name)) if self.views is not None else False
 
     def recall_last(self) -> str | None:
         ticket_id = self._sync.recall_candidate()
