@@ -517,7 +517,7 @@ class TicketCardDelegate(QStyledItemDelegate):
         self._f_heading = font(15, bold=True)
         self._f_also = font(15, italic=True)
         self._f_button = font(20, bold=True)
-        self._f_void = font(56, bold=True)
+        self._f_void = font(46, bold=True)
         self._block_fonts = {
             "line": self._f_line,
             "changed": self._f_line,
