@@ -1,0 +1,109 @@
+"""Switching views (station / expo / board) with --view, [display] view and the lead PIN;
+the all-day strip on the station view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from kitchen_display.app import load_config, parse_args
+from kitchen_display.board import ChoiceDialog
+from kitchen_display.kiosk import LeadPinDialog
+from shared.config import Secret
+from shared.errors import ConfigError
+from shared.wire import SiteSettings
+from tests.unit.kitchen_display.fakes import ticket
+from tests.unit.kitchen_display.screens import config_with, start_screen
+
+__all__ = ["start_screen"]  # the fixture
+
+SMASH = ("b_smash", "Smash Co")
+
+
+def click(qtbot, widget) -> None:
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def test_view_from_the_command_line_and_the_file(tmp_path: Path):
+    path = tmp_path / "display.toml"
+    path.write_text('site_id = "ams-01"\ndisplay_id = "lead-1"\nstation = "expo"\n')
+    assert load_config(parse_args(["--config", str(path)])).display.view == "station"
+    args = parse_args(["--config", str(path), "--view", "board"])
+    assert load_config(args).display.view == "board"
+    path.write_text(path.read_text() + '[display]\nview = "expo"\n')
+    assert load_config(parse_args(["--config", str(path)])).display.view == "expo"
+    path.write_text(path.read_text().replace('view = "expo"', 'view = "boards"'))
+    with pytest.raises(ConfigError) as error:
+        load_config(parse_args(["--config", str(path)]))
+    assert error.value.key == "display.view"
+
+
+def test_starts_on_the_board_when_configured(agent, start_screen, qtbot):
+    agent.publish(ticket("ord_1", number="7", minutes_ago=9))
+    app = start_screen(config_with("expo", view="board"))
+    views = app.window.views
+    assert views.current == "board"
+    assert views.board.isVisible()
+    assert not app.view.isVisible()
+    assert views.board.model.rowCount() == 1
+    assert views.view_button.text() == "VIEW: BOARD"
+
+
+def test_a_lead_switches_views_with_the_pin(agent, start_screen, qtbot):
+    agent.publish(ticket("ord_1", number="7"))
+    app = start_screen(config_with("grill", lead_pin=Secret("4321")))
+    views = app.window.views
+    assert views.current == "station" and app.view.isVisible()
+
+    # VIEW… -> pick BOARD -> the PIN dialog
+    click(qtbot, views.view_button)
+    chooser = views.dialog
+    assert isinstance(chooser, ChoiceDialog)
+    chooser.choose("board")
+    click(qtbot, chooser.ok_button)
+    pin = views.pin_dialog
+    assert isinstance(pin, LeadPinDialog) and pin.isVisible()
+    assert pin.prompt.text() == "Lead PIN to show the BOARD view:"
+    qtbot.keyClicks(pin.edit, "1111")
+    click(qtbot, pin.ok_button)
+    assert views.current == "station"
+    assert app.window.message.text() == "Wrong PIN: the view stays"
+
+    assert not app.window.switch_view("board")  # the PIN is asked first
+    pin = views.pin_dialog
+    qtbot.keyClicks(pin.edit, "4321")
+    click(qtbot, pin.ok_button)
+    assert views.current == "board"
+    assert views.board.isVisible() and not app.view.isVisible()
+    assert views.board.model.rowCount() == 1
+
+    assert not app.window.switch_view("station")
+    qtbot.keyClicks(views.pin_dialog.edit, "4321")
+    click(qtbot, views.pin_dialog.ok_button)
+    assert views.current == "station" and app.view.isVisible()
+
+
+def test_all_day_strip_on_the_station_view(agent, start_screen, qtbot):
+    agent.publish(ticket("ord_1", lines=[{"station": "grill", "name": "Classic Burger", "qty": 2}]))
+    agent.publish(
+        ticket("ord_2", brand=SMASH, lines=[("grill", "Classic Burger"), ("fry", "Fries")])
+    )
+    app = start_screen(config_with("grill"))
+    views = app.window.views
+    strip = views.all_day
+    assert not strip.isVisible()
+    click(qtbot, views.all_day_button)
+    assert strip.isVisible()
+    assert strip.text() == "ALL DAY  3× Classic Burger"
+    # a fold brings fry's items to this station's count
+    agent.publish_settings(SiteSettings(folds={"fry": "grill"}))
+    qtbot.waitUntil(lambda: "Fries" in strip.text())
+    assert strip.text() == "ALL DAY  3× Classic Burger   ·   1× Fries"
+    agent.remove("ord_1")
+    qtbot.waitUntil(lambda: strip.text().startswith("ALL DAY  1× Classic Burger"))
+    # the key the keys engineer maps
+    assert app.window.toggle_all_day() is False
+    assert not strip.isVisible()
+    assert app.window.toggle_all_day() is True

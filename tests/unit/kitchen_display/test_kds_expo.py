@@ -1,0 +1,77 @@
+"""Expo: whole orders with each station's progress, and READY FOR PICKUP with a
+PICKED UP button per ticket for the courier handoff."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from PySide6.QtCore import Qt
+
+from kitchen_display.board import ReadyShelf
+from tests.unit.kitchen_display.fakes import revise, ticket
+
+
+def ready(ticket_id: str, number: str):
+    base = ticket(ticket_id, number=number, lines=[("grill", "Burger"), ("fry", "Fries")])
+    return revise(
+        base, status="ready", item={"status": "done"}, ready_at=datetime.now(UTC).isoformat()
+    )
+
+
+def test_expo_shows_ready_tickets_and_picked_up_sends_the_command(agent, make_display, qtbot):
+    agent.publish(ticket("ord_cooking", number="10", lines=[("grill", "Burger")]))
+    agent.publish(ready("ord_ready", "11"))
+    app = make_display("expo")
+    shelf = app.window.views.ready_shelf
+    assert isinstance(shelf, ReadyShelf) and shelf.isVisible()
+    assert shelf.title.text() == "READY FOR PICKUP (1)"
+    assert list(shelf.buttons) == ["ord_ready"]
+    button = shelf.buttons["ord_ready"]
+    assert button.isVisible()
+    assert button.text() == "#11 Burger Bros\nPICKED UP"
+    # the card wall still shows the order being cooked
+    assert [t.id for t in app.model.tickets()] == ["ord_cooking"]
+
+    agent.publish(ready("ord_ready2", "12"))
+    qtbot.waitUntil(lambda: list(shelf.buttons) == ["ord_ready", "ord_ready2"])
+    qtbot.mouseClick(shelf.buttons["ord_ready"], Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(agent.commands_of("picked_up")) == 1)
+    [picked] = agent.commands_of("picked_up")
+    assert (picked.ticket_id, picked.station) == ("ord_ready", "expo")
+    # it stays until the agent says it is gone
+    assert "ord_ready" in shelf.buttons
+    agent.remove("ord_ready")
+    qtbot.waitUntil(lambda: list(shelf.buttons) == ["ord_ready2"])
+    assert shelf.title.text() == "READY FOR PICKUP (1)"
+
+
+def test_a_recalled_ready_ticket_leaves_the_shelf_and_comes_back_as_a_card(
+    agent, make_display, qtbot
+):
+    agent.publish(ready("ord_1", "1"))
+    app = make_display("expo")
+    shelf = app.window.views.ready_shelf
+    assert list(shelf.buttons) == ["ord_1"]
+    agent.publish(revise(agent.tickets["ord_1"], status="in_progress"))
+    qtbot.waitUntil(lambda: shelf.buttons == {})
+    qtbot.waitUntil(lambda: [t.id for t in app.model.tickets()] == ["ord_1"])
+
+
+def test_a_station_screen_has_no_shelf_until_a_lead_shows_expo(agent, make_display, qtbot):
+    agent.publish(ticket("ord_1", number="5", lines=[("grill", "Burger"), ("fry", "Fries")]))
+    agent.publish(ready("ord_2", "6"))
+    app = make_display("grill")
+    views = app.window.views
+    assert views.ready_shelf is None
+    assert app.window.switch_view("expo")  # no lead PIN set: switches at once
+    assert views.current == "expo"
+    assert views.expo_page.isVisible()
+    assert [t.id for t in views.expo_model.tickets()] == ["ord_1"]
+    assert list(views.ready_shelf.buttons) == ["ord_2"]
+    # expo's BUMP from this screen is expo's bump
+    index = views.expo_model.index_of("ord_1")
+    rect = views.expo_delegate.button_rect(views.expo_view.visualRect(index), "bump")
+    qtbot.mouseClick(views.expo_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: len(agent.commands_of("bump")) == 1)
+    assert agent.commands_of("bump")[0].station == "expo"
+    assert views.undo_bar.isVisible()
