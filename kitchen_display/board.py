@@ -367,7 +367,7 @@ class BoardView(QWidget):
         side = QVBoxLayout()
         self.stats_label = QLabel(self)
         self.stats_label.setObjectName("boardStats")
-        self.stats_label.setFont(font(16, scale))
+        self.stats_label.setFont(font(18, scale))
         self.stats_label.setTextFormat(Qt.TextFormat.RichText)
         self.stats_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         side.addWidget(self.stats_label)

@@ -45,8 +45,8 @@ _SHOWN = frozenset({*_WORKING, TicketStatus.READY})
 _AGE_RANK = {AgeState.LATE: 0, AgeState.WARN: 1, AgeState.OK: 2}
 _PROGRESS_MARK = {
     StationProgress.DONE: "✓",
-    StationProgress.IN_PROGRESS: "…",
-    StationProgress.PENDING: "·",
+    StationProgress.IN_PROGRESS: "◐",
+    StationProgress.PENDING: "○",
 }
 
 #: how far back throughput and averages look
@@ -61,7 +61,7 @@ class Column(enum.IntEnum):
     STATE = enum.auto()  #: LATE +m:ss / WARN / RUSH / READY
     BRAND = enum.auto()
     CHANNEL = enum.auto()
-    STATIONS = enum.auto()  #: each station's progress: "grill ✓  fry …"
+    STATIONS = enum.auto()  #: each station's progress: "grill ✓  fry ◐  cold ○"
     ITEMS = enum.auto()  #: how many lines are still to make
 
 

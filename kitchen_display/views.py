@@ -38,6 +38,7 @@ from kitchen_display.config import VIEWS, DisplayConfig
 from kitchen_display.kiosk import LeadPinDialog, pin_matches
 from kitchen_display.recall import RecallListDialog, UndoBar, recent_bumps
 from kitchen_display.sync import TicketSync
+from kitchen_display.theme import Theme
 from kitchen_display.ticket_model import TicketListModel
 from shared.model import utcnow
 
@@ -45,6 +46,28 @@ if TYPE_CHECKING:
     from kitchen_display.window import MainWindow
 
 log = logging.getLogger("kds.ui")
+
+
+def lead_stylesheet(theme: Theme, scale: float = 1.0) -> str:
+    """Colours for the board, lists and dialogs in the window's theme (added to its sheet)."""
+
+    def px(value: float) -> str:
+        return f"{max(1, round(value * scale))}px"
+
+    return f"""
+QTableView, QListWidget {{ background: {theme.window}; color: {theme.text};
+    border: {px(1)} solid {theme.header_border};
+    selection-background-color: {theme.highlight}; selection-color: {theme.highlight_text}; }}
+QHeaderView::section {{ background: {theme.header}; color: {theme.text}; font-weight: bold;
+    font-size: {px(17)}; padding: {px(6)}; border: none;
+    border-bottom: {px(2)} solid {theme.header_border}; }}
+QWidget#undoBar {{ background: {theme.highlight}; }}
+QWidget#undoBar QLabel {{ color: {theme.highlight_text}; }}
+QPushButton:checked {{ background: {theme.highlight}; color: {theme.highlight_text}; }}
+QPushButton:disabled {{ color: {theme.dim}; }}
+QLabel#allDay {{ background: {theme.header}; padding: {px(4)} {px(10)}; }}
+QComboBox {{ background: {theme.button}; color: {theme.text}; padding: {px(4)}; }}
+"""
 
 
 class LeadViews(QObject):
@@ -101,6 +124,7 @@ class LeadViews(QObject):
         self.undo_bar.undoRequested.connect(self._on_undo)
 
         self._add_header_buttons()
+        window.setStyleSheet(window.styleSheet() + lead_stylesheet(window.theme, scale))
         self._view = "station"
         self._bumps_seen: set[str] = set()
         sync.commandResult.connect(self._on_command_result)

@@ -64,7 +64,7 @@ def test_late_tickets_first_across_stations(agent, lead, qtbot):
     _, board = lead()
     assert board_rows(board) == ["#11", "#12", "#13", "#10"]
     assert row_texts(board, "ord_late")[Column.STATE].startswith("LATE +4:")
-    assert row_texts(board, "ord_late")[Column.STATIONS] == "fry ·"
+    assert row_texts(board, "ord_late")[Column.STATIONS] == "fry ○"
     assert row_texts(board, "ord_warn")[Column.STATE] == "WARN"
     assert row_texts(board, "ord_rush")[Column.STATE] == "RUSH"
     assert board.summary.text().startswith("BOARD   4 open   ·   1 late   ·   1 warn")
