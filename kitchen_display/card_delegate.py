@@ -161,6 +161,8 @@ class CardState:
     folded: tuple[str, ...] = ()
     gate_allergens: tuple[str, ...] = ()
     actions: tuple[str, ...] = ACTIONS
+    #: actions tapped here that wait to be sent (offline)
+    pending: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,7 @@ def card_content(ticket: Ticket, state: CardState) -> CardContent:
     if state.started and not state.void:
         chips.append(Chip("started", "STARTED"))
     chips += [Chip("fold", f"+{station}") for station in state.folded]
+    chips += [Chip("pending", f"⏳ {kind.replace('_', ' ').upper()}") for kind in state.pending]
 
     blocks: list[Block] = []
     if state.gate_allergens:
@@ -322,6 +325,7 @@ def card_state(index: AnyIndex, station: str, is_expo: bool) -> CardState:
         lines=tuple(lines or ()),
         other_stations=tuple(index.data(Role.OtherStationsRole) or ()),
         folded=tuple(index.data(Role.FoldedStationsRole) or ()),
+        pending=tuple(index.data(Role.PendingRole) or ()),
         gate_allergens=gate,
         actions=actions,
     )
@@ -813,6 +817,7 @@ class TicketCardDelegate(QStyledItemDelegate):
             "rush_up": (c.rush, c.button_text),
             "started": (c.started, c.button_text),
             "fold": (c.fold, c.button_text),
+            "pending": (c.text_on_warn, c.header_warn),
         }
         cue_colors = {
             AgeState.WARN: (c.text_on_warn, c.header_warn),

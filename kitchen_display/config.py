@@ -164,6 +164,8 @@ class KeySettings:
     page_next: tuple[str, ...] = ("PgDown",)
     page_previous: tuple[str, ...] = ("PgUp",)
     undo: tuple[str, ...] = ("U", "Backspace")
+    all_day: tuple[str, ...] = ("A",)
+    recall_list: tuple[str, ...] = ("L",)
     #: kiosk mode: ask for the lead PIN and exit
     exit: tuple[str, ...] = ("Ctrl+Alt+Q",)
 

@@ -30,6 +30,8 @@ ACTIONS = {
     "page_next": "next page of cards",
     "page_previous": "previous page of cards",
     "undo": "undo this screen's last bump",
+    "all_day": "show or hide the all-day counts",
+    "recall_list": "open the list of recently bumped tickets",
     "exit": "kiosk: ask for the lead PIN and exit",
 }
 

@@ -95,6 +95,8 @@ class Role(enum.IntEnum):
     #: or ("ack_void",)
     FoldedStationsRole = enum.auto()  #: folded-in stations with lines on this card (list[str])
     RushUpRole = enum.auto()  #: the order became a rush in the last RUSH_UP_SECONDS (bool)
+    PendingRole = enum.auto()  #: this screen's actions on it still waiting to be sent
+    #: (tuple[str], e.g. ("bump",)) while the broker is unreachable
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,7 @@ class TicketListModel(QAbstractListModel):
         self._site: SiteSettings | None = None
         self._sync: Any = None
         self._shown_stations: tuple[str, ...] = (station,)
+        self._pending: dict[str, tuple[str, ...]] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._on_tick)
@@ -522,6 +525,8 @@ class TicketListModel(QAbstractListModel):
             return self.actions(ticket)
         if role is Role.RushUpRole:
             return self.rush_up(ticket)
+        if role is Role.PendingRole:
+            return self._pending.get(ticket.id, ())
         if role is Role.StationProgressRole:
             return [(station, station_progress(ticket, station)) for station in ticket.stations()]
         if role is Role.VoidRole:
@@ -531,6 +536,18 @@ class TicketListModel(QAbstractListModel):
         if role is Role.RushRole:
             return ticket.priority is Priority.RUSH
         return None  # pragma: no cover - every Role is handled above
+
+    def set_pending(self, pending: dict[str, tuple[str, ...]]) -> None:
+        """Actions queued while offline, per ticket; repaints only the cards that changed."""
+        changed = set(pending) ^ set(self._pending) | {
+            t for t in pending if pending[t] != self._pending.get(t)
+        }
+        self._pending = {t: kinds for t, kinds in pending.items() if kinds}
+        for ticket_id in changed:
+            row = self.row_of(ticket_id)
+            if row >= 0:
+                index = self.index(row, 0)
+                self.dataChanged.emit(index, index, [Role.PendingRole])
 
     def station_items(self, ticket: Ticket) -> tuple[TicketItem, ...]:
         """The lines this screen works on: its own and folded-in stations' (expo: all)."""

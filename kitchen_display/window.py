@@ -272,11 +272,34 @@ class MainWindow(QMainWindow):
         self._message_timer.start()
 
     def request(self, action: str, ticket_id: str) -> str:
-        """Send ``action`` (start, bump, recall, ...) for ``ticket_id``; return the command id."""
+        """Send ``action`` (start, bump, recall, ...) for ``ticket_id``; return the command id.
+
+        On a screen that took over folded stations (quiet hours), START and BUMP go to
+        every shown station that has unfinished lines on the ticket, so the cook's one
+        tap finishes everything the card shows.
+        """
         log.info("%s %s requested", action, ticket_id)
-        command_id = self._sync.send_command(action, ticket_id=ticket_id)
+        command_id = ""
+        for station in self._stations_for(action, ticket_id):
+            command_id = self._sync.send_command(action, ticket_id=ticket_id, station=station)
+        if not command_id:
+            command_id = self._sync.send_command(action, ticket_id=ticket_id)
         self.commandRequested.emit(action, ticket_id, command_id)
         return command_id
+
+    def _stations_for(self, action: str, ticket_id: str) -> list[str]:
+        shown = self._model.shown_stations
+        if action not in ("start", "bump") or len(shown) < 2:
+            return []
+        ticket = self._sync.ticket(ticket_id)
+        if ticket is None:
+            return []
+        return [
+            station
+            for station in shown
+            if station == self._config.station
+            or (ticket.items_at(station) and not ticket.station_done(station))
+        ]
 
     # --- views, all-day, recall list, undo (served by ``self.views``) -----------------
 
@@ -359,6 +382,8 @@ class MainWindow(QMainWindow):
         "page_next": "page_next",
         "page_previous": "page_previous",
         "undo": "undo_last_bump",
+        "all_day": "toggle_all_day",
+        "recall_list": "open_recall_list",
     }
 
     def _call_optional(self, action: str) -> None:
@@ -370,6 +395,8 @@ class MainWindow(QMainWindow):
             "page_next": self.tr("Next page"),
             "page_previous": self.tr("Previous page"),
             "undo": self.tr("Undo"),
+            "all_day": self.tr("All day"),
+            "recall_list": self.tr("Recall list"),
         }
         self.show_message(
             self.tr("{action}: not available on this screen").format(
@@ -574,6 +601,11 @@ class MainWindow(QMainWindow):
     def _on_pending_changed(self, count: int) -> None:
         self.pending_label.setText(self.tr("⏳ %n waiting to send", "", count))
         self.pending_label.setVisible(count > 0)
+        pending: dict[str, list[str]] = {}
+        for command in self._sync.pending_commands():
+            if command.ticket_id:
+                pending.setdefault(command.ticket_id, []).append(command.kind)
+        self._model.set_pending({t: tuple(kinds) for t, kinds in pending.items()})
 
     def _update_count(self) -> None:
         count = self._model.rowCount()

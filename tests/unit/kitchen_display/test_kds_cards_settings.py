@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kitchen_display.sync import TicketSync
 from shared.wire import AgingRule, SiteSettings
-from tests.unit.kitchen_display.fakes import FakeBroker, display_config
+from tests.unit.kitchen_display.fakes import FakeBroker, display_config, ticket
 
 
 def _sync(broker: FakeBroker, qtbot) -> TicketSync:
@@ -58,3 +58,15 @@ def test_snapshot_settings_apply_before_tickets(broker, agent, qtbot):
         assert order == ["settings", "tickets"]
     finally:
         sync.close()
+
+
+def test_bump_on_a_folded_screen_finishes_every_shown_station(agent, make_display, qtbot):
+
+    display = make_display("grill")
+    agent.publish_settings(SiteSettings(folds={"fry": "grill"}))
+    agent.publish(ticket("ord_f", lines=[("grill", "Burger"), ("fry", "Fries")]))
+    qtbot.waitUntil(lambda: display.model.row_of("ord_f") >= 0)
+    qtbot.waitUntil(lambda: display.model.shown_stations == ("grill", "fry"))
+    display.window.request("bump", "ord_f")
+    qtbot.waitUntil(lambda: len(agent.commands_of("bump")) == 2)
+    assert sorted(c.station for c in agent.commands_of("bump")) == ["fry", "grill"]

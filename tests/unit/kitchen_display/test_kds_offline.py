@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 
 from kitchen_display import sync as sync_module
 from kitchen_display.app import DisplayApp
+from kitchen_display.ticket_model import Role
 from tests.unit.kitchen_display.fakes import ticket
 
 
@@ -111,3 +112,28 @@ def test_queue_keeps_the_newest_and_says_the_oldest_was_dropped(
     assert [p.command_id for p in app.sync.pending_commands()] == ids[1:]
     assert app.window.message.isVisible()
     assert app.window.message.text().startswith("Bump dropped")
+
+
+def test_card_marks_each_action_waiting_to_be_sent(agent, make_display, qtbot):
+    from kitchen_display.card_delegate import card_content, card_state
+
+    agent.publish(ticket("ord_p"))
+    display = make_display("grill")
+    display.mq.set_connected(False)
+    qtbot.waitUntil(lambda: display.window.offline)
+    display.window.request("bump", "ord_p")
+    index = display.model.index_of("ord_p")
+    qtbot.waitUntil(
+        lambda: (
+            "⏳ BUMP"
+            in [
+                c.text
+                for c in card_content(
+                    display.model.ticket_at(index.row()), card_state(index, "grill", False)
+                ).chips
+            ]
+        )
+    )
+    display.mq.set_connected(True)
+    qtbot.waitUntil(lambda: len(agent.commands_of("bump")) == 1)
+    qtbot.waitUntil(lambda: not display.model.data(index, Role.PendingRole))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
 
 from kitchen_display.app import DisplayApp
 from kitchen_display.recall import UNDO_SECONDS, RecallListDialog, recent_bumps
@@ -124,3 +125,21 @@ def test_a_refused_bump_takes_the_undo_away(agent, make_display, qtbot):
     app = make_display("grill")
     app.window.request("bump", "ord_1")
     qtbot.waitUntil(lambda: not app.window.views.undo_bar.isVisible())
+
+
+def test_a_and_l_keys_open_all_day_and_the_recall_list(agent, make_display, qtbot):
+    agent.publish(ticket("ord_k"))
+    display = make_display("grill")
+    display.view.setFocus()
+    before = display.window.toggle_all_day()
+    qtbot.keyClick(display.view, Qt.Key.Key_A)  # toggles it back
+    assert display.window.toggle_all_day() == before
+    qtbot.keyClick(display.view, Qt.Key.Key_L)
+    qtbot.waitUntil(
+        lambda: (
+            display.window.views is not None
+            and any(w.isVisible() for w in display.window.findChildren(QDialog))
+        )
+    )
+    for dialog in display.window.findChildren(QDialog):
+        dialog.reject()
