@@ -225,6 +225,8 @@ class LeadViews(QObject):
             self.stack.setCurrentWidget(self.station_page)
         self._view = name
         self.all_day_button.setEnabled(name != "board")
+        if name == "board":
+            self._window.more_label.hide()  # the pager counts cards, not board rows
         self.view_button.setText(self.tr("VIEW: {name}").format(name=name.upper()))
         log.info("view: %s", name)
         if name == "board":

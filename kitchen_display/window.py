@@ -520,8 +520,9 @@ class MainWindow(QMainWindow):
             parts.append(self.tr("← %n more", "", before))
         if after:
             parts.append(self.tr("+%n more →", "", after))
+        on_cards = self.views is None or self.views.current != "board"
         self.more_label.setText("   ".join(parts))
-        self.more_label.setVisible(bool(parts))
+        self.more_label.setVisible(bool(parts) and on_cards)
 
     @Slot(bool)
     def _on_connection_changed(self, up: bool) -> None:
