@@ -226,7 +226,7 @@ def card_content(ticket: Ticket, state: CardState) -> CardContent:
     if state.started and not state.void:
         chips.append(Chip("started", "STARTED"))
     chips += [Chip("fold", f"+{station}") for station in state.folded]
-    chips += [Chip("pending", f"⏳ {kind.replace('_', ' ').upper()}") for kind in state.pending]
+    chips += [Chip("pending", f"↻ {kind.replace('_', ' ').upper()} PENDING") for kind in state.pending]
 
     blocks: list[Block] = []
     if state.gate_allergens:

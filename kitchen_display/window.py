@@ -600,7 +600,7 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_pending_changed(self, count: int) -> None:
-        self.pending_label.setText(self.tr("⏳ %n waiting to send", "", count))
+        self.pending_label.setText(self.tr("↻ %n waiting to send", "", count))
         self.pending_label.setVisible(count > 0)
         pending: dict[str, list[str]] = {}
         for command in self._sync.pending_commands():

@@ -45,7 +45,7 @@ def test_taps_while_offline_are_queued_shown_and_sent_in_order_on_reconnect(
     # The screen says something is waiting, and nothing was refused.
     pending = app.window.findChild(type(app.window.count_label), "pendingLabel")
     assert pending is not None and pending.isVisible()
-    assert pending.text() == "⏳ 3 waiting to send"
+    assert pending.text() == "↻ 3 waiting to send"
     assert not agent.commands_of("bump")
 
     with qtbot.waitSignal(app.sync.pendingChanged):
@@ -125,7 +125,7 @@ def test_card_marks_each_action_waiting_to_be_sent(agent, make_display, qtbot):
     index = display.model.index_of("ord_p")
     qtbot.waitUntil(
         lambda: (
-            "⏳ BUMP"
+            "↻ BUMP PENDING"
             in [
                 c.text
                 for c in card_content(
