@@ -39,6 +39,8 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
+    QT_TRANSLATE_NOOP,
+    QCoreApplication,
     QEvent,
     QModelIndex,
     QObject,
@@ -75,12 +77,12 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 
 #: the actions of a working card's buttons, left to right
 ACTIONS: tuple[str, ...] = ("start", "bump")
-#: every button a card can have, and its label
+#: every button a card can have, and its label (English; shown through translate())
 BUTTON_LABELS: dict[str, str] = {
-    "start": "START",
-    "bump": "BUMP",
-    "ack_allergens": "ALLERGENS SEEN ✓",
-    "ack_void": "OK, SEEN",
+    "start": str(QT_TRANSLATE_NOOP("TicketCardDelegate", "START")),
+    "bump": str(QT_TRANSLATE_NOOP("TicketCardDelegate", "BUMP")),
+    "ack_allergens": str(QT_TRANSLATE_NOOP("TicketCardDelegate", "ALLERGENS SEEN ✓")),
+    "ack_void": str(QT_TRANSLATE_NOOP("TicketCardDelegate", "OK, SEEN")),
 }
 
 BASE_CARD_WIDTH = 300
@@ -212,25 +214,57 @@ class CardContent:
         return out
 
 
+def button_label(action: str) -> str:
+    """The (translated) label of ``action``'s button."""
+    return QCoreApplication.translate("TicketCardDelegate", BUTTON_LABELS[action])
+
+
+def _cue_text(cue: str) -> str:
+    """The model's aging cue (``LATE +3:12``, ``DUE IN 2:30``, ``WARN 5:12``), translated."""
+    if cue.startswith("LATE +"):
+        return QCoreApplication.translate("TicketCardDelegate", "LATE +{time}").format(
+            time=cue.removeprefix("LATE +")
+        )
+    if cue.startswith("DUE IN "):
+        return QCoreApplication.translate("TicketCardDelegate", "DUE IN {time}").format(
+            time=cue.removeprefix("DUE IN ")
+        )
+    if cue.startswith("WARN "):
+        return QCoreApplication.translate("TicketCardDelegate", "WARN {time}").format(
+            time=cue.removeprefix("WARN ")
+        )
+    return cue
+
+
+def _pending_text(kind: str) -> str:
+    """``↻ BUMP PENDING``: an action tapped here that waits to be sent."""
+    action = button_label(kind) if kind in ACTIONS else kind.replace("_", " ").upper()
+    return QCoreApplication.translate("TicketCardDelegate", "↻ {action} PENDING").format(
+        action=action
+    )
+
+
 def card_content(ticket: Ticket, state: CardState) -> CardContent:
-    """The texts of ``ticket``'s card in ``state`` (no Qt: the single source of them)."""
+    """The texts of ``ticket``'s card in ``state`` (no Qt objects: the single source of them;
+    the texts go through ``QCoreApplication.translate``, which needs no application)."""
     chips: list[Chip] = []
     if state.void:
-        chips.append(Chip("void", "VOID"))
+        chips.append(Chip("void", QCoreApplication.translate("TicketCardDelegate", "VOID")))
     if state.cue:
-        chips.append(Chip("cue", state.cue))
+        chips.append(Chip("cue", _cue_text(state.cue)))
     if state.rush_up:
-        chips.append(Chip("rush_up", "RUSH ↑"))
+        chips.append(Chip("rush_up", QCoreApplication.translate("TicketCardDelegate", "RUSH ↑")))
     elif state.rush:
-        chips.append(Chip("rush", "RUSH"))
+        chips.append(Chip("rush", QCoreApplication.translate("TicketCardDelegate", "RUSH")))
     if state.started and not state.void:
-        chips.append(Chip("started", "STARTED"))
+        chips.append(Chip("started", QCoreApplication.translate("TicketCardDelegate", "STARTED")))
     chips += [Chip("fold", f"+{station}") for station in state.folded]
-    chips += [Chip("pending", f"↻ {kind.replace('_', ' ').upper()} PENDING") for kind in state.pending]
+    chips += [Chip("pending", _pending_text(kind)) for kind in state.pending]
 
     blocks: list[Block] = []
     if state.gate_allergens:
-        blocks.append(Block("gate", "⚠ ALLERGENS: " + ", ".join(state.gate_allergens)))
+        gate = QCoreApplication.translate("TicketCardDelegate", "⚠ ALLERGENS: {allergens}")
+        blocks.append(Block("gate", gate.format(allergens=", ".join(state.gate_allergens))))
 
     def add_line(view: LineView) -> None:
         item = view.item
@@ -239,21 +273,27 @@ def card_content(ticket: Ticket, state: CardState) -> CardContent:
         if item.status is ItemStatus.DONE:
             blocks.append(Block("done", "✓ " + text, lid))
         elif item.unavailable:
-            blocks.append(Block("unavailable", text + "  UNAVAILABLE", lid))
+            unavailable = QCoreApplication.translate("TicketCardDelegate", "UNAVAILABLE")
+            blocks.append(Block("unavailable", f"{text}  {unavailable}", lid))
         elif item.changed:
-            blocks.append(Block("changed", text + "  CHANGED", lid))
+            changed = QCoreApplication.translate("TicketCardDelegate", "CHANGED")
+            blocks.append(Block("changed", f"{text}  {changed}", lid))
         elif view.fire_at is not None:
             blocks.append(Block("waiting", text, lid))
         else:
             blocks.append(Block("line", text, lid))
         if view.fire_at is not None and item.status is not ItemStatus.DONE:
-            blocks.append(Block("fire", f"fire at {local_hhmm(view.fire_at)}", lid, True))
+            fire = QCoreApplication.translate("TicketCardDelegate", "fire at {time}")
+            blocks.append(Block("fire", fire.format(time=local_hhmm(view.fire_at)), lid, True))
         for mod in item.modifiers:
             blocks.append(Block("modifier", modifier_text(mod.name, mod.qty), lid, True))
         if item.notes:
-            blocks.append(Block("note", f"NOTE: {item.notes}", lid, True))
+            note = QCoreApplication.translate("TicketCardDelegate", "NOTE: {note}")
+            blocks.append(Block("note", note.format(note=item.notes), lid, True))
         if item.allergens:
-            blocks.append(Block("allergen", "ALLERGEN: " + ", ".join(item.allergens), lid, True))
+            allergen = QCoreApplication.translate("TicketCardDelegate", "ALLERGEN: {allergens}")
+            allergens = ", ".join(item.allergens)
+            blocks.append(Block("allergen", allergen.format(allergens=allergens), lid, True))
 
     if state.is_expo:
         for station in ticket.stations():
@@ -273,11 +313,13 @@ def card_content(ticket: Ticket, state: CardState) -> CardContent:
                 blocks.append(Block("heading", last_station.upper()))
             add_line(view)
     if ticket.notes:
-        blocks.append(Block("order_note", f"ORDER NOTE: {ticket.notes}"))
+        order_note = QCoreApplication.translate("TicketCardDelegate", "ORDER NOTE: {note}")
+        blocks.append(Block("order_note", order_note.format(note=ticket.notes)))
     if state.other_stations:
-        blocks.append(Block("also", "also at: " + ", ".join(state.other_stations)))
+        also = QCoreApplication.translate("TicketCardDelegate", "also at: {stations}")
+        blocks.append(Block("also", also.format(stations=", ".join(state.other_stations))))
     if not blocks:
-        blocks.append(Block("also", "(no lines)"))
+        blocks.append(Block("also", QCoreApplication.translate("TicketCardDelegate", "(no lines)")))
     return CardContent(
         number=f"#{ticket.display_number}",
         timer=format_elapsed(state.elapsed),
@@ -286,7 +328,7 @@ def card_content(ticket: Ticket, state: CardState) -> CardContent:
         channel=channel_badge(ticket.channel),
         chips=tuple(chips),
         blocks=tuple(blocks),
-        buttons=tuple((action, BUTTON_LABELS[action]) for action in state.actions),
+        buttons=tuple((action, button_label(action)) for action in state.actions),
         customer=ticket.customer.name,
         done_lines=frozenset(
             view.item.line_id for view in state.lines if view.item.status is ItemStatus.DONE
@@ -872,7 +914,7 @@ class TicketCardDelegate(QStyledItemDelegate):
                     -overlay.width(), -overlay.height() // 2, 2 * overlay.width(), overlay.height()
                 ),
                 Qt.AlignmentFlag.AlignCenter,
-                "VOID",
+                QCoreApplication.translate("TicketCardDelegate", "VOID"),
             )
             painter.restore()
 
@@ -1040,8 +1082,10 @@ class TicketCardDelegate(QStyledItemDelegate):
 
 def _heading(station: str, progress: StationProgress) -> str:
     label = {
-        StationProgress.DONE: "✓ done",
-        StationProgress.IN_PROGRESS: "in progress",
-        StationProgress.PENDING: "waiting",
+        StationProgress.DONE: QCoreApplication.translate("TicketCardDelegate", "✓ done"),
+        StationProgress.IN_PROGRESS: QCoreApplication.translate(
+            "TicketCardDelegate", "in progress"
+        ),
+        StationProgress.PENDING: QCoreApplication.translate("TicketCardDelegate", "waiting"),
     }[progress]
     return f"{station.upper()} — {label}"

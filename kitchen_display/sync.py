@@ -31,7 +31,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
 from kitchen_display.config import DisplayConfig
 from shared.errors import MqError, WireError
@@ -371,8 +371,10 @@ class TicketSync(QObject):
                 dropped.ticket_id,
             )
             self.commandFailed.emit(
-                f"{_title(dropped.kind)} dropped: more than {MAX_QUEUED_COMMANDS} commands "
-                "waiting for the kitchen"
+                QCoreApplication.translate(
+                    "TicketSync",
+                    "{kind} dropped: more than {limit} commands waiting for the kitchen",
+                ).format(kind=_title(dropped.kind), limit=MAX_QUEUED_COMMANDS)
             )
         self.pendingChanged.emit(len(self._queue))
 
@@ -557,7 +559,11 @@ class TicketSync(QObject):
         else:
             why = result.detail or result.error or "refused"
             log.info("%s %s refused: %s (%s)", kind, ticket_id, why, result.error)
-            self.commandFailed.emit(f"{_title(kind)} refused: {why}")
+            self.commandFailed.emit(
+                QCoreApplication.translate("TicketSync", "{kind} refused: {why}").format(
+                    kind=_title(kind), why=why
+                )
+            )
         self.commandResult.emit(result)
 
     def _handle_snapshot(self, result: CommandResult) -> None:

@@ -2,6 +2,174 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="nl">
 <context>
+    <name>AllDayList</name>
+    <message>
+        <source>nothing to make</source>
+        <translation>niets te maken</translation>
+    </message>
+</context>
+<context>
+    <name>AllDayStrip</name>
+    <message>
+        <source>nothing</source>
+        <translation>niets</translation>
+    </message>
+    <message>
+        <source>ALL DAY  {counts}</source>
+        <translation>TOTAAL  {counts}</translation>
+    </message>
+</context>
+<context>
+    <name>BoardModel</name>
+    <message>
+        <source>READY</source>
+        <extracomment>how far back throughput and averages look display number mm:ss since placed LATE +m:ss / WARN / RUSH / READY each station&apos;s progress: &quot;grill ✓ fry ◐ cold ○&quot; how many lines are still to make the :class:`~shared.model.Ticket` ticket id :class:`~kitchen_display.ticket_model.AgeState` seconds since placed (int) seconds past the late threshold (0 when not late) bool waiting for pickup (bool) ticket id -&gt; (ready_at, placed_at, brand name) (ticket id, station) -&gt; (bumped_at, placed_at) every ticket the board knows of (open or not), for the all-day and the 86 list</extracomment>
+        <translation>GEREED</translation>
+    </message>
+    <message>
+        <source>LATE +{late}</source>
+        <translation>LAAT +{late}</translation>
+    </message>
+    <message>
+        <source>WARN</source>
+        <translation>LET OP</translation>
+    </message>
+    <message>
+        <source>RUSH</source>
+        <translation>SPOED</translation>
+    </message>
+</context>
+<context>
+    <name>BoardView</name>
+    <message>
+        <source>RUSH</source>
+        <extracomment>the dialog open right now (86, back in stock, recall, fold), for tests</extracomment>
+        <translation>SPOED</translation>
+    </message>
+    <message>
+        <source>NORMAL</source>
+        <translation>NORMAAL</translation>
+    </message>
+    <message>
+        <source>RECALL…</source>
+        <translation>TERUGHALEN…</translation>
+    </message>
+    <message>
+        <source>FOLD STATIONS…</source>
+        <translation>POSTEN SAMENVOEGEN…</translation>
+    </message>
+    <message>
+        <source>ALL DAY</source>
+        <translation>TOTAAL</translation>
+    </message>
+    <message>
+        <source>86&apos;d (out of stock)</source>
+        <translation>Uitverkocht (86)</translation>
+    </message>
+    <message>
+        <source>86 AN ITEM…</source>
+        <translation>UITVERKOCHT MELDEN…</translation>
+    </message>
+    <message>
+        <source>BACK IN STOCK</source>
+        <translation>WEER LEVERBAAR</translation>
+    </message>
+    <message>
+        <source>Select a ticket first</source>
+        <translation>Kies eerst een bon</translation>
+    </message>
+    <message>
+        <source>#{number} has not been bumped anywhere</source>
+        <translation>#{number} is nog nergens afgemeld</translation>
+    </message>
+    <message>
+        <source>Recall #{number}</source>
+        <translation>#{number} terughalen</translation>
+    </message>
+    <message>
+        <source>Recall #{number} at which station?</source>
+        <translation>#{number} terughalen op welke post?</translation>
+    </message>
+    <message>
+        <source>RECALL</source>
+        <translation>TERUGHALEN</translation>
+    </message>
+    <message>
+        <source>No items on open tickets to 86</source>
+        <translation>Geen items op open bonnen om uitverkocht te melden</translation>
+    </message>
+    <message>
+        <source>86 an item</source>
+        <translation>Item uitverkocht melden</translation>
+    </message>
+    <message>
+        <source>Which item is out of stock?</source>
+        <translation>Welk item is uitverkocht?</translation>
+    </message>
+    <message>
+        <source>86 IT</source>
+        <translation>UITVERKOCHT</translation>
+    </message>
+    <message>
+        <source>Select an 86&apos;d item first</source>
+        <translation>Kies eerst een uitverkocht item</translation>
+    </message>
+    <message>
+        <source>BOARD   {open} open   ·   {late} late   ·   {warn} warn   ·   {ready} waiting for pickup</source>
+        <translation>OVERZICHT   {open} open   ·   {late} te laat   ·   {warn} let op   ·   {ready} wacht op afhalen</translation>
+    </message>
+</context>
+<context>
+    <name>ChoiceDialog</name>
+    <message>
+        <source>Cancel</source>
+        <translation>Annuleren</translation>
+    </message>
+</context>
+<context>
+    <name>FoldDialog</name>
+    <message>
+        <source>Fold stations</source>
+        <translation>Posten samenvoegen</translation>
+    </message>
+    <message>
+        <source>Fold</source>
+        <translation>Verplaats</translation>
+    </message>
+    <message>
+        <source>into</source>
+        <translation>naar</translation>
+    </message>
+    <message>
+        <source>FOLD</source>
+        <translation>SAMENVOEGEN</translation>
+    </message>
+    <message>
+        <source>UNFOLD {source} (now on {into})</source>
+        <translation>{source} LOSMAKEN (nu op {into})</translation>
+    </message>
+    <message>
+        <source>UNFOLD ALL</source>
+        <translation>ALLES LOSMAKEN</translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation>Sluiten</translation>
+    </message>
+    <message>
+        <source>Folded now: {folds}</source>
+        <translation>Nu samengevoegd: {folds}</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>geen</translation>
+    </message>
+    <message>
+        <source>Pick two different stations</source>
+        <translation>Kies twee verschillende posten</translation>
+    </message>
+</context>
+<context>
     <name>LeadPinDialog</name>
     <message>
         <source>Exit kiosk mode</source>
@@ -21,15 +189,75 @@
     </message>
 </context>
 <context>
+    <name>LeadViews</name>
+    <message>
+        <source>ALL DAY</source>
+        <extracomment>the dialog open now (view chooser, recall list), for tests</extracomment>
+        <translation>TOTAAL</translation>
+    </message>
+    <message>
+        <source>RECALL…</source>
+        <translation>TERUGHALEN…</translation>
+    </message>
+    <message>
+        <source>VIEW…</source>
+        <translation>WEERGAVE…</translation>
+    </message>
+    <message>
+        <source>VIEW: {name}</source>
+        <translation>WEERGAVE: {name}</translation>
+    </message>
+    <message>
+        <source>Unknown view: {name}</source>
+        <translation>Onbekende weergave: {name}</translation>
+    </message>
+    <message>
+        <source>Switch view</source>
+        <translation>Weergave wisselen</translation>
+    </message>
+    <message>
+        <source>Lead PIN to show the {name} view:</source>
+        <translation>Pincode van de leidinggevende om de weergave {name} te tonen:</translation>
+    </message>
+    <message>
+        <source>Switch</source>
+        <translation>Wisselen</translation>
+    </message>
+    <message>
+        <source>Wrong PIN: the view stays</source>
+        <translation>Verkeerde pincode: de weergave blijft</translation>
+    </message>
+    <message>
+        <source>STATION — {station}</source>
+        <translation>POST — {station}</translation>
+    </message>
+    <message>
+        <source>EXPO — whole orders, ready for pickup</source>
+        <translation>EXPO — hele bestellingen, gereed voor afhalen</translation>
+    </message>
+    <message>
+        <source>BOARD — every ticket, late first (leads)</source>
+        <translation>OVERZICHT — alle bonnen, te laat eerst (leidinggevenden)</translation>
+    </message>
+    <message>
+        <source>Show which view?</source>
+        <translation>Welke weergave tonen?</translation>
+    </message>
+    <message>
+        <source>SHOW</source>
+        <translation>TONEN</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>KDS {station} — {display}</source>
-        <extracomment>how long a refused-command message stays on screen</extracomment>
+        <extracomment>how long a refused-command message stays on screen ``commandRequested(action, ticket_id, command_id)``: this screen sent a ticket command the views, all-day strip, recall list and UNDO bar (:class:`kitchen_display.views.LeadViews`, installed by ``build_display``)</extracomment>
         <translation>KDS {station} — {display}</translation>
     </message>
     <message>
         <source>Nothing to recall: this screen has not bumped a ticket yet</source>
-        <extracomment>the look (``theme.colors`` are the card colours) what the agent says is wrong (a printer out of paper, texts failing), until fixed</extracomment>
+        <extracomment>the look (``theme.colors`` are the card colours) pages of cards: &quot;+7 more →&quot; and page_next() / page_previous() what the agent says is wrong (a printer out of paper, texts failing), until fixed &quot;+7 more →&quot;: cards that do not fit on the screen (PgDown shows them) &quot;⏳ 3 waiting to send&quot;: cook&apos;s commands queued while the kitchen is unreachable</extracomment>
         <translation>Niets terug te halen: dit scherm heeft nog geen bon afgemeld</translation>
     </message>
     <message>
@@ -44,6 +272,14 @@
     <message>
         <source>Undo</source>
         <translation>Ongedaan maken</translation>
+    </message>
+    <message>
+        <source>All day</source>
+        <translation>Totaal</translation>
+    </message>
+    <message>
+        <source>Recall list</source>
+        <translation>Terughaallijst</translation>
     </message>
     <message>
         <source>{action}: not available on this screen</source>
@@ -72,6 +308,20 @@
     <message>
         <source>Reprint of the {kind} sent to the printer</source>
         <translation>Herdruk van {kind} naar de printer gestuurd</translation>
+    </message>
+    <message numerus="yes">
+        <source>← %n more</source>
+        <translation>
+            <numerusform>← nog %n</numerusform>
+            <numerusform>← nog %n</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>+%n more →</source>
+        <translation>
+            <numerusform>+%n meer →</numerusform>
+            <numerusform>+%n meer →</numerusform>
+        </translation>
     </message>
     <message>
         <source>● ONLINE</source>
@@ -102,11 +352,185 @@
         <translation>● OFFLINE</translation>
     </message>
     <message numerus="yes">
+        <source>↻ %n waiting to send</source>
+        <translation>
+            <numerusform>↻ %n wacht op verzending</numerusform>
+            <numerusform>↻ %n wachten op verzending</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
         <source>%n open</source>
         <translation>
             <numerusform>%n bon open</numerusform>
             <numerusform>%n bonnen open</numerusform>
         </translation>
+    </message>
+</context>
+<context>
+    <name>ReadyShelf</name>
+    <message>
+        <source>READY FOR PICKUP ({count})</source>
+        <extracomment>ticket id -&gt; its PICKED UP button</extracomment>
+        <translation>GEREED VOOR AFHALEN ({count})</translation>
+    </message>
+    <message>
+        <source>#{number} {brand}
+PICKED UP</source>
+        <translation>#{number} {brand}
+AFGEHAALD</translation>
+    </message>
+</context>
+<context>
+    <name>RecallListDialog</name>
+    <message>
+        <source>Recall at {station}</source>
+        <extracomment>how far back the recall list looks, and how many bumps it lists how long the UNDO bar stays after a bump</extracomment>
+        <translation>Terughalen op {station}</translation>
+    </message>
+    <message>
+        <source>Bumped at {station} in the last {minutes} minutes</source>
+        <translation>Afgemeld op {station} in de laatste {minutes} minuten</translation>
+    </message>
+    <message>
+        <source>#{number}  {brand}   bumped {time} ({ago} ago)</source>
+        <translation>#{number}  {brand}   afgemeld {time} ({ago} geleden)</translation>
+    </message>
+    <message>
+        <source>Nothing bumped here in the last 15 minutes</source>
+        <translation>Hier niets afgemeld in de laatste 15 minuten</translation>
+    </message>
+    <message>
+        <source>RECALL</source>
+        <translation>TERUGHALEN</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Annuleren</translation>
+    </message>
+</context>
+<context>
+    <name>TicketCardDelegate</name>
+    <message>
+        <source>START</source>
+        <extracomment>the actions of a working card&apos;s buttons, left to right every button a card can have, and its label (English; shown through translate())</extracomment>
+        <translation>START</translation>
+    </message>
+    <message>
+        <source>BUMP</source>
+        <translation>KLAAR</translation>
+    </message>
+    <message>
+        <source>ALLERGENS SEEN ✓</source>
+        <translation>ALLERGIE GEZIEN ✓</translation>
+    </message>
+    <message>
+        <source>OK, SEEN</source>
+        <translation>OK, GEZIEN</translation>
+    </message>
+    <message>
+        <source>LATE +{time}</source>
+        <extracomment>``[display] card_size`` -&gt; (width factor, font factor) channel badge colours (background, text); others get a neutral badge the multiplication sign (U+00D7) of the &quot;2x Classic Burger&quot; line cue actions tapped here that wait to be sent (offline) heading, line, waiting, changed, unavailable, done, fire, modifier, note, allergen, gate, order_note, also, gap the line this block belongs to (a tap on it is a tap on that line) line_id -&gt; whether it is done (a tap undoes it then)</extracomment>
+        <translation>LAAT +{time}</translation>
+    </message>
+    <message>
+        <source>DUE IN {time}</source>
+        <translation>NOG {time}</translation>
+    </message>
+    <message>
+        <source>WARN {time}</source>
+        <translation>LET OP {time}</translation>
+    </message>
+    <message>
+        <source>↻ {action} PENDING</source>
+        <translation>↻ {action} IN WACHTRIJ</translation>
+    </message>
+    <message>
+        <source>VOID</source>
+        <extracomment>line_id -&gt; the tap rectangle of that line (its text, modifiers, notes, allergens) (ticket_id, &quot;button:&lt;action&gt;&quot; / &quot;line:&lt;line_id&gt;&quot;) under the last press</extracomment>
+        <translation>STORNO</translation>
+    </message>
+    <message>
+        <source>RUSH ↑</source>
+        <translation>SPOED ↑</translation>
+    </message>
+    <message>
+        <source>RUSH</source>
+        <translation>SPOED</translation>
+    </message>
+    <message>
+        <source>STARTED</source>
+        <translation>GESTART</translation>
+    </message>
+    <message>
+        <source>⚠ ALLERGENS: {allergens}</source>
+        <translation>⚠ ALLERGENEN: {allergens}</translation>
+    </message>
+    <message>
+        <source>UNAVAILABLE</source>
+        <translation>UITVERKOCHT</translation>
+    </message>
+    <message>
+        <source>CHANGED</source>
+        <translation>GEWIJZIGD</translation>
+    </message>
+    <message>
+        <source>fire at {time}</source>
+        <translation>starten om {time}</translation>
+    </message>
+    <message>
+        <source>NOTE: {note}</source>
+        <translation>NOTITIE: {note}</translation>
+    </message>
+    <message>
+        <source>ALLERGEN: {allergens}</source>
+        <translation>ALLERGEEN: {allergens}</translation>
+    </message>
+    <message>
+        <source>ORDER NOTE: {note}</source>
+        <translation>BESTELNOTITIE: {note}</translation>
+    </message>
+    <message>
+        <source>also at: {stations}</source>
+        <translation>ook op: {stations}</translation>
+    </message>
+    <message>
+        <source>(no lines)</source>
+        <translation>(geen regels)</translation>
+    </message>
+    <message>
+        <source>✓ done</source>
+        <translation>✓ klaar</translation>
+    </message>
+    <message>
+        <source>in progress</source>
+        <translation>bezig</translation>
+    </message>
+    <message>
+        <source>waiting</source>
+        <translation>wacht</translation>
+    </message>
+</context>
+<context>
+    <name>TicketSync</name>
+    <message>
+        <source>{kind} dropped: more than {limit} commands waiting for the kitchen</source>
+        <extracomment>how many sent commands are remembered while their results are outstanding how many of this display&apos;s bumps ``R`` (recall) can walk back through how many commands wait while the broker is unreachable (then the oldest is dropped) ``time.time()`` when it was queued False when the broker is up but the agent has said nothing for ``display.agent_timeout_seconds`` (no ``agent.alive``, state or result) the agent&apos;s list of current problems (agent.alive), emitted when it changes commands queued while the broker is unreachable (count); sent in order on reconnect the site&apos;s shared settings (``site.settings`` or a snapshot&apos;s ``settings``) changed; carries the new :class:`~shared.wire.SiteSettings` command_ids of snapshot requests still unanswered (a resend adds one) command_id -&gt; (kind, ticket_id) for results still to come commands not sent yet (no connection), oldest first</extracomment>
+        <translation>{kind} vervallen: meer dan {limit} opdrachten wachten op de keuken</translation>
+    </message>
+    <message>
+        <source>{kind} refused: {why}</source>
+        <translation>{kind} geweigerd: {why}</translation>
+    </message>
+</context>
+<context>
+    <name>UndoBar</name>
+    <message>
+        <source>UNDO</source>
+        <translation>ONGEDAAN MAKEN</translation>
+    </message>
+    <message>
+        <source>Bumped #{number}</source>
+        <translation>#{number} afgemeld</translation>
     </message>
 </context>
 </TS>
