@@ -33,6 +33,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QColor, QFont
 
+from kitchen_display.rows import TicketRows
 from kitchen_display.ticket_model import AgeState, StationProgress, format_elapsed, station_progress
 from shared.allday import AllDayCount, all_day_by_station
 from shared.model import Priority, Ticket, TicketStatus, utcnow
@@ -201,7 +202,7 @@ class BoardStats:
         return groups
 
 
-class BoardModel(QAbstractTableModel):
+class BoardModel(TicketRows, QAbstractTableModel):
     """Every open ticket of the site for a kitchen lead, late first.
 
     Feed it from :class:`~kitchen_display.sync.TicketSync` (``upsert``, ``remove``,
@@ -254,19 +255,6 @@ class BoardModel(QAbstractTableModel):
 
     def now(self) -> datetime:
         return self._clock()
-
-    def tickets(self) -> list[Ticket]:
-        """The rows' tickets, in board order."""
-        return list(self._rows)
-
-    def ticket_at(self, row: int) -> Ticket | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def row_of(self, ticket_id: str) -> int:
-        for row, ticket in enumerate(self._rows):
-            if ticket.id == ticket_id:
-                return row
-        return -1
 
     def state_of(self, ticket_id: str) -> AgeState:
         return self._states.get(ticket_id, (AgeState.OK, 0))[0]

@@ -46,6 +46,7 @@ from PySide6.QtCore import (
 )
 
 from kitchen_display.config import DisplaySettings
+from kitchen_display.rows import TicketRows
 from shared.model import ItemStatus, Priority, Ticket, TicketItem, TicketStatus, utcnow
 from shared.pacing import fire_at
 from shared.wire import AgingRule, SiteSettings
@@ -128,7 +129,7 @@ def format_elapsed(seconds: int) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
-class TicketListModel(QAbstractListModel):
+class TicketListModel(TicketRows, QAbstractListModel):
     """The tickets one screen shows, sorted rush first, then oldest ``placed_at`` first."""
 
     def __init__(
@@ -317,20 +318,6 @@ class TicketListModel(QAbstractListModel):
         return until is not None and self._clock() < until
 
     # --- lookups ----------------------------------------------------------------------
-
-    def tickets(self) -> list[Ticket]:
-        """The shown tickets in display order."""
-        return list(self._rows)
-
-    def ticket_at(self, row: int) -> Ticket | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def row_of(self, ticket_id: str) -> int:
-        """The row of ``ticket_id``, or -1 when this screen does not show it."""
-        for row, ticket in enumerate(self._rows):
-            if ticket.id == ticket_id:
-                return row
-        return -1
 
     def index_of(self, ticket_id: str) -> QModelIndex:
         row = self.row_of(ticket_id)
