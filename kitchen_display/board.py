@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -623,10 +624,18 @@ class ReadyShelf(QWidget):
         self.title.setFont(font(18, scale, bold=True))
         outer.addWidget(self.title)
         self._scroll = QScrollArea(self)
+        self._scroll.setObjectName("readyScroll")
+        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
         self._scroll.setWidgetResizable(True)
         self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._scroll.setFixedHeight(round(self._touch * 1.6 + 16 * scale))
         self._inner = QWidget(self._scroll)
+        self._inner.setObjectName("readyInner")
+        # the shelf sits on the window's (themed) background, not a white scroll area
+        self.setStyleSheet(
+            "QScrollArea#readyScroll, QWidget#readyInner { background: transparent; }"
+        )
+        self._scroll.viewport().setAutoFillBackground(False)
         self._row = QGridLayout(self._inner)
         self._row.setContentsMargins(0, 0, 0, 0)
         self._scroll.setWidget(self._inner)

@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QPalette
+from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QPalette, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -209,6 +209,8 @@ class MainWindow(QMainWindow):
         margin = round(10 * self._scale)
         row.setContentsMargins(margin, margin // 2, margin, margin // 2)
         row.setSpacing(round(24 * self._scale))
+        self._header_row = row
+        self._narrow = False
 
         self.station_label = QLabel(self._config.station.upper(), header)
         self.station_label.setObjectName("station")
@@ -242,6 +244,19 @@ class MainWindow(QMainWindow):
         row.addWidget(self.connection_label)
         row.addWidget(self.clock_label)
         return header
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """On a narrow screen the header drops what a cook needs least (the display id)
+        and tightens, so no button text is ever cut."""
+        super().resizeEvent(event)
+        narrow = event.size().width() < round(1280 * self._scale)
+        if narrow == self._narrow:
+            return
+        self._narrow = narrow
+        self.display_label.setVisible(not narrow)
+        self._header_row.setSpacing(round((10 if narrow else 24) * self._scale))
+        self._on_clock()
+        self._update_connection()
 
     # --- public -----------------------------------------------------------------------
 
@@ -550,7 +565,9 @@ class MainWindow(QMainWindow):
             self._offline_since = datetime.now()
         if up:
             self.banner.hide()
-            self.connection_label.setText(self.tr("● ONLINE"))
+            online = self.tr("● ONLINE")
+            # narrow screens keep the green dot; offline always says so in words (and a banner)
+            self.connection_label.setText(online.split(" ")[0] if self._narrow else online)
             self.connection_label.setObjectName("online")
         else:
             since = (self._offline_since or datetime.now()).strftime("%H:%M")
@@ -578,7 +595,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_clock(self) -> None:
-        self.clock_label.setText(datetime.now().strftime("%H:%M:%S"))
+        narrow = getattr(self, "_narrow", False)
+        self.clock_label.setText(datetime.now().strftime("%H:%M" if narrow else "%H:%M:%S"))
 
     @Slot()
     def _on_rows_changed(self) -> None:
