@@ -55,7 +55,9 @@ def test_taps_while_offline_are_queued_shown_and_sent_in_order_on_reconnect(
     assert [(c.type, c.ticket_id, c.command_id) for c in sent] == [
         (p.kind, p.ticket_id, p.command_id) for p in queued
     ]
-    # The queued commands went before the reconnect's snapshot request.
+    # The queued commands went before the reconnect's snapshot request (the fake
+    # broker delivers on its own thread: wait until that request has arrived too).
+    qtbot.waitUntil(lambda: len(agent.snapshot_requests()) >= 2)
     kinds = [c.type for c in agent.commands]
     assert kinds.index("bump") < len(kinds) - 1 - kinds[::-1].index("snapshot")
     assert app.sync.pending_commands() == []
