@@ -47,6 +47,11 @@ from shared.mq import Message
 log = logging.getLogger("edge.agent")
 
 DONE_RETENTION_SECONDS = 3600.0
+#: print and notify keys are kept this long, so a ticket remade hours later (a recall
+#: and a new bump) does not text the customer or print the label a second time
+KEY_RETENTION_SECONDS = 48 * 3600.0
+#: how long a dead-lettered side effect stays on the screens' problem line
+DEAD_SHOWN_SECONDS = 3600.0
 
 
 class Agent:
@@ -283,9 +288,12 @@ class Agent:
             found.append(f"{what}: {reason} ({count} waiting)")
         if not self.feed.connected:
             found.append("no orders from the core: " + (self.feed.last_error or "unreachable")[:80])
-        dead = sum(s.get("dead", 0) for s in self.store.outbox_stats().values())
+        dead = self.store.recent_dead(time.time() - DEAD_SHOWN_SECONDS)
         if dead:
-            found.append(f"{dead} side effects failed for good: run edge-agent outbox --dead")
+            found.append(
+                f"{dead} side effects failed for good in the last hour: "
+                "run edge-agent outbox --dead"
+            )
         return found[:8]
 
     def _deliver_core(self, row: OutboxRow) -> None:
@@ -341,7 +349,10 @@ class Agent:
         while not self._stop.wait(self._housekeeping_interval):
             try:
                 self.kitchen.clear_voids(self._void_clear_seconds)
-                self.store.prune_done(time.time() - DONE_RETENTION_SECONDS)
+                now = time.time()
+                self.store.prune_done(
+                    now - DONE_RETENTION_SECONDS, keep_keys_until=now - KEY_RETENTION_SECONDS
+                )
                 self._report_gauges()
             except Exception:
                 log.exception("housekeeping failed")

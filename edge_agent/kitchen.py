@@ -298,7 +298,11 @@ class Kitchen:
                 self._fold(command.folds)
                 return ok
             ticket = self._load(command.ticket_id)
-            if ticket is None or not (ticket.is_open or ticket.status is TicketStatus.CANCELLED):
+            if (
+                ticket is None
+                or not (ticket.is_open or ticket.status is TicketStatus.CANCELLED)
+                or self.store.ticket_status(ticket.id) == CLEARED
+            ):
                 raise UnknownTicket(f"no open ticket {command.ticket_id}")
             self._transition(ticket, command)
         except CommandRefused as exc:
@@ -338,7 +342,13 @@ class Kitchen:
                 )
                 self.store.set_last_bump(ticket.id, station, None)
             case wire.ItemDoneCommand():
-                result = state.item_done(ticket, command.line_id, now)
+                result = state.item_done(
+                    ticket,
+                    command.line_id,
+                    now,
+                    expo_station=self.expo_station,
+                    allergen_gate=gate,
+                )
             case wire.ItemUndoCommand():
                 result = state.item_undo(ticket, command.line_id, now)
             case wire.PrioritizeCommand():
@@ -349,18 +359,14 @@ class Kitchen:
                 result = state.ack_allergens(ticket, station, expo_station=self.expo_station)
             case wire.AckVoidCommand():
                 result = state.ack_void(ticket, station)
-                if self._void_seen_everywhere(result.ticket):
+                if result.changed and self._void_seen_everywhere(result.ticket):
                     self._save_and_publish(result.ticket, removed_reason="cancelled")
                     return
             case wire.ItemUnavailableCommand():
                 result = state.item_unavailable(ticket, command.line_id)
                 item = next(i for i in result.ticket.items if i.line_id == command.line_id)
-                self._enqueue_core(
-                    "event",
-                    wire.new_id(),
-                    ticket.id,
-                    self._event("unavailable", sku=item.sku, actor=actor, station=station),
-                )
+                event = self._event("unavailable", sku=item.sku, actor=actor, station=station)
+                self._enqueue_core("event", event["event_id"], ticket.id, event)
                 self.effects.on_item_unavailable(result.ticket, item)
             case wire.ReprintCommand():
                 if not self.effects.reprint(ticket, station, command.kind, command.command_id):

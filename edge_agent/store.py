@@ -468,11 +468,28 @@ class Store:
             dict(zip(cols, row, strict=True)) for row in self._query(sql + " ORDER BY id", args)
         ]
 
-    def prune_done(self, older_than: float) -> int:
+    #: rows whose key must outlive a recall and re-bump (one text, one label per order)
+    LONG_LIVED_CHANNELS = ("print", "notify")
+
+    def prune_done(self, older_than: float, *, keep_keys_until: float | None = None) -> int:
+        """Delete delivered rows done before ``older_than``; print and notify rows (whose
+        keys stop a second text or label) only once done before ``keep_keys_until``."""
+        keep_until = older_than if keep_keys_until is None else keep_keys_until
+        marks = ",".join("?" * len(self.LONG_LIVED_CHANNELS))
         with self.transaction() as db:
             return db.execute(
-                "DELETE FROM outbox WHERE state = 'done' AND done_at < ?", (older_than,)
+                "DELETE FROM outbox WHERE state = 'done' AND ("
+                f"(channel NOT IN ({marks}) AND done_at < ?) "
+                f"OR (channel IN ({marks}) AND done_at < ?))",
+                (*self.LONG_LIVED_CHANNELS, older_than, *self.LONG_LIVED_CHANNELS, keep_until),
             ).rowcount
+
+    def recent_dead(self, since: float) -> int:
+        """Side effects dead-lettered since ``since`` (for the screens' problem line)."""
+        rows = self._query(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'dead' AND done_at >= ?", (since,)
+        )
+        return int(rows[0][0])
 
     # --- lifecycle (reporting) ---------------------------------------------------------
 

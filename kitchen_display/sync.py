@@ -272,6 +272,9 @@ class TicketSync(QObject):
             timeout_ms = round(self._config.display.snapshot_timeout_seconds * 1000)
             headers["expires"] = str(int(time.time() * 1000) + 2 * timeout_ms)
         body = encode(command)
+        if kind != "snapshot" and self._queue and self._connected:
+            # left over from a send that failed while the link stayed up: try them first
+            self.flush_pending()
         if kind != "snapshot" and (self._queue or not self._connected):
             self._enqueue(
                 PendingCommand(

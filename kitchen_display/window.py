@@ -304,17 +304,19 @@ class MainWindow(QMainWindow):
 
     def _stations_for(self, action: str, ticket_id: str) -> list[str]:
         shown = self._model.shown_stations
-        if action not in ("start", "bump") or len(shown) < 2:
+        if action not in ("start", "bump", "ack_void") or len(shown) < 2:
             return []
         ticket = self._sync.ticket(ticket_id)
         if ticket is None:
             return []
-        return [
+        if action == "ack_void":  # every shown station must have seen the VOID
+            return [s for s in shown if ticket.items_at(s)] or [self._config.station]
+        working = [
             station
             for station in shown
-            if station == self._config.station
-            or (ticket.items_at(station) and not ticket.station_done(station))
+            if ticket.items_at(station) and not ticket.station_done(station)
         ]
+        return working or [self._config.station]
 
     # --- views, all-day, recall list, undo (served by ``self.views``) -----------------
 

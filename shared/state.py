@@ -213,9 +213,19 @@ def recall(
     return _result(ticket, after, updates)
 
 
-def item_done(ticket: Ticket, line_id: str, now: datetime) -> Transition:
+def item_done(
+    ticket: Ticket,
+    line_id: str,
+    now: datetime,
+    *,
+    expo_station: str | None = None,
+    allergen_gate: bool = False,
+) -> Transition:
+    """One line done. With ``allergen_gate`` its station must have seen the allergens."""
     _refuse_closed(ticket, "mark an item done on")
     item = _line(ticket, line_id)
+    if allergen_gate:
+        _require_allergens_seen(ticket, item.station, expo_station)
     if item.status is ItemStatus.DONE:
         raise InvalidTransition(f"line {line_id} of ticket {ticket.id} is already done")
     updates = {line_id: ItemStatus.DONE}
@@ -287,6 +297,10 @@ def _ticket_items(order: Order) -> tuple[TicketItem, ...]:
     )
 
 
+def _all_allergens(ticket: Ticket) -> set[str]:
+    return {allergen for item in ticket.items for allergen in item.allergens}
+
+
 def ticket_from_order(order: Order, now: datetime) -> Ticket:
     """A new ticket for the first version of an order the agent sees."""
     status = _CORE_CLOSED.get(order.status, TicketStatus.ACCEPTED)
@@ -336,7 +350,18 @@ def merge_order(ticket: Ticket, order: Order, now: datetime) -> Transition:
         status = _CORE_CLOSED[order.status]
     elif status is TicketStatus.READY and any(i.status is not ItemStatus.DONE for i in items):
         status = TicketStatus.IN_PROGRESS
+    merged = ticket.model_copy(update={"items": tuple(items)})
+    stations = {*ticket.stations(), *merged.stations()}
+    still_seen = tuple(
+        station
+        for station in ticket.allergens_seen
+        if station not in stations or ticket.allergens_at(station) == merged.allergens_at(station)
+    )
+    if any(i.allergens for i in items) and _all_allergens(ticket) != _all_allergens(merged):
+        # expo (and any screen seeing the whole order) must look again
+        still_seen = tuple(s for s in still_seen if s in ticket.stations())
     update: dict[str, object] = {
+        "allergens_seen": still_seen,
         "version": order.version,
         "brand": order.brand,
         "channel": order.channel,

@@ -524,3 +524,33 @@ def test_86_list_follows_set_availability(store: Store, gated: Kitchen) -> None:
     ]
     gated.handle_command(command("set_availability", sku=sku, available=True), None)
     assert gated.settings().out_of_stock == ()
+
+
+def test_allergen_gate_covers_item_done_too(gated: Kitchen) -> None:
+    refused = gated.handle_command(command("item_done", line_id="l1", station="grill"), None)
+    assert refused is not None and refused.error == "invalid_transition"
+    assert gated.handle_command(command("ack_allergens", station="grill"), None).ok  # type: ignore[union-attr]
+    done = gated.handle_command(command("item_done", line_id="l1", station="grill"), None)
+    assert done is not None and done.ok
+
+
+def test_an_edit_that_changes_allergens_needs_a_new_look(store: Store, gated: Kitchen) -> None:
+    assert gated.handle_command(command("ack_allergens", station="grill"), None).ok  # type: ignore[union-attr]
+    edited = order_dict(version=2)
+    edited["items"][0]["allergens"] = ["gluten", "milk", "peanuts"]
+    gated.apply_order(edited)
+    last = state_messages(store)[-1]
+    assert isinstance(last, wire.TicketUpdated) and last.ticket.allergens_seen == ()
+    refused = gated.handle_command(command("start", station="grill"), None)
+    assert refused is not None and refused.error == "invalid_transition"
+
+
+def test_a_cleared_void_cannot_come_back(store: Store, gated: Kitchen) -> None:
+    gated.apply_order(order_dict(version=2, status="cancelled"))
+    assert gated.clear_voids(older_than_seconds=-1) == 1
+    before = len(state_messages(store))
+    late = gated.handle_command(command("ack_void", station="fry"), None)  # queued offline
+    assert late is not None and late.error == "unknown_ticket"
+    assert store.ticket_status(ORDER_ID) == "cleared"
+    assert len(state_messages(store)) == before
+    assert ORDER_ID not in {t.id for t in gated.snapshot("s").tickets or ()}
