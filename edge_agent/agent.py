@@ -50,6 +50,8 @@ DONE_RETENTION_SECONDS = 3600.0
 #: print and notify keys are kept this long, so a ticket remade hours later (a recall
 #: and a new bump) does not text the customer or print the label a second time
 KEY_RETENTION_SECONDS = 48 * 3600.0
+#: status events to the core under way at once (each order's still go one by one)
+CORE_IN_FLIGHT = 4
 #: how long a dead-lettered side effect stays on the screens' problem line
 DEAD_SHOWN_SECONDS = 3600.0
 
@@ -115,8 +117,15 @@ class Agent:
             idle_interval=alive_interval,
         )
         self._alive_interval = alive_interval
+        # Status events to the core: one order's go in order, different orders' up to
+        # CORE_IN_FLIGHT at a time (httpx's client is thread-safe).
         self.core_outbox = OutboxWorker(
-            store, CHANNEL_CORE, self._deliver_core, ordered=False, **common
+            store,
+            CHANNEL_CORE,
+            self._deliver_core,
+            ordered=False,
+            in_flight=CORE_IN_FLIGHT,
+            **common,
         )
         # Side effects outside the kitchen: one worker per channel that has an adapter.
         # Rows of a channel without one stay pending (and show in `outbox`/`doctor`).

@@ -21,6 +21,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from edge_agent.errors import CoreAuthError, PermanentError, RetryableError
 from edge_agent.store import OutboxRow, Store
@@ -52,6 +53,7 @@ class OutboxWorker:
         idle_interval: float = 5.0,
         on_failure: Callable[[str, OutboxRow, bool], None] | None = None,
         at_most_once: bool = False,
+        in_flight: int = 1,
     ) -> None:
         self._store = store
         self.channel = channel
@@ -64,6 +66,8 @@ class OutboxWorker:
         self._on_idle = on_idle
         self._on_failure = on_failure
         self._at_most_once = at_most_once
+        #: unordered channels: how many deliveries may be under way at once
+        self._in_flight = max(1, in_flight)
         self._idle_interval = idle_interval
         self._last_idle = 0.0
         self._wake = threading.Event()
@@ -149,6 +153,15 @@ class OutboxWorker:
         else:
             # Independent destinations overtake each other; one destination's rows do not.
             rows = self._store.due(self.channel, limit=200, now=now, fifo_per_dest=True)
+        if not self._ordered and self._in_flight > 1 and len(rows) > 1:
+            # At most one row per destination is due (FIFO per order), so these may go
+            # out side by side: a core 100 ms away then takes a burst in parallel.
+            with ThreadPoolExecutor(
+                max_workers=min(self._in_flight, len(rows)),
+                thread_name_prefix=f"outbox-{self.channel}",
+            ) as pool:
+                outcomes = list(pool.map(self._attempt_unless_stopping, rows))
+            return any(outcome in ("done", "dead") for outcome in outcomes)
         progressed = False
         for row in rows:
             if self._stop.is_set() or row.next_at > now:
@@ -159,6 +172,9 @@ class OutboxWorker:
             elif self._ordered:
                 break  # keep order: nothing behind a failed row may overtake it
         return progressed
+
+    def _attempt_unless_stopping(self, row: OutboxRow) -> str:
+        return "stopped" if self._stop.is_set() else self._attempt(row)
 
     def _attempt(self, row: OutboxRow) -> str:
         outcome = self._try(row)

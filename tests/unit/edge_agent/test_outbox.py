@@ -271,3 +271,34 @@ def test_at_most_once_retryable_failure_goes_back_to_pending(store: Store) -> No
     w = worker(store, FakeDeliver(lambda row: CoreUnavailable("never left")), at_most_once=True)
     w.drain_once()
     assert info(store, "text")["state"] == "pending"
+
+
+def test_unordered_channel_delivers_different_orders_side_by_side(store: Store) -> None:
+    # four orders' events: with in_flight=4 all four are under way at once
+    enqueue(store, "a", "b", "c", "d")
+    barrier = threading.Barrier(4, timeout=10)
+
+    def together(row: OutboxRow) -> BaseException | None:
+        barrier.wait()  # raises BrokenBarrierError unless four deliveries overlap
+        return None
+
+    w = worker(store, FakeDeliver(together), in_flight=4)
+    assert w.drain_once() is True
+    assert sorted(r["state"] for r in store.outbox_rows()) == ["done"] * 4
+
+
+def test_one_orders_events_never_overlap_even_in_flight(store: Store) -> None:
+    enqueue(store, "accepted", "in_progress", "ready", dest="ord_1")
+    enqueue(store, "other")
+    w = worker(store, FakeDeliver(), in_flight=4)
+    w.drain_once()
+    # one pass: the oldest of ord_1 and the other order's; ord_1's next ones wait
+    assert sorted(r["key"] for r in store.outbox_rows("done")) == ["accepted", "other"]
+    w.drain_once()
+    w.drain_once()
+    assert [r["key"] for r in store.outbox_rows("done")] == [
+        "accepted",
+        "in_progress",
+        "ready",
+        "other",
+    ]
