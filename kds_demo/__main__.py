@@ -116,9 +116,12 @@ class Demo:
                 json.load(response)
 
         stations = [s.strip() for s in self.args.stations.split(",") if s.strip()]
+        # coilmq's heart-beat timers stall a connection after a few seconds (it stops
+        # answering RECEIPTs); on this loopback demo broker they are not needed.
+        heartbeat = 0 if vhost else 5000
         mq = (
             f'url = "{mq_url}"\nvhost = "{vhost}"\n'
-            "heartbeat_ms = 5000\nreconnect_max_seconds = 2.0\n"
+            f"heartbeat_ms = {heartbeat}\nreconnect_max_seconds = 2.0\n"
         )
         agent_cfg = self.run_dir / "agent.toml"
         agent_cfg.write_text(

@@ -129,6 +129,7 @@ def _run(
         "KDS_CORE_POLL_WAIT_SECONDS": "2",
         "KDS_MQ_URL": mq_url,
         "KDS_MQ_VHOST": vhost,
+        "KDS_MQ_HEARTBEAT_MS": "0",  # coilmq's heart-beat timers stall connections
         "KDS_STORE_PATH": str(workdir / "edge.sqlite3"),
     }
     agent = build_agent(load(AgentConfig, None, env=env, secrets=None)).start()
@@ -180,10 +181,10 @@ def _run(
                 site_id=SITE,
                 display_id=f"{view}-1",
                 station=station,
-                mq=MqSettings(url=mq_url, vhost=vhost, heartbeat_ms=2000),
+                mq=MqSettings(url=mq_url, vhost=vhost, heartbeat_ms=0),
                 display=DisplaySettings(**settings),  # type: ignore[arg-type]
             )
-            client = MqClient(mq_url, vhost=vhost, heartbeat_ms=2000, name=view)
+            client = MqClient(mq_url, vhost=vhost, heartbeat_ms=0, name=view)
             display = build_display(config, client)
             display.window.resize(1920, 1080)
             display.start(show=True)
