@@ -14,7 +14,6 @@ placed_at``) and throughput over the last hour.
 
 from __future__ import annotations
 
-import bisect
 import enum
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
@@ -353,27 +352,10 @@ class BoardModel(TicketRows, QAbstractTableModel):
         self._states[ticket.id] = state
         key = _sort_key(ticket, state[0])
         if row < 0:
-            new_row = bisect.bisect_left(self._keys, key)
-            self.beginInsertRows(QModelIndex(), new_row, new_row)
-            self._rows.insert(new_row, ticket)
-            self._keys.insert(new_row, key)
-            self.endInsertRows()
+            self._insert_sorted(ticket, key)
             return
         old = self._rows[row]
-        if self._keys[row] != key:
-            others = self._keys[:row] + self._keys[row + 1 :]
-            dest = bisect.bisect_left(others, key)
-            if dest != row:
-                qt_dest = dest + 1 if dest > row else dest
-                self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), qt_dest)
-                del self._rows[row]
-                del self._keys[row]
-                self._rows.insert(dest, ticket)
-                self._keys.insert(dest, key)
-                self.endMoveRows()
-                row = dest
-        self._rows[row] = ticket
-        self._keys[row] = key
+        row = self._replace_sorted(row, ticket, key)
         if changed or old != ticket:
             self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
         elif state[1]:

@@ -1,14 +1,53 @@
-"""Lookups shared by the display's ticket models (the station/expo cards, the board)."""
+"""Rows shared by the display's ticket models (the station/expo cards, the board)."""
 
 from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from PySide6.QtCore import QModelIndex
 
 from shared.model import Ticket
 
 
 class TicketRows:
-    """Mixin for a model that keeps its tickets, in display order, in ``self._rows``."""
+    """Mixin for a Qt item model that keeps its tickets sorted in ``self._rows``.
+
+    ``self._keys[i]`` is the sort key of ``self._rows[i]``; inserts and moves are
+    announced row by row (beginInsertRows / beginMoveRows), never as a reset.
+    """
 
     _rows: list[Ticket]
+    _keys: list[Any]
+
+    def _insert_sorted(self, ticket: Ticket, key: Any) -> int:
+        """Insert a new ticket where ``key`` sorts; returns its row."""
+        row = bisect.bisect_left(self._keys, key)
+        self.beginInsertRows(QModelIndex(), row, row)  # type: ignore[attr-defined]
+        self._rows.insert(row, ticket)
+        self._keys.insert(row, key)
+        self.endInsertRows()  # type: ignore[attr-defined]
+        return row
+
+    def _replace_sorted(self, row: int, ticket: Ticket, key: Any) -> int:
+        """Store the new version of the ticket at ``row``, moving it if its key moved;
+        returns its row now."""
+        if self._keys[row] != key:
+            # where it goes among the others (computed without itself)
+            others = self._keys[:row] + self._keys[row + 1 :]
+            dest = bisect.bisect_left(others, key)
+            if dest != row:
+                qt_dest = dest + 1 if dest > row else dest
+                self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), qt_dest)  # type: ignore[attr-defined]
+                del self._rows[row]
+                del self._keys[row]
+                self._rows.insert(dest, ticket)
+                self._keys.insert(dest, key)
+                self.endMoveRows()  # type: ignore[attr-defined]
+                row = dest
+        self._rows[row] = ticket
+        self._keys[row] = key
+        return row
 
     def tickets(self) -> list[Ticket]:
         """The shown tickets, in display order."""

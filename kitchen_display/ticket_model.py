@@ -27,7 +27,6 @@ when a "RUSH ↑" cue ends).
 
 from __future__ import annotations
 
-import bisect
 import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -335,33 +334,16 @@ class TicketListModel(TicketRows, QAbstractListModel):
             return
         key = _sort_key(ticket)
         if row < 0:
-            new_row = bisect.bisect_left(self._keys, key)
-            self.beginInsertRows(QModelIndex(), new_row, new_row)
-            self._rows.insert(new_row, ticket)
-            self._keys.insert(new_row, key)
+            # side tables first: views read them while the insert is announced
             self._age_states[ticket.id] = self._age_state(ticket)
             self._waiting[ticket.id] = self._waiting_lines(ticket)
-            self.endInsertRows()
+            self._insert_sorted(ticket, key)
             self._update_timer()
             return
         old = self._rows[row]
         if old.priority is not Priority.RUSH and ticket.priority is Priority.RUSH:
             self._rush_up[ticket.id] = self._clock() + timedelta(seconds=RUSH_UP_SECONDS)
-        if self._keys[row] != key:
-            # Where it goes among the others (computed without itself).
-            others = self._keys[:row] + self._keys[row + 1 :]
-            dest = bisect.bisect_left(others, key)
-            if dest != row:
-                qt_dest = dest + 1 if dest > row else dest
-                self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), qt_dest)
-                del self._rows[row]
-                del self._keys[row]
-                self._rows.insert(dest, ticket)
-                self._keys.insert(dest, key)
-                self.endMoveRows()
-                row = dest
-        self._rows[row] = ticket
-        self._keys[row] = key
+        row = self._replace_sorted(row, ticket, key)
         self._waiting[ticket.id] = self._waiting_lines(ticket)
         if old != ticket:
             index = self.index(row, 0)
