@@ -6,7 +6,6 @@ the adapter as edge_agent.errors, against the real core simulator on loopback.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -293,7 +292,23 @@ def test_bearer_token_and_idempotency_key_are_sent() -> None:
     assert request.url.raw_path == b"/api/v1/sites/ams-01/orders/ord%2F1/events"
 
 
-@pytest.mark.parametrize("response", [httpx.Response(200, text="OK"), httpx.Response(200, json=[])])
-def test_health_with_odd_body(response: httpx.Response) -> None:
-    with mock_client(lambda request: response) as client, contextlib.suppress(CoreUnavailable):
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, json=[]),
+        httpx.Response(200, json="ok"),
+        httpx.Response(200, json={"status": "degraded"}),
+        httpx.Response(200, json={}),
+    ],
+)
+def test_health_with_odd_json_body_is_not_healthy(response: httpx.Response) -> None:
+    with mock_client(lambda request: response) as client:
         assert client.health() is False
+
+
+def test_health_with_non_json_body_is_core_unavailable() -> None:
+    with (
+        mock_client(lambda request: httpx.Response(200, text="OK")) as client,
+        pytest.raises(CoreUnavailable, match="non-JSON"),
+    ):
+        client.health()
