@@ -33,6 +33,16 @@ _ORDER_NOTES: tuple[str, ...] = (
     "Birthday order!",
 )
 _ITEM_NOTES: tuple[str, ...] = ("well done", "sauce on the side", "cut in half", "extra crispy")
+#: a customer's declared allergy, as customers write them (a few per cent of orders carry
+#: one, on the order or on a line; the kitchen's screens must stop for these)
+_ALLERGY_NOTES: tuple[str, ...] = (
+    "ALLERGY: peanuts",
+    "Nut allergy, severe",
+    "Allergic to sesame",
+    "Shellfish allergy - please take care",
+    "Coeliac: no gluten please",
+)
+ALLERGY_PROBABILITY = 0.02
 
 
 @dataclass(frozen=True)
@@ -270,6 +280,14 @@ class OrderGenerator:
         now = now or datetime.now(UTC)
         brand, menu = self._pick_brand(unavailable)
         items = self._items(menu)
+        notes = self.rng.choice(_ORDER_NOTES) if self.rng.random() < 0.25 else ""
+        if self.rng.random() < ALLERGY_PROBABILITY:
+            allergy = self.rng.choice(_ALLERGY_NOTES)
+            if self.rng.random() < 0.5:
+                notes = f"{allergy}. {notes}" if notes else allergy
+            else:
+                line = self.rng.choice(items)
+                line["notes"] = f"{allergy}; {line['notes']}" if line["notes"] else allergy
         return {
             "id": self.new_id(),
             "version": 1,
@@ -282,7 +300,7 @@ class OrderGenerator:
             "priority": "rush" if self.rng.random() < RUSH_PROBABILITY else "normal",
             "status": "placed",
             "customer": self._customer(),
-            "notes": self.rng.choice(_ORDER_NOTES) if self.rng.random() < 0.25 else "",
+            "notes": notes,
             "items": items,
             "total_cents": self.catalogue.order_total(items),
         }

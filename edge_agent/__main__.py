@@ -21,7 +21,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from edge_agent.adapters.core_http import CoreClient
 from edge_agent.adapters.stomp_relay import StompRelay
@@ -117,7 +117,7 @@ def site_settings(config: AgentConfig) -> wire.SiteSettings:
     aging = config.aging
     return wire.SiteSettings(
         expo_station=config.expo_station,
-        allergen_gate=config.allergen_gate,
+        allergen_gate=cast(wire.AllergenGate, config.allergen_gate),
         aging=rule(aging),
         aging_brands={k: rule(v) for k, v in aging.brands.items()},
         aging_channels={k: rule(v) for k, v in aging.channels.items()},
@@ -157,6 +157,7 @@ def build_agent(config: AgentConfig) -> Agent:
         backoff_max=config.outbox.backoff_max_seconds,
         give_up_after=config.outbox.give_up_after_seconds,
         site_settings=site_settings(config),
+        allergy_rules=config.allergy.rules(),
         **build_side_effects(config),
     )
 

@@ -41,6 +41,7 @@ from edge_agent.outbox import OutboxWorker
 from edge_agent.store import OutboxRow, Store
 from edge_agent.sync import FeedFollower
 from shared import wire
+from shared.allergy import AllergyRules
 from shared.errors import MqError
 from shared.mq import Message
 
@@ -79,6 +80,7 @@ class Agent:
         metrics: MetricsSink | None = None,
         sms_sender_id: str | None = None,
         site_settings: wire.SiteSettings | None = None,
+        allergy_rules: AllergyRules | None = None,
     ) -> None:
         self.site_id = site_id
         self.store = store
@@ -97,6 +99,7 @@ class Agent:
             on_change=self._wake,
             effects=self.effects,
             settings=site_settings,
+            allergy_rules=allergy_rules,
         )
         self.feed = FeedFollower(core, self.kitchen, store, wait_seconds=poll_wait_seconds)
         common: dict[str, Any] = {

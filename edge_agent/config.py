@@ -38,6 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from edge_agent.notify_templates import Templates
+from shared.allergy import DEFAULT_PATTERNS, DEFAULT_SEVERE, AllergyRules
 from shared.config import Secret, check, secret_field
 from shared.errors import ConfigError
 from shared.settings import MqSettings
@@ -262,6 +263,36 @@ class AgingSettings:
         )
 
 
+#: ``allergen_gate`` values: "off" (banner only), "confirm" (the project's screens ask for
+#: ALLERGY SEEN before START/BUMP; the agent never refuses a v1 command for it),
+#: "enforce" (the agent also refuses start/bump/item_done before it: a deviation from v1)
+ALLERGEN_GATES = ("off", "confirm", "enforce")
+
+
+@dataclass(frozen=True)
+class AllergySettings:
+    """``[allergy]``: how the site recognises a customer's declared allergy.
+
+    A note or modifier containing one of ``patterns`` (case-insensitive), or naming one
+    of ``severe`` (whole words), declares one. Item names and recipe allergens never do.
+    """
+
+    patterns: tuple[str, ...] = DEFAULT_PATTERNS
+    severe: tuple[str, ...] = DEFAULT_SEVERE
+
+    def __post_init__(self) -> None:
+        for key, values in (("patterns", self.patterns), ("severe", self.severe)):
+            for value in values:
+                check(
+                    2 <= len(value.strip()) <= 40,
+                    f"allergy.{key}",
+                    f"entries must be 2..40 characters, got {value!r}",
+                )
+
+    def rules(self) -> AllergyRules:
+        return AllergyRules(patterns=self.patterns, severe=self.severe)
+
+
 @dataclass(frozen=True)
 class AgentConfig:
     site_id: str
@@ -272,8 +303,9 @@ class AgentConfig:
     #: a cancelled ticket stays on screen (VOID) until every station acknowledged it,
     #: or at most this long
     void_clear_seconds: float = 1800.0
-    #: an order with allergens needs an "allergen seen" tap before start/bump
-    allergen_gate: bool = True
+    #: a declared allergy: "confirm" (default), "off" or "enforce" (see ALLERGEN_GATES)
+    allergen_gate: str = "confirm"
+    allergy: AllergySettings = field(default_factory=AllergySettings)
     #: how often the agent says ``agent.alive`` on the state topic
     alive_interval_seconds: float = 5.0
     log_level: str = "INFO"
@@ -300,6 +332,11 @@ class AgentConfig:
             f"{self.expo_station!r} is not one of stations {list(self.stations)}",
         )
         check(self.void_clear_seconds >= 0, "void_clear_seconds", "must be >= 0")
+        check(
+            self.allergen_gate in ALLERGEN_GATES,
+            "allergen_gate",
+            f"must be one of {', '.join(ALLERGEN_GATES)}, got {self.allergen_gate!r}",
+        )
         for station in self.printers:
             check(
                 station in self.stations,

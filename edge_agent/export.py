@@ -3,11 +3,11 @@
 ``edge-agent export --config FILE --since 2026-11-24T00:00Z --format csv|hyper --out PATH``
 (tables and columns: docs/reporting.md).
 
-* ``csv``: ``out`` is a directory (created if missing); ``tickets.csv`` and
-  ``stations.csv`` are written into it (replaced if there) and the directory is
-  returned.
+* ``csv``: ``out`` is a directory (created if missing); ``tickets.csv``,
+  ``stations.csv`` and ``allergy_acks.csv`` are written into it (replaced if there)
+  and the directory is returned.
 * ``hyper``: ``out`` is the ``.hyper`` file (replaced if there; if ``out`` is an
-  existing directory, ``out/kds-export.hyper``) with both tables in schema
+  existing directory, ``out/kds-export.hyper``) with the three tables in schema
   ``public``; that file is returned. Needs the optional extra:
   ``pip install 'ghost-kds[tableau]'`` (tableauhyperapi, imported only here).
 
@@ -56,7 +56,19 @@ STATION_COLUMNS = (
     "bumped_at",
     "seconds_since_received",
 )
-_TIME_COLUMNS = frozenset(c for c in TICKET_COLUMNS + STATION_COLUMNS if c.endswith("_at"))
+#: one row per station that saw a ticket's declared allergy (who and when)
+ALLERGY_COLUMNS = (
+    "ticket_id",
+    "station",
+    "display_id",
+    "brand",
+    "channel",
+    "seen_at",
+    "seconds_since_received",
+)
+_TIME_COLUMNS = frozenset(
+    c for c in TICKET_COLUMNS + STATION_COLUMNS + ALLERGY_COLUMNS if c.endswith("_at")
+)
 
 #: lifecycle kind -> the ticket column it sets, and whether the first or last one counts
 _STEPS = {
@@ -137,6 +149,28 @@ def build_tables(
     return ticket_rows, stations
 
 
+def build_allergy_table(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``allergy_acks`` rows: each ``allergy_seen`` step (oldest first)."""
+    received: dict[str, str] = {}
+    rows = []
+    for event in events:
+        if event["kind"] == "received":
+            received.setdefault(event["ticket_id"], event["at"])
+        elif event["kind"] == "allergy_seen":
+            rows.append(
+                {
+                    "ticket_id": event["ticket_id"],
+                    "station": event.get("station") or "",
+                    "display_id": event.get("actor") or "",
+                    "brand": event.get("brand") or "",
+                    "channel": event.get("channel") or "",
+                    "seen_at": event["at"],
+                    "seconds_since_received": _seconds(event, received.get(event["ticket_id"])),
+                }
+            )
+    return rows
+
+
 def export(
     store: Store,
     *,
@@ -144,28 +178,37 @@ def export(
     fmt: Literal["csv", "hyper"],
     out: Path,
 ) -> Path:
-    """Write the ``tickets`` and ``stations`` tables; return what was written."""
+    """Write the ``tickets``, ``stations`` and ``allergy_acks`` tables; return what was
+    written."""
     if since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
     events = store.lifecycle(format_time(since))
     tickets, stations = build_tables(events)
+    tables: list[_Table] = [
+        ("tickets", TICKET_COLUMNS, tickets),
+        ("stations", STATION_COLUMNS, stations),
+        ("allergy_acks", ALLERGY_COLUMNS, build_allergy_table(events)),
+    ]
     out = Path(out)
     if fmt == "csv":
-        return _write_csv(tickets, stations, out)
+        return _write_csv(tables, out)
     if fmt == "hyper":
-        return _write_hyper(tickets, stations, out)
+        return _write_hyper(tables, out)
     raise ValueError(f"unknown export format {fmt!r} (csv or hyper)")
 
 
 # --- CSV --------------------------------------------------------------------------------
 
 
-def _write_csv(tickets: list[dict[str, Any]], stations: list[dict[str, Any]], out: Path) -> Path:
+_Table = tuple[str, tuple[str, ...], list[dict[str, Any]]]
+
+
+def _write_csv(tables: list[_Table], out: Path) -> Path:
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} is a file; for csv --out names a directory")
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_csv(out / "tickets.csv", TICKET_COLUMNS, tickets)
-    _atomic_csv(out / "stations.csv", STATION_COLUMNS, stations)
+    for name, columns, rows in tables:
+        _atomic_csv(out / f"{name}.csv", columns, rows)
     return out
 
 
@@ -186,7 +229,7 @@ def _atomic_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]
 # --- Tableau Hyper ----------------------------------------------------------------------
 
 
-def _write_hyper(tickets: list[dict[str, Any]], stations: list[dict[str, Any]], out: Path) -> Path:
+def _write_hyper(tables: list[_Table], out: Path) -> Path:
     try:
         from tableauhyperapi import (
             NOT_NULLABLE,
@@ -236,10 +279,7 @@ def _write_hyper(tickets: list[dict[str, Any]], stations: list[dict[str, Any]], 
             ) as hyper,
             Connection(hyper.endpoint, database=tmp, create_mode=CreateMode.CREATE) as conn,
         ):
-            for name, columns, rows in (
-                ("tickets", TICKET_COLUMNS, tickets),
-                ("stations", STATION_COLUMNS, stations),
-            ):
+            for name, columns, rows in tables:
                 table = TableDefinition(TableName("public", name), [column(c) for c in columns])
                 conn.catalog.create_table(table)
                 with Inserter(conn, table) as inserter:

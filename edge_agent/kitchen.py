@@ -21,6 +21,7 @@ from edge_agent.effects import EffectRules, Effects
 from edge_agent.errors import StoreError
 from edge_agent.store import Store
 from shared import state, wire
+from shared.allergy import AllergyRules
 from shared.errors import BadRequest, CommandRefused, UnknownTicket, WireError
 from shared.model import (
     ItemStatus,
@@ -68,8 +69,10 @@ class Kitchen:
         on_change: Callable[[], None] | None = None,
         effects: Effects | None = None,
         settings: wire.SiteSettings | None = None,
+        allergy_rules: AllergyRules | None = None,
     ) -> None:
         self.store = store
+        self.allergy_rules = allergy_rules or AllergyRules()
         self.effects = effects or Effects(store, EffectRules(site_id=site_id))
         self.site_id = site_id
         self.expo_station = expo_station or None
@@ -153,7 +156,7 @@ class Kitchen:
                 "order %s v%d arrives %s: not shown", order.id, order.version, order.status
             )
             return OrderOutcome("ignored", order.id)
-        ticket = state.ticket_from_order(order, self._clock())
+        ticket = state.ticket_from_order(order, self._clock(), self.allergy_rules)
         self._save_and_publish(ticket)
         self._core_status(ticket.id, "accepted", actor="agent")
         self._life(ticket, "received")
@@ -170,7 +173,7 @@ class Kitchen:
     def _merge(self, ticket: Ticket, order: Order) -> OrderOutcome:
         if not ticket.is_open and ticket.status is not TicketStatus.CANCELLED:
             return OrderOutcome("ignored", order.id)
-        transition = state.merge_order(ticket, order, self._clock())
+        transition = state.merge_order(ticket, order, self._clock(), self.allergy_rules)
         if not transition.changed:
             return OrderOutcome("duplicate", order.id)
         new = transition.ticket
@@ -314,7 +317,8 @@ class Kitchen:
         now = self._clock()
         station = command.station
         actor = f"display:{command.display_id}" if command.display_id else "display"
-        gate = self.settings().allergen_gate
+        # v1 commands are never refused for allergy reasons unless the site opts in
+        gate = self.settings().allergen_gate == "enforce"
         needs_station = (
             wire.StartCommand
             | wire.BumpCommand
@@ -356,7 +360,9 @@ class Kitchen:
             case wire.PickedUpCommand():
                 result = state.picked_up(ticket, now)
             case wire.AckAllergensCommand():
-                result = state.ack_allergens(ticket, station, expo_station=self.expo_station)
+                result = state.ack_allergens(
+                    ticket, station, now, display_id=command.display_id or ""
+                )
             case wire.AckVoidCommand():
                 result = state.ack_void(ticket, station)
                 if result.changed and self._void_seen_everywhere(result.ticket):
@@ -380,7 +386,7 @@ class Kitchen:
         removed = "picked_up" if new.status is TicketStatus.PICKED_UP else None
         self._save_and_publish(new, removed_reason=removed)
         for kind in _lifecycle_kinds(command, ticket, new, self.expo_station):
-            self._life(new, kind, station=station)
+            self._life(new, kind, station=station, before=ticket, actor=command.display_id or "")
         if result.status_changed:
             self._core_status(new.id, new.status.value, actor=actor, station=station)
         for line_id, item_status in result.item_changes:
@@ -524,7 +530,15 @@ class Kitchen:
             event["station"] = station
         self._enqueue_core("event", event["event_id"], order_id, event)
 
-    def _life(self, ticket: Ticket, kind: str, *, station: str = "") -> None:
+    def _life(
+        self,
+        ticket: Ticket,
+        kind: str,
+        *,
+        station: str = "",
+        before: Ticket | None = None,
+        actor: str = "",
+    ) -> None:
         now = self._clock()
         since = (now - ticket.accepted_at).total_seconds() if ticket.accepted_at else None
         event_id = wire.new_id()
@@ -538,6 +552,7 @@ class Kitchen:
             brand=ticket.brand.id,
             channel=ticket.channel,
             seconds_since_received=since,
+            actor=actor,
         )
         self.effects.on_lifecycle(
             ticket,
@@ -546,6 +561,7 @@ class Kitchen:
             event_id=event_id,
             at=at,
             seconds_since_received=since,
+            before=before,
         )
 
     def _enqueue_core(self, kind: str, key: str, dest: str, body: dict[str, Any]) -> None:
@@ -561,6 +577,8 @@ def _lifecycle_kinds(command: Any, before: Ticket, after: Ticket, expo: str | No
         kinds.append("station_bumped")
     if isinstance(command, wire.RecallCommand):
         kinds.append("recalled")
+    if isinstance(command, wire.AckAllergensCommand):
+        kinds.append("allergy_seen")
     if after.status is not before.status and after.status in (
         TicketStatus.READY,
         TicketStatus.PICKED_UP,

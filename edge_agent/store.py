@@ -82,7 +82,8 @@ CREATE TABLE IF NOT EXISTS lifecycle (
     brand TEXT NOT NULL DEFAULT '',
     channel TEXT NOT NULL DEFAULT '',
     at TEXT NOT NULL,
-    seconds_since_received REAL
+    seconds_since_received REAL,
+    actor TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS lifecycle_ticket ON lifecycle(ticket_id, id);
 CREATE INDEX IF NOT EXISTS lifecycle_at ON lifecycle(at);
@@ -133,6 +134,7 @@ class Store:
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.executescript(_SCHEMA)
+            self._add_missing_columns()
         except sqlite3.Error as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
         self._lock = threading.RLock()
@@ -143,6 +145,13 @@ class Store:
                 (str(SCHEMA_VERSION),),
             )
             self._conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', '0')")
+
+    def _add_missing_columns(self) -> None:
+        """Columns added after a database was first made (``CREATE TABLE IF NOT EXISTS``
+        leaves an older table as it is)."""
+        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(lifecycle)")}
+        if "actor" not in columns:
+            self._conn.execute("ALTER TABLE lifecycle ADD COLUMN actor TEXT NOT NULL DEFAULT ''")
 
     def close(self) -> None:
         with self._lock:
@@ -504,13 +513,25 @@ class Store:
         brand: str = "",
         channel: str = "",
         seconds_since_received: float | None = None,
+        actor: str = "",
     ) -> None:
-        """One step of a ticket's life (received, started, station_bumped, ready, ...)."""
+        """One step of a ticket's life (received, started, station_bumped, allergy_seen,
+        ready, ...); ``actor``: the display that made it, where one did."""
         with self.transaction() as db:
             db.execute(
                 "INSERT OR IGNORE INTO lifecycle(event_id, ticket_id, kind, station, brand, "
-                "channel, at, seconds_since_received) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (event_id, ticket_id, kind, station, brand, channel, at, seconds_since_received),
+                "channel, at, seconds_since_received, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    event_id,
+                    ticket_id,
+                    kind,
+                    station,
+                    brand,
+                    channel,
+                    at,
+                    seconds_since_received,
+                    actor,
+                ),
             )
 
     def lifecycle(self, since: str | None = None) -> list[dict[str, Any]]:
@@ -524,6 +545,7 @@ class Store:
             "channel",
             "at",
             "seconds_since_received",
+            "actor",
         )
         sql = f"SELECT {', '.join(cols)} FROM lifecycle"
         args: tuple[Any, ...] = ()

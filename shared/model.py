@@ -169,6 +169,16 @@ class TicketItem(_Model):
     status: ItemStatus = ItemStatus.PENDING
     changed: StrictBool = False  # extension: the core edited this line in a later version
     unavailable: StrictBool = False  # extension: the kitchen cannot make it for this order
+    #: extension: this line's note or a modifier declares a customer's allergy
+    allergy: StrictBool = False
+
+
+class AllergyAck(_Model):
+    """Extension: a cook at ``station`` saw the order's declared allergy."""
+
+    station: NonEmptyStr
+    display_id: StrictStr = ""
+    at: Time
 
 
 class Ticket(_Model):
@@ -192,8 +202,11 @@ class Ticket(_Model):
     ready_at: Time | None = None
     picked_up_at: Time | None = None
     # extensions (optional on the wire; older receivers ignore them)
-    #: stations whose cook tapped "allergen seen" (needed before start/bump there)
-    allergens_seen: tuple[StrictStr, ...] = ()
+    #: the customer's declared allergies, as written ("ALLERGY: peanuts", "Pad Thai: No
+    #: peanuts"), found by the site's rules (:mod:`shared.allergy`); empty: none declared
+    allergy: tuple[StrictStr, ...] = ()
+    #: who saw the declared allergy, where and when (one per station)
+    allergy_acks: tuple[AllergyAck, ...] = ()
     #: stations that acknowledged this ticket's VOID (it leaves their screen)
     void_acked: tuple[StrictStr, ...] = ()
     #: when each station last bumped it (for the recall list)
@@ -204,7 +217,7 @@ class Ticket(_Model):
         return self.status in OPEN_STATUSES
 
     def allergens_at(self, station: str, *, expo_station: str | None = None) -> tuple[str, ...]:
-        """The allergens a cook at ``station`` must see (expo: the whole order's)."""
+        """The recipe allergens of the lines a cook at ``station`` makes (expo: all)."""
         lines = self.items if station == expo_station else self.items_at(station)
         seen: dict[str, None] = {}
         for item in lines:
@@ -215,6 +228,10 @@ class Ticket(_Model):
     @property
     def has_allergens(self) -> bool:
         return any(item.allergens for item in self.items)
+
+    def allergy_ack(self, station: str) -> AllergyAck | None:
+        """The acknowledgement of the declared allergy at ``station``, if any."""
+        return next((ack for ack in self.allergy_acks if ack.station == station), None)
 
     def stations(self) -> list[str]:
         """Stations with lines on this ticket, in first-seen order."""

@@ -17,8 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from shared.allergy import AllergyRules, declarations
 from shared.errors import BadRequest, InvalidTransition, UnknownLine
 from shared.model import (
+    AllergyAck,
     ItemStatus,
     Order,
     OrderStatus,
@@ -28,6 +30,8 @@ from shared.model import (
     TicketItem,
     TicketStatus,
 )
+
+DEFAULT_RULES = AllergyRules()
 
 WORKING = frozenset({TicketStatus.ACCEPTED, TicketStatus.IN_PROGRESS})
 
@@ -96,23 +100,30 @@ def _result(
     )
 
 
-def _require_allergens_seen(ticket: Ticket, station: str, expo_station: str | None) -> None:
-    allergens = ticket.allergens_at(station, expo_station=expo_station)
-    if allergens and station not in ticket.allergens_seen:
+def _require_allergy_seen(ticket: Ticket, station: str) -> None:
+    """The opt-in gate (``allergen_gate = "enforce"``): a declared allergy must have been
+    seen at ``station`` before it starts, bumps or marks a line done there."""
+    if ticket.allergy and ticket.allergy_ack(station) is None:
         raise InvalidTransition(
-            f"ticket {ticket.id} has allergens ({', '.join(allergens)}): "
-            f"tap 'allergen seen' at {station} first"
+            f"ticket {ticket.id} has a declared allergy ({'; '.join(ticket.allergy)}): "
+            f"tap 'allergy seen' at {station} first"
         )
 
 
-def ack_allergens(ticket: Ticket, station: str, *, expo_station: str | None) -> Transition:
-    """A cook at ``station`` confirms having seen the order's allergens."""
-    _refuse_closed(ticket, "acknowledge allergens on")
-    if not ticket.allergens_at(station, expo_station=expo_station):
-        raise InvalidTransition(f"ticket {ticket.id} has no allergens at {station!r}")
-    if station in ticket.allergens_seen:
+def ack_allergens(
+    ticket: Ticket, station: str, now: datetime, *, display_id: str = ""
+) -> Transition:
+    """A cook at ``station`` confirms having seen the order's declared allergy.
+
+    Recorded once per station (who, when); a repeat changes nothing.
+    """
+    _refuse_closed(ticket, "acknowledge the allergy on")
+    if not ticket.allergy:
+        raise InvalidTransition(f"ticket {ticket.id} has no declared allergy")
+    if ticket.allergy_ack(station) is not None:
         return Transition(ticket=ticket, previous_status=ticket.status, changed=False)
-    after = ticket.model_copy(update={"allergens_seen": (*ticket.allergens_seen, station)})
+    ack = AllergyAck(station=station, display_id=display_id, at=now)
+    after = ticket.model_copy(update={"allergy_acks": (*ticket.allergy_acks, ack)})
     return _result(ticket, after, {})
 
 
@@ -136,12 +147,13 @@ def start(
 ) -> Transition:
     """The station's pending items go in_progress; the ticket goes in_progress.
 
-    With ``allergen_gate`` a ticket with allergens at that station must have been
-    acknowledged there first (:func:`ack_allergens`).
+    With ``allergen_gate`` (the site's opt-in ``"enforce"``, a deviation from site
+    protocol v1) a declared allergy must have been acknowledged at that station first
+    (:func:`ack_allergens`).
     """
     _refuse_closed(ticket, "start")
     if allergen_gate:
-        _require_allergens_seen(ticket, station, expo_station)
+        _require_allergy_seen(ticket, station)
     lines = ticket.items_at(station)
     if not lines and station != expo_station:
         raise InvalidTransition(f"ticket {ticket.id} has no items at station {station!r}")
@@ -163,7 +175,7 @@ def bump(
     """Bump at a prep station (its items done) or at expo (the ticket is ready)."""
     _refuse_closed(ticket, "bump")
     if allergen_gate:
-        _require_allergens_seen(ticket, station, expo_station)
+        _require_allergy_seen(ticket, station)
     bumped_at = {**ticket.bumped_at, station: now}
     if expo_station and station == expo_station:
         updates = {
@@ -221,11 +233,11 @@ def item_done(
     expo_station: str | None = None,
     allergen_gate: bool = False,
 ) -> Transition:
-    """One line done. With ``allergen_gate`` its station must have seen the allergens."""
+    """One line done. With ``allergen_gate`` its station must have seen a declared allergy."""
     _refuse_closed(ticket, "mark an item done on")
     item = _line(ticket, line_id)
     if allergen_gate:
-        _require_allergens_seen(ticket, item.station, expo_station)
+        _require_allergy_seen(ticket, item.station)
     if item.status is ItemStatus.DONE:
         raise InvalidTransition(f"line {line_id} of ticket {ticket.id} is already done")
     updates = {line_id: ItemStatus.DONE}
@@ -290,19 +302,30 @@ _CORE_CLOSED = {
 }
 
 
-def _ticket_items(order: Order) -> tuple[TicketItem, ...]:
+def _ticket_items(order: Order, rules: AllergyRules) -> tuple[TicketItem, ...]:
+    declared = {d.line_id for d in declarations(order.notes, order.items, rules)}
     return tuple(
-        TicketItem.model_validate(item.model_dump() | {"status": ItemStatus.PENDING})
+        TicketItem.model_validate(
+            item.model_dump() | {"status": ItemStatus.PENDING, "allergy": item.line_id in declared}
+        )
         for item in order.items
     )
 
 
-def _all_allergens(ticket: Ticket) -> set[str]:
-    return {allergen for item in ticket.items for allergen in item.allergens}
+def _allergy(order: Order, rules: AllergyRules) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for declaration in declarations(order.notes, order.items, rules):
+        seen.setdefault(declaration.text, None)
+    return tuple(seen)
 
 
-def ticket_from_order(order: Order, now: datetime) -> Ticket:
-    """A new ticket for the first version of an order the agent sees."""
+def ticket_from_order(
+    order: Order, now: datetime, allergy_rules: AllergyRules = DEFAULT_RULES
+) -> Ticket:
+    """A new ticket for the first version of an order the agent sees.
+
+    ``allergy_rules`` recognise the customer's declared allergies (:mod:`shared.allergy`).
+    """
     status = _CORE_CLOSED.get(order.status, TicketStatus.ACCEPTED)
     return Ticket(
         id=order.id,
@@ -316,24 +339,29 @@ def ticket_from_order(order: Order, now: datetime) -> Ticket:
         priority=order.priority,
         customer=TicketCustomer(name=order.customer.name),
         notes=order.notes,
-        items=_ticket_items(order),
+        items=_ticket_items(order, allergy_rules),
+        allergy=_allergy(order, allergy_rules),
         status=status,
         accepted_at=now,
     )
 
 
-def merge_order(ticket: Ticket, order: Order, now: datetime) -> Transition:
+def merge_order(
+    ticket: Ticket, order: Order, now: datetime, allergy_rules: AllergyRules = DEFAULT_RULES
+) -> Transition:
     """Apply a newer version of the order from the core to the kitchen's ticket.
 
     Lines keep their kitchen status unless the core changed them (then they start
     over and are marked ``changed``); new lines arrive pending; a cancellation
-    voids the ticket. A ready ticket that gains work goes back to in_progress.
+    voids the ticket. A ready ticket that gains work goes back to in_progress. A
+    declared allergy the kitchen has not seen yet (new or reworded) must be seen
+    again by every station.
     """
     if order.version <= ticket.version:
         return Transition(ticket=ticket, previous_status=ticket.status, changed=False)
     old = {i.line_id: i for i in ticket.items}
     items = []
-    for new in _ticket_items(order):
+    for new in _ticket_items(order, allergy_rules):
         before = old.get(new.line_id)
         if before is None:
             items.append(new.model_copy(update={"changed": True}) if old else new)
@@ -350,18 +378,11 @@ def merge_order(ticket: Ticket, order: Order, now: datetime) -> Transition:
         status = _CORE_CLOSED[order.status]
     elif status is TicketStatus.READY and any(i.status is not ItemStatus.DONE for i in items):
         status = TicketStatus.IN_PROGRESS
-    merged = ticket.model_copy(update={"items": tuple(items)})
-    stations = {*ticket.stations(), *merged.stations()}
-    still_seen = tuple(
-        station
-        for station in ticket.allergens_seen
-        if station not in stations or ticket.allergens_at(station) == merged.allergens_at(station)
-    )
-    if any(i.allergens for i in items) and _all_allergens(ticket) != _all_allergens(merged):
-        # expo (and any screen seeing the whole order) must look again
-        still_seen = tuple(s for s in still_seen if s in ticket.stations())
+    allergy = _allergy(order, allergy_rules)
+    acks = ticket.allergy_acks if set(allergy) <= set(ticket.allergy) else ()
     update: dict[str, object] = {
-        "allergens_seen": still_seen,
+        "allergy": allergy,
+        "allergy_acks": acks,
         "version": order.version,
         "brand": order.brand,
         "channel": order.channel,

@@ -91,6 +91,10 @@ class TicketRemoved(_Envelope):
     reason: StrictStr = ""  # extension: picked_up, cancelled, expired
 
 
+#: how the site treats a declared allergy (see ``SiteSettings.allergen_gate``)
+AllergenGate = Literal["off", "confirm", "enforce"]
+
+
 class AgingRule(BaseModel):
     """Warn/late thresholds in minutes since the order was placed (0: not set here)."""
 
@@ -121,9 +125,9 @@ class SiteSettings(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     expo_station: StrictStr = ""
-    #: an order with allergens needs an "allergen seen" tap at a station before it can
-    #: be started or bumped there
-    allergen_gate: StrictBool = True
+    #: a declared allergy (``Ticket.allergy``): "confirm" (screens ask for ALLERGY SEEN
+    #: before START/BUMP), "off" (banner only) or "enforce" (the agent refuses too)
+    allergen_gate: AllergenGate = "confirm"
     aging: AgingRule = AgingRule(warn_minutes=5, late_minutes=8)
     aging_brands: dict[StrictStr, AgingRule] = Field(default_factory=dict)
     aging_channels: dict[StrictStr, AgingRule] = Field(default_factory=dict)
@@ -232,8 +236,9 @@ class PickedUpCommand(_TicketCommand):
 
 
 class AckAllergensCommand(_TicketCommand):
-    """Extension: the cook at ``station`` has seen the order's allergens (the gate
-    before ``start``/``bump`` there)."""
+    """Extension: the cook at ``station`` has seen the order's declared allergy (stored
+    with the display and the time; required before ``start``/``bump`` there only when
+    the site sets ``allergen_gate = "enforce"``)."""
 
     type: Literal["ack_allergens"] = "ack_allergens"
 

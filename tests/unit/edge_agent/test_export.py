@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from edge_agent.export import (
+    ALLERGY_COLUMNS,
     STATION_COLUMNS,
     TABLEAU_HINT,
     TICKET_COLUMNS,
@@ -57,6 +58,15 @@ def _fill(store: Store) -> None:
         "2026-11-24T12:06:00.000Z",
         station="fry",
         seconds_since_received=360.0,
+    )
+    life(
+        16,
+        "t1",
+        "allergy_seen",
+        "2026-11-24T12:00:10.000Z",
+        station="grill",
+        actor="grill-2",
+        seconds_since_received=10.0,
     )
     life(7, "t1", "ready", "2026-11-24T12:07:00.000Z", seconds_since_received=420.0)
     life(
@@ -136,11 +146,14 @@ EXPECTED_TICKETS = {
 }
 
 
-def test_csv_export_writes_both_tables_into_the_directory(filled: Store, tmp_path: Path) -> None:
+CSVS = ["allergy_acks.csv", "stations.csv", "tickets.csv"]
+
+
+def test_csv_export_writes_the_tables_into_the_directory(filled: Store, tmp_path: Path) -> None:
     out = tmp_path / "export"
     written = export(filled, since=SINCE, fmt="csv", out=out)
     assert written == out
-    assert sorted(p.name for p in out.iterdir()) == ["stations.csv", "tickets.csv"]
+    assert sorted(p.name for p in out.iterdir()) == CSVS
 
     tickets = _read_csv(out / "tickets.csv")
     assert tuple(tickets[0]) == TICKET_COLUMNS
@@ -170,6 +183,20 @@ def test_csv_export_writes_both_tables_into_the_directory(filled: Store, tmp_pat
         },
     ]
 
+    acks = _read_csv(out / "allergy_acks.csv")
+    assert tuple(acks[0]) == ALLERGY_COLUMNS
+    assert acks == [
+        {
+            "ticket_id": "t1",
+            "station": "grill",
+            "display_id": "grill-2",
+            "brand": "burger-bros",
+            "channel": "ubereats",
+            "seen_at": "2026-11-24T12:00:10.000Z",
+            "seconds_since_received": "10.0",
+        }
+    ]
+
 
 def test_csv_export_replaces_files_and_naive_since_is_utc(filled: Store, tmp_path: Path) -> None:
     out = tmp_path / "export"
@@ -177,7 +204,7 @@ def test_csv_export_replaces_files_and_naive_since_is_utc(filled: Store, tmp_pat
     export(filled, since=datetime(2026, 11, 24, 13, 0), fmt="csv", out=out)
     assert [r["ticket_id"] for r in _read_csv(out / "tickets.csv")] == ["t3"]
     assert _read_csv(out / "stations.csv") == []
-    assert sorted(p.name for p in out.iterdir()) == ["stations.csv", "tickets.csv"]
+    assert sorted(p.name for p in out.iterdir()) == CSVS
 
 
 def test_csv_export_of_nothing_has_headers_only(store: Store, tmp_path: Path) -> None:
@@ -242,7 +269,7 @@ def test_hyper_export_reads_back_with_tableauhyperapi(filled: Store, tmp_path: P
         Connection(hyper.endpoint, database=out) as conn,
     ):
         names = sorted(t.name.unescaped for t in conn.catalog.get_table_names("public"))
-        assert names == ["stations", "tickets"]
+        assert names == ["allergy_acks", "stations", "tickets"]
         ticket_def = conn.catalog.get_table_definition(TableName("public", "tickets"))
         assert tuple(c.name.unescaped for c in ticket_def.columns) == TICKET_COLUMNS
         assert ticket_def.get_column_by_name("ready_at").type == SqlType.timestamp_tz()
@@ -279,6 +306,12 @@ def test_hyper_export_reads_back_with_tableauhyperapi(filled: Store, tmp_path: P
             "ORDER BY bumped_at"
         )
         assert stations == [["t1", "grill", 300.0], ["t1", "fry", 360.0]]
+        acks = conn.execute_list_query(
+            "SELECT ticket_id, station, display_id, seen_at FROM public.allergy_acks"
+        )
+        assert [[str(v) for v in row] for row in acks] == [
+            ["t1", "grill", "grill-2", "2026-11-24 12:00:10+00:00"]
+        ]
 
 
 @pytest.mark.skipif(not HAVE_HYPER, reason=f"tableauhyperapi not installed ({TABLEAU_HINT})")

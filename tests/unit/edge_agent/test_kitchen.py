@@ -27,15 +27,13 @@ def changes() -> list[int]:
 
 @pytest.fixture
 def kitchen(store: Store, changes: list[int]) -> Iterator[Kitchen]:
-    # The allergen gate has tests of its own (test_allergen_gate_*); here it is off so
-    # the other tests can bump the factory order (it has allergens) directly.
+    # default settings: the v1 behaviour (the allergy gate has tests of its own)
     yield Kitchen(
         store,
         SITE,
         expo_station="expo",
         clock=lambda: NOW,
         on_change=lambda: changes.append(1),
-        settings=wire.SiteSettings(expo_station="expo", allergen_gate=False),
     )
 
 
@@ -459,17 +457,89 @@ def test_command_for_another_site_is_answered_every_time(store: Store, with_orde
 # --- issue 4: allergen gate, VOID acknowledgement, folds, 86 list ------------------------
 
 
+ALLERGY_NOTE = "ALLERGY: peanuts, severe"
+
+
+def allergy_order(**overrides: Any) -> dict[str, Any]:
+    """The factory order (recipe allergens on every line) with a declared allergy."""
+    return order_dict(notes=ALLERGY_NOTE, **overrides)
+
+
 @pytest.fixture
 def gated(store: Store) -> Kitchen:
-    kitchen = Kitchen(store, SITE, expo_station="expo", clock=lambda: NOW)
-    kitchen.apply_order(order_dict())
+    """The site opted in to ``allergen_gate = "enforce"`` (a deviation from v1)."""
+    kitchen = Kitchen(
+        store,
+        SITE,
+        expo_station="expo",
+        clock=lambda: NOW,
+        settings=wire.SiteSettings(expo_station="expo", allergen_gate="enforce"),
+    )
+    kitchen.apply_order(allergy_order())
     return kitchen
 
 
-def test_allergen_gate_refuses_start_and_bump_until_seen(store: Store, gated: Kitchen) -> None:
+def test_recipe_allergens_never_gate_anything(store: Store, kitchen: Kitchen) -> None:
+    # every line of the factory order has recipe allergens (gluten, milk): v1 applies
+    kitchen.apply_order(order_dict())
+    for station in ("grill", "fry"):
+        assert kitchen.handle_command(command("start", station=station), None).ok  # type: ignore[union-attr]
+        assert kitchen.handle_command(command("bump", station=station), None).ok  # type: ignore[union-attr]
+    assert kitchen.handle_command(command("bump", station="expo"), None).ok  # type: ignore[union-attr]
+    assert store.ticket_status(ORDER_ID) == "ready"
+    last = state_messages(store)[-1]
+    assert isinstance(last, wire.TicketUpdated) and last.ticket.allergy == ()
+
+
+def test_a_declared_allergy_is_stored_on_the_ticket(store: Store, kitchen: Kitchen) -> None:
+    edited = order_dict()
+    edited["items"][1]["modifiers"] = [{"name": "No sesame", "qty": 1}]
+    kitchen.apply_order(edited)
+    [created] = [m for m in state_messages(store) if isinstance(m, wire.TicketUpdated)]
+    assert created.ticket.allergy == ("Item l2: No sesame",)
+    assert [i.allergy for i in created.ticket.items] == [False, True, False]
+
+
+def test_default_settings_never_refuse_for_a_declared_allergy(
+    store: Store, kitchen: Kitchen
+) -> None:
+    # "confirm" (the default): the project's screens ask first; the agent keeps to v1
+    assert kitchen.settings().allergen_gate == "confirm"
+    kitchen.apply_order(allergy_order())
+    assert kitchen.handle_command(command("start", station="grill"), None).ok  # type: ignore[union-attr]
+    done = kitchen.handle_command(command("item_done", line_id="l1", station="grill"), None)
+    assert done is not None and done.ok
+    assert kitchen.handle_command(command("bump", station="fry"), None).ok  # type: ignore[union-attr]
+    assert kitchen.handle_command(command("bump", station="expo"), None).ok  # type: ignore[union-attr]
+    assert store.ticket_status(ORDER_ID) == "ready"
+
+
+def test_ack_is_stored_with_who_where_and_when(store: Store, kitchen: Kitchen) -> None:
+    kitchen.apply_order(allergy_order())
+    ack = command("ack_allergens", station="grill", display_id="grill-2")
+    assert kitchen.handle_command(ack, None).ok  # type: ignore[union-attr]
+    again = command("ack_allergens", station="grill", display_id="grill-1")
+    assert kitchen.handle_command(again, None).ok  # type: ignore[union-attr]
+    last = state_messages(store)[-1]
+    assert isinstance(last, wire.TicketUpdated)
+    [seen] = last.ticket.allergy_acks
+    assert (seen.station, seen.display_id, seen.at) == ("grill", "grill-2", NOW)
+    # the export's allergy_acks table reads this step
+    [step] = [e for e in store.lifecycle() if e["kind"] == "allergy_seen"]
+    assert (step["station"], step["actor"]) == ("grill", "grill-2")
+
+
+def test_ack_without_a_declared_allergy_is_refused(kitchen: Kitchen) -> None:
+    kitchen.apply_order(order_dict())  # recipe allergens only
+    refused = kitchen.handle_command(command("ack_allergens", station="grill"), None)
+    assert refused is not None and refused.error == "invalid_transition"
+    assert "no declared allergy" in (refused.detail or "")
+
+
+def test_enforce_refuses_start_and_bump_until_seen(store: Store, gated: Kitchen) -> None:
     refused = gated.handle_command(command("start", station="grill"), None)
     assert refused is not None and refused.error == "invalid_transition"
-    assert "allergen" in (refused.detail or "")
+    assert "ALLERGY: peanuts" in (refused.detail or "")
     assert gated.handle_command(command("bump", station="grill"), None).error == (  # type: ignore[union-attr]
         "invalid_transition"
     )
@@ -480,7 +550,8 @@ def test_allergen_gate_refuses_start_and_bump_until_seen(store: Store, gated: Ki
         "invalid_transition"
     )
     ticket = wire.parse_state_message(rows(store, CHANNEL_MQ)[-1].body)
-    assert isinstance(ticket, wire.TicketUpdated) and ticket.ticket.allergens_seen == ("grill",)
+    assert isinstance(ticket, wire.TicketUpdated)
+    assert [a.station for a in ticket.ticket.allergy_acks] == ["grill"]
 
 
 def test_void_leaves_once_every_station_acknowledged(store: Store, gated: Kitchen) -> None:
@@ -526,7 +597,7 @@ def test_86_list_follows_set_availability(store: Store, gated: Kitchen) -> None:
     assert gated.settings().out_of_stock == ()
 
 
-def test_allergen_gate_covers_item_done_too(gated: Kitchen) -> None:
+def test_enforce_covers_item_done_too(gated: Kitchen) -> None:
     refused = gated.handle_command(command("item_done", line_id="l1", station="grill"), None)
     assert refused is not None and refused.error == "invalid_transition"
     assert gated.handle_command(command("ack_allergens", station="grill"), None).ok  # type: ignore[union-attr]
@@ -534,13 +605,18 @@ def test_allergen_gate_covers_item_done_too(gated: Kitchen) -> None:
     assert done is not None and done.ok
 
 
-def test_an_edit_that_changes_allergens_needs_a_new_look(store: Store, gated: Kitchen) -> None:
+def test_an_edit_that_adds_an_allergy_needs_a_new_look(store: Store, gated: Kitchen) -> None:
     assert gated.handle_command(command("ack_allergens", station="grill"), None).ok  # type: ignore[union-attr]
-    edited = order_dict(version=2)
-    edited["items"][0]["allergens"] = ["gluten", "milk", "peanuts"]
+    unchanged = allergy_order(version=2)
+    unchanged["items"][0]["qty"] = 3
+    gated.apply_order(unchanged)
+    last = state_messages(store)[-1]
+    assert isinstance(last, wire.TicketUpdated) and len(last.ticket.allergy_acks) == 1
+    edited = allergy_order(version=3)
+    edited["items"][0]["notes"] = "allergic to shellfish"
     gated.apply_order(edited)
     last = state_messages(store)[-1]
-    assert isinstance(last, wire.TicketUpdated) and last.ticket.allergens_seen == ()
+    assert isinstance(last, wire.TicketUpdated) and last.ticket.allergy_acks == ()
     refused = gated.handle_command(command("start", station="grill"), None)
     assert refused is not None and refused.error == "invalid_transition"
 
