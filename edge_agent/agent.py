@@ -91,7 +91,13 @@ class Agent:
         self.sink = sink
         self.metrics: Any = metrics or NoMetrics()
         self._sender_id = sms_sender_id
-        self.effects = Effects(store, effect_rules or EffectRules(site_id=site_id), self.metrics)
+        self.effects = Effects(
+            store,
+            effect_rules or EffectRules(site_id=site_id),
+            self.metrics,
+            # the configured [aging] rules (as the kitchen publishes them) for tickets.late
+            site_settings=site_settings or wire.SiteSettings(expo_station=expo_station or ""),
+        )
         self.kitchen = Kitchen(
             store,
             site_id,

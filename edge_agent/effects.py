@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from edge_agent.store import Store
+from shared.aging import late_when_ready
 from shared.model import Ticket, TicketItem
+from shared.wire import SiteSettings
 
 log = logging.getLogger("edge.effects")
 
@@ -74,8 +76,6 @@ class EffectRules:
     topic_arn: str = ""
     render_text: RenderText | None = None
     report: bool = False
-    #: seconds after placed_at (when there is no promised_at) after which a ticket is late
-    late_after_seconds: float = 8 * 60
 
 
 def first_name(name: str) -> str:
@@ -84,11 +84,25 @@ def first_name(name: str) -> str:
 
 class Effects:
     def __init__(
-        self, store: Store, rules: EffectRules, metrics: MetricsSink | None = None
+        self,
+        store: Store,
+        rules: EffectRules,
+        metrics: MetricsSink | None = None,
+        *,
+        site_settings: SiteSettings | None = None,
     ) -> None:
         self._store = store
         self.rules = rules
         self.metrics: MetricsSink = metrics or NoMetrics()
+        #: the site's aging rules (``[aging]``), for ``tickets.late``
+        self.site_settings = site_settings or SiteSettings()
+
+    def ready_late(self, ticket: Ticket, *, before: Ticket | None = None) -> bool:
+        """Whether the ready ``ticket`` counts in ``tickets.late``: it was LATE by the
+        site's aging rules at ``ready_at``, as the board and expo showed it the moment
+        before (``before``: the ticket just before it turned ready); the rule every
+        screen uses (:func:`shared.aging.late_when_ready`)."""
+        return late_when_ready(ticket, self.site_settings, before=before)
 
     # --- called by the kitchen, inside its transaction ---------------------------------
 
@@ -101,9 +115,12 @@ class Effects:
         event_id: str,
         at: str,
         seconds_since_received: float | None,
+        before: Ticket | None = None,
     ) -> None:
+        """``ticket`` took the lifecycle step ``kind``; ``before``: the ticket as it was
+        just before the command that made the step (for ``tickets.late``)."""
         self._report(ticket, kind, station, event_id, at, seconds_since_received)
-        self._metrics(ticket, kind, station, seconds_since_received)
+        self._metrics(ticket, kind, station, seconds_since_received, before)
         if kind == "received":
             self._print_tickets(ticket, "new")
         elif kind == "ready":
@@ -241,7 +258,14 @@ class Effects:
             json.dumps(event).encode(),
         )
 
-    def _metrics(self, ticket: Ticket, kind: str, station: str, seconds: float | None) -> None:
+    def _metrics(
+        self,
+        ticket: Ticket,
+        kind: str,
+        station: str,
+        seconds: float | None,
+        before: Ticket | None = None,
+    ) -> None:
         tags = {"brand": ticket.brand.id, "channel": ticket.channel}
         if station:
             tags["station"] = station
@@ -254,17 +278,9 @@ class Effects:
                 self.metrics.increment("tickets.ready", tags=tags)
                 if seconds is not None:
                     self.metrics.histogram("ticket.time_to_ready", seconds, tags=tags)
-                if _late(ticket, self.rules.late_after_seconds):
+                if self.ready_late(ticket, before=before):
                     self.metrics.increment("tickets.late", tags=tags)
             elif kind in ("picked_up", "cancelled", "recalled", "started"):
                 self.metrics.increment(f"tickets.{kind}", tags=tags)
         except Exception:  # metrics are best effort, never a reason to fail a change
             log.debug("metric for %s failed", kind, exc_info=True)
-
-
-def _late(ticket: Ticket, late_after_seconds: float) -> bool:
-    if ticket.ready_at is None:
-        return False
-    if ticket.promised_at is not None:
-        return ticket.ready_at > ticket.promised_at
-    return (ticket.ready_at - ticket.placed_at).total_seconds() > late_after_seconds

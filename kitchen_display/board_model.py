@@ -1,10 +1,11 @@
 """The ticket board for kitchen leads, as a Qt table model, and its rolling statistics.
 
 :class:`BoardModel` holds every open ticket of the site (all stations), one row each,
-late tickets first (aging from the site's :class:`~shared.wire.SiteSettings`), then
-warning, then the rest; rush before normal, oldest first; tickets waiting for pickup
-(``ready``) last. Rows are inserted, removed and moved one by one and ``dataChanged``
-is emitted only for rows that changed (the age column every second).
+late tickets first (aging by :func:`shared.aging.age_ticket` for the whole ticket,
+with the site's :class:`~shared.wire.SiteSettings`), then warning, then the rest;
+rush before normal, oldest first; tickets waiting for pickup (``ready``) last. Rows
+are inserted, removed and moved one by one and ``dataChanged`` is emitted only for
+rows that changed (the age column every second).
 
 :class:`BoardStats` keeps a rolling record, from the ticket updates it sees, of the
 tickets that became ready and of each station's bumps, and answers "average ticket
@@ -33,7 +34,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 
 from kitchen_display.rows import TicketRows
-from kitchen_display.ticket_model import AgeState, StationProgress, format_elapsed, station_progress
+from kitchen_display.ticket_model import StationProgress, format_elapsed, station_progress
+from shared.aging import AgeState, age_ticket
 from shared.allday import AllDayCount, all_day_by_station
 from shared.model import Priority, Ticket, TicketStatus, utcnow
 from shared.wire import SiteSettings
@@ -81,9 +83,9 @@ class BoardRole(enum.IntEnum):
 
     TicketRole = Qt.ItemDataRole.UserRole + 1  #: the :class:`~shared.model.Ticket`
     IdRole = enum.auto()  #: ticket id
-    AgeStateRole = enum.auto()  #: :class:`~kitchen_display.ticket_model.AgeState`
+    AgeStateRole = enum.auto()  #: :class:`~shared.aging.AgeState`
     ElapsedRole = enum.auto()  #: seconds since placed (int)
-    LateBySecondsRole = enum.auto()  #: seconds past the late threshold (0 when not late)
+    LateBySecondsRole = enum.auto()  #: seconds since the first deadline missed (0 when not late)
     RushRole = enum.auto()  #: bool
     ReadyRole = enum.auto()  #: waiting for pickup (bool)
 
@@ -100,32 +102,13 @@ class BoardColors:
 
 
 def age_state(ticket: Ticket, settings: SiteSettings, now: datetime) -> tuple[AgeState, int]:
-    """The ticket's aging on the board and seconds past "late" (0 when not late).
+    """The ticket's aging on the board and its seconds overdue (0 when not late).
 
-    Each station still working on it has its own rule (``settings.aging_for``); the
-    board shows the worst. A ``ready`` ticket is never late for the kitchen.
+    The whole ticket's :func:`shared.aging.age_ticket`: the worst over the stations
+    still working on it. A ``ready`` ticket is never late for the kitchen.
     """
-    if ticket.status not in _WORKING:
-        return AgeState.OK, 0
-    elapsed = (now - ticket.placed_at).total_seconds()
-    stations = [s for s in ticket.stations() if not ticket.station_done(s)] or [""]
-    worst = AgeState.OK
-    late_by = 0
-    for station in stations:
-        rule = settings.aging_for(station=station, brand_id=ticket.brand.id, channel=ticket.channel)
-        state = AgeState.OK
-        if rule.late_minutes and elapsed >= rule.late_minutes * 60:
-            state = AgeState.LATE
-            late_by = max(late_by, int(elapsed - rule.late_minutes * 60))
-        elif (rule.warn_minutes and elapsed >= rule.warn_minutes * 60) or (
-            rule.promised_warn_minutes
-            and ticket.promised_at is not None
-            and (ticket.promised_at - now).total_seconds() < rule.promised_warn_minutes * 60
-        ):
-            state = AgeState.WARN
-        if _AGE_RANK[state] < _AGE_RANK[worst]:
-            worst = state
-    return worst, late_by
+    aging = age_ticket(ticket, now, settings)
+    return aging.state, aging.overdue_seconds
 
 
 def _sort_key(ticket: Ticket, state: AgeState) -> tuple[int, int, int, datetime, str]:

@@ -14,9 +14,11 @@ selection. Which tickets a screen shows:
 * with the site's settings (:meth:`TicketListModel.set_site_settings`), stations
   folded into this one (``settings.folds``) show here too.
 
-Aging uses the site's rule for each card (``settings.aging_for``), or the display's
-own ``[display] warn_minutes`` / ``late_minutes`` until the agent sent settings,
-and the promised time (warn ``promised_warn_minutes`` before it, late after it).
+Aging is :func:`shared.aging.age_ticket`, the rule the board and the agent's metrics
+use too: a station card with its station's rule, the expo screen the whole ticket's
+(the worst over the stations still working on it). The rules are the site's
+(``settings.aging_for``), or the display's own ``[display] warn_minutes`` /
+``late_minutes`` until the agent sent settings.
 
 One 1-second timer, the only one, ticks every card's clock (``dataChanged`` for
 :attr:`Role.ElapsedRole` only, which also moves :attr:`Role.CueRole`'s text;
@@ -46,6 +48,7 @@ from PySide6.QtCore import (
 
 from kitchen_display.config import DisplaySettings
 from kitchen_display.rows import TicketRows
+from shared.aging import AgeState, Aging, age_ticket
 from shared.model import ItemStatus, Priority, Ticket, TicketItem, TicketStatus, utcnow
 from shared.pacing import fire_at
 from shared.wire import AgingRule, SiteSettings
@@ -56,14 +59,6 @@ RUSH_UP_SECONDS = 30
 _WORKING = frozenset({TicketStatus.ACCEPTED, TicketStatus.IN_PROGRESS})
 
 AnyIndex = QModelIndex | QPersistentModelIndex
-
-
-class AgeState(enum.StrEnum):
-    """How long a ticket has waited, against the screen's thresholds."""
-
-    OK = "ok"
-    WARN = "warn"
-    LATE = "late"
 
 
 class StationProgress(enum.StrEnum):
@@ -79,7 +74,8 @@ class Role(enum.IntEnum):
     IdRole = enum.auto()  #: ticket id (str)
     ElapsedRole = enum.auto()  #: whole seconds since ``placed_at`` (int, >= 0)
     AgeStateRole = enum.auto()  #: :class:`AgeState`
-    LateBySecondsRole = enum.auto()  #: seconds past ``late_minutes`` (0 when not late)
+    LateBySecondsRole = enum.auto()  #: seconds since the first deadline missed
+    #: (``late_minutes`` or ``promised_at``; 0 when not late)
     StationItemsRole = enum.auto()  #: lines this screen works on (tuple[TicketItem]);
     #: the whole order on expo
     OtherStationsRole = enum.auto()  #: "also at" stations (list[str]); empty on expo
@@ -144,6 +140,14 @@ class TicketListModel(TicketRows, QAbstractListModel):
         self._station = station
         self._is_expo = is_expo
         self._settings = settings or DisplaySettings()
+        #: the aging rules until the agent sent the site's
+        self._own_aging = SiteSettings(
+            expo_station=station if is_expo else "",
+            aging=AgingRule(
+                warn_minutes=self._settings.warn_minutes,
+                late_minutes=self._settings.late_minutes,
+            ),
+        )
         self._clock = clock
         self._rows: list[Ticket] = []
         self._keys: list[tuple[int, datetime, str]] = []
@@ -258,49 +262,34 @@ class TicketListModel(TicketRows, QAbstractListModel):
             return ("ack_allergens",)
         return ("start", "bump")
 
-    def aging_rule(self, ticket: Ticket) -> AgingRule:
-        """The warn/late thresholds of ``ticket``'s card at this station."""
-        own = self._settings
-        if self._site is None:
-            return AgingRule(warn_minutes=own.warn_minutes, late_minutes=own.late_minutes)
-        rule = self._site.aging_for(
-            station=self._station, brand_id=ticket.brand.id, channel=ticket.channel
-        )
-        return AgingRule(
-            warn_minutes=rule.warn_minutes or own.warn_minutes,
-            late_minutes=rule.late_minutes or own.late_minutes,
-            promised_warn_minutes=rule.promised_warn_minutes,
+    def aging_settings(self) -> SiteSettings:
+        """The rules this screen ages its cards by: the site's, or until the agent sent
+        them, the display's own ``[display] warn_minutes`` / ``late_minutes``."""
+        return self._site if self._site is not None else self._own_aging
+
+    def ticket_aging(self, ticket: Ticket) -> Aging:
+        """``ticket``'s :class:`~shared.aging.Aging` now: this station's rule on a
+        station screen, the whole ticket's on expo."""
+        return age_ticket(
+            ticket,
+            self._clock(),
+            self.aging_settings(),
+            station=None if self._is_expo else self._station,
         )
 
     def aging(self, ticket: Ticket) -> tuple[AgeState, int, str]:
-        """``(state, late_by_seconds, cue)`` of ``ticket`` now.
+        """``(state, late_by_seconds, cue)`` of ``ticket`` now (:mod:`shared.aging`).
 
-        Late: past ``late_minutes`` since placed, or past ``promised_at``. Warn: past
-        ``warn_minutes``, or fewer than ``promised_warn_minutes`` left to the promise.
-        The cue is the text that says it besides the colour.
+        The cue is the text that says it besides the colour: ``LATE +3:12``, ``DUE IN
+        2:30`` (warning because the promise is near) or ``WARN 5:12``.
         """
-        if ticket.status is TicketStatus.CANCELLED:
-            return AgeState.OK, 0, ""
-        rule = self.aging_rule(ticket)
-        now = self._clock()
-        elapsed = self.elapsed_seconds(ticket)
-        late_by = -1
-        if rule.late_minutes > 0:
-            late_by = elapsed - round(rule.late_minutes * 60)
-        left: int | None = None
-        if ticket.promised_at is not None:
-            left = int((ticket.promised_at - now).total_seconds())
-            late_by = max(late_by, -left)
-        if late_by >= 0:
-            return AgeState.LATE, late_by, f"LATE +{minsec(late_by)}"
-        if (
-            left is not None
-            and rule.promised_warn_minutes > 0
-            and left < rule.promised_warn_minutes * 60
-        ):
-            return AgeState.WARN, 0, f"DUE IN {minsec(left)}"
-        if rule.warn_minutes > 0 and elapsed >= rule.warn_minutes * 60:
-            return AgeState.WARN, 0, f"WARN {minsec(elapsed)}"
+        result = self.ticket_aging(ticket)
+        if result.state is AgeState.LATE:
+            return AgeState.LATE, result.overdue_seconds, f"LATE +{minsec(result.overdue_seconds)}"
+        if result.state is AgeState.WARN:
+            if result.promise_near and result.due_in_seconds is not None:
+                return AgeState.WARN, 0, f"DUE IN {minsec(result.due_in_seconds)}"
+            return AgeState.WARN, 0, f"WARN {minsec(result.elapsed_seconds)}"
         return AgeState.OK, 0, ""
 
     def lines(self, ticket: Ticket) -> tuple[LineView, ...]:
