@@ -189,6 +189,10 @@ class MqClient:
         self._conn: Any = None
         self._generation = 0
         self._connected = threading.Event()
+        #: the STOMP session is up (CONNECTED came): sends work. Set before the
+        #: subscriptions are replayed, because a message delivered to a handler while they
+        #: are (a command, say) must be answerable; ``connected`` waits for all of them.
+        self._session = threading.Event()
         self._wake = threading.Event()
         self._closing = threading.Event()
         self._subs: dict[str, _Subscription] = {}
@@ -283,7 +287,7 @@ class MqClient:
         send or its receipt fails; the message may then be resent by the caller.
         """
         with self._lock:
-            conn = self._conn if self.connected else None
+            conn = self._conn if self._session.is_set() else None
         if conn is None:
             raise MqNotConnected(f"not connected to {self._url.host}:{self._url.port}")
         frame_headers = {"persistent": "true" if persistent else "false"}
@@ -388,6 +392,8 @@ class MqClient:
         if listener.refused:
             raise MqError(f"connect refused by broker: {listener.refused}")
         with self._lock:
+            if generation == self._generation:
+                self._session.set()
             subs = list(self._subs.values())
         for sub in subs:
             self._do_subscribe(conn, sub)
@@ -423,6 +429,7 @@ class MqClient:
             self._generation += 1
             was_connected = self._connected.is_set()
             self._connected.clear()
+            self._session.clear()
         self._fail_receipts()
         if conn is not None:
             try:

@@ -1,0 +1,48 @@
+"""MqClient against the real ActiveMQ: what a handler may do while subscriptions replay."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from shared.errors import MqError
+from shared.mq import Message, MqClient
+from tests.helpers.site import wait_until
+
+pytestmark = pytest.mark.broker
+
+
+def test_a_handler_can_answer_a_message_delivered_while_subscribing(activemq_url: str) -> None:
+    """A command waiting in its queue is delivered as soon as its subscription is made,
+    possibly before the client has replayed its other subscriptions; the handler's
+    answer (the agent's snapshot reply) must go out, not fail as "not connected"."""
+    name = uuid.uuid4().hex[:8]
+    commands, replies = f"/queue/t.{name}.commands", f"/queue/t.{name}.replies"
+    with MqClient(activemq_url, name="sender").start() as sender:
+        assert sender.wait_connected(15)
+        for n in range(5):
+            sender.send(commands, f'{{"n": {n}}}'.encode(), receipt_timeout=10)
+
+    answered: list[bytes] = []
+    failed: list[str] = []
+    got: list[bytes] = []
+    client = MqClient(activemq_url, name="agent")
+
+    def on_command(message: Message) -> None:
+        try:
+            client.send(replies, message.body)  # no receipt: this is the receiver thread
+            answered.append(message.body)
+        except MqError as exc:
+            failed.append(str(exc))
+        client.ack(message)
+
+    client.subscribe(commands, on_command, ack="client-individual")
+    # more subscriptions after it: replaying them takes a receipt each
+    for n in range(5):
+        client.subscribe(f"/topic/t.{name}.other{n}", lambda _m: None)
+    client.subscribe(replies, lambda m: got.append(m.body))
+    with client.start():
+        wait_until(lambda: len(answered) + len(failed) == 5, timeout=20)
+        assert failed == []
+        wait_until(lambda: len(got) == 5, timeout=20)
