@@ -23,18 +23,22 @@ def test_expo_shows_ready_tickets_and_picked_up_sends_the_command(agent, make_di
     agent.publish(ready("ord_ready", "11"))
     app = make_display("expo")
     shelf = app.window.views.ready_shelf
-    assert isinstance(shelf, ReadyShelf) and shelf.isVisible()
+    assert isinstance(shelf, ReadyShelf)
+    qtbot.waitExposed(shelf)
     assert shelf.title.text() == "READY FOR PICKUP (1)"
     assert list(shelf.buttons) == ["ord_ready"]
+    # a button added to the shown shelf is shown on the next turn of the event loop
     button = shelf.buttons["ord_ready"]
-    assert button.isVisible()
+    qtbot.waitUntil(button.isVisible)
     assert button.text() == "#11 Burger Bros\nPICKED UP"
     # the card wall still shows the order being cooked
     assert [t.id for t in app.model.tickets()] == ["ord_cooking"]
 
     agent.publish(ready("ord_ready2", "12"))
     qtbot.waitUntil(lambda: list(shelf.buttons) == ["ord_ready", "ord_ready2"])
-    qtbot.mouseClick(shelf.buttons["ord_ready"], Qt.MouseButton.LeftButton)
+    button = shelf.buttons["ord_ready"]  # a new button: the shelf is rebuilt on each change
+    qtbot.waitUntil(button.isVisible)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(agent.commands_of("picked_up")) == 1)
     [picked] = agent.commands_of("picked_up")
     assert (picked.ticket_id, picked.station) == ("ord_ready", "expo")
