@@ -65,6 +65,8 @@ class Column(enum.IntEnum):
     CHANNEL = enum.auto()
     STATIONS = enum.auto()  #: each station's progress: "grill ✓  fry ◐  cold ○"
     ITEMS = enum.auto()  #: how many lines are still to make
+    #: a declared allergy and who saw it: "⚠ ALLERGY: peanuts · ✓ grill 18:03 (grill-1) · ○ fry"
+    ALLERGY = enum.auto()
 
 
 HEADERS = {
@@ -75,6 +77,7 @@ HEADERS = {
     Column.CHANNEL: "Channel",
     Column.STATIONS: "Stations",
     Column.ITEMS: "To make",
+    Column.ALLERGY: "Allergy",
 }
 
 
@@ -98,6 +101,8 @@ class BoardColors:
     warn = QColor("#f6c343")
     warn_text = QColor("#111111")
     ready = QColor("#276749")
+    allergy = QColor("#8e24aa")
+    allergy_text = QColor("#ffffff")
     ready_text = QColor("#ffffff")
 
 
@@ -396,6 +401,11 @@ class BoardModel(TicketRows, QAbstractTableModel):
         column = Column(index.column())
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(ticket, column, state, late_by)
+        if column is Column.ALLERGY and ticket.allergy:
+            if role == Qt.ItemDataRole.BackgroundRole:
+                return BoardColors.allergy
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return BoardColors.allergy_text
         if role == Qt.ItemDataRole.BackgroundRole:
             if ready:
                 return BoardColors.ready
@@ -469,7 +479,26 @@ class BoardModel(TicketRows, QAbstractTableModel):
         if column is Column.ITEMS:
             left = sum(item.qty for item in ticket.items if item.status.value != "done")
             return str(left)
+        if column is Column.ALLERGY:
+            return self._allergy_text(ticket)
         return ""  # pragma: no cover
+
+    def _allergy_text(self, ticket: Ticket) -> str:
+        """The declared allergy, then each station: ✓ seen (when, by which screen) or ○."""
+        if not ticket.allergy:
+            return ""
+        parts = [self.tr("⚠ ALLERGY: {what}").format(what=" · ".join(ticket.allergy))]
+        expo = self._settings.expo_station
+        stations = [*ticket.stations(), *([expo] if expo else [])]
+        for station in stations:
+            ack = ticket.allergy_ack(station)
+            if ack is None:
+                parts.append(f"○ {station}")
+                continue
+            when = ack.at.astimezone().strftime("%H:%M")
+            by = f" ({ack.display_id})" if ack.display_id else ""
+            parts.append(f"✓ {station} {when}{by}")
+        return "  ".join(parts)
 
 
 def _short(seconds: int) -> str:

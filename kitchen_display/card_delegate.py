@@ -6,15 +6,17 @@ A card, top to bottom::
     #1042              07:41   display number, elapsed time since placed
     (B) Burger Bros  UBEREATS  brand logo letter, brand name, channel badge
     LATE +0:12 RUSH ↑ +fry     chips: text cues besides the header colour
-    ALLERGENS: gluten          (gate) what the cook must acknowledge
+    ⚠ ALLERGY: ALLERGY: peanuts  a customer's declared allergy (purple; ✓ SEEN 18:03 once seen)
     2x Classic Burger          this station's lines (expo: every line, by station);
        fire at 18:07           a paced line whose time has not come (dimmed)
        + no onion              modifiers
        NOTE: well done         line notes, highlighted
-     ALLERGEN: gluten, milk    inverse red box
     ORDER NOTE: ...            ticket notes
+    contains: gluten, milk     the recipe allergens of these lines, once, neutral
     also at: fry, cold         other stations (prep stations only)
-    [ START ]  [  BUMP  ]      touch buttons (or ALLERGENS SEEN ✓, or OK, SEEN on a VOID)
+    [ START ]  [  BUMP  ]      touch buttons (or ALLERGY SEEN ✓, or OK, SEEN on a VOID)
+
+A line whose note or modifier declares the allergy has a purple bar beside it.
 
 What a card says is one pure function, :func:`card_content` (a
 :class:`CardContent`: header texts, chips, body blocks, buttons), used by painting,
@@ -25,7 +27,7 @@ line's tap rectangle, the buttons), used by ``sizeHint``, ``paint`` and hit test
 Fonts, pens and brushes are built once per theme / scale / card size change; a
 card's body geometry is cached by its content. Taps are handled in
 :meth:`editorEvent` and reported as ``actionRequested(ticket_id, action)`` (START,
-BUMP, ALLERGENS SEEN, OK SEEN) or ``lineActionRequested(ticket_id, action,
+BUMP, ALLERGY SEEN, OK SEEN) or ``lineActionRequested(ticket_id, action,
 line_id)`` (a line: ``item_done`` / ``item_undo``); the delegate never changes a
 ticket itself.
 """
@@ -34,7 +36,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -81,7 +83,7 @@ ACTIONS: tuple[str, ...] = ("start", "bump")
 BUTTON_LABELS: dict[str, str] = {
     "start": str(QT_TRANSLATE_NOOP("TicketCardDelegate", "START")),
     "bump": str(QT_TRANSLATE_NOOP("TicketCardDelegate", "BUMP")),
-    "ack_allergens": str(QT_TRANSLATE_NOOP("TicketCardDelegate", "ALLERGENS SEEN ✓")),
+    "ack_allergens": str(QT_TRANSLATE_NOOP("TicketCardDelegate", "ALLERGY SEEN ✓")),
     "ack_void": str(QT_TRANSLATE_NOOP("TicketCardDelegate", "OK, SEEN")),
 }
 
@@ -161,7 +163,8 @@ class CardState:
     lines: tuple[LineView, ...] = ()
     other_stations: tuple[str, ...] = ()
     folded: tuple[str, ...] = ()
-    gate_allergens: tuple[str, ...] = ()
+    #: when this screen saw the ticket's declared allergy (None: not yet, or none)
+    allergy_seen: datetime | None = None
     actions: tuple[str, ...] = ACTIONS
     #: actions tapped here that wait to be sent (offline)
     pending: tuple[str, ...] = ()
@@ -178,13 +181,15 @@ class Block:
     """One wrapped run of body text and how to draw it."""
 
     #: heading, line, waiting, changed, unavailable, done, fire, modifier, note,
-    #: allergen, gate, order_note, also, gap
+    #: allergy, contains, order_note, also, gap
+    #: (a ``line`` .. ``note`` block of a line that declares the allergy has ``allergy``)
     kind: str
     text: str
     #: the line this block belongs to (a tap on it is a tap on that line)
     line_id: str = ""
     indent: bool = False
     progress: StationProgress | None = None
+    allergy: bool = False
 
 
 @dataclass(frozen=True)
@@ -262,14 +267,20 @@ def card_content(ticket: Ticket, state: CardState) -> CardContent:
     chips += [Chip("pending", _pending_text(kind)) for kind in state.pending]
 
     blocks: list[Block] = []
-    if state.gate_allergens:
-        gate = QCoreApplication.translate("TicketCardDelegate", "⚠ ALLERGENS: {allergens}")
-        blocks.append(Block("gate", gate.format(allergens=", ".join(state.gate_allergens))))
+    if ticket.allergy:
+        banner = QCoreApplication.translate("TicketCardDelegate", "⚠ ALLERGY: {what}").format(
+            what=" · ".join(ticket.allergy)
+        )
+        if state.allergy_seen is not None:
+            seen = QCoreApplication.translate("TicketCardDelegate", "✓ SEEN {time}")
+            banner += "  " + seen.format(time=local_hhmm(state.allergy_seen))
+        blocks.append(Block("allergy", banner))
 
     def add_line(view: LineView) -> None:
         item = view.item
         lid = item.line_id
         text = line_text(item)
+        first = len(blocks)
         if item.status is ItemStatus.DONE:
             blocks.append(Block("done", "✓ " + text, lid))
         elif item.unavailable:
@@ -290,10 +301,9 @@ def card_content(ticket: Ticket, state: CardState) -> CardContent:
         if item.notes:
             note = QCoreApplication.translate("TicketCardDelegate", "NOTE: {note}")
             blocks.append(Block("note", note.format(note=item.notes), lid, True))
-        if item.allergens:
-            allergen = QCoreApplication.translate("TicketCardDelegate", "ALLERGEN: {allergens}")
-            allergens = ", ".join(item.allergens)
-            blocks.append(Block("allergen", allergen.format(allergens=allergens), lid, True))
+        if item.allergy:
+            for i in range(first, len(blocks)):
+                blocks[i] = replace(blocks[i], allergy=True)
 
     if state.is_expo:
         for station in ticket.stations():
@@ -315,6 +325,13 @@ def card_content(ticket: Ticket, state: CardState) -> CardContent:
     if ticket.notes:
         order_note = QCoreApplication.translate("TicketCardDelegate", "ORDER NOTE: {note}")
         blocks.append(Block("order_note", order_note.format(note=ticket.notes)))
+    contains: dict[str, None] = {}
+    for view in state.lines:
+        for allergen in view.item.allergens:
+            contains.setdefault(allergen, None)
+    if contains:
+        label = QCoreApplication.translate("TicketCardDelegate", "contains: {allergens}")
+        blocks.append(Block("contains", label.format(allergens=", ".join(contains))))
     if state.other_stations:
         also = QCoreApplication.translate("TicketCardDelegate", "also at: {stations}")
         blocks.append(Block("also", also.format(stations=", ".join(state.other_stations))))
@@ -343,17 +360,7 @@ def card_state(index: AnyIndex, station: str, is_expo: bool) -> CardState:
     if lines is None and isinstance(ticket, Ticket):
         lines = tuple(LineView(item) for item in index.data(Role.StationItemsRole) or ())
     actions = tuple(index.data(Role.ActionsRole) or ACTIONS)
-    gate: tuple[str, ...] = ()
-    if isinstance(ticket, Ticket) and "ack_allergens" in actions:
-        seen: dict[str, None] = {}
-        for view in lines or ():
-            for allergen in view.item.allergens:
-                seen.setdefault(allergen, None)
-        if is_expo:
-            for item in ticket.items:
-                for allergen in item.allergens:
-                    seen.setdefault(allergen, None)
-        gate = tuple(seen)
+    seen = index.data(Role.AllergySeenRole)
     return CardState(
         station=station,
         is_expo=is_expo,
@@ -368,7 +375,7 @@ def card_state(index: AnyIndex, station: str, is_expo: bool) -> CardState:
         other_stations=tuple(index.data(Role.OtherStationsRole) or ()),
         folded=tuple(index.data(Role.FoldedStationsRole) or ()),
         pending=tuple(index.data(Role.PendingRole) or ()),
-        gate_allergens=gate,
+        allergy_seen=seen if isinstance(seen, datetime) else None,
         actions=actions,
     )
 
@@ -416,12 +423,13 @@ class _Colors:
     note = QColor("#ffd84d")
     order_note_bg = QColor("#ffd84d")
     order_note_text = QColor("#111111")
-    allergen_bg = QColor("#d50000")
-    allergen_text = QColor("#ffffff")
+    allergy_bg = QColor("#8e24aa")
+    allergy_text = QColor("#ffffff")
+    void_chip = QColor("#d50000")
     selected = QColor("#00e5ff")
     start_button = QColor("#2b6cb0")
     bump_button = QColor("#2f855a")
-    gate_button = QColor("#d50000")
+    allergy_button = QColor("#8e24aa")
     void_button = QColor("#ffffff")
     void_button_text = QColor("#111111")
     button_idle = QColor("#3a4352")
@@ -504,9 +512,10 @@ class TicketCardDelegate(QStyledItemDelegate):
             "header_late": "late",
             "text_on_warn": "text_on_warn",
             "rush": "rush",
-            "allergen_bg": "allergen",
-            "gate_button": "allergen",
-            "allergen_text": "allergen_text",
+            "allergy_bg": "allergy",
+            "allergy_button": "allergy",
+            "allergy_text": "allergy_text",
+            "void_chip": "late",
             "note": "note",
             "selected": "selected",
             "start_button": "start_button",
@@ -557,8 +566,8 @@ class TicketCardDelegate(QStyledItemDelegate):
         self._f_fire = font(15, bold=True)
         self._f_modifier = font(17)
         self._f_note = font(16, bold=True, italic=True)
-        self._f_allergen = font(16, bold=True)
-        self._f_gate = font(18, bold=True)
+        self._f_allergy = font(18, bold=True)
+        self._f_contains = font(14)
         self._f_order_note = font(16, bold=True)
         self._f_heading = font(15, bold=True)
         self._f_also = font(15, italic=True)
@@ -573,8 +582,8 @@ class TicketCardDelegate(QStyledItemDelegate):
             "fire": self._f_fire,
             "modifier": self._f_modifier,
             "note": self._f_note,
-            "allergen": self._f_allergen,
-            "gate": self._f_gate,
+            "allergy": self._f_allergy,
+            "contains": self._f_contains,
             "order_note": self._f_order_note,
             "heading": self._f_heading,
             "also": self._f_also,
@@ -611,7 +620,7 @@ class TicketCardDelegate(QStyledItemDelegate):
                 "text_on_warn",
                 "changed",
                 "note",
-                "allergen_text",
+                "allergy_text",
                 "order_note_text",
                 "button_text",
                 "void_button_text",
@@ -628,7 +637,7 @@ class TicketCardDelegate(QStyledItemDelegate):
                 "header_warn",
                 "header_late",
                 "note",
-                "allergen_bg",
+                "allergy_bg",
                 "order_note_bg",
                 "void_overlay",
                 "badge",
@@ -729,7 +738,7 @@ class TicketCardDelegate(QStyledItemDelegate):
                 h = round(6 * self._scale)
             else:
                 indent = self._indent if block.indent else 0
-                boxed = block.kind in ("allergen", "order_note", "gate")
+                boxed = block.kind in ("allergy", "order_note")
                 extra = 2 * self._box_pad if boxed else 0
                 fm = self._block_fms[block.kind]
                 width = max(10, inner - indent - extra)
@@ -854,7 +863,7 @@ class TicketCardDelegate(QStyledItemDelegate):
 
         # Row 3: chips, customer name.
         chip_colors = {
-            "void": (c.allergen_bg, c.allergen_text),
+            "void": (c.void_chip, c.button_text),
             "rush": (c.rush, c.button_text),
             "rush_up": (c.rush, c.button_text),
             "started": (c.started, c.button_text),
@@ -904,7 +913,7 @@ class TicketCardDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(self._brushes["void_overlay"])
             painter.drawRoundedRect(overlay, self._radius, self._radius)
-            painter.setPen(self._pens["allergen_text"])
+            painter.setPen(self._pens["button_text"])
             painter.setFont(self._f_void)
             painter.save()
             painter.translate(overlay.center())
@@ -928,7 +937,7 @@ class TicketCardDelegate(QStyledItemDelegate):
             elif action == "bump":
                 color = c.bump_button
             elif action == "ack_allergens":
-                color = c.gate_button
+                color = c.allergy_button
             else:
                 color = c.void_button
                 pen = self._pens["void_button_text"]
@@ -958,6 +967,19 @@ class TicketCardDelegate(QStyledItemDelegate):
         flags = int(Qt.TextFlag.TextWordWrap) | int(Qt.AlignmentFlag.AlignLeft)
         text_rect = rect.adjusted(self._indent if block.indent else 0, 0, 0, 0)
         painter.setFont(self._block_fonts[kind])
+        if block.allergy:
+            # a line that declares the allergy: a purple bar in the card's left margin
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(self._brushes["allergy_bg"])
+            bar = max(4, round(6 * self._scale))
+            painter.drawRect(
+                QRect(
+                    rect.left() - self._pad + 1,
+                    rect.top() - self._gap // 2,
+                    bar,
+                    rect.height() + self._gap,
+                )
+            )
         if kind in ("line",):
             painter.setPen(self._pens["text"])
         elif kind == "changed":
@@ -967,7 +989,7 @@ class TicketCardDelegate(QStyledItemDelegate):
                 QRect(rect.left() - self._pad + 2, rect.top(), max(3, self._gap), rect.height())
             )
             painter.setPen(self._pens["changed"])
-        elif kind in ("waiting", "done", "unavailable", "also"):
+        elif kind in ("waiting", "done", "unavailable", "also", "contains"):
             painter.setPen(self._pens["dim"])
         elif kind == "fire":
             painter.setPen(self._pens["note"])
@@ -985,9 +1007,9 @@ class TicketCardDelegate(QStyledItemDelegate):
                 )
             )
             painter.setPen(self._pens["note"])
-        elif kind in ("allergen", "order_note", "gate"):
-            bg = "order_note_bg" if kind == "order_note" else "allergen_bg"
-            fg = "order_note_text" if kind == "order_note" else "allergen_text"
+        elif kind in ("allergy", "order_note"):
+            bg = "order_note_bg" if kind == "order_note" else "allergy_bg"
+            fg = "order_note_text" if kind == "order_note" else "allergy_text"
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(self._brushes[bg])
             painter.drawRoundedRect(text_rect, 3, 3)

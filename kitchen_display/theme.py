@@ -37,8 +37,10 @@ class CardColors:
     text_on_warn: str
     void: str
     rush: str
-    allergen: str
-    allergen_text: str
+    #: a customer's declared allergy (banner, button, line bar): purple, as kitchens
+    #: mark allergen-safe prep; never the LATE red
+    allergy: str
+    allergy_text: str
     note: str
     selected: str
     start_button: str
@@ -145,8 +147,8 @@ DARK = Theme(
         text_on_warn="#111111",
         void="#780000",
         rush="#ff3d00",
-        allergen="#d50000",
-        allergen_text="#ffffff",
+        allergy="#8e24aa",
+        allergy_text="#ffffff",
         note="#ffd84d",
         selected="#00e5ff",
         start_button="#2b6cb0",
@@ -184,8 +186,8 @@ LIGHT = Theme(
         text_on_warn="#111111",
         void="#b71c1c",
         rush="#e65100",
-        allergen="#c62828",
-        allergen_text="#ffffff",
+        allergy="#6a1b9a",
+        allergy_text="#ffffff",
         note="#fff3a0",
         selected="#0077b6",
         start_button="#1e5fa8",
@@ -224,8 +226,8 @@ HIGH_CONTRAST = Theme(
         text_on_warn="#000000",
         void="#ff0000",
         rush="#ff00ff",
-        allergen="#ff0000",
-        allergen_text="#ffffff",
+        allergy="#ff00ff",
+        allergy_text="#000000",
         note="#ffff00",
         selected="#00ffff",
         start_button="#0000ff",

@@ -85,8 +85,9 @@ class Role(enum.IntEnum):
     RushRole = enum.auto()  #: priority is rush (bool)
     CueRole = enum.auto()  #: the aging text cue: "WARN 5:12", "LATE +3:12", "DUE IN 2:30" or ""
     LinesRole = enum.auto()  #: tuple[LineView]: StationItemsRole with pacing ("fire at")
-    AllergenGateRole = enum.auto()  #: allergens here not yet acknowledged (bool)
-    GateStationsRole = enum.auto()  #: the stations an "ALLERGENS SEEN" tap acknowledges
+    AllergenGateRole = enum.auto()  #: a declared allergy not yet seen here (bool)
+    GateStationsRole = enum.auto()  #: the stations an "ALLERGY SEEN" tap acknowledges
+    AllergySeenRole = enum.auto()  #: when this screen saw the declared allergy (datetime|None)
     ActionsRole = enum.auto()  #: the card's buttons: ("start", "bump"), ("ack_allergens",)
     #: or ("ack_void",)
     FoldedStationsRole = enum.auto()  #: folded-in stations with lines on this card (list[str])
@@ -240,19 +241,30 @@ class TicketListModel(TicketRows, QAbstractListModel):
         )
 
     def allergen_gate_stations(self, ticket: Ticket) -> tuple[str, ...]:
-        """The stations of this screen whose cook still has to tap "allergens seen"."""
-        if ticket.status not in _WORKING:
+        """The stations of this screen whose cook still has to tap ALLERGY SEEN.
+
+        Only a *declared* allergy (``Ticket.allergy``) asks for it, never a recipe's
+        allergens; the site turns the step off with ``allergen_gate = "off"``. Expo
+        acknowledges for itself; a prep screen for each of its stations with lines on
+        the ticket that are not done yet.
+        """
+        if ticket.status not in _WORKING or not ticket.allergy:
             return ()
-        if self._site is not None and not self._site.allergen_gate:
+        if self._site is not None and self._site.allergen_gate == "off":
             return ()
-        expo = self._station if self._is_expo else None
-        return tuple(
-            station
-            for station in self._shown_stations
-            if station not in ticket.allergens_seen
-            and ticket.allergens_at(station, expo_station=expo)
-            and (self._is_expo or not ticket.station_done(station))
-        )
+        if self._is_expo:
+            stations: tuple[str, ...] = (self._station,)
+        else:
+            stations = tuple(
+                s for s in self._shown_stations if ticket.items_at(s) and not ticket.station_done(s)
+            )
+        return tuple(s for s in stations if ticket.allergy_ack(s) is None)
+
+    def allergy_seen_at(self, ticket: Ticket) -> datetime | None:
+        """When this screen's station saw the declared allergy (the latest of its stations)."""
+        stations = (self._station,) if self._is_expo else self._shown_stations
+        times = [ack.at for s in stations if (ack := ticket.allergy_ack(s)) is not None]
+        return max(times) if times else None
 
     def actions(self, ticket: Ticket) -> tuple[str, ...]:
         """The card's buttons, left to right."""
@@ -479,6 +491,8 @@ class TicketListModel(TicketRows, QAbstractListModel):
             return bool(self.allergen_gate_stations(ticket))
         if role is Role.GateStationsRole:
             return self.allergen_gate_stations(ticket)
+        if role is Role.AllergySeenRole:
+            return self.allergy_seen_at(ticket)
         if role is Role.ActionsRole:
             return self.actions(ticket)
         if role is Role.RushUpRole:

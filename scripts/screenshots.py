@@ -5,9 +5,10 @@
 Runs the real stack on this machine: the core simulator, a STOMP broker (the
 embedded coilmq), the edge agent, and the display's windows (station, expo, board)
 in one Qt application under Xvfb (started here when there is no $DISPLAY). It places
-a Friday-evening rush — 45 open orders across the brands, some rush, allergens, an
-edited order, a cancelled one — bumps a few, then saves each window, and finally
-stops the broker to show the offline banner over the last known state.
+a Friday-evening rush — 45 open orders across the brands, some rush, recipe allergens
+on most, two customers' declared allergies (one seen at grill, one still waiting for
+its ALLERGY SEEN tap), an edited order, a cancelled one — bumps a few, then saves each
+window, and finally stops the broker to show the offline banner over the last known state.
 """
 
 from __future__ import annotations
@@ -153,6 +154,10 @@ def _run(
         grill_orders = [o for o in created if any(i["station"] == "grill" for i in o["items"])]
         sim.edit_order(grill_orders[5]["id"])
         sim.cancel_order(grill_orders[8]["id"])
+        # customers' declared allergies: one to be seen at grill, one waiting
+        seen_allergy = grill_orders[2]
+        sim.edit_order(seen_allergy["id"], notes="Nut allergy, severe")
+        sim.edit_order(grill_orders[4]["id"], notes="ALLERGY: peanuts")
         wait(lambda: len(agent.kitchen.snapshot("x").tickets or ()) >= orders, 60, "the orders")
 
         def send(kind: str, **fields: object) -> None:
@@ -161,18 +166,20 @@ def _run(
 
         wait(lambda: lead.connected, 10, "the broker")
 
-        def seen_and(kind: str, station: str, order: dict[str, object]) -> None:
-            # the allergen gate: a cook taps "allergen seen" before starting or bumping
-            send("ack_allergens", station=station, ticket_id=str(order["id"]))
+        def do(kind: str, station: str, order: dict[str, object]) -> None:
             send(kind, station=station, ticket_id=str(order["id"]))
 
+        do("ack_allergens", "grill", seen_allergy)
         for order in created[:12:3]:
+            if order is seen_allergy:
+                continue
             for station in {i["station"] for i in order["items"]}:  # type: ignore[attr-defined]
-                seen_and("bump", station, order)
+                do("bump", station, order)
         for order in created[:4]:  # bagged at expo: waiting for the courier
-            seen_and("bump", "expo", order)
+            if order is not seen_allergy:
+                do("bump", "expo", order)
         for order in created[12:20:2]:
-            seen_and("start", order["items"][0]["station"], order)  # type: ignore[index]
+            do("start", order["items"][0]["station"], order)  # type: ignore[index]
 
         views = [("station", "grill"), ("expo", "expo"), ("board", "expo")]
         for view, station in views:

@@ -126,8 +126,6 @@ def test_order_to_expo_bump_prints_texts_once_and_sends_metrics(
         assert "Fries" in fry_job.text and "Classic Burger" not in fry_job.text
         assert printers["expo"].jobs == []
 
-        for station in ("grill", "fry", "expo"):
-            peer.see_allergens(ticket, station)
         for station in ("grill", "fry"):
             assert peer.call("bump", station=station, ticket_id=ticket.id).ok
         bump = peer.send("bump", station="expo", ticket_id=ticket.id)

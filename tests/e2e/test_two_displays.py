@@ -94,8 +94,11 @@ def test_order_to_screens_bumps_across_screens_and_ready_once(
             ),
             line_item("l2", "Fries", "fry"),
         ],
+        notes="ALLERGY: peanuts",
     )
-    shake = site.sim.create_order(site.site_id, items=[line_item("l1", "Shake", "cold")])
+    shake = site.sim.create_order(
+        site.site_id, items=[line_item("l1", "Shake", "cold", allergens=["milk"])], notes=""
+    )
 
     # a new order appears on the right stations' screens
     qtbot.waitUntil(lambda: burger["id"] in _shown(grill), timeout=WAIT_MS)
@@ -106,8 +109,14 @@ def test_order_to_screens_bumps_across_screens_and_ready_once(
     assert grill.model.data(row, Role.OtherStationsRole) == ["fry"]
     assert grill.model.data(row, Role.TicketRole).items[0].allergens == ("gluten", "milk")
 
-    # the burger has allergens: each screen shows ALLERGENS SEEN instead of START/BUMP
-    # until its cook taps it and the agent publishes the acknowledgement
+    # recipe allergens alone ask for nothing: the shake can be started at once
+    assert expo.model.data(expo.model.index_of(shake["id"]), Role.ActionsRole) == (
+        "start",
+        "bump",
+    )
+    # the burger's customer declared an allergy: each screen shows ALLERGY SEEN instead
+    # of START/BUMP until its cook taps it and the agent publishes the acknowledgement
+    assert grill.model.data(row, Role.TicketRole).allergy == ("ALLERGY: peanuts",)
     for app in (grill, expo):
         index = app.model.index_of(burger["id"])
         assert app.model.data(index, Role.ActionsRole) == ("ack_allergens",)

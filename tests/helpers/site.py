@@ -203,13 +203,6 @@ class SitePeer:
     def call(self, kind: str, /, **fields: Any) -> wire.CommandResult:
         return self.result(self.send(kind, **fields))
 
-    def see_allergens(self, ticket: Any, station: str, expo_station: str = "expo") -> None:
-        """Tap "allergen seen" at ``station`` when the ticket has allergens there (the
-        agent's gate before start/bump)."""
-        if ticket.allergens_at(station, expo_station=expo_station):
-            result = self.call("ack_allergens", station=station, ticket_id=ticket.id)
-            assert result.ok, result
-
     def updates_for(self, ticket_id: str) -> list[wire.TicketUpdated]:
         with self._lock:
             return [

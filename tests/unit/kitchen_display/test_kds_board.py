@@ -296,3 +296,26 @@ def test_only_changed_rows_are_announced(qtbot):
         model.upsert(revise(tickets[0], priority="rush"))
     assert moves == [4]
     assert model.tickets()[0].id == "ord_0"
+
+
+def test_the_board_shows_a_declared_allergy_and_who_saw_it(agent, lead, qtbot):
+    seen_at = datetime(2026, 11, 24, 18, 3, tzinfo=UTC)
+    declared = revise(
+        ticket("ord_allergy", number="31", lines=[("grill", "Pad Thai"), ("fry", "Rolls")]),
+        allergy=["ALLERGY: peanuts"],
+        allergy_acks=[{"station": "grill", "display_id": "grill-2", "at": seen_at.isoformat()}],
+    )
+    agent.publish(declared)
+    agent.publish(ticket("ord_plain", number="32"))
+    _app, board = lead()
+    qtbot.waitUntil(lambda: board.model.rowCount() == 2)
+    hhmm = seen_at.astimezone().strftime("%H:%M")
+    qtbot.waitUntil(
+        lambda: (
+            row_texts(board, "ord_allergy")[Column.ALLERGY]
+            == f"⚠ ALLERGY: ALLERGY: peanuts  ✓ grill {hhmm} (grill-2)  ○ fry"
+        )
+    )
+    assert row_texts(board, "ord_plain")[Column.ALLERGY] == ""
+    index = board.model.index(board.model.row_of("ord_allergy"), Column.ALLERGY)
+    assert index.data(Qt.ItemDataRole.BackgroundRole).name() == "#8e24aa"

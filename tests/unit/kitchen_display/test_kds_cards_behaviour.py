@@ -9,6 +9,7 @@ from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QGuiApplication
 
 from kitchen_display.ticket_model import AgeState, Role
+from shared.model import Ticket, format_time
 from shared.wire import AgingRule, SiteSettings
 from tests.unit.kitchen_display.fakes import revise, ticket
 
@@ -106,16 +107,43 @@ def test_a_paced_line_shows_fire_at_until_its_time(agent, make_display, qtbot):
     assert [b.kind for b in blocks if b.text.endswith("Slider")] == ["line"]
 
 
-# --- allergen gate ---------------------------------------------------------------------
+# --- allergens and declared allergies ----------------------------------------------------
+
+ACK_LABEL = "ALLERGY SEEN ✓"
 
 
-def test_allergen_gate_button_until_the_agent_says_seen(agent, make_display, qtbot):
+def test_recipe_allergens_are_one_neutral_line_and_never_a_gate(agent, make_display, qtbot):
     t = ticket(
         "t1",
         lines=[
             {"station": "grill", "name": "Burger", "allergens": ["gluten", "milk"]},
-            {"station": "fry", "name": "Fries"},
+            {"station": "grill", "name": "Slider", "allergens": ["gluten", "egg"]},
+            {"station": "fry", "name": "Fries", "allergens": ["celery"]},
         ],
+    )
+    agent.publish(t)
+    app = make_display("grill")
+    qtbot.waitUntil(lambda: "t1" in _shown(app))
+    index, _rect = _card(app, "t1")
+    assert app.model.data(index, Role.ActionsRole) == ("start", "bump")
+    texts = _texts(app, "t1")
+    assert "START" in texts and "BUMP" in texts and ACK_LABEL not in texts
+    # once per card, this station's lines only, in the neutral (dim) style
+    assert [x for x in texts if "gluten" in x] == ["contains: gluten, milk, egg"]
+    kinds = {b.kind for b in app.delegate.content(index).blocks}
+    assert "contains" in kinds and "allergy" not in kinds
+
+
+def test_declared_allergy_banner_and_ack_until_the_agent_says_seen(agent, make_display, qtbot):
+    t = revise(
+        ticket(
+            "t1",
+            lines=[
+                {"station": "grill", "name": "Burger", "allergens": ["gluten"]},
+                {"station": "fry", "name": "Fries"},
+            ],
+        ),
+        allergy=["ALLERGY: peanuts"],
     )
     agent.publish(t)
     app = make_display("grill")
@@ -123,48 +151,70 @@ def test_allergen_gate_button_until_the_agent_says_seen(agent, make_display, qtb
     index, rect = _card(app, "t1")
     assert app.model.data(index, Role.ActionsRole) == ("ack_allergens",)
     texts = _texts(app, "t1")
-    assert "ALLERGENS SEEN ✓" in texts and "START" not in texts and "BUMP" not in texts
-    assert "⚠ ALLERGENS: gluten, milk" in texts
+    assert ACK_LABEL in texts and "START" not in texts and "BUMP" not in texts
+    assert "⚠ ALLERGY: ALLERGY: peanuts" in texts
 
     _tap(qtbot, app, app.delegate.button_rect(rect, "ack_allergens"))
     qtbot.waitUntil(lambda: len(agent.commands_of("ack_allergens")) == 1)
     [ack] = agent.commands_of("ack_allergens")
-    assert (ack.ticket_id, ack.station) == ("t1", "grill")
+    assert (ack.ticket_id, ack.station, ack.display_id) == ("t1", "grill", "grill-1")
     # nothing changes until the agent publishes it
-    assert "ALLERGENS SEEN ✓" in _texts(app, "t1")
+    assert ACK_LABEL in _texts(app, "t1")
 
-    agent.publish(revise(t, allergens_seen=["grill"]))
+    seen_at = datetime.now(UTC)
+    seen = {"station": "grill", "display_id": "grill-1", "at": format_time(seen_at)}
+    agent.publish(revise(t, allergy_acks=[seen]))
     qtbot.waitUntil(lambda: "START" in _texts(app, "t1"))
-    assert "BUMP" in _texts(app, "t1") and "ALLERGENS SEEN ✓" not in _texts(app, "t1")
+    texts = _texts(app, "t1")
+    assert "BUMP" in texts and ACK_LABEL not in texts
+    hhmm = seen_at.astimezone().strftime("%H:%M")
+    assert f"⚠ ALLERGY: ALLERGY: peanuts  ✓ SEEN {hhmm}" in texts
     _tap(qtbot, app, app.delegate.button_rect(_card(app, "t1")[1], "start"))
     qtbot.waitUntil(lambda: len(agent.commands_of("start")) == 1)
 
 
-def test_expo_gates_on_any_allergen_of_the_order(agent, make_display, qtbot):
+def test_a_line_that_declares_the_allergy_is_marked(agent, make_display, qtbot):
     t = ticket(
         "t1",
         lines=[
-            {"station": "grill", "name": "Burger"},
-            {"station": "fry", "name": "Fries", "allergens": ["celery"]},
+            {"station": "grill", "name": "Burger", "notes": "allergic to sesame"},
+            {"station": "grill", "name": "Slider"},
         ],
     )
-    agent.publish(revise(t, allergens_seen=["fry"]))
+    t = revise(t, allergy=["Burger: allergic to sesame"])
+    data = t.model_dump(mode="json")
+    data["items"][0]["allergy"] = True
+    agent.publish(Ticket.model_validate(data))
+    app = make_display("grill")
+    qtbot.waitUntil(lambda: "t1" in _shown(app))
+    index, _rect = _card(app, "t1")
+    marked = [b.text for b in app.delegate.content(index).blocks if b.allergy]
+    assert marked == ["1\u00d7 Burger", "NOTE: allergic to sesame"]
+
+
+def test_expo_acknowledges_for_itself(agent, make_display, qtbot):
+    t = revise(
+        ticket("t1", lines=[{"station": "grill", "name": "Burger"}]),
+        allergy=["Nut allergy, severe"],
+        allergy_acks=[{"station": "grill", "at": format_time(datetime.now(UTC))}],
+    )
+    agent.publish(t)
     grill = make_display("grill")
     expo = make_display("expo")
     qtbot.waitUntil(lambda: "t1" in _shown(expo) and "t1" in _shown(grill))
-    assert "START" in _texts(grill, "t1")  # no allergens on grill's lines
-    assert "ALLERGENS SEEN ✓" in _texts(expo, "t1")
-    assert "⚠ ALLERGENS: celery" in _texts(expo, "t1")
+    assert "START" in _texts(grill, "t1")  # grill saw it
+    assert ACK_LABEL in _texts(expo, "t1")
+    assert "⚠ ALLERGY: Nut allergy, severe" in _texts(expo, "t1")
 
 
-def test_no_gate_when_the_site_turned_it_off(agent, make_display, qtbot):
-    agent.publish(ticket("t1", lines=[{"station": "grill", "name": "B", "allergens": ["egg"]}]))
+def test_no_ack_step_when_the_site_turned_it_off(agent, make_display, qtbot):
+    agent.publish(revise(ticket("t1", lines=[("grill", "B")]), allergy=["ALLERGY: shellfish"]))
     app = make_display("grill")
     qtbot.waitUntil(lambda: "t1" in _shown(app))
-    assert "ALLERGENS SEEN ✓" in _texts(app, "t1")
-    agent.publish_settings(SiteSettings(allergen_gate=False))
-    qtbot.waitUntil(lambda: app.model.site_settings is not None)
-    assert "START" in _texts(app, "t1")
+    assert ACK_LABEL in _texts(app, "t1")
+    agent.publish_settings(SiteSettings(allergen_gate="off"))
+    qtbot.waitUntil(lambda: "START" in _texts(app, "t1"))
+    assert "⚠ ALLERGY: ALLERGY: shellfish" in _texts(app, "t1")  # the banner stays
 
 
 # --- item-level done ---------------------------------------------------------------------

@@ -47,7 +47,7 @@ def test_light_and_high_contrast_differ_from_dark(agent, start_screen):
 def test_card_colours_are_there_for_the_delegate():
     for theme in THEMES.values():
         colors = theme.colors
-        for name in ("card_bg", "text", "warn", "late", "void", "rush", "allergen"):
+        for name in ("card_bg", "text", "warn", "late", "void", "rush", "allergy"):
             assert QColor(getattr(colors, name)).isValid(), (theme.name, name)
     assert theme_for("light") is LIGHT
     with pytest.raises(ValueError, match="unknown theme"):
