@@ -23,7 +23,7 @@
     <name>BoardModel</name>
     <message>
         <source>READY</source>
-        <extracomment>how far back throughput and averages look display number mm:ss since placed LATE +m:ss / WARN / RUSH / READY each station&apos;s progress: &quot;grill ✓ fry ◐ cold ○&quot; how many lines are still to make the :class:`~shared.model.Ticket` ticket id :class:`~kitchen_display.ticket_model.AgeState` seconds since placed (int) seconds past the late threshold (0 when not late) bool waiting for pickup (bool) ticket id -&gt; (ready_at, placed_at, brand name) (ticket id, station) -&gt; (bumped_at, placed_at) every ticket the board knows of (open or not), for the all-day and the 86 list</extracomment>
+        <extracomment>how far back throughput and averages look display number mm:ss since placed LATE +m:ss / WARN / RUSH / READY each station&apos;s progress: &quot;grill ✓ fry ◐ cold ○&quot; how many lines are still to make a declared allergy and who saw it: &quot;⚠ ALLERGY: peanuts · ✓ grill 18:03 (grill-1) · ○ fry&quot; the :class:`~shared.model.Ticket` ticket id :class:`~shared.aging.AgeState` seconds since placed (int) seconds since the first deadline missed (0 when not late) bool waiting for pickup (bool) ticket id -&gt; (ready_at, placed_at, brand name) (ticket id, station) -&gt; (bumped_at, placed_at) every ticket the board knows of (open or not), for the all-day and the 86 list</extracomment>
         <translation>GEREED</translation>
     </message>
     <message>
@@ -37,6 +37,10 @@
     <message>
         <source>RUSH</source>
         <translation>SPOED</translation>
+    </message>
+    <message>
+        <source>⚠ ALLERGY: {what}</source>
+        <translation>⚠ ALLERGIE: {what}</translation>
     </message>
 </context>
 <context>
@@ -420,7 +424,7 @@ AFGEHAALD</translation>
         <translation>KLAAR</translation>
     </message>
     <message>
-        <source>ALLERGENS SEEN ✓</source>
+        <source>ALLERGY SEEN ✓</source>
         <translation>ALLERGIE GEZIEN ✓</translation>
     </message>
     <message>
@@ -429,7 +433,7 @@ AFGEHAALD</translation>
     </message>
     <message>
         <source>LATE +{time}</source>
-        <extracomment>``[display] card_size`` -&gt; (width factor, font factor) channel badge colours (background, text); others get a neutral badge the multiplication sign (U+00D7) of the &quot;2x Classic Burger&quot; line cue actions tapped here that wait to be sent (offline) heading, line, waiting, changed, unavailable, done, fire, modifier, note, allergen, gate, order_note, also, gap the line this block belongs to (a tap on it is a tap on that line) line_id -&gt; whether it is done (a tap undoes it then)</extracomment>
+        <extracomment>``[display] card_size`` -&gt; (width factor, font factor) channel badge colours (background, text); others get a neutral badge the multiplication sign (U+00D7) of the &quot;2x Classic Burger&quot; line cue when this screen saw the ticket&apos;s declared allergy (None: not yet, or none) actions tapped here that wait to be sent (offline) heading, line, waiting, changed, unavailable, done, fire, modifier, note, allergy, contains, order_note, also, gap (a ``line`` .. ``note`` block of a line that declares the allergy has ``allergy``) the line this block belongs to (a tap on it is a tap on that line) line_id -&gt; whether it is done (a tap undoes it then)</extracomment>
         <translation>LAAT +{time}</translation>
     </message>
     <message>
@@ -462,8 +466,12 @@ AFGEHAALD</translation>
         <translation>GESTART</translation>
     </message>
     <message>
-        <source>⚠ ALLERGENS: {allergens}</source>
-        <translation>⚠ ALLERGENEN: {allergens}</translation>
+        <source>⚠ ALLERGY: {what}</source>
+        <translation>⚠ ALLERGIE: {what}</translation>
+    </message>
+    <message>
+        <source>✓ SEEN {time}</source>
+        <translation>✓ GEZIEN {time}</translation>
     </message>
     <message>
         <source>UNAVAILABLE</source>
@@ -482,12 +490,12 @@ AFGEHAALD</translation>
         <translation>NOTITIE: {note}</translation>
     </message>
     <message>
-        <source>ALLERGEN: {allergens}</source>
-        <translation>ALLERGEEN: {allergens}</translation>
-    </message>
-    <message>
         <source>ORDER NOTE: {note}</source>
         <translation>BESTELNOTITIE: {note}</translation>
+    </message>
+    <message>
+        <source>contains: {allergens}</source>
+        <translation>bevat: {allergens}</translation>
     </message>
     <message>
         <source>also at: {stations}</source>
