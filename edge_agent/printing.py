@@ -144,6 +144,11 @@ def render_ticket(ticket: Ticket, station: str, *, placed_tz: tzinfo | None = No
         lines += wrap("*** RUSH ***", bold=True, invert=True, size="large", align="center")
     if ticket.status == TicketStatus.CANCELLED:
         lines += wrap("*** VOID ***", bold=True, invert=True, size="large", align="center")
+    if ticket.allergy:
+        # the customer's declared allergy: the first thing a cook reads on the ticket
+        lines += wrap("*** ALLERGY ***", bold=True, invert=True, size="large", align="center")
+        for declared in ticket.allergy:
+            lines += wrap(declared, bold=True, invert=True, align="center")
     if ticket.version > 1:
         lines += wrap(f"UPDATED ORDER (v{ticket.version})", bold=True, align="center")
     placed = f"Placed {_clock(ticket.placed_at, placed_tz)}"

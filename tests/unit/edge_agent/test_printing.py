@@ -185,3 +185,13 @@ def test_receipt_to_text_layout() -> None:
     assert rows[2] == "    x"
     assert rows[3].strip() == "[QR: q]"
     assert rows[4].endswith("cut")
+
+
+def test_a_declared_allergy_heads_the_ticket_inverted() -> None:
+    t = ticket(notes="ALLERGY: peanuts")
+    receipt = render_ticket(t, "grill", placed_tz=UTC)
+    texts = [line.text for line in receipt.lines]
+    banner = texts.index("*** ALLERGY ***")
+    assert texts[banner + 1] == "ALLERGY: peanuts"
+    assert banner < texts.index("-" * 42)  # above the lines, with the header
+    assert all(line.invert for line in receipt.lines[banner : banner + 2])
