@@ -65,7 +65,7 @@ class Column(enum.IntEnum):
     CHANNEL = enum.auto()
     STATIONS = enum.auto()  #: each station's progress: "grill ✓  fry ◐  cold ○"
     ITEMS = enum.auto()  #: how many lines are still to make
-    #: a declared allergy and who saw it: "⚠ ALLERGY: peanuts · ✓ grill 18:03 (grill-1) · ○ fry"
+    #: a declared allergy and who saw it: "⚠ ALLERGY: peanuts  ✓ grill 18:03 (grill-1)  ○ fry"
     ALLERGY = enum.auto()
 
 
@@ -487,7 +487,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
         """The declared allergy, then each station: ✓ seen (when, by which screen) or ○."""
         if not ticket.allergy:
             return ""
-        parts = [self.tr("⚠ ALLERGY: {what}").format(what=" · ".join(ticket.allergy))]
+        parts = ["⚠ " + " · ".join(ticket.allergy)]
         expo = self._settings.expo_station
         stations = [*ticket.stations(), *([expo] if expo else [])]
         for station in stations:

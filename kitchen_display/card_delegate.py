@@ -6,7 +6,8 @@ A card, top to bottom::
     #1042              07:41   display number, elapsed time since placed
     (B) Burger Bros  UBEREATS  brand logo letter, brand name, channel badge
     LATE +0:12 RUSH ↑ +fry     chips: text cues besides the header colour
-    ⚠ ALLERGY: ALLERGY: peanuts  a customer's declared allergy (purple; ✓ SEEN 18:03 once seen)
+    ⚠ ALLERGY  ✓ SEEN 18:03    a customer's declared allergy (purple; "✓ SEEN" once seen here),
+    ALLERGY: peanuts             in the customer's own words
     2x Classic Burger          this station's lines (expo: every line, by station);
        fire at 18:07           a paced line whose time has not come (dimmed)
        + no onion              modifiers
@@ -268,13 +269,12 @@ def card_content(ticket: Ticket, state: CardState) -> CardContent:
 
     blocks: list[Block] = []
     if ticket.allergy:
-        banner = QCoreApplication.translate("TicketCardDelegate", "⚠ ALLERGY: {what}").format(
-            what=" · ".join(ticket.allergy)
-        )
+        # the heading, then the customer's own words (they often say "allergy" too)
+        banner = QCoreApplication.translate("TicketCardDelegate", "⚠ ALLERGY")
         if state.allergy_seen is not None:
             seen = QCoreApplication.translate("TicketCardDelegate", "✓ SEEN {time}")
             banner += "  " + seen.format(time=local_hhmm(state.allergy_seen))
-        blocks.append(Block("allergy", banner))
+        blocks.append(Block("allergy", banner + "\n" + " · ".join(ticket.allergy)))
 
     def add_line(view: LineView) -> None:
         item = view.item
@@ -322,7 +322,8 @@ def card_content(ticket: Ticket, state: CardState) -> CardContent:
                 last_station = view.item.station
                 blocks.append(Block("heading", last_station.upper()))
             add_line(view)
-    if ticket.notes:
+    if ticket.notes and " ".join(ticket.notes.split()) not in ticket.allergy:
+        # (a note that is all declared allergy is in the banner already)
         order_note = QCoreApplication.translate("TicketCardDelegate", "ORDER NOTE: {note}")
         blocks.append(Block("order_note", order_note.format(note=ticket.notes)))
     contains: dict[str, None] = {}

@@ -313,7 +313,7 @@ def test_the_board_shows_a_declared_allergy_and_who_saw_it(agent, lead, qtbot):
     qtbot.waitUntil(
         lambda: (
             row_texts(board, "ord_allergy")[Column.ALLERGY]
-            == f"⚠ ALLERGY: ALLERGY: peanuts  ✓ grill {hhmm} (grill-2)  ○ fry"
+            == f"⚠ ALLERGY: peanuts  ✓ grill {hhmm} (grill-2)  ○ fry"
         )
     )
     assert row_texts(board, "ord_plain")[Column.ALLERGY] == ""

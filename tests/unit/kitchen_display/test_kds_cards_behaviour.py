@@ -152,7 +152,7 @@ def test_declared_allergy_banner_and_ack_until_the_agent_says_seen(agent, make_d
     assert app.model.data(index, Role.ActionsRole) == ("ack_allergens",)
     texts = _texts(app, "t1")
     assert ACK_LABEL in texts and "START" not in texts and "BUMP" not in texts
-    assert "⚠ ALLERGY: ALLERGY: peanuts" in texts
+    assert "⚠ ALLERGY\nALLERGY: peanuts" in texts
 
     _tap(qtbot, app, app.delegate.button_rect(rect, "ack_allergens"))
     qtbot.waitUntil(lambda: len(agent.commands_of("ack_allergens")) == 1)
@@ -168,7 +168,7 @@ def test_declared_allergy_banner_and_ack_until_the_agent_says_seen(agent, make_d
     texts = _texts(app, "t1")
     assert "BUMP" in texts and ACK_LABEL not in texts
     hhmm = seen_at.astimezone().strftime("%H:%M")
-    assert f"⚠ ALLERGY: ALLERGY: peanuts  ✓ SEEN {hhmm}" in texts
+    assert f"⚠ ALLERGY  ✓ SEEN {hhmm}\nALLERGY: peanuts" in texts
     _tap(qtbot, app, app.delegate.button_rect(_card(app, "t1")[1], "start"))
     qtbot.waitUntil(lambda: len(agent.commands_of("start")) == 1)
 
@@ -204,7 +204,7 @@ def test_expo_acknowledges_for_itself(agent, make_display, qtbot):
     qtbot.waitUntil(lambda: "t1" in _shown(expo) and "t1" in _shown(grill))
     assert "START" in _texts(grill, "t1")  # grill saw it
     assert ACK_LABEL in _texts(expo, "t1")
-    assert "⚠ ALLERGY: Nut allergy, severe" in _texts(expo, "t1")
+    assert "⚠ ALLERGY\nNut allergy, severe" in _texts(expo, "t1")
 
 
 def test_no_ack_step_when_the_site_turned_it_off(agent, make_display, qtbot):
@@ -214,7 +214,7 @@ def test_no_ack_step_when_the_site_turned_it_off(agent, make_display, qtbot):
     assert ACK_LABEL in _texts(app, "t1")
     agent.publish_settings(SiteSettings(allergen_gate="off"))
     qtbot.waitUntil(lambda: "START" in _texts(app, "t1"))
-    assert "⚠ ALLERGY: ALLERGY: shellfish" in _texts(app, "t1")  # the banner stays
+    assert "⚠ ALLERGY\nALLERGY: shellfish" in _texts(app, "t1")  # the banner stays
 
 
 # --- item-level done ---------------------------------------------------------------------
@@ -349,3 +349,13 @@ def test_brand_letter_and_channel_badge(agent, make_display, qtbot):
     qtbot.waitUntil(lambda: "t1" in _shown(app))
     texts = _texts(app, "t1")
     assert texts[:5] == ["#A-7", texts[1], "T", "taco town", "DOORDASH"]
+
+
+def test_an_order_note_that_is_the_declared_allergy_is_not_shown_twice(agent, make_display, qtbot):
+    t = revise(ticket("t1", notes="ALLERGY: peanuts"), allergy=["ALLERGY: peanuts"])
+    agent.publish(t)
+    agent.publish(revise(ticket("t2", notes="Ring the bell"), allergy=["Burger: No sesame"]))
+    app = make_display("grill")
+    qtbot.waitUntil(lambda: {"t1", "t2"} <= set(_shown(app)))
+    assert not any(x.startswith("ORDER NOTE") for x in _texts(app, "t1"))
+    assert "ORDER NOTE: Ring the bell" in _texts(app, "t2")
