@@ -346,9 +346,10 @@ class BoardView(QWidget):
         header.setFont(font(16, scale, bold=True))
         header.setHighlightSections(False)
         for column in Column:
+            # the declared allergy takes what is left (its text can be long: elided)
             mode = (
                 QHeaderView.ResizeMode.Stretch
-                if column is Column.STATIONS
+                if column is Column.ALLERGY
                 else QHeaderView.ResizeMode.ResizeToContents
             )
             header.setSectionResizeMode(column, mode)

@@ -65,7 +65,7 @@ class Column(enum.IntEnum):
     CHANNEL = enum.auto()
     STATIONS = enum.auto()  #: each station's progress: "grill ✓  fry ◐  cold ○"
     ITEMS = enum.auto()  #: how many lines are still to make
-    #: a declared allergy and who saw it: "⚠ ALLERGY: peanuts  ✓ grill 18:03 (grill-1)  ○ fry"
+    #: a declared allergy, who saw it first: "✓ grill 18:03  ○ fry  ⚠ ALLERGY: peanuts"
     ALLERGY = enum.auto()
 
 
@@ -425,6 +425,8 @@ class BoardModel(TicketRows, QAbstractTableModel):
             if column in (Column.AGE, Column.ITEMS):
                 return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and column is Column.ALLERGY and ticket.allergy:
+            return self._allergy_text(ticket, full=True)
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = ", ".join(f"{i.qty}x {i.name} ({i.station})" for i in ticket.items)
             return f"#{ticket.display_number} {ticket.brand.name}: {lines}"
@@ -483,22 +485,23 @@ class BoardModel(TicketRows, QAbstractTableModel):
             return self._allergy_text(ticket)
         return ""  # pragma: no cover
 
-    def _allergy_text(self, ticket: Ticket) -> str:
-        """The declared allergy, then each station: ✓ seen (when, by which screen) or ○."""
+    def _allergy_text(self, ticket: Ticket, *, full: bool = False) -> str:
+        """Who saw the declared allergy first (✓ station hh:mm, or ○ station), then the
+        customer's words: the column is narrow and the state is what a lead checks.
+        ``full`` (the tooltip) adds the screen that acknowledged."""
         if not ticket.allergy:
             return ""
-        parts = ["⚠ " + " · ".join(ticket.allergy)]
         expo = self._settings.expo_station
-        stations = [*ticket.stations(), *([expo] if expo else [])]
-        for station in stations:
+        parts = []
+        for station in [*ticket.stations(), *([expo] if expo else [])]:
             ack = ticket.allergy_ack(station)
             if ack is None:
                 parts.append(f"○ {station}")
                 continue
             when = ack.at.astimezone().strftime("%H:%M")
-            by = f" ({ack.display_id})" if ack.display_id else ""
+            by = f" ({ack.display_id})" if full and ack.display_id else ""
             parts.append(f"✓ {station} {when}{by}")
-        return "  ".join(parts)
+        return "  ".join(parts) + "  ⚠ " + " · ".join(ticket.allergy)
 
 
 def _short(seconds: int) -> str:

@@ -313,9 +313,11 @@ def test_the_board_shows_a_declared_allergy_and_who_saw_it(agent, lead, qtbot):
     qtbot.waitUntil(
         lambda: (
             row_texts(board, "ord_allergy")[Column.ALLERGY]
-            == f"⚠ ALLERGY: peanuts  ✓ grill {hhmm} (grill-2)  ○ fry"
+            == f"✓ grill {hhmm}  ○ fry  ⚠ ALLERGY: peanuts"
         )
     )
     assert row_texts(board, "ord_plain")[Column.ALLERGY] == ""
     index = board.model.index(board.model.row_of("ord_allergy"), Column.ALLERGY)
     assert index.data(Qt.ItemDataRole.BackgroundRole).name() == "#8e24aa"
+    # the tooltip names the screen that acknowledged
+    assert index.data(Qt.ItemDataRole.ToolTipRole).startswith(f"✓ grill {hhmm} (grill-2)")
