@@ -20,10 +20,14 @@ from tests.unit.kitchen_display.fakes import FakeBroker, display_config
 def config_with(
     station: str = "grill",
     *,
+    display_id: str | None = None,
     keys: KeySettings | None = None,
     **display: Any,
 ) -> DisplayConfig:
-    config = display_config(station)
+    """``display_id`` defaults to ``<station>-1``: give a second screen of the same
+    station its own, or both share one reply queue (and the fake broker hands each
+    reply to one of them, round robin)."""
+    config = display_config(station, display_id)
     settings = dataclasses.replace(DisplaySettings(), **display)
     return dataclasses.replace(config, display=settings, keys=keys or KeySettings())
 

@@ -104,7 +104,7 @@ def test_volume_setting_and_sound_off(agent, start_screen, qtbot):
     loud.sounds.board.play("void")
     assert loud.sounds.board.played[-1] == Cue(SoundKind.VOID, 0.25)
 
-    quiet = start_screen(config_with(sound=False))
+    quiet = start_screen(config_with(display_id="grill-2", sound=False))
     agent.publish(ticket("ord_2"))
     qtbot.waitUntil(lambda: quiet.model.rowCount() == 2)
     assert quiet.sounds.board.played == []
