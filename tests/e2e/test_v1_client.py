@@ -2,9 +2,10 @@
 
 An independent display (``v1_client.py``: stomp.py only, nothing of the project
 imported, its own process) takes whole orders through start, bump at each station,
-bump at expo and picked up, against the real ActiveMQ and a real ``edge-agent run``
-with the default config. The orders carry recipe allergens on every line, and two of
-them a customer's declared allergy: v1 says nothing of allergies, so nothing may be
+bump at expo and picked up (and, on one more order, every other v1 command: item_done,
+item_undo, prioritize, recall at a station and at expo, set_availability), against
+the real ActiveMQ and a real ``edge-agent run`` with the default config. The orders
+carry recipe allergens on every line, and three a customer's declared allergy: v1 says nothing of allergies, so nothing may be
 refused for them (the project's own screens ask for ALLERGY SEEN; the agent does not).
 """
 
@@ -80,6 +81,15 @@ def test_a_raw_v1_display_takes_allergen_orders_through_the_whole_flow(
     agent = AgentProcess(config, TOKEN, tmp_path / "agent.log").start()
     try:
         orders = _orders(core_sim, site_id)
+        everything = core_sim.create_order(
+            site_id,
+            notes="Allergic to sesame",
+            items=[
+                line_item("l1", "Smash Burger", "grill", allergens=["gluten", "sesame"]),
+                line_item("l2", "Fries", "fry"),
+            ],
+        )
+        sku = everything["items"][0]["sku"]
         proc = subprocess.run(
             [
                 sys.executable,
@@ -89,6 +99,8 @@ def test_a_raw_v1_display_takes_allergen_orders_through_the_whole_flow(
                 activemq_url,
                 "--site",
                 site_id,
+                "--every-command",
+                f"{everything['id']}:{sku}",
                 *[str(o["id"]) for o in orders],
             ],
             cwd=tmp_path,
@@ -109,7 +121,8 @@ def test_a_raw_v1_display_takes_allergen_orders_through_the_whole_flow(
     assert proc.returncode == 0, f"{proc.stdout}\n{proc.stderr[-3000:]}\nagent log:\n{log[-3000:]}"
     summary = json.loads(proc.stdout.strip().splitlines()[-1])
     assert summary["ok"] is True
-    assert [o["id"] for o in summary["orders"]] == [o["id"] for o in orders]
+    assert [o["id"] for o in summary["orders"]] == [o["id"] for o in [*orders, everything]]
+    assert summary["orders"][-1]["every_command"] is True
     assert summary["orders"][1]["stations"] == ["grill", "fry", "bar"]
     assert "peanuts" in summary["orders"][1]["allergens"]
     # the agent refused nothing and crashed nowhere

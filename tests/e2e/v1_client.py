@@ -140,10 +140,59 @@ def play(display: V1Display, order_id: str) -> dict[str, Any]:
     return {"id": order_id, "stations": stations, "allergens": allergens}
 
 
+def items_at(display: V1Display, order_id: str, station: str) -> list[dict[str, Any]]:
+    return [i for i in display.tickets[order_id]["items"] if i["station"] == station]
+
+
+def play_every_command(display: V1Display, order_id: str, sku: str) -> dict[str, Any]:
+    """The other v1 commands on one order, each checked for its v1 effect:
+    item_done / item_undo, prioritize, recall at a station and at expo, set_availability."""
+    ticket = display.wait_for(lambda: display.tickets.get(order_id), f"order {order_id}")
+    first = ticket["items"][0]
+    station, line = first["station"], first["line_id"]
+
+    def line_status() -> str:
+        return next(i["status"] for i in display.tickets[order_id]["items"] if i["line_id"] == line)
+
+    display.command("item_done", station, ticket_id=order_id, line_id=line)
+    display.wait_for(lambda: line_status() == "done", "item_done")
+    display.command("item_undo", station, ticket_id=order_id, line_id=line)
+    display.wait_for(lambda: line_status() == "in_progress", "item_undo")
+    display.command("prioritize", station, ticket_id=order_id, priority="rush")
+    display.wait_for(lambda: display.tickets[order_id]["priority"] == "rush", "prioritize rush")
+    display.command("prioritize", station, ticket_id=order_id, priority="normal")
+    display.wait_for(lambda: display.tickets[order_id]["priority"] == "normal", "prioritize")
+    display.command("bump", station, ticket_id=order_id)
+    display.wait_for(
+        lambda: all(i["status"] == "done" for i in items_at(display, order_id, station)), "bump"
+    )
+    display.command("recall", station, ticket_id=order_id)
+    display.wait_for(
+        lambda: all(i["status"] != "done" for i in items_at(display, order_id, station)),
+        "recall at the station",
+    )
+    display.command("bump", "expo", ticket_id=order_id)
+    display.wait_for(lambda: display.tickets[order_id]["status"] == "ready", "ready")
+    display.command("recall", "expo", ticket_id=order_id)
+    display.wait_for(lambda: display.tickets[order_id]["status"] == "in_progress", "recall at expo")
+    display.command("bump", "expo", ticket_id=order_id)
+    display.wait_for(lambda: display.tickets[order_id]["status"] == "ready", "ready again")
+    display.command("picked_up", "expo", ticket_id=order_id)
+    display.wait_for(lambda: order_id in display.removed, f"{order_id} removed")
+    display.command("set_availability", station, sku=sku, available=False)
+    display.command("set_availability", station, sku=sku, available=True)
+    return {"id": order_id, "every_command": True}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
     parser.add_argument("--site", required=True)
+    parser.add_argument(
+        "--every-command",
+        metavar="ORDER_ID:SKU",
+        help="also play every other v1 command on this order (and 86 this sku and back)",
+    )
     parser.add_argument("orders", nargs="+")
     args = parser.parse_args()
     display = V1Display(args.url, args.site)
@@ -154,6 +203,9 @@ def main() -> int:
         ):
             raise RuntimeError(f"snapshot result without seq/tickets: {snapshot}")
         played = [play(display, order_id) for order_id in args.orders]
+        if args.every_command:
+            order_id, sku = args.every_command.split(":", 1)
+            played.append(play_every_command(display, order_id, sku))
         seqs = display.ticket_seqs
         if any(b <= a for a, b in itertools.pairwise(seqs)):
             raise RuntimeError(f"state seq not increasing: {seqs}")
