@@ -91,8 +91,7 @@ def test_status_changes_by_the_kitchen_make_no_sound(agent, start_screen, qtbot)
     qtbot.waitUntil(lambda: kinds(app) == ["new"])
     agent.publish(revise(first, status="in_progress"))
     agent.publish(revise(first, station="fry", item={"status": "done"}, status="in_progress"))
-    agent.broker.drain()
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: app.sync.last_seq == agent.seq)  # the screen applied both
     assert kinds(app) == ["new"]
 
 
@@ -116,8 +115,11 @@ def test_an_ignored_new_ticket_chimes_again_louder_until_selected(agent, start_s
     agent.publish(ticket("ord_b", minutes_ago=2))
     qtbot.waitUntil(lambda: len(app.sounds.board.played) >= 4, timeout=3000)
     volumes = [cue.volume for cue in app.sounds.board.played]
-    assert volumes[:2] == [0.4, 0.4]  # the two arrivals
-    assert volumes[2] > 0.4 and volumes[3] > volumes[2]  # repeats, louder each time
+    # the two arrivals at the set volume (a repeat may come between them on a slow
+    # machine: they arrive in two frames), the repeats louder each time up to full
+    assert volumes[0] == 0.4 and volumes.count(0.4) == 2
+    repeats = [volume for volume in volumes if volume != 0.4]
+    assert 0.4 < repeats[0] < repeats[1] and repeats == sorted(repeats)
     assert all(cue.kind is SoundKind.NEW for cue in app.sounds.board.played)
     # The screen selected ord_a by itself: that is not a cook looking at it.
     assert app.sounds.escalator.pending == {"ord_a", "ord_b"}
