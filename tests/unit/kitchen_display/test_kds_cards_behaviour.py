@@ -281,7 +281,7 @@ def test_void_stays_until_acknowledged_here(agent, make_display, qtbot):
     qtbot.waitUntil(lambda: len(agent.commands_of("ack_void")) == 1)
     assert "t1" in _shown(app)  # until the agent says so
     agent.publish(revise(agent.tickets["t1"], void_acked=["expo"]))  # another station's ack
-    qtbot.wait(50)
+    qtbot.waitUntil(lambda: app.sync.last_seq == agent.seq)  # the screen has it
     assert "t1" in _shown(app)
     agent.publish(revise(agent.tickets["t1"], void_acked=["expo", "grill"]))
     qtbot.waitUntil(lambda: "t1" not in _shown(app))
