@@ -52,6 +52,7 @@ def displays(site: Site, qtbot: QtBot) -> Iterator[dict[str, DisplayApp]]:
     apps = _start_displays(site, qtbot)
     try:
         for app in apps.values():
+            qtbot.waitExposed(app.window, timeout=WAIT_MS)  # taps need a shown window
             qtbot.waitUntil(lambda app=app: app.sync.synced, timeout=WAIT_MS)
         yield apps
     finally:
@@ -153,7 +154,7 @@ def test_order_to_screens_bumps_across_screens_and_ready_once(
 
     # the very same command again (a bump bar bouncing, a resend): no second effect
     with site.peer("resender") as peer:
-        seq_before = expo.sync.last_seq
+        seq_before = peer.call("snapshot").seq  # the agent's, not what a screen has seen yet
         again = peer.send(
             "bump", command_id=result.command_id, station="expo", ticket_id=burger["id"]
         )
