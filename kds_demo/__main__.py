@@ -137,9 +137,12 @@ class Demo:
                 f'site_id = "{SITE}"\ndisplay_id = "{station}-1"\nstation = "{station}"\n\n'
                 f"[mq]\n{mq}\n[display]\nfont_scale = {self.args.font_scale}\n"
             )
-            width, height = self.args.window_size
-            geometry = f"{width}x{height}+{index * width}+0"
-            argv = [py, "-m", "kitchen_display", "--config", str(cfg), "--geometry", geometry]
+            argv = [py, "-m", "kitchen_display", "--config", str(cfg)]
+            if self.args.window_size:
+                width, height = self.args.window_size
+                argv += ["--geometry", f"{width}x{height}+{index * width}+0"]
+            else:  # side by side: each display takes its column of the screen
+                argv += ["--tile", f"{index + 1}/{len(stations)}"]
             self._spawn(f"display-{station}", argv)
         print(
             f"kds-demo: {len(stations)} display(s) for {', '.join(stations)}; "
@@ -180,9 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--window-size",
         type=lambda t: tuple(int(v) for v in t.lower().split("x", 1)),
-        default=(960, 1000),
+        default=None,
         metavar="WxH",
-        help="size of each display window; windows are placed side by side",
+        help="size of each display window, placed side by side from the left "
+        "(default: the screen's available area split into one column per display)",
     )
     parser.add_argument("--mq-url", default="", help="use this STOMP broker instead of coilmq")
     parser.add_argument("--run-dir", default=".run/demo")

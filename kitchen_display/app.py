@@ -14,10 +14,12 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from PySide6.QtCore import QLoggingCategory, QTimer
+from PySide6.QtCore import QLoggingCategory, QRect, QTimer
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QListView
 
 from kitchen_display import i18n
+from kitchen_display.autopilot import Autopilot, PaintCounter, ready_ids
 from kitchen_display.card_delegate import TicketCardDelegate
 from kitchen_display.config import LANGUAGES, VIEWS, DisplayConfig
 from kitchen_display.sound import Escalator, Player, SoundBoard, TicketSounds
@@ -128,6 +130,61 @@ def build_display(
     return DisplayApp(config, mq_client, sync, model, window, sounds)
 
 
+def attach_autopilot(display: DisplayApp, seconds: float, *, cook: float = 0.0) -> Autopilot:
+    """Burn-in (``--autopilot SECONDS``): act on the oldest card every ``seconds``
+    through the same signal a tap on the card's button emits (and, on expo, tap
+    PICKED UP on the ready shelf); ``cook``: bump a started card only after this many
+    seconds. Not started: call ``.start()``."""
+    window = display.window
+    shelf = window.views.ready_shelf if window.views is not None else None
+    pilot = Autopilot(
+        display.model,
+        station=display.config.station,
+        is_expo=display.config.is_expo,
+        interval=seconds,
+        ready=ready_ids(shelf.ready_tickets) if shelf is not None else None,
+        paints=PaintCounter(window.view.viewport(), parent=window),
+        cook_seconds=cook,
+        parent=window,
+    )
+    pilot.tapRequested.connect(window.delegate.actionRequested)
+    if shelf is not None:
+        pilot.pickupRequested.connect(
+            lambda ticket_id: (button := shelf.buttons.get(ticket_id)) and button.click()
+        )
+    return pilot
+
+
+def _tile(text: str) -> tuple[int, int]:
+    """``I/N`` as (I, N), 1 <= I <= N."""
+    import re
+
+    match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise argparse.ArgumentTypeError(f"expected I/N with 1 <= I <= N, e.g. 2/2, got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def tile_geometry(available: QRect, index: int, count: int) -> QRect:
+    """Column ``index`` (1-based) of ``count`` equal columns of ``available``."""
+    left = available.x() + (index - 1) * available.width() // count
+    right = available.x() + index * available.width() // count
+    return QRect(left, available.y(), right - left, available.height())
+
+
+def _place(window: MainWindow, frame: QRect) -> None:
+    """Put ``window`` with its frame (if a window manager draws one) inside ``frame``."""
+    outer, inner = window.frameGeometry(), window.geometry()
+    window.setGeometry(
+        frame.adjusted(
+            inner.left() - outer.left(),
+            inner.top() - outer.top(),
+            inner.right() - outer.right(),
+            inner.bottom() - outer.bottom(),
+        )
+    )
+
+
 def _geometry(text: str) -> tuple[int, int, int, int]:
     """``WxH+X+Y`` as (x, y, w, h)."""
     import re
@@ -151,6 +208,29 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         type=_geometry,
         metavar="WxH+X+Y",
         help="window size and position, e.g. 960x1000+960+0 (ignored in fullscreen)",
+    )
+    parser.add_argument(
+        "--tile",
+        type=_tile,
+        metavar="I/N",
+        help="take column I of N equal columns of the screen's available area, e.g. 2/2 "
+        "for the right half (ignored in fullscreen and with --geometry)",
+    )
+    parser.add_argument(
+        "--autopilot",
+        type=float,
+        metavar="SECONDS",
+        help="debug, burn-in: every SECONDS act on the oldest card as a cook's tap would "
+        "(the card's first button: an allergy or VOID acknowledgement when it asks, "
+        "else START, then BUMP; "
+        "at expo BUMP once every station is done, and PICKED UP on the ready shelf)",
+    )
+    parser.add_argument(
+        "--autopilot-cook",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="with --autopilot: bump a started card only after it cooked this long (default 0)",
     )
     parser.add_argument(
         "--language",
@@ -188,6 +268,9 @@ def load_config(args: argparse.Namespace) -> DisplayConfig:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one display until its window is closed; return the exit status."""
     args = parse_args(argv)
+    if args.autopilot is not None and not args.autopilot > 0:
+        print("kitchen-display: --autopilot: SECONDS must be > 0", file=sys.stderr)
+        return 2
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -227,6 +310,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "display.lead_pin, or the screen can only be stopped from outside"
         )
     display = build_display(config, mq)
+    pilot = (
+        attach_autopilot(display, args.autopilot, cook=args.autopilot_cook)
+        if args.autopilot is not None
+        else None
+    )
+    if pilot is not None:
+        app.aboutToQuit.connect(pilot.stop)  # first: no tap once the display closes
     app.aboutToQuit.connect(display.close)
     # Let Ctrl-C stop the app: Python signal handlers only run between Qt events.
     signal.signal(signal.SIGINT, lambda *_: app.quit())
@@ -240,9 +330,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         config.site_id,
         config.mq.url,
     )
+    frame: QRect | None = None
+    if not config.display.full_screen:
+        if args.geometry:
+            display.window.setGeometry(*args.geometry)
+        elif args.tile:
+            screen = display.window.screen() or QGuiApplication.primaryScreen()
+            frame = tile_geometry(screen.availableGeometry(), *args.tile)
+            display.window.setGeometry(frame)  # before show: the window manager's hint
     display.start()
-    if args.geometry and not config.display.full_screen:
-        display.window.setGeometry(*args.geometry)
+    if frame is not None:
+        QTimer.singleShot(0, lambda: _place(display.window, frame))
+    if pilot is not None:
+        pilot.start()
     status = app.exec()
     display.close()
     return int(status)
