@@ -654,23 +654,45 @@ class ReadyShelf(QWidget):
 
     @Slot()
     def refresh(self, *_: object) -> None:
+        """Show the ready tickets. A ticket keeps its button while it stays on the shelf:
+        any ticket's change calls this, and a courier's tap must not lose the button
+        under the finger between press and release."""
         tickets = self.ready_tickets()
         self.title.setText(self.tr("READY FOR PICKUP ({count})").format(count=len(tickets)))
-        for button in self.buttons.values():
-            button.deleteLater()
-        self.buttons = {}
-        for column, ticket in enumerate(tickets):
-            text = self.tr("#{number} {brand}\nPICKED UP").format(
-                number=ticket.display_number, brand=ticket.brand.name
+        wanted = [
+            (
+                ticket.id,
+                self.tr("#{number} {brand}\nPICKED UP").format(
+                    number=ticket.display_number, brand=ticket.brand.name
+                ),
             )
-            button = _big_button(
-                text, self._inner, round(self._touch * 1.5), f"pickedUp-{ticket.id}"
-            )
-            button.setFont(font(16, self._scale, bold=True))
-            button.clicked.connect(lambda _=False, t=ticket.id: self.picked_up(t))
+            for ticket in tickets
+        ]
+        shown = [(ticket_id, button.text()) for ticket_id, button in self.buttons.items()]
+        if wanted == shown:
+            return
+        old, self.buttons = self.buttons, {}
+        for button in old.values():
+            self._row.removeWidget(button)
+        for column, (ticket_id, text) in enumerate(wanted):
+            kept = old.pop(ticket_id) if ticket_id in old else None
+            if kept is None:
+                button = _big_button(
+                    text, self._inner, round(self._touch * 1.5), f"pickedUp-{ticket_id}"
+                )
+                button.setFont(font(16, self._scale, bold=True))
+                button.clicked.connect(lambda _=False, t=ticket_id: self.picked_up(t))
+            else:
+                button = kept
+                button.setText(text)
             self._row.addWidget(button, 0, column)
-            self.buttons[ticket.id] = button
-        self._row.setColumnStretch(len(tickets), 1)
+            self.buttons[ticket_id] = button
+        for gone in old.values():  # picked up or recalled: off the shelf
+            gone.hide()
+            gone.deleteLater()
+        for column in range(self._row.columnCount()):
+            self._row.setColumnStretch(column, 0)
+        self._row.setColumnStretch(len(wanted), 1)
 
     def picked_up(self, ticket_id: str) -> str:
         log.info("expo: %s picked up", ticket_id)

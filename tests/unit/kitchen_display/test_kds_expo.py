@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 
 from kitchen_display.board import ReadyShelf
 from tests.unit.kitchen_display.fakes import revise, ticket
@@ -36,7 +36,7 @@ def test_expo_shows_ready_tickets_and_picked_up_sends_the_command(agent, make_di
 
     agent.publish(ready("ord_ready2", "12"))
     qtbot.waitUntil(lambda: list(shelf.buttons) == ["ord_ready", "ord_ready2"])
-    button = shelf.buttons["ord_ready"]  # a new button: the shelf is rebuilt on each change
+    button = shelf.buttons["ord_ready"]
     qtbot.waitUntil(button.isVisible)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: len(agent.commands_of("picked_up")) == 1)
@@ -79,3 +79,21 @@ def test_a_station_screen_has_no_shelf_until_a_lead_shows_expo(agent, make_displ
     qtbot.waitUntil(lambda: len(agent.commands_of("bump")) == 1)
     assert agent.commands_of("bump")[0].station == "expo"
     assert views.undo_bar.isVisible()
+
+
+def test_picked_up_survives_other_tickets_changing_mid_tap(agent, make_display, qtbot):
+    cooking = ticket("ord_cooking", lines=[("grill", "Burger")])
+    agent.publish(ready("ord_ready", "11"))
+    agent.publish(cooking)
+    app = make_display("expo")
+    shelf = app.window.views.ready_shelf
+    button = shelf.buttons["ord_ready"]
+    qtbot.waitUntil(button.isVisible)
+    qtbot.mousePress(button, Qt.MouseButton.LeftButton)
+    # while the courier's finger is down, the kitchen works on another order
+    agent.publish(revise(cooking, status="in_progress"))
+    qtbot.waitUntil(lambda: app.sync.last_seq == agent.seq)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)  # any deleteLater
+    assert shelf.buttons["ord_ready"] is button  # the same button, still under the finger
+    qtbot.mouseRelease(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(agent.commands_of("picked_up")) == 1)
