@@ -318,8 +318,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if pilot is not None:
         app.aboutToQuit.connect(pilot.stop)  # first: no tap once the display closes
     app.aboutToQuit.connect(display.close)
-    # Let Ctrl-C stop the app: Python signal handlers only run between Qt events.
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    # Let Ctrl-C stop the app: Python signal handlers only run between Qt events, and
+    # then in the middle of whatever Python slot runs; quitting there would close the
+    # MQ client under that slot (a tap sent after the close), so quit from the loop.
+    signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, app.quit))
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)

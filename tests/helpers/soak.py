@@ -67,7 +67,7 @@ PROBLEM = re.compile(
     r"Traceback \(most recent call last\)|Fatal Python error|"
     r"\b(ERROR|CRITICAL)\b|"
     # on a healthy broker nothing should drop a connection or fall silent
-    r"connection lost|heartbeat timeout|has been silent for|"
+    r"connection lost|heartbeat timeout|has been silent for|not sent: |never sent|"
     r"^(QObject|QWidget|QPainter|QBackingStore|QBasicTimer|QSocketNotifier|QThread)\b"
 )
 #: problem lines that are the kitchen's real world, not a bug (each with its reason)
