@@ -23,7 +23,7 @@
     <name>BoardModel</name>
     <message>
         <source>READY</source>
-        <extracomment>how far back throughput and averages look display number mm:ss since placed LATE +m:ss / WARN / RUSH / READY each station&apos;s progress: &quot;grill ✓ fry ◐ cold ○&quot; how many lines are still to make a declared allergy and who saw it: &quot;⚠ ALLERGY: peanuts ✓ grill 18:03 (grill-1) ○ fry&quot; the :class:`~shared.model.Ticket` ticket id :class:`~shared.aging.AgeState` seconds since placed (int) seconds since the first deadline missed (0 when not late) bool waiting for pickup (bool) ticket id -&gt; (ready_at, placed_at, brand name) (ticket id, station) -&gt; (bumped_at, placed_at) every ticket the board knows of (open or not), for the all-day and the 86 list</extracomment>
+        <extracomment>how far back throughput and averages look display number mm:ss since placed LATE +m:ss / WARN / RUSH / READY each station&apos;s progress: &quot;grill ✓ fry ◐ cold ○&quot; how many lines are still to make a declared allergy, who saw it first: &quot;✓ grill 18:03 ○ fry ⚠ ALLERGY: peanuts&quot; the :class:`~shared.model.Ticket` ticket id :class:`~shared.aging.AgeState` seconds since placed (int) seconds since the first deadline missed (0 when not late) bool waiting for pickup (bool) ticket id -&gt; (ready_at, placed_at, brand name) (ticket id, station) -&gt; (bumped_at, placed_at) every ticket the board knows of (open or not), for the all-day and the 86 list</extracomment>
         <translation>GEREED</translation>
     </message>
     <message>

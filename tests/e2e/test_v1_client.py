@@ -5,8 +5,9 @@ imported, its own process) takes whole orders through start, bump at each statio
 bump at expo and picked up (and, on one more order, every other v1 command: item_done,
 item_undo, prioritize, recall at a station and at expo, set_availability), against
 the real ActiveMQ and a real ``edge-agent run`` with the default config. The orders
-carry recipe allergens on every line, and three a customer's declared allergy: v1 says nothing of allergies, so nothing may be
-refused for them (the project's own screens ask for ALLERGY SEEN; the agent does not).
+carry recipe allergens on every line, and three a customer's declared allergy: v1
+says nothing of allergies, so nothing may be refused for them (the project's own
+screens ask for ALLERGY SEEN; the agent does not).
 """
 
 from __future__ import annotations
