@@ -78,6 +78,10 @@ class _HTTPServer(ThreadingHTTPServer):
                 conn.shutdown(socket.SHUT_RDWR)
 
 
+class _ClientGone(Exception):
+    """The connection closed before the request's body was complete."""
+
+
 class _RequestHandler(BaseHTTPRequestHandler):
     """Parses a request, routes it and writes the JSON answer."""
 
@@ -134,6 +138,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.query = parse_qs(split.query, keep_blank_values=True)
         try:
             self.body = self._read_body()
+        except _ClientGone:
+            # The client went away mid-request (a killed agent): nothing was asked, so
+            # nothing is done or remembered (not even an idempotent answer to replay).
+            self.close_connection = True
+            return
+        except ApiError as exc:
+            self._send(exc.status, exc.body(), exc.headers)
+            return
+        try:
             status, body, headers = self._route(split.path)
         except ApiError as exc:
             status, body, headers = exc.status, exc.body(), exc.headers
@@ -151,7 +164,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except ValueError as exc:
             self.close_connection = True
             raise ApiError(400, "bad_request", "Content-Length is not a number") from exc
-        return self.rfile.read(size)
+        try:
+            body = self.rfile.read(size)
+        except OSError as exc:
+            raise _ClientGone from exc
+        if len(body) < size:
+            raise _ClientGone
+        return body
 
     def _send(self, status: int, body: Any, headers: Mapping[str, str]) -> None:
         payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -446,6 +465,15 @@ class CoreSimulator:
     def url(self) -> str:
         """Base URL, e.g. ``http://127.0.0.1:8700``."""
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def open_connections(self) -> int:
+        """How many client connections are open (a request on one is being handled or
+        the client keeps it alive)."""
+        if self._server is None:
+            return 0
+        with self._server._conn_lock:
+            return len(self._server._connections)
 
     def close(self) -> None:
         """Stop traffic, answer pending long polls, stop serving and close all sockets."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import socket
 import threading
 import time
 import uuid
@@ -191,6 +193,34 @@ def test_same_idempotency_key_records_once(sim: CoreSimulator, client: httpx.Cli
     events = sim.events(order_id)
     assert len(events) == 1 and events[0]["idempotency_key"] == "evt-42"
     assert events[0]["status"] == "ready"
+
+
+def test_a_request_cut_off_mid_body_is_not_answered_or_remembered(
+    sim: CoreSimulator, client: httpx.Client
+) -> None:
+    # An agent killed while posting an event: the headers arrived, the body did not.
+    # Its retry (same Idempotency-Key) must be handled, not answered with a stored 422.
+    order_id = sim.create_order()["id"]
+    key = "evt-cut"
+    body = json.dumps(
+        {"event_id": key, "type": "status", "status": "ready", "at": "2026-11-24T18:14:03.210Z"}
+    ).encode()
+    head = (
+        f"POST /api/v1/sites/{SITE}/orders/{order_id}/events HTTP/1.1\r\n"
+        f"Host: {sim.host}\r\nAuthorization: Bearer {TOKEN}\r\n"
+        f"Idempotency-Key: {key}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    before = sim.open_connections
+    with socket.create_connection((sim.host, sim.port), timeout=5) as raw:
+        raw.sendall(head + body[: len(body) // 2])
+        wait_until(lambda: sim.open_connections == before + 1)
+    wait_until(lambda: sim.open_connections == before)  # the server is done with it
+    assert sim.events(order_id) == []
+    retry = post_event(client, order_id, key=key, status="ready")
+    assert retry.status_code == 201, retry.text
+    assert "Idempotent-Replayed" not in retry.headers
+    assert [e["idempotency_key"] for e in sim.events(order_id)] == [key]
 
 
 def test_unknown_order_is_404(client: httpx.Client) -> None:
