@@ -208,8 +208,12 @@ class Cue:
     volume: float
 
 
+#: how many of the latest cues ``SoundBoard.played`` keeps
+PLAYED_KEPT = 100
+
+
 class SoundBoard(QObject):
-    """Plays cues at ``volume`` (0..1); ``played`` lists every cue asked for.
+    """Plays cues at ``volume`` (0..1); ``played`` lists the latest cues asked for.
 
     ``player``: ``"auto"`` (``QSoundEffect`` when the machine can play sound),
     ``None`` (silent) or any object with ``play(kind, volume)``.
@@ -265,6 +269,7 @@ class SoundBoard(QObject):
             return
         volume = _clamp(volume)
         self.played.append(Cue(kind, volume))
+        del self.played[:-PLAYED_KEPT]  # a screen runs for days: keep the latest only
         log.info("sound %s at %.0f%%", kind.value, volume * 100)
         self.cuePlayed.emit(kind.value, volume)
         if self._player is not None:
