@@ -117,7 +117,7 @@ def site_settings(config: AgentConfig) -> wire.SiteSettings:
     aging = config.aging
     return wire.SiteSettings(
         expo_station=config.expo_station,
-        allergen_gate=cast(wire.AllergenGate, config.allergen_gate),
+        allergy_gate=cast(wire.AllergenGate, config.allergen_gate),
         aging=rule(aging),
         aging_brands={k: rule(v) for k, v in aging.brands.items()},
         aging_channels={k: rule(v) for k, v in aging.channels.items()},

@@ -95,7 +95,8 @@ class Kitchen:
             wanted = current.model_copy(
                 update={
                     "expo_station": configured.expo_station,
-                    "allergen_gate": configured.allergen_gate,
+                    "allergen_gate": False,  # legacy field: older screens keep to v1
+                    "allergy_gate": configured.allergy_gate,
                     "aging": configured.aging,
                     "aging_brands": configured.aging_brands,
                     "aging_channels": configured.aging_channels,
@@ -318,7 +319,7 @@ class Kitchen:
         station = command.station
         actor = f"display:{command.display_id}" if command.display_id else "display"
         # v1 commands are never refused for allergy reasons unless the site opts in
-        gate = self.settings().allergen_gate == "enforce"
+        gate = self.settings().allergy_gate == "enforce"
         needs_station = (
             wire.StartCommand
             | wire.BumpCommand

@@ -244,13 +244,14 @@ class TicketListModel(TicketRows, QAbstractListModel):
         """The stations of this screen whose cook still has to tap ALLERGY SEEN.
 
         Only a *declared* allergy (``Ticket.allergy``) asks for it, never a recipe's
-        allergens; the site turns the step off with ``allergen_gate = "off"``. Expo
+        allergens; the site turns the step off with ``allergen_gate = "off"`` (published as
+        ``allergy_gate``). Expo
         acknowledges for itself; a prep screen for each of its stations with lines on
         the ticket that are not done yet.
         """
         if ticket.status not in _WORKING or not ticket.allergy:
             return ()
-        if self._site is not None and self._site.allergen_gate == "off":
+        if self._site is not None and self._site.allergy_gate == "off":
             return ()
         if self._is_expo:
             stations: tuple[str, ...] = (self._station,)

@@ -91,7 +91,7 @@ class TicketRemoved(_Envelope):
     reason: StrictStr = ""  # extension: picked_up, cancelled, expired
 
 
-#: how the site treats a declared allergy (see ``SiteSettings.allergen_gate``)
+#: how the site treats a declared allergy (see ``SiteSettings.allergy_gate``)
 AllergenGate = Literal["off", "confirm", "enforce"]
 
 
@@ -125,9 +125,15 @@ class SiteSettings(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     expo_station: StrictStr = ""
+    #: legacy, from the release before declared allergies: whether screens gate START/BUMP
+    #: on a recipe's allergens. Kept as a boolean so that release's screens still parse
+    #: settings and snapshots during a fleet upgrade; always false from this release on,
+    #: so those screens keep to v1 (START/BUMP) and never wait for an acknowledgement
+    #: this agent would refuse.
+    allergen_gate: StrictBool = False
     #: a declared allergy (``Ticket.allergy``): "confirm" (screens ask for ALLERGY SEEN
     #: before START/BUMP), "off" (banner only) or "enforce" (the agent refuses too)
-    allergen_gate: AllergenGate = "confirm"
+    allergy_gate: AllergenGate = "confirm"
     aging: AgingRule = AgingRule(warn_minutes=5, late_minutes=8)
     aging_brands: dict[StrictStr, AgingRule] = Field(default_factory=dict)
     aging_channels: dict[StrictStr, AgingRule] = Field(default_factory=dict)
@@ -238,7 +244,7 @@ class PickedUpCommand(_TicketCommand):
 class AckAllergensCommand(_TicketCommand):
     """Extension: the cook at ``station`` has seen the order's declared allergy (stored
     with the display and the time; required before ``start``/``bump`` there only when
-    the site sets ``allergen_gate = "enforce"``)."""
+    the site sets ``allergen_gate = "enforce"``, published as ``allergy_gate``)."""
 
     type: Literal["ack_allergens"] = "ack_allergens"
 

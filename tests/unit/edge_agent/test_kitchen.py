@@ -473,7 +473,7 @@ def gated(store: Store) -> Kitchen:
         SITE,
         expo_station="expo",
         clock=lambda: NOW,
-        settings=wire.SiteSettings(expo_station="expo", allergen_gate="enforce"),
+        settings=wire.SiteSettings(expo_station="expo", allergy_gate="enforce"),
     )
     kitchen.apply_order(allergy_order())
     return kitchen
@@ -504,7 +504,8 @@ def test_default_settings_never_refuse_for_a_declared_allergy(
     store: Store, kitchen: Kitchen
 ) -> None:
     # "confirm" (the default): the project's screens ask first; the agent keeps to v1
-    assert kitchen.settings().allergen_gate == "confirm"
+    assert kitchen.settings().allergy_gate == "confirm"
+    assert kitchen.settings().allergen_gate is False  # older screens: no recipe gate
     kitchen.apply_order(allergy_order())
     assert kitchen.handle_command(command("start", station="grill"), None).ok  # type: ignore[union-attr]
     done = kitchen.handle_command(command("item_done", line_id="l1", station="grill"), None)
@@ -630,3 +631,26 @@ def test_a_cleared_void_cannot_come_back(store: Store, gated: Kitchen) -> None:
     assert store.ticket_status(ORDER_ID) == "cleared"
     assert len(state_messages(store)) == before
     assert ORDER_ID not in {t.id for t in gated.snapshot("s").tickets or ()}
+
+
+# --- upgrading from the release before declared allergies ------------------------------
+
+
+def test_an_agent_upgraded_over_an_older_store_starts_and_keeps_to_v1(store: Store) -> None:
+    # the previous release stored its settings with allergen_gate as a boolean (true)
+    old = {"expo_station": "expo", "allergen_gate": True, "aging": {"warn_minutes": 5}}
+    store.set_meta("site_settings", json.dumps(old))
+    kitchen = Kitchen(store, SITE, expo_station="expo", clock=lambda: NOW)
+    settings = kitchen.settings()
+    assert settings.allergy_gate == "confirm" and settings.allergen_gate is False
+    kitchen.apply_order(allergy_order())
+    assert kitchen.handle_command(command("start", station="grill"), None).ok  # type: ignore[union-attr]
+
+
+def test_settings_parse_across_releases() -> None:
+    # an older agent's snapshot settings (no allergy_gate) parse on this release
+    old = wire.SiteSettings.model_validate({"expo_station": "expo", "allergen_gate": True})
+    assert old.allergy_gate == "confirm"
+    # and this release's carry a boolean allergen_gate (false) for older screens
+    new = json.loads(wire.SiteSettings(allergy_gate="enforce").model_dump_json())
+    assert new["allergen_gate"] is False and new["allergy_gate"] == "enforce"

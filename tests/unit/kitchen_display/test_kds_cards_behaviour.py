@@ -212,7 +212,7 @@ def test_no_ack_step_when_the_site_turned_it_off(agent, make_display, qtbot):
     app = make_display("grill")
     qtbot.waitUntil(lambda: "t1" in _shown(app))
     assert ACK_LABEL in _texts(app, "t1")
-    agent.publish_settings(SiteSettings(allergen_gate="off"))
+    agent.publish_settings(SiteSettings(allergy_gate="off"))
     qtbot.waitUntil(lambda: "START" in _texts(app, "t1"))
     assert "⚠ ALLERGY\nALLERGY: shellfish" in _texts(app, "t1")  # the banner stays
 

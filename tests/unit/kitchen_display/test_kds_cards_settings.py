@@ -52,9 +52,9 @@ def test_snapshot_settings_apply_before_tickets(broker, agent, qtbot):
     sync.ticketsReset.connect(lambda _t: order.append("tickets"))
     try:
         qtbot.waitUntil(lambda: len(agent.snapshot_requests()) == 1)
-        agent.release_snapshots_with(SiteSettings(allergen_gate="off"))
+        agent.release_snapshots_with(SiteSettings(allergy_gate="off"))
         qtbot.waitUntil(lambda: sync.synced)
-        assert sync.settings is not None and sync.settings.allergen_gate == "off"
+        assert sync.settings is not None and sync.settings.allergy_gate == "off"
         assert order == ["settings", "tickets"]
     finally:
         sync.close()
