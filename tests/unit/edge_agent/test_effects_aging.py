@@ -13,6 +13,7 @@ from shared import wire
 from shared.aging import AgeState, age_ticket
 from shared.model import Ticket, TicketStatus
 from shared.wire import AgingRule, SiteSettings
+from tests.helpers.metrics import RecordingMetrics
 from tests.unit.shared.factories import SITE, item_dict, order_dict
 
 ORDER_ID = "ord_01JD2X8Q4ZK3"
@@ -23,26 +24,12 @@ RULES = SiteSettings(
 )
 
 
-class Metrics:
-    def __init__(self) -> None:
-        self.counted: list[str] = []
-
-    def increment(self, name: str, value: int = 1, tags: dict[str, str] | None = None) -> None:
-        self.counted.append(name)
-
-    def gauge(self, name: str, value: float, tags: dict[str, str] | None = None) -> None:
-        return None
-
-    def histogram(self, name: str, value: float, tags: dict[str, str] | None = None) -> None:
-        return None
-
-
 class Site:
     """A kitchen with its effects wired as the agent wires them, on a settable clock."""
 
     def __init__(self, store: Store, settings: SiteSettings, **order: Any) -> None:
         self.now = PLACED + timedelta(minutes=1)
-        self.metrics = Metrics()
+        self.metrics = RecordingMetrics()
         effects = Effects(store, EffectRules(site_id=SITE), self.metrics, site_settings=settings)
         self.kitchen = Kitchen(
             store,

@@ -25,6 +25,7 @@ from shared import aging
 from shared.aging import AgeState
 from shared.model import Ticket
 from shared.wire import AgingRule, SiteSettings
+from tests.helpers.metrics import RecordingMetrics
 from tests.unit.kitchen_display.fakes import NOW, SITE, revise, ticket
 
 #: warn at 5 and late at 8 minutes since placed, warn 3 minutes before the promise
@@ -87,20 +88,6 @@ CASES = {
 }
 
 
-class Metrics:
-    def __init__(self) -> None:
-        self.counted: list[str] = []
-
-    def increment(self, name: str, value: int = 1, tags: dict[str, str] | None = None) -> None:
-        self.counted.append(name)
-
-    def gauge(self, name: str, value: float, tags: dict[str, str] | None = None) -> None:
-        return None
-
-    def histogram(self, name: str, value: float, tags: dict[str, str] | None = None) -> None:
-        return None
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     db = Store(tmp_path / "edge.sqlite3")
@@ -112,7 +99,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 def counted_late(store: Store, settings: SiteSettings, before: Ticket) -> bool:
     """Expo bumps ``before`` now: does the agent count the ticket in ``tickets.late``?"""
-    metrics = Metrics()
+    metrics = RecordingMetrics()
     effects = Effects(store, EffectRules(site_id=SITE), metrics, site_settings=settings)
     ready = revise(before, status="ready", ready_at=NOW.isoformat(), item={"status": "done"})
     effects.on_lifecycle(
