@@ -22,10 +22,10 @@ from kitchen_display import i18n
 from kitchen_display.autopilot import Autopilot, PaintCounter, ready_ids
 from kitchen_display.card_delegate import TicketCardDelegate
 from kitchen_display.config import LANGUAGES, VIEWS, DisplayConfig
+from kitchen_display.follow import follow_tickets
 from kitchen_display.sound import Escalator, Player, SoundBoard, TicketSounds
 from kitchen_display.sync import MqLike, TicketSync
 from kitchen_display.ticket_model import Role, TicketListModel
-from kitchen_display.views import LeadViews
 from kitchen_display.window import MainWindow
 from shared.config import load
 from shared.errors import ConfigError, SecretError
@@ -105,11 +105,8 @@ def build_display(
     """
     sync = TicketSync(config, mq_client)
     model = TicketListModel(config.station, is_expo=config.is_expo, settings=config.display)
-    sync.ticketUpserted.connect(model.upsert)
-    sync.ticketRemoved.connect(model.remove)
-    sync.ticketsReset.connect(model.reset)
+    follow_tickets(sync, model)
     window = MainWindow(config, sync, model)
-    LeadViews(window, sync, config)  # views (station/expo/board), all-day, recall, undo
     # The window owns the non-widget parts so they live exactly as long as it does.
     sync.setParent(window)
     model.setParent(window)
@@ -136,7 +133,7 @@ def attach_autopilot(display: DisplayApp, seconds: float, *, cook: float = 0.0) 
     PICKED UP on the ready shelf); ``cook``: bump a started card only after this many
     seconds. Not started: call ``.start()``."""
     window = display.window
-    shelf = window.views.ready_shelf if window.views is not None else None
+    shelf = window.stack.ready_shelf
     pilot = Autopilot(
         display.model,
         station=display.config.station,
@@ -149,9 +146,14 @@ def attach_autopilot(display: DisplayApp, seconds: float, *, cook: float = 0.0) 
     )
     pilot.tapRequested.connect(window.delegate.actionRequested)
     if shelf is not None:
-        pilot.pickupRequested.connect(
-            lambda ticket_id: (button := shelf.buttons.get(ticket_id)) and button.click()
-        )
+        on_shelf = shelf
+
+        def pick_up(ticket_id: str) -> None:
+            button = on_shelf.buttons.get(ticket_id)
+            if button is not None:
+                button.click()
+
+        pilot.pickupRequested.connect(pick_up)
     return pilot
 
 
@@ -258,9 +260,9 @@ def load_config(args: argparse.Namespace) -> DisplayConfig:
         env["KDS_STATION"] = args.station
     if args.display_id:
         env["KDS_DISPLAY_ID"] = args.display_id
-    if getattr(args, "language", None):
+    if args.language:
         env["KDS_DISPLAY_LANGUAGE"] = args.language
-    if getattr(args, "view", None):
+    if args.view:
         env["KDS_DISPLAY_VIEW"] = args.view
     return load(DisplayConfig, args.config, env=env)
 

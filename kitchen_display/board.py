@@ -1,14 +1,12 @@
-"""Widgets for kitchen leads: the ticket board, all-day counts, the 86 list, folds,
-and expo's "ready for pickup" shelf.
+"""The kitchen lead's board.
 
 * :class:`BoardView`: every open ticket of the site in a table (late first), the
   average ticket times and throughput of the last hour per station and brand, the
   all-day counts, the out-of-stock (86) list, and the lead's actions on the selected
   ticket (RUSH / NORMAL, RECALL, FOLD STATIONS…, 86 AN ITEM…, BACK IN STOCK).
-* :class:`AllDayStrip`: one line of a station's all-day counts (the station view).
-* :class:`ReadyShelf`: tickets ``ready`` for pickup with a PICKED UP button each.
+* :class:`FoldDialog`: fold a station into another for quiet hours, or unfold.
 
-Like the cards, these never change a ticket themselves: every action is a command
+Like the cards, the board never changes a ticket itself: every action is a command
 to the agent, and the screen changes when the agent publishes the result.
 """
 
@@ -19,185 +17,31 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDialog,
-    QFrame,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
-    QScrollArea,
-    QSizePolicy,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from kitchen_display.all_day import AllDayList
 from kitchen_display.board_model import BoardModel, Column, format_minutes
+from kitchen_display.follow import follow_settings, follow_tickets, site_settings
 from kitchen_display.sync import TicketSync
 from kitchen_display.theme import min_touch_px
-from shared.allday import AllDayCount, all_day, format_count
+from kitchen_display.widgets import ChoiceDialog, big_button, font
 from shared.model import Ticket, TicketStatus, utcnow
 from shared.wire import SiteSettings
 
 log = logging.getLogger("kds.ui")
-
-
-def font(px: float, scale: float = 1.0, *, bold: bool = False) -> QFont:
-    result = QFont()
-    result.setFamilies(["DejaVu Sans", "Noto Sans", "Sans Serif"])
-    result.setPixelSize(max(8, round(px * scale)))
-    result.setBold(bold)
-    return result
-
-
-def site_settings(sync: TicketSync) -> SiteSettings:
-    """The site's settings as the sync last heard them (defaults until then)."""
-    return getattr(sync, "settings", None) or SiteSettings()
-
-
-def follow_settings(sync: TicketSync, slot: Callable[[SiteSettings], None]) -> None:
-    signal = getattr(sync, "settingsChanged", None)
-    if signal is not None:
-        signal.connect(slot)
-
-
-def _big_button(text: str, parent: QWidget, touch: int, name: str) -> QPushButton:
-    button = QPushButton(text, parent)
-    button.setObjectName(name)
-    button.setMinimumHeight(touch)
-    button.setMinimumWidth(2 * touch)
-    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    return button
-
-
-# =============================================================================
-# All-day
-# =============================================================================
-
-
-class AllDayStrip(QLabel):
-    """``ALL DAY  6x Classic Burger · 3x Fries`` for one station (folds honoured)."""
-
-    def __init__(
-        self, sync: TicketSync, station: str, *, expo_station: str = "", scale: float = 1.0
-    ) -> None:
-        super().__init__()
-        self.setObjectName("allDay")
-        self._sync = sync
-        self._station = station
-        self._expo = expo_station
-        self.setFont(font(18, scale, bold=True))
-        self.setWordWrap(True)
-        self.setContentsMargins(round(10 * scale), round(4 * scale), round(10 * scale), 0)
-        for signal in (sync.ticketUpserted, sync.ticketRemoved, sync.ticketsReset):
-            signal.connect(self.refresh)
-        follow_settings(sync, lambda _settings: self.refresh())
-        self.refresh()
-
-    def counts(self) -> list[AllDayCount]:
-        return all_day(
-            self._sync.tickets(),
-            self._station,
-            folds=site_settings(self._sync).folds,
-            expo_station=self._expo or None,
-        )
-
-    @Slot()
-    def refresh(self, *_: object) -> None:
-        counts = self.counts()
-        body = "   ·   ".join(format_count(c) for c in counts) if counts else self.tr("nothing")
-        self.setText(self.tr("ALL DAY  {counts}").format(counts=body))
-
-
-class AllDayList(QListWidget):
-    """Each station's all-day counts, a heading per station (the board)."""
-
-    def __init__(self, scale: float = 1.0, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("allDayList")
-        self._scale = scale
-        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setFont(font(17, scale))
-
-    def show_counts(self, by_station: dict[str, list[AllDayCount]]) -> None:
-        self.clear()
-        if not by_station:
-            self.addItem(self.tr("nothing to make"))
-        for station, counts in by_station.items():
-            heading = QListWidgetItem(station.upper())
-            heading.setFont(font(17, self._scale, bold=True))
-            self.addItem(heading)
-            for count in counts:
-                item = QListWidgetItem("   " + format_count(count))
-                if len(count.brands) > 1:
-                    item.setToolTip(", ".join(count.brands))
-                self.addItem(item)
-
-    def texts(self) -> list[str]:
-        return [self.item(row).text() for row in range(self.count())]
-
-
-# =============================================================================
-# Dialogs
-# =============================================================================
-
-
-class ChoiceDialog(QDialog):
-    """A list of big choices and an OK button; ``chosen()`` is the selected value."""
-
-    def __init__(
-        self,
-        title: str,
-        prompt: str,
-        choices: list[tuple[str, str]],
-        ok_text: str,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle(title)
-        touch = min_touch_px(parent.screen() if parent is not None else None)
-        layout = QVBoxLayout(self)
-        label = QLabel(prompt, self)
-        label.setFont(font(18, bold=True))
-        layout.addWidget(label)
-        self.list = QListWidget(self)
-        self.list.setFont(font(18))
-        for value, text in choices:
-            item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, value)
-            self.list.addItem(item)
-        self.list.setSpacing(4)
-        layout.addWidget(self.list)
-        row = QHBoxLayout()
-        self.ok_button = _big_button(ok_text, self, touch, "ok")
-        self.cancel_button = _big_button(self.tr("Cancel"), self, touch, "cancel")
-        row.addWidget(self.ok_button)
-        row.addWidget(self.cancel_button)
-        layout.addLayout(row)
-        self.ok_button.clicked.connect(self.accept)
-        self.cancel_button.clicked.connect(self.reject)
-        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
-        self.resize(480, 560)
-
-    def choose(self, value: str) -> bool:
-        """Select the choice ``value`` (what a tap on it does)."""
-        for row in range(self.list.count()):
-            if self.list.item(row).data(Qt.ItemDataRole.UserRole) == value:
-                self.list.setCurrentRow(row)
-                return True
-        return False
-
-    def chosen(self) -> str | None:
-        item = self.list.currentItem()
-        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
 
 
 class FoldDialog(QDialog):
@@ -234,7 +78,7 @@ class FoldDialog(QDialog):
         row.addWidget(into_label)
         row.addWidget(self.target, 1)
         layout.addLayout(row)
-        self.fold_button = _big_button(self.tr("FOLD"), self, touch, "fold")
+        self.fold_button = big_button(self.tr("FOLD"), self, touch, "fold")
         self.fold_button.clicked.connect(self._on_fold)
         layout.addWidget(self.fold_button)
 
@@ -244,7 +88,7 @@ class FoldDialog(QDialog):
         layout.addWidget(self.current)
         self.unfold_buttons: dict[str, QPushButton] = {}
         for source, into in sorted(folds.items()):
-            button = _big_button(
+            button = big_button(
                 self.tr("UNFOLD {source} (now on {into})").format(source=source, into=into),
                 self,
                 touch,
@@ -253,11 +97,11 @@ class FoldDialog(QDialog):
             button.clicked.connect(lambda _=False, s=source: self._on_unfold(s))
             self.unfold_buttons[source] = button
             layout.addWidget(button)
-        self.unfold_all_button = _big_button(self.tr("UNFOLD ALL"), self, touch, "unfoldAll")
+        self.unfold_all_button = big_button(self.tr("UNFOLD ALL"), self, touch, "unfoldAll")
         self.unfold_all_button.setEnabled(bool(folds))
         self.unfold_all_button.clicked.connect(lambda: self._send({}))
         layout.addWidget(self.unfold_all_button)
-        self.close_button = _big_button(self.tr("Close"), self, touch, "close")
+        self.close_button = big_button(self.tr("Close"), self, touch, "close")
         self.close_button.clicked.connect(self.reject)
         layout.addWidget(self.close_button)
         self.current.setText(
@@ -291,7 +135,13 @@ class FoldDialog(QDialog):
 
 
 class BoardView(QWidget):
-    """The kitchen lead's board (see the module docstring)."""
+    """The kitchen lead's board (see the module docstring).
+
+    ``messageRequested(text)``: something for the window's message line ("Select a
+    ticket first").
+    """
+
+    messageRequested = Signal(str)
 
     def __init__(
         self,
@@ -306,11 +156,8 @@ class BoardView(QWidget):
         self._sync = sync
         self._scale = scale
         self.model = BoardModel(site_settings(sync), clock=clock, parent=self)
-        sync.ticketUpserted.connect(self.model.upsert)
-        sync.ticketRemoved.connect(self.model.remove)
-        sync.ticketsReset.connect(self.model.reset)
+        follow_tickets(sync, self.model)
         follow_settings(sync, self.model.set_settings)
-        self.model.reset(sync.tickets())
         #: the dialog open right now (86, back in stock, recall, fold), for tests
         self.dialog: QDialog | None = None
 
@@ -356,10 +203,10 @@ class BoardView(QWidget):
         left.addWidget(self.table, 1)
 
         actions = QHBoxLayout()
-        self.rush_button = _big_button(self.tr("RUSH"), self, touch, "rush")
-        self.normal_button = _big_button(self.tr("NORMAL"), self, touch, "normal")
-        self.recall_button = _big_button(self.tr("RECALL…"), self, touch, "recall")
-        self.fold_button = _big_button(self.tr("FOLD STATIONS…"), self, touch, "fold")
+        self.rush_button = big_button(self.tr("RUSH"), self, touch, "rush")
+        self.normal_button = big_button(self.tr("NORMAL"), self, touch, "normal")
+        self.recall_button = big_button(self.tr("RECALL…"), self, touch, "recall")
+        self.fold_button = big_button(self.tr("FOLD STATIONS…"), self, touch, "fold")
         for button in (self.rush_button, self.normal_button, self.recall_button, self.fold_button):
             button.setFont(font(17, scale, bold=True))
             actions.addWidget(button)
@@ -388,8 +235,8 @@ class BoardView(QWidget):
         self.out_of_stock.setFont(font(17, scale, bold=True))
         side.addWidget(self.out_of_stock, 1)
         oos_row = QHBoxLayout()
-        self.eighty_six_button = _big_button(self.tr("86 AN ITEM…"), self, touch, "eightySix")
-        self.back_button = _big_button(self.tr("BACK IN STOCK"), self, touch, "backInStock")
+        self.eighty_six_button = big_button(self.tr("86 AN ITEM…"), self, touch, "eightySix")
+        self.back_button = big_button(self.tr("BACK IN STOCK"), self, touch, "backInStock")
         for button in (self.eighty_six_button, self.back_button):
             button.setFont(font(17, scale, bold=True))
             oos_row.addWidget(button)
@@ -596,104 +443,5 @@ class BoardView(QWidget):
             self.dialog = None
 
     def _say(self, text: str) -> None:
-        window = self.window()
-        show = getattr(window, "show_message", None)
-        if callable(show):
-            show(text)
-        else:
-            log.info("board: %s", text)
-
-
-# =============================================================================
-# Expo: ready for pickup
-# =============================================================================
-
-
-class ReadyShelf(QWidget):
-    """Tickets waiting for the courier, oldest first, each with a PICKED UP button."""
-
-    def __init__(self, sync: TicketSync, *, scale: float = 1.0, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName("readyShelf")
-        self._sync = sync
-        self._scale = scale
-        self._touch = min_touch_px(None)
-        outer = QVBoxLayout(self)
-        outer.setContentsMargins(round(8 * scale), round(4 * scale), round(8 * scale), 0)
-        self.title = QLabel(self)
-        self.title.setObjectName("readyTitle")
-        self.title.setFont(font(18, scale, bold=True))
-        outer.addWidget(self.title)
-        self._scroll = QScrollArea(self)
-        self._scroll.setObjectName("readyScroll")
-        self._scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self._scroll.setWidgetResizable(True)
-        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._scroll.setFixedHeight(round(self._touch * 1.6 + 16 * scale))
-        self._inner = QWidget(self._scroll)
-        self._inner.setObjectName("readyInner")
-        # the shelf sits on the window's (themed) background, not a white scroll area
-        self.setStyleSheet(
-            "QScrollArea#readyScroll, QWidget#readyInner { background: transparent; }"
-        )
-        self._scroll.viewport().setAutoFillBackground(False)
-        self._row = QGridLayout(self._inner)
-        self._row.setContentsMargins(0, 0, 0, 0)
-        self._scroll.setWidget(self._inner)
-        outer.addWidget(self._scroll)
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        #: ticket id -> its PICKED UP button
-        self.buttons: dict[str, QPushButton] = {}
-        for signal in (sync.ticketUpserted, sync.ticketRemoved, sync.ticketsReset):
-            signal.connect(self.refresh)
-        self.refresh()
-
-    def ready_tickets(self) -> list[Ticket]:
-        ready = [t for t in self._sync.tickets() if t.status is TicketStatus.READY]
-        return sorted(ready, key=lambda t: (t.ready_at or t.placed_at, t.id))
-
-    @Slot()
-    def refresh(self, *_: object) -> None:
-        """Show the ready tickets. A ticket keeps its button while it stays on the shelf:
-        any ticket's change calls this, and a courier's tap must not lose the button
-        under the finger between press and release."""
-        tickets = self.ready_tickets()
-        self.title.setText(self.tr("READY FOR PICKUP ({count})").format(count=len(tickets)))
-        wanted = [
-            (
-                ticket.id,
-                self.tr("#{number} {brand}\nPICKED UP").format(
-                    number=ticket.display_number, brand=ticket.brand.name
-                ),
-            )
-            for ticket in tickets
-        ]
-        shown = [(ticket_id, button.text()) for ticket_id, button in self.buttons.items()]
-        if wanted == shown:
-            return
-        old, self.buttons = self.buttons, {}
-        for button in old.values():
-            self._row.removeWidget(button)
-        for column, (ticket_id, text) in enumerate(wanted):
-            kept = old.pop(ticket_id) if ticket_id in old else None
-            if kept is None:
-                button = _big_button(
-                    text, self._inner, round(self._touch * 1.5), f"pickedUp-{ticket_id}"
-                )
-                button.setFont(font(16, self._scale, bold=True))
-                button.clicked.connect(lambda _=False, t=ticket_id: self.picked_up(t))
-            else:
-                button = kept
-                button.setText(text)
-            self._row.addWidget(button, 0, column)
-            self.buttons[ticket_id] = button
-        for gone in old.values():  # picked up or recalled: off the shelf
-            gone.hide()
-            gone.deleteLater()
-        for column in range(self._row.columnCount()):
-            self._row.setColumnStretch(column, 0)
-        self._row.setColumnStretch(len(wanted), 1)
-
-    def picked_up(self, ticket_id: str) -> str:
-        log.info("expo: %s picked up", ticket_id)
-        return self._sync.send_command("picked_up", ticket_id=ticket_id)
+        log.info("board: %s", text)
+        self.messageRequested.emit(text)

@@ -35,7 +35,7 @@ Keys (TOML, each overridable as ``KDS_<SECTION>_<KEY>``; top-level as ``KDS_<KEY
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
@@ -171,8 +171,8 @@ class KeySettings:
 
     def __post_init__(self) -> None:
         seen: dict[int, str] = {}
-        for action in self.actions():
-            for name in getattr(self, action):
+        for action, names in self.bindings().items():
+            for name in names:
                 where = f"keys.{action}"
                 combo = combined(parse_key(name, where))
                 other = seen.get(combo)
@@ -184,11 +184,15 @@ class KeySettings:
     def actions(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
 
+    def bindings(self) -> dict[str, tuple[str, ...]]:
+        """action -> its key names, as written in ``[keys]``."""
+        return {action: tuple(names) for action, names in asdict(self).items()}
+
     def sequences(self) -> dict[str, tuple[QKeySequence, ...]]:
         """action -> its keys, parsed."""
         return {
-            action: tuple(parse_key(name, f"keys.{action}") for name in getattr(self, action))
-            for action in self.actions()
+            action: tuple(parse_key(name, f"keys.{action}") for name in names)
+            for action, names in self.bindings().items()
         }
 
 
@@ -203,8 +207,11 @@ class DisplayConfig:
     keys: KeySettings = field(default_factory=KeySettings)
 
     def __post_init__(self) -> None:
-        for key in ("site_id", "display_id", "station"):
-            value = getattr(self, key)
+        for key, value in (
+            ("site_id", self.site_id),
+            ("display_id", self.display_id),
+            ("station", self.station),
+        ):
             check(
                 bool(_NAME.match(value)),
                 key,

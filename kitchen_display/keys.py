@@ -74,4 +74,4 @@ class KeyMap:
 
     def keys_for(self, action: str) -> tuple[str, ...]:
         """The configured key names of ``action`` (as written in ``[keys]``)."""
-        return tuple(getattr(self._settings, action))
+        return self._settings.bindings().get(action, ())

@@ -30,12 +30,15 @@ import wave
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QGuiApplication
 
 from shared.model import Priority, Ticket, TicketItem, TicketStatus
+
+if TYPE_CHECKING:
+    from kitchen_display.sync import TicketSync
 
 log = logging.getLogger("kds.ui")
 
@@ -374,7 +377,7 @@ def classify(previous: Ticket, current: Ticket) -> SoundKind | None:
         return SoundKind.RUSH
     before = {item.line_id: item for item in previous.items}
     if any(
-        item.changed and not getattr(before.get(item.line_id), "changed", False)
+        item.changed and ((old := before.get(item.line_id)) is None or not old.changed)
         for item in current.items
     ):
         return SoundKind.CHANGED
@@ -411,7 +414,7 @@ class TicketSounds(QObject):
         self._ever_shown: set[str] = set()
         self._primed = False
 
-    def attach(self, sync: Any) -> TicketSounds:
+    def attach(self, sync: TicketSync) -> TicketSounds:
         sync.ticketUpserted.connect(self.on_upserted)
         sync.ticketRemoved.connect(self.on_removed)
         sync.ticketsReset.connect(self.on_reset)

@@ -33,7 +33,7 @@ import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -52,6 +52,9 @@ from shared.aging import AgeState, Aging, age_ticket
 from shared.model import ItemStatus, Priority, Ticket, TicketItem, TicketStatus, utcnow
 from shared.pacing import fire_at
 from shared.wire import AgingRule, SiteSettings
+
+if TYPE_CHECKING:
+    from kitchen_display.sync import TicketSync
 
 #: how long a card shows "RUSH ↑" after the order became a rush
 RUSH_UP_SECONDS = 30
@@ -158,7 +161,7 @@ class TicketListModel(TicketRows, QAbstractListModel):
         #: ticket id -> until when it shows "RUSH ↑"
         self._rush_up: dict[str, datetime] = {}
         self._site: SiteSettings | None = None
-        self._sync: Any = None
+        self._sync: TicketSync | None = None
         self._shown_stations: tuple[str, ...] = (station,)
         self._pending: dict[str, tuple[str, ...]] = {}
         self._timer = QTimer(self)
@@ -209,7 +212,7 @@ class TicketListModel(TicketRows, QAbstractListModel):
             self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, 0))
         self._on_tick()
 
-    def follow_settings(self, sync: Any) -> None:
+    def follow_settings(self, sync: TicketSync) -> None:
         """Take the site's settings from a :class:`~kitchen_display.sync.TicketSync`
         (now and on every ``settingsChanged``); its tickets are re-filtered then, since
         a fold brings tickets this screen did not show before."""

@@ -1,49 +1,49 @@
-"""The screen's views and the lead's tools around the card wall.
+"""The screen's views and the lead's tools around them.
 
-:class:`LeadViews` is installed on a :class:`~kitchen_display.window.MainWindow` by
-:func:`~kitchen_display.app.build_display`. It puts the middle of the window in a
-stack of views:
+The middle of the window is a :class:`ViewStack` of pages:
 
-* ``station``: this station's cards, with the all-day strip (toggle: ALL DAY button,
-  :meth:`MainWindow.toggle_all_day`) and, on expo, the READY FOR PICKUP shelf;
+* ``station``: :class:`StationPage`, this station's cards, with the all-day strip
+  (ALL DAY button) and, on expo, the READY FOR PICKUP shelf;
 * ``expo``: whole orders with each station's progress and the ready shelf (on a
-  station's screen: the expo station's cards);
+  station's screen: :class:`ExpoPage`, the expo station's cards, built when first shown);
 * ``board``: :class:`~kitchen_display.board.BoardView` for kitchen leads.
 
-The first view is ``[display] view`` (``--view``); a lead switches with the VIEW…
-button and the lead PIN (``[display] lead_pin``, asked when one is set). It also adds
-RECALL… (this station's bumps of the last 15 minutes) and the 5-second UNDO bar
-after this display bumps a ticket.
+:class:`LeadViews` is what the header's lead buttons do: switch views (VIEW…, behind
+the lead PIN when ``[display] lead_pin`` is set), show the all-day strip, open
+RECALL… (this station's bumps of the last 15 minutes), and offer the 5-second UNDO
+bar after this display bumps a ticket. :class:`~kitchen_display.window.MainWindow`
+builds every part and hands them over; nothing here reaches into the window.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
     QListView,
-    QPushButton,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from kitchen_display.board import AllDayStrip, BoardView, ChoiceDialog, ReadyShelf, font
+from kitchen_display.all_day import AllDayStrip
+from kitchen_display.board import BoardView
 from kitchen_display.card_delegate import TicketCardDelegate
 from kitchen_display.config import VIEWS, DisplayConfig
-from kitchen_display.kiosk import LeadPinDialog, pin_matches
+from kitchen_display.follow import follow_tickets
+from kitchen_display.header import Header
+from kitchen_display.kiosk import LeadGate
+from kitchen_display.ready_shelf import ReadyShelf
 from kitchen_display.recall import RecallListDialog, UndoBar, recent_bumps
 from kitchen_display.sync import TicketSync
 from kitchen_display.theme import Theme
 from kitchen_display.ticket_model import TicketListModel
+from kitchen_display.widgets import ChoiceDialog
 from shared.model import utcnow
-
-if TYPE_CHECKING:
-    from kitchen_display.window import MainWindow
+from shared.wire import CommandResult
 
 log = logging.getLogger("kds.ui")
 
@@ -70,169 +70,198 @@ QComboBox {{ background: {theme.button}; color: {theme.text}; padding: {px(4)}; 
 """
 
 
-class LeadViews(QObject):
-    """View switching, all-day, recall list and undo for one window."""
+def card_wall(
+    model: TicketListModel,
+    delegate: TicketCardDelegate,
+    *,
+    name: str,
+    scale: float,
+    parent: QWidget | None = None,
+) -> QListView:
+    """A wall of cards: ``model``'s tickets painted by ``delegate``, left to right, wrapping."""
+    view = QListView(parent)
+    view.setObjectName(name)
+    view.setViewMode(QListView.ViewMode.IconMode)
+    view.setFlow(QListView.Flow.LeftToRight)
+    view.setWrapping(True)
+    view.setResizeMode(QListView.ResizeMode.Adjust)
+    view.setMovement(QListView.Movement.Static)
+    view.setLayoutMode(QListView.LayoutMode.SinglePass)
+    view.setUniformItemSizes(False)
+    view.setSpacing(round(6 * scale))
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setMouseTracking(False)
+    view.setModel(model)
+    view.setItemDelegate(delegate)
+    return view
 
-    def __init__(self, window: MainWindow, sync: TicketSync, config: DisplayConfig) -> None:
-        super().__init__(window)
-        self._window = window
-        self._sync = sync
-        self._config = config
-        scale = config.display.font_scale
-        self._scale = scale
-        self.pin_dialog: LeadPinDialog | None = None
-        #: the dialog open now (view chooser, recall list), for tests
-        self.dialog: ChoiceDialog | RecallListDialog | None = None
-        self._pending_view: str | None = None
-        window.views = self
 
-        central = window.centralWidget()
-        assert central is not None
-        layout = central.layout()
-        assert isinstance(layout, QVBoxLayout)
-        view = window.view
+class StationPage(QWidget):
+    """This station's cards, the all-day strip above them and, on expo, the ready shelf."""
 
-        # station page: all-day strip above the cards (+ the ready shelf on expo)
-        self.station_page = QWidget(central)
-        station_layout = QVBoxLayout(self.station_page)
-        station_layout.setContentsMargins(0, 0, 0, 0)
-        station_layout.setSpacing(0)
+    def __init__(
+        self,
+        sync: TicketSync,
+        config: DisplayConfig,
+        cards: QListView,
+        *,
+        scale: float,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("stationPage")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         self.all_day = AllDayStrip(
             sync, config.station, expo_station=config.expo_station, scale=scale
         )
         self.all_day.hide()
-        station_layout.addWidget(self.all_day)
-        self.stack = QStackedWidget(central)
-        self.stack.setObjectName("views")
-        position = layout.indexOf(view)
-        layout.removeWidget(view)
-        station_layout.addWidget(view, 1)
+        layout.addWidget(self.all_day)
+        self.cards = cards
+        layout.addWidget(cards, 1)
         self.ready_shelf: ReadyShelf | None = None
         if config.is_expo:
-            self.ready_shelf = ReadyShelf(sync, scale=scale, parent=self.station_page)
-            station_layout.addWidget(self.ready_shelf)
-        self.stack.addWidget(self.station_page)
-        layout.insertWidget(position, self.stack, 1)
+            self.ready_shelf = ReadyShelf(sync, scale=scale, parent=self)
+            layout.addWidget(self.ready_shelf)
 
-        self.board = BoardView(sync, scale=scale, parent=self.stack)
-        self.stack.addWidget(self.board)
-        self.expo_page: QWidget | None = None
-        self.expo_model: TicketListModel | None = None
 
-        self.undo_bar = UndoBar(parent=central)
-        layout.insertWidget(layout.indexOf(self.stack) + 1, self.undo_bar)
-        self.undo_bar.undoRequested.connect(self._on_undo)
+class ExpoPage(QWidget):
+    """Expo's cards on a station's screen (a lead looking over expo's shoulder).
 
-        self._add_header_buttons()
-        window.setStyleSheet(window.styleSheet() + lead_stylesheet(window.theme, scale))
-        self._view = "station"
-        self._bumps_seen: set[str] = set()
-        sync.commandResult.connect(self._on_command_result)
-        self._watch_bumps()
-        self.show_view(config.display.view)
+    ``actionRequested(ticket_id, action)``: a tap on one of its cards' buttons.
+    """
 
-    # --- building ---------------------------------------------------------------------
+    actionRequested = Signal(str, str)
 
-    def _add_header_buttons(self) -> None:
-        header = self._window.findChild(QWidget, "header")
-        assert header is not None, "the window has no header"
-        row = header.layout()
-        # header buttons grow with the font scale like the rest of the header
-        touch = round(40 * self._scale)
-        self.all_day_button = QPushButton(self.tr("ALL DAY"), header)
-        self.all_day_button.setObjectName("allDayButton")
-        self.all_day_button.setCheckable(True)
-        self.recall_button = QPushButton(self.tr("RECALL…"), header)
-        self.recall_button.setObjectName("recallListButton")
-        self.view_button = QPushButton(self.tr("VIEW…"), header)
-        self.view_button.setObjectName("viewButton")
-        for button in (self.all_day_button, self.recall_button, self.view_button):
-            button.setMinimumHeight(touch)
-            # may shrink on a narrow screen rather than push the window wider than it
-            button.setMinimumWidth(touch)
-            button.setFont(font(16, self._scale, bold=True))
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.all_day_button.toggled.connect(self._set_all_day)
-        self.recall_button.clicked.connect(self.open_recall_list)
-        self.view_button.clicked.connect(self.open_view_chooser)
-        if isinstance(row, QHBoxLayout):
-            at = row.indexOf(self._window.count_label)
-            for offset, button in enumerate(
-                (self.all_day_button, self.recall_button, self.view_button)
-            ):
-                row.insertWidget(max(0, at) + offset, button)
-
-    def _build_expo_page(self) -> QWidget:
-        """Expo's cards on a station's screen (a lead looking over expo's shoulder)."""
-        config = self._config
-        page = QWidget(self.stack)
-        page.setObjectName("expoPage")
-        layout = QVBoxLayout(page)
+    def __init__(
+        self,
+        sync: TicketSync,
+        config: DisplayConfig,
+        theme: Theme,
+        *,
+        scale: float,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("expoPage")
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        model = TicketListModel(config.expo_station, is_expo=True, settings=config.display)
-        model.setParent(page)
-        self._sync.ticketUpserted.connect(model.upsert)
-        self._sync.ticketRemoved.connect(model.remove)
-        self._sync.ticketsReset.connect(model.reset)
-        model.reset(self._sync.tickets())
-        delegate = TicketCardDelegate(
-            config.expo_station, is_expo=True, font_scale=self._scale, parent=page
+        self.model = TicketListModel(config.expo_station, is_expo=True, settings=config.display)
+        self.model.setParent(self)
+        follow_tickets(sync, self.model)
+        self.delegate = TicketCardDelegate(
+            config.expo_station, is_expo=True, font_scale=scale, parent=self
         )
-        set_theme = getattr(delegate, "set_theme", None)
-        if callable(set_theme):
-            set_theme(self._window.theme)
-        view = QListView(page)
-        view.setObjectName("expoTickets")
-        view.setViewMode(QListView.ViewMode.IconMode)
-        view.setFlow(QListView.Flow.LeftToRight)
-        view.setWrapping(True)
-        view.setResizeMode(QListView.ResizeMode.Adjust)
-        view.setMovement(QListView.Movement.Static)
-        view.setSpacing(round(6 * self._scale))
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        view.setModel(model)
-        view.setItemDelegate(delegate)
-        delegate.actionRequested.connect(self._on_expo_action)
-        layout.addWidget(view, 1)
-        shelf = ReadyShelf(self._sync, scale=self._scale, parent=page)
-        layout.addWidget(shelf)
-        self.expo_model = model
-        self.expo_view = view
-        self.expo_delegate = delegate
-        self.ready_shelf = shelf
-        return page
+        self.delegate.set_theme(theme)
+        self.cards = card_wall(
+            self.model, self.delegate, name="expoTickets", scale=scale, parent=self
+        )
+        self.delegate.actionRequested.connect(self.actionRequested)
+        layout.addWidget(self.cards, 1)
+        self.ready_shelf = ReadyShelf(sync, scale=scale, parent=self)
+        layout.addWidget(self.ready_shelf)
+
+
+class ViewStack(QStackedWidget):
+    """The pages by view name; ``expo`` on a station's screen is built when first shown."""
+
+    def __init__(
+        self,
+        station: StationPage,
+        board: BoardView,
+        expo: Callable[[], ExpoPage] | None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("views")
+        self.station = station
+        self.board = board
+        self._make_expo = expo
+        self.expo: ExpoPage | None = None
+        self.addWidget(station)
+        self.addWidget(board)
+        self._current = "station"
+
+    @property
+    def current(self) -> str:
+        return self._current
+
+    def show_view(self, name: str) -> None:
+        if name not in VIEWS:
+            raise ValueError(f"unknown view {name!r}")
+        if name == "board":
+            self.setCurrentWidget(self.board)
+        elif name == "expo" and self._make_expo is not None:
+            if self.expo is None:
+                self.expo = self._make_expo()
+                self.addWidget(self.expo)
+            self.setCurrentWidget(self.expo)
+        else:
+            self.setCurrentWidget(self.station)
+        self._current = name
+
+    @property
+    def ready_shelf(self) -> ReadyShelf | None:
+        """The READY FOR PICKUP shelf on screen (expo's station page, or the expo page)."""
+        if self.station.ready_shelf is not None:
+            return self.station.ready_shelf
+        return self.expo.ready_shelf if self.expo is not None else None
+
+
+class LeadViews(QObject):
+    """View switching, all-day, recall list and undo for one window.
+
+    ``viewChanged(name)``: a view is on screen now. ``messageRequested(text)``: a line
+    for the window's message bar. ``dialog`` is the dialog open now (view chooser,
+    recall list).
+    """
+
+    viewChanged = Signal(str)
+    messageRequested = Signal(str)
+
+    def __init__(
+        self,
+        config: DisplayConfig,
+        sync: TicketSync,
+        header: Header,
+        stack: ViewStack,
+        undo_bar: UndoBar,
+        gate: LeadGate,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._config = config
+        self._sync = sync
+        self._header = header
+        self.stack = stack
+        self.undo_bar = undo_bar
+        self._gate = gate
+        self.dialog: ChoiceDialog | RecallListDialog | None = None
+        self._undo_station = ""
+        self._undo_command_id = ""
+        header.all_day_button.toggled.connect(self._on_all_day_toggled)
+        header.recall_button.clicked.connect(self.open_recall_list)
+        header.view_button.clicked.connect(self.open_view_chooser)
+        undo_bar.undoRequested.connect(self._on_undo)
+        sync.commandResult.connect(self._on_command_result)
 
     # --- views ------------------------------------------------------------------------
 
     @property
     def current(self) -> str:
-        return self._view
+        return self.stack.current
 
     def show_view(self, name: str) -> None:
         """Show view ``name`` now (no PIN: the start-up view, or after the PIN)."""
-        if name not in VIEWS:
-            raise ValueError(f"unknown view {name!r}")
-        if name == "board":
-            self.stack.setCurrentWidget(self.board)
-        elif name == "expo" and not self._config.is_expo:
-            if self.expo_page is None:
-                self.expo_page = self._build_expo_page()
-                self.stack.addWidget(self.expo_page)
-            self.stack.setCurrentWidget(self.expo_page)
-        else:
-            self.stack.setCurrentWidget(self.station_page)
-        self._view = name
-        self.all_day_button.setEnabled(name != "board")
-        if name == "board":
-            self._window.more_label.hide()  # the pager counts cards, not board rows
-        self.view_button.setText(self.tr("VIEW: {name}").format(name=name.upper()))
+        self.stack.show_view(name)
+        self._header.all_day_button.setEnabled(name != "board")
+        self._header.view_button.setText(self.tr("VIEW: {name}").format(name=name.upper()))
         log.info("view: %s", name)
-        if name == "board":
-            self.board.table.setFocus()
-        elif name == "station":
-            self._window.view.setFocus()
+        self.viewChanged.emit(name)
 
     def switch_view(self, name: str) -> bool:
         """A lead switches the view: asks for the lead PIN when one is set.
@@ -240,41 +269,23 @@ class LeadViews(QObject):
         Returns whether the view changed right away (False while the PIN is asked).
         """
         if name not in VIEWS:
-            self._window.show_message(self.tr("Unknown view: {name}").format(name=name))
+            self.messageRequested.emit(self.tr("Unknown view: {name}").format(name=name))
             return False
-        if name == self._view:
+        if name == self.current:
             return True
-        if not self._config.display.lead_pin:
+        if not self._gate.has_pin:
             log.info("view switch to %s without a PIN (none is set)", name)
             self.show_view(name)
             return True
-        if self.pin_dialog is not None and self.pin_dialog.isVisible():
-            return False
-        dialog = LeadPinDialog(self._window)
-        dialog.setWindowTitle(self.tr("Switch view"))
-        dialog.prompt.setText(
-            self.tr("Lead PIN to show the {name} view:").format(name=name.upper())
+        self._gate.ask(
+            f"view switch to {name}",
+            granted=lambda: self.show_view(name),
+            refused=lambda: self.messageRequested.emit(self.tr("Wrong PIN: the view stays")),
+            title=self.tr("Switch view"),
+            prompt=self.tr("Lead PIN to show the {name} view:").format(name=name.upper()),
+            ok_text=self.tr("Switch"),
         )
-        dialog.ok_button.setText(self.tr("Switch"))
-        dialog.accepted.connect(self._on_pin_entered)
-        dialog.finished.connect(dialog.deleteLater)
-        self.pin_dialog = dialog
-        self._pending_view = name
-        dialog.open()
         return False
-
-    @Slot()
-    def _on_pin_entered(self) -> None:
-        dialog, name = self.pin_dialog, self._pending_view
-        self.pin_dialog = None
-        self._pending_view = None
-        if dialog is None or name is None:
-            return
-        if pin_matches(self._config.display.lead_pin.reveal(), dialog.pin()):
-            self.show_view(name)
-        else:
-            log.warning("view switch to %s refused: wrong PIN", name)
-            self._window.show_message(self.tr("Wrong PIN: the view stays"))
 
     def open_view_chooser(self) -> None:
         labels = {
@@ -282,14 +293,15 @@ class LeadViews(QObject):
             "expo": self.tr("EXPO — whole orders, ready for pickup"),
             "board": self.tr("BOARD — every ticket, late first (leads)"),
         }
+        parent = self._header.window()
         dialog = ChoiceDialog(
             self.tr("Switch view"),
             self.tr("Show which view?"),
             [(name, labels[name]) for name in VIEWS],
             self.tr("SHOW"),
-            self._window,
+            parent,
         )
-        dialog.choose(self._view)
+        dialog.choose(self.current)
         dialog.accepted.connect(lambda: (name := dialog.chosen()) and self.switch_view(name))
         self._open(dialog)
 
@@ -297,24 +309,25 @@ class LeadViews(QObject):
 
     def toggle_all_day(self) -> bool:
         """Show or hide the all-day strip; return whether it is shown now."""
-        self.all_day_button.toggle()
+        self._header.all_day_button.toggle()
         return self.all_day_visible
 
     @property
     def all_day_visible(self) -> bool:
-        return not self.all_day.isHidden()
+        return not self.stack.station.all_day.isHidden()
 
     @Slot(bool)
-    def _set_all_day(self, shown: bool) -> None:
+    def _on_all_day_toggled(self, shown: bool) -> None:
+        strip = self.stack.station.all_day
         if shown:
-            self.all_day.refresh()
-        self.all_day.setVisible(shown)
+            strip.refresh()
+        strip.setVisible(shown)
 
     # --- recall and undo ---------------------------------------------------------------
 
     def recall_station(self) -> str:
         """The station whose bumps this screen recalls (expo on the expo view)."""
-        if self._view == "expo" and not self._config.is_expo:
+        if self.current == "expo" and not self._config.is_expo:
             return self._config.expo_station
         return self._config.station
 
@@ -322,7 +335,7 @@ class LeadViews(QObject):
         station = self.recall_station()
         now = utcnow()
         bumps = recent_bumps(self._sync.tickets(), station, now)
-        dialog = RecallListDialog(bumps, station, now, self._window)
+        dialog = RecallListDialog(bumps, station, now, self._header.window())
         dialog.recallRequested.connect(lambda ticket_id: self._recall(ticket_id, station))
         self._open(dialog)
 
@@ -330,54 +343,31 @@ class LeadViews(QObject):
         log.info("recall %s at %s", ticket_id, station)
         return self._sync.send_command("recall", ticket_id=ticket_id, station=station)
 
-    def undo_last_bump(self) -> str | None:
-        """UNDO: recall the ticket this display bumped a moment ago (while the bar shows),
-        else the one it bumped last."""
-        ticket_id = self.undo_bar.undo()
-        if ticket_id is not None:
-            return None  # _on_undo sent it
-        return self._window.recall_last()
-
-    def _on_undo(self, ticket_id: str) -> None:
-        self._recall(ticket_id, self._undo_station)
-
-    def bumped(self, ticket_id: str, station: str) -> None:
+    def bumped(self, ticket_id: str, station: str, command_id: str) -> None:
         """This display just bumped ``ticket_id``: offer UNDO for a few seconds."""
         ticket = self._sync.ticket(ticket_id)
         number = ticket.display_number if ticket is not None else ticket_id
         self._undo_station = station
+        self._undo_command_id = command_id
         self.undo_bar.show_bump(ticket_id, number)
 
-    _undo_station = ""
-
-    def _watch_bumps(self) -> None:
-        signal = getattr(self._window, "commandRequested", None)
-        if signal is not None:
-            signal.connect(self._on_command_requested)
-
-    _undo_command_id = ""
-
-    @Slot(str, str, str)
-    def _on_command_requested(self, action: str, ticket_id: str, command_id: str) -> None:
-        if action == "bump":
-            self.bumped(ticket_id, self._config.station)
-            self._undo_command_id = command_id
-
-    @Slot(object)
-    def _on_command_result(self, result: object) -> None:
-        # a refused bump has nothing to undo
-        if (
-            getattr(result, "command_id", None) == self._undo_command_id
-            and getattr(result, "ok", True) is False
-        ):
-            self.undo_bar.dismiss()
-
-    def _on_expo_action(self, ticket_id: str, action: str) -> None:
+    def expo_action(self, ticket_id: str, action: str) -> str:
+        """A tap on the expo page's card (a station's screen showing expo)."""
         station = self._config.expo_station
         command_id = self._sync.send_command(action, ticket_id=ticket_id, station=station)
         if action == "bump":
-            self.bumped(ticket_id, station)
-            self._undo_command_id = command_id
+            self.bumped(ticket_id, station, command_id)
+        return command_id
+
+    @Slot(str)
+    def _on_undo(self, ticket_id: str) -> None:
+        self._recall(ticket_id, self._undo_station)
+
+    @Slot(object)
+    def _on_command_result(self, result: CommandResult) -> None:
+        # a refused bump has nothing to undo
+        if result.command_id == self._undo_command_id and not result.ok:
+            self.undo_bar.dismiss()
 
     # --- dialogs ----------------------------------------------------------------------
 

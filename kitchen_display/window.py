@@ -20,29 +20,33 @@ Nothing on screen changes until the agent publishes the new state.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QPalette, QResizeEvent
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QHBoxLayout,
-    QLabel,
-    QListView,
-    QMainWindow,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QResizeEvent
+from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from kitchen_display import theme as themes
+from kitchen_display.board import BoardView
 from kitchen_display.card_delegate import TicketCardDelegate
 from kitchen_display.config import DisplayConfig
+from kitchen_display.header import Header
 from kitchen_display.keys import KeyMap
-from kitchen_display.kiosk import LeadPinDialog, pin_matches
+from kitchen_display.kiosk import LeadGate
 from kitchen_display.paging import CardPager
+from kitchen_display.recall import UndoBar
 from kitchen_display.sync import TicketSync
 from kitchen_display.ticket_model import TicketListModel
+from kitchen_display.views import (
+    ExpoPage,
+    LeadViews,
+    StationPage,
+    ViewStack,
+    card_wall,
+    lead_stylesheet,
+)
+from kitchen_display.widgets import font
 
 log = logging.getLogger("kds.ui")
 
@@ -50,24 +54,22 @@ log = logging.getLogger("kds.ui")
 MESSAGE_SECONDS = 8
 
 
-def dark_palette() -> QPalette:
-    """The dark theme's palette (kept for callers of the old name)."""
-    return themes.DARK.palette()
-
-
 class MainWindow(QMainWindow):
     """One kitchen screen: what ``config.station`` has to cook (or, on expo, to bag).
 
+    It composes its parts top to bottom: :class:`~kitchen_display.header.Header`, the
+    offline banner, the :class:`~kitchen_display.views.ViewStack` (station cards, expo,
+    board), the UNDO bar, the agent's problems and the message line; ``views``
+    (:class:`~kitchen_display.views.LeadViews`) serves the lead's buttons and
+    ``lead_gate`` (:class:`~kitchen_display.kiosk.LeadGate`) asks for the lead PIN.
+
     ``ticketSelectedByUser(ticket_id)``: a cook selected a card with a key (what
     acknowledges a new ticket's sound, like a tap does).
+    ``commandRequested(action, ticket_id, command_id)``: this screen sent a ticket command.
     """
 
     ticketSelectedByUser = Signal(str)
-    #: ``commandRequested(action, ticket_id, command_id)``: this screen sent a ticket command
     commandRequested = Signal(str, str, str)
-    #: the views, all-day strip, recall list and UNDO bar (:class:`kitchen_display.views.LeadViews`,
-    #: installed by ``build_display``)
-    views: Any = None
 
     def __init__(
         self,
@@ -80,7 +82,7 @@ class MainWindow(QMainWindow):
         self._config = config
         self._sync = sync
         self._model = model
-        self._scale = config.display.font_scale
+        scale = self._scale = config.display.font_scale
         self._offline_since: datetime | None = datetime.now()
         self._ever_connected = False
 
@@ -89,25 +91,27 @@ class MainWindow(QMainWindow):
                 station=config.station, display=config.display_id
             )
         )
-        #: the look (``theme.colors`` are the card colours)
+        # the look (``theme.colors`` are the card colours)
         self.theme = themes.theme_for(config.display.theme)
-        themes.apply(self, self.theme, self._scale)
-        self.setFont(self._font(16))
+        self.setPalette(self.theme.palette())
+        self.setStyleSheet(self.theme.stylesheet(scale) + lead_stylesheet(self.theme, scale))
+        self.setFont(font(16, scale))
         self.keymap = KeyMap(config.keys)
         self._kiosk = config.display.kiosk
         self._close_allowed = not self._kiosk
-        self.pin_dialog: LeadPinDialog | None = None
+        self.lead_gate = LeadGate(config.display.lead_pin, self)
 
         central = QWidget(self)
         central.setObjectName("central")
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
-        layout.addWidget(self._build_header())
+        self.header = Header(config.station, config.display_id, scale=scale, parent=central)
+        layout.addWidget(self.header)
 
         self.banner = QLabel(central)
         self.banner.setObjectName("banner")
-        self.banner.setFont(self._font(20, bold=True))
+        self.banner.setFont(font(20, scale, bold=True))
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.banner.setWordWrap(True)
         layout.addWidget(self.banner)
@@ -115,50 +119,48 @@ class MainWindow(QMainWindow):
         self.delegate = TicketCardDelegate(
             config.station,
             is_expo=config.is_expo,
-            font_scale=self._scale,
+            font_scale=scale,
             card_size=config.display.card_size,
             min_touch_px=themes.min_touch_px(),
             parent=self,
         )
-        set_theme = getattr(self.delegate, "set_theme", None)
-        if callable(set_theme):
-            set_theme(self.theme)
-        self.view = QListView(central)
-        self.view.setObjectName("tickets")
-        self.view.setViewMode(QListView.ViewMode.IconMode)
-        self.view.setFlow(QListView.Flow.LeftToRight)
-        self.view.setWrapping(True)
-        self.view.setResizeMode(QListView.ResizeMode.Adjust)
-        self.view.setMovement(QListView.Movement.Static)
-        self.view.setLayoutMode(QListView.LayoutMode.SinglePass)
-        self.view.setUniformItemSizes(False)
-        self.view.setSpacing(round(6 * self._scale))
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.view.setMouseTracking(False)
-        self.view.setModel(model)
-        self.view.setItemDelegate(self.delegate)
+        self.delegate.set_theme(self.theme)
+        self.view = card_wall(model, self.delegate, name="tickets", scale=scale, parent=central)
         self.view.installEventFilter(self)
         self.view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        layout.addWidget(self.view, 1)
         # The site's settings (folds, aging rules) reach the cards.
         model.follow_settings(sync)
         #: pages of cards: "+7 more →" and page_next() / page_previous()
         self.pager = CardPager(self.view, self)
 
-        #: what the agent says is wrong (a printer out of paper, texts failing), until fixed
+        self.board = BoardView(sync, scale=scale)
+        make_expo: Callable[[], ExpoPage] | None = None
+        if not config.is_expo:
+            make_expo = self._make_expo_page
+        self.stack = ViewStack(
+            StationPage(sync, config, self.view, scale=scale),
+            self.board,
+            make_expo,
+            parent=central,
+        )
+        layout.addWidget(self.stack, 1)
+        self.undo_bar = UndoBar(parent=central)
+        layout.addWidget(self.undo_bar)
+        self.views = LeadViews(
+            config, sync, self.header, self.stack, self.undo_bar, self.lead_gate, parent=self
+        )
+
+        # what the agent says is wrong (a printer out of paper, texts failing), until fixed
         self.problems = QLabel(central)
         self.problems.setObjectName("problems")
-        self.problems.setFont(self._font(15, bold=True))
+        self.problems.setFont(font(15, scale, bold=True))
         self.problems.setWordWrap(True)
         self.problems.hide()
         layout.addWidget(self.problems)
 
         self.message = QLabel(central)
         self.message.setObjectName("message")
-        self.message.setFont(self._font(18, bold=True))
+        self.message.setFont(font(18, scale, bold=True))
         self.message.setWordWrap(True)
         self.message.hide()
         layout.addWidget(self.message)
@@ -174,9 +176,23 @@ class MainWindow(QMainWindow):
         self._clock_timer.timeout.connect(self._on_clock)
         self._clock_timer.start()
 
+        #: key actions beyond selecting, starting and bumping the selected card
+        self._key_actions: dict[str, Callable[[], object]] = {
+            "recall": self.recall_last,
+            "exit": self.request_exit,
+            "page_next": self.page_next,
+            "page_previous": self.page_previous,
+            "undo": self.undo_last_bump,
+            "all_day": self.views.toggle_all_day,
+            "recall_list": self.views.open_recall_list,
+        }
+
         self.delegate.actionRequested.connect(self._on_action_requested)
         self.delegate.lineActionRequested.connect(self._on_line_action_requested)
         self.pager.countsChanged.connect(self._on_page_counts)
+        self.board.messageRequested.connect(self.show_message)
+        self.views.messageRequested.connect(self.show_message)
+        self.views.viewChanged.connect(self._on_view_changed)
         sync.connectionChanged.connect(self._on_connection_changed)
         sync.agentChanged.connect(self._on_agent_changed)
         sync.problemsChanged.connect(self._on_problems_changed)
@@ -186,6 +202,7 @@ class MainWindow(QMainWindow):
             signal.connect(self._on_rows_changed)
         model.rowsMoved.connect(self._on_rows_moved)
 
+        self.views.show_view(config.display.view)
         self._on_clock()
         self._update_count()
         self._update_connection()
@@ -195,68 +212,18 @@ class MainWindow(QMainWindow):
 
     # --- building ---------------------------------------------------------------------
 
-    def _font(self, px: float, *, bold: bool = False) -> QFont:
-        font = QFont()
-        font.setFamilies(["DejaVu Sans", "Noto Sans", "Sans Serif"])
-        font.setPixelSize(max(8, round(px * self._scale)))
-        font.setBold(bold)
-        return font
-
-    def _build_header(self) -> QWidget:
-        header = QWidget(self)
-        header.setObjectName("header")
-        row = QHBoxLayout(header)
-        margin = round(10 * self._scale)
-        row.setContentsMargins(margin, margin // 2, margin, margin // 2)
-        row.setSpacing(round(24 * self._scale))
-        self._header_row = row
-        self._narrow = False
-
-        self.station_label = QLabel(self._config.station.upper(), header)
-        self.station_label.setObjectName("station")
-        self.station_label.setFont(self._font(28, bold=True))
-        self.display_label = QLabel(self._config.display_id, header)
-        self.display_label.setObjectName("dim")
-        self.display_label.setFont(self._font(16))
-        self.count_label = QLabel(header)
-        self.count_label.setFont(self._font(22, bold=True))
-        #: "+7 more →": cards that do not fit on the screen (PgDown shows them)
-        self.more_label = QLabel(header)
-        self.more_label.setObjectName("more")
-        self.more_label.setFont(self._font(22, bold=True))
-        self.more_label.hide()
-        #: "⏳ 3 waiting to send": cook's commands queued while the kitchen is unreachable
-        self.pending_label = QLabel(header)
-        self.pending_label.setObjectName("pendingLabel")
-        self.pending_label.setFont(self._font(18, bold=True))
-        self.pending_label.hide()
-        self.connection_label = QLabel(header)
-        self.connection_label.setFont(self._font(18, bold=True))
-        self.clock_label = QLabel(header)
-        self.clock_label.setFont(self._font(26, bold=True))
-
-        row.addWidget(self.station_label)
-        row.addWidget(self.display_label)
-        row.addStretch(1)
-        row.addWidget(self.count_label)
-        row.addWidget(self.more_label)
-        row.addWidget(self.pending_label)
-        row.addWidget(self.connection_label)
-        row.addWidget(self.clock_label)
-        return header
+    def _make_expo_page(self) -> ExpoPage:
+        page = ExpoPage(self._sync, self._config, self.theme, scale=self._scale)
+        page.actionRequested.connect(self._on_expo_action_requested)
+        return page
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """On a narrow screen the header drops what a cook needs least (the display id)
         and tightens, so no button text is ever cut."""
         super().resizeEvent(event)
-        narrow = event.size().width() < round(1280 * self._scale)
-        if narrow == self._narrow:
-            return
-        self._narrow = narrow
-        self.display_label.setVisible(not narrow)
-        self._header_row.setSpacing(round((10 if narrow else 24) * self._scale))
-        self._on_clock()
-        self._update_connection()
+        if self.header.fit_width(event.size().width()):
+            self._on_clock()
+            self._update_connection()
 
     # --- public -----------------------------------------------------------------------
 
@@ -300,6 +267,8 @@ class MainWindow(QMainWindow):
         if not command_id:
             command_id = self._sync.send_command(action, ticket_id=ticket_id)
         self.commandRequested.emit(action, ticket_id, command_id)
+        if action == "bump":
+            self.views.bumped(ticket_id, self._config.station, command_id)
         return command_id
 
     def _stations_for(self, action: str, ticket_id: str) -> list[str]:
@@ -318,24 +287,14 @@ class MainWindow(QMainWindow):
         ]
         return working or [self._config.station]
 
-    # --- views, all-day, recall list, undo (served by ``self.views``) -----------------
-
-    def toggle_all_day(self) -> bool:
-        """Show or hide the all-day strip; return whether it shows now."""
-        return bool(self.views.toggle_all_day()) if self.views is not None else False
-
-    def open_recall_list(self) -> None:
-        """The list of this station's tickets bumped in the last 15 minutes."""
-        if self.views is not None:
-            self.views.open_recall_list()
+    # --- views, all-day, recall list, undo (the lead's tools: ``self.views``) ---------
 
     def undo_last_bump(self) -> str | None:
-        """Recall the ticket this screen just bumped (the UNDO bar's button)."""
-        return self.views.undo_last_bump() if self.views is not None else self.recall_last()
-
-    def switch_view(self, name: str) -> bool:
-        """Show ``station``, ``expo`` or ``board`` (asks for the lead PIN when one is set)."""
-        return bool(self.views.switch_view(name)) if self.views is not None else False
+        """UNDO: recall the ticket this screen bumped a moment ago (while the bar shows,
+        :meth:`UndoBar.undo` sends it), else the one it bumped last."""
+        if self.undo_bar.undo() is not None:
+            return None
+        return self.recall_last()
 
     def recall_last(self) -> str | None:
         ticket_id = self._sync.recall_candidate()
@@ -382,44 +341,16 @@ class MainWindow(QMainWindow):
             if ticket_id is not None:
                 self.ticketSelectedByUser.emit(ticket_id)
                 self.request(action, ticket_id)
-        elif action == "recall":
-            self.recall_last()
         elif action == "reprint":
             ticket_id = self.selected_ticket_id()
             if ticket_id is not None:
                 self.reprint(ticket_id)
-        elif action == "exit":
-            self.request_exit()
+        elif action in self._key_actions:
+            self._key_actions[action]()
         else:
-            self._call_optional(action)
+            log.warning("key action %s has no handler", action)
+            return False
         return True
-
-    #: key actions served by methods other parts of the window provide (when they do)
-    _OPTIONAL_ACTIONS = {
-        "page_next": "page_next",
-        "page_previous": "page_previous",
-        "undo": "undo_last_bump",
-        "all_day": "toggle_all_day",
-        "recall_list": "open_recall_list",
-    }
-
-    def _call_optional(self, action: str) -> None:
-        method = getattr(self, self._OPTIONAL_ACTIONS.get(action, ""), None)
-        if callable(method):
-            method()
-            return
-        names = {
-            "page_next": self.tr("Next page"),
-            "page_previous": self.tr("Previous page"),
-            "undo": self.tr("Undo"),
-            "all_day": self.tr("All day"),
-            "recall_list": self.tr("Recall list"),
-        }
-        self.show_message(
-            self.tr("{action}: not available on this screen").format(
-                action=names.get(action, action)
-            )
-        )
 
     # --- kiosk ------------------------------------------------------------------------
 
@@ -448,8 +379,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             self.show_message(self.tr("Kiosk mode: a lead exits with Ctrl+Alt+Q and the PIN"))
             return
-        if self.pin_dialog is not None:
-            self.pin_dialog.close()
+        self.lead_gate.close()
         super().closeEvent(event)
 
     def request_exit(self) -> None:
@@ -462,28 +392,15 @@ class MainWindow(QMainWindow):
                 self.tr("No lead PIN is set (KDS_DISPLAY_LEAD_PIN or keyring display.lead_pin)")
             )
             return
-        if self.pin_dialog is not None and self.pin_dialog.isVisible():
-            return
-        dialog = LeadPinDialog(self)
-        dialog.setCursor(Qt.CursorShape.ArrowCursor)
-        dialog.accepted.connect(self._on_pin_entered)
-        dialog.finished.connect(dialog.deleteLater)
-        self.pin_dialog = dialog
-        dialog.open()
+        self.lead_gate.ask(
+            "kiosk exit",
+            granted=self._on_exit_granted,
+            refused=lambda: self.show_message(self.tr("Wrong PIN: the screen stays open")),
+        )
 
-    @Slot()
-    def _on_pin_entered(self) -> None:
-        dialog = self.pin_dialog
-        self.pin_dialog = None
-        if dialog is None:
-            return
-        if pin_matches(self._config.display.lead_pin.reveal(), dialog.pin()):
-            log.info("kiosk exit with the lead PIN")
-            self.allow_close()
-            self.close()
-        else:
-            log.warning("kiosk exit refused: wrong PIN")
-            self.show_message(self.tr("Wrong PIN: the screen stays open"))
+    def _on_exit_granted(self) -> None:
+        self.allow_close()
+        self.close()
 
     def reprint(self, ticket_id: str, kind: str = "ticket") -> str:
         """Ask the agent to print this station's ticket (or the bag label) again."""
@@ -537,9 +454,23 @@ class MainWindow(QMainWindow):
             parts.append(self.tr("← %n more", "", before))
         if after:
             parts.append(self.tr("+%n more →", "", after))
-        on_cards = self.views is None or self.views.current != "board"
-        self.more_label.setText("   ".join(parts))
-        self.more_label.setVisible(bool(parts) and on_cards)
+        on_cards = self.views.current != "board"  # the pager counts cards, not board rows
+        self.header.more_label.setText("   ".join(parts))
+        self.header.more_label.setVisible(bool(parts) and on_cards)
+
+    @Slot(str)
+    def _on_view_changed(self, name: str) -> None:
+        if name == "board":
+            self.header.more_label.hide()
+            self.board.table.setFocus()
+        else:
+            self._on_page_counts(*self.pager.counts())
+            if name == "station":
+                self.view.setFocus()
+
+    @Slot(str, str)
+    def _on_expo_action_requested(self, ticket_id: str, action: str) -> None:
+        self.views.expo_action(ticket_id, action)
 
     @Slot(bool)
     def _on_connection_changed(self, up: bool) -> None:
@@ -569,8 +500,7 @@ class MainWindow(QMainWindow):
             self.banner.hide()
             online = self.tr("● ONLINE")
             # narrow screens keep the green dot; offline always says so in words (and a banner)
-            self.connection_label.setText(online.split(" ")[0] if self._narrow else online)
-            self.connection_label.setObjectName("online")
+            self.header.show_online(True, online.split(" ")[0] if self.header.narrow else online)
         else:
             since = (self._offline_since or datetime.now()).strftime("%H:%M")
             state = (
@@ -589,16 +519,11 @@ class MainWindow(QMainWindow):
                 )
             )
             self.banner.show()
-            self.connection_label.setText(self.tr("● OFFLINE"))
-            self.connection_label.setObjectName("offline")
-        # Re-apply the stylesheet rule chosen by objectName.
-        self.connection_label.style().unpolish(self.connection_label)
-        self.connection_label.style().polish(self.connection_label)
+            self.header.show_online(False, self.tr("● OFFLINE"))
 
     @Slot()
     def _on_clock(self) -> None:
-        narrow = getattr(self, "_narrow", False)
-        self.clock_label.setText(datetime.now().strftime("%H:%M" if narrow else "%H:%M:%S"))
+        self.header.show_clock(datetime.now())
 
     @Slot()
     def _on_rows_changed(self) -> None:
@@ -620,8 +545,8 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_pending_changed(self, count: int) -> None:
-        self.pending_label.setText(self.tr("↻ %n waiting to send", "", count))
-        self.pending_label.setVisible(count > 0)
+        self.header.pending_label.setText(self.tr("↻ %n waiting to send", "", count))
+        self.header.pending_label.setVisible(count > 0)
         pending: dict[str, list[str]] = {}
         for command in self._sync.pending_commands():
             if command.ticket_id:
@@ -630,4 +555,4 @@ class MainWindow(QMainWindow):
 
     def _update_count(self) -> None:
         count = self._model.rowCount()
-        self.count_label.setText(self.tr("%n open", "", count))
+        self.header.count_label.setText(self.tr("%n open", "", count))

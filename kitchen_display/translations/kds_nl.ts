@@ -23,7 +23,6 @@
     <name>BoardModel</name>
     <message>
         <source>READY</source>
-        <extracomment>how far back throughput and averages look display number mm:ss since placed LATE +m:ss / WARN / RUSH / READY each station&apos;s progress: &quot;grill ✓ fry ◐ cold ○&quot; how many lines are still to make a declared allergy, who saw it first: &quot;✓ grill 18:03 ○ fry ⚠ ALLERGY: peanuts&quot; the :class:`~shared.model.Ticket` ticket id :class:`~shared.aging.AgeState` seconds since placed (int) seconds since the first deadline missed (0 when not late) bool waiting for pickup (bool) ticket id -&gt; (ready_at, placed_at, brand name) (ticket id, station) -&gt; (bumped_at, placed_at) every ticket the board knows of (open or not), for the all-day and the 86 list</extracomment>
         <translation>GEREED</translation>
     </message>
     <message>
@@ -43,7 +42,6 @@
     <name>BoardView</name>
     <message>
         <source>RUSH</source>
-        <extracomment>the dialog open right now (86, back in stock, recall, fold), for tests</extracomment>
         <translation>SPOED</translation>
     </message>
     <message>
@@ -170,6 +168,21 @@
     </message>
 </context>
 <context>
+    <name>Header</name>
+    <message>
+        <source>ALL DAY</source>
+        <translation>TOTAAL</translation>
+    </message>
+    <message>
+        <source>RECALL…</source>
+        <translation>TERUGHALEN…</translation>
+    </message>
+    <message>
+        <source>VIEW…</source>
+        <translation>WEERGAVE…</translation>
+    </message>
+</context>
+<context>
     <name>LeadPinDialog</name>
     <message>
         <source>Exit kiosk mode</source>
@@ -190,19 +203,6 @@
 </context>
 <context>
     <name>LeadViews</name>
-    <message>
-        <source>ALL DAY</source>
-        <extracomment>the dialog open now (view chooser, recall list), for tests</extracomment>
-        <translation>TOTAAL</translation>
-    </message>
-    <message>
-        <source>RECALL…</source>
-        <translation>TERUGHALEN…</translation>
-    </message>
-    <message>
-        <source>VIEW…</source>
-        <translation>WEERGAVE…</translation>
-    </message>
     <message>
         <source>VIEW: {name}</source>
         <translation>WEERGAVE: {name}</translation>
@@ -252,38 +252,11 @@
     <name>MainWindow</name>
     <message>
         <source>KDS {station} — {display}</source>
-        <extracomment>how long a refused-command message stays on screen ``commandRequested(action, ticket_id, command_id)``: this screen sent a ticket command the views, all-day strip, recall list and UNDO bar (:class:`kitchen_display.views.LeadViews`, installed by ``build_display``)</extracomment>
         <translation>KDS {station} — {display}</translation>
     </message>
     <message>
         <source>Nothing to recall: this screen has not bumped a ticket yet</source>
-        <extracomment>the look (``theme.colors`` are the card colours) pages of cards: &quot;+7 more →&quot; and page_next() / page_previous() what the agent says is wrong (a printer out of paper, texts failing), until fixed &quot;+7 more →&quot;: cards that do not fit on the screen (PgDown shows them) &quot;⏳ 3 waiting to send&quot;: cook&apos;s commands queued while the kitchen is unreachable</extracomment>
         <translation>Niets terug te halen: dit scherm heeft nog geen bon afgemeld</translation>
-    </message>
-    <message>
-        <source>Next page</source>
-        <extracomment>key actions served by methods other parts of the window provide (when they do)</extracomment>
-        <translation>Volgende pagina</translation>
-    </message>
-    <message>
-        <source>Previous page</source>
-        <translation>Vorige pagina</translation>
-    </message>
-    <message>
-        <source>Undo</source>
-        <translation>Ongedaan maken</translation>
-    </message>
-    <message>
-        <source>All day</source>
-        <translation>Totaal</translation>
-    </message>
-    <message>
-        <source>Recall list</source>
-        <translation>Terughaallijst</translation>
-    </message>
-    <message>
-        <source>{action}: not available on this screen</source>
-        <translation>{action}: niet beschikbaar op dit scherm</translation>
     </message>
     <message>
         <source>Kiosk mode: a lead exits with Ctrl+Alt+Q and the PIN</source>
@@ -370,7 +343,6 @@
     <name>ReadyShelf</name>
     <message>
         <source>READY FOR PICKUP ({count})</source>
-        <extracomment>ticket id -&gt; its PICKED UP button</extracomment>
         <translation>GEREED VOOR AFHALEN ({count})</translation>
     </message>
     <message>
@@ -384,7 +356,6 @@ AFGEHAALD</translation>
     <name>RecallListDialog</name>
     <message>
         <source>Recall at {station}</source>
-        <extracomment>how far back the recall list looks, and how many bumps it lists how long the UNDO bar stays after a bump</extracomment>
         <translation>Terughalen op {station}</translation>
     </message>
     <message>
@@ -412,7 +383,6 @@ AFGEHAALD</translation>
     <name>TicketCardDelegate</name>
     <message>
         <source>START</source>
-        <extracomment>the actions of a working card&apos;s buttons, left to right every button a card can have, and its label (English; shown through translate())</extracomment>
         <translation>START</translation>
     </message>
     <message>
@@ -429,7 +399,6 @@ AFGEHAALD</translation>
     </message>
     <message>
         <source>LATE +{time}</source>
-        <extracomment>``[display] card_size`` -&gt; (width factor, font factor) channel badge colours (background, text); others get a neutral badge the multiplication sign (U+00D7) of the &quot;2x Classic Burger&quot; line cue when this screen saw the ticket&apos;s declared allergy (None: not yet, or none) actions tapped here that wait to be sent (offline) heading, line, waiting, changed, unavailable, done, fire, modifier, note, allergy, contains, order_note, also, gap (a ``line`` .. ``note`` block of a line that declares the allergy has ``allergy``) the line this block belongs to (a tap on it is a tap on that line) line_id -&gt; whether it is done (a tap undoes it then)</extracomment>
         <translation>LAAT +{time}</translation>
     </message>
     <message>
@@ -446,7 +415,6 @@ AFGEHAALD</translation>
     </message>
     <message>
         <source>VOID</source>
-        <extracomment>line_id -&gt; the tap rectangle of that line (its text, modifiers, notes, allergens) (ticket_id, &quot;button:&lt;action&gt;&quot; / &quot;line:&lt;line_id&gt;&quot;) under the last press</extracomment>
         <translation>STORNO</translation>
     </message>
     <message>
@@ -518,7 +486,6 @@ AFGEHAALD</translation>
     <name>TicketSync</name>
     <message>
         <source>{kind} dropped: more than {limit} commands waiting for the kitchen</source>
-        <extracomment>how many sent commands are remembered while their results are outstanding how many of this display&apos;s bumps ``R`` (recall) can walk back through how many commands wait while the broker is unreachable (then the oldest is dropped) ``time.time()`` when it was queued False when the broker is up but the agent has said nothing for ``display.agent_timeout_seconds`` (no ``agent.alive``, state or result) the agent&apos;s list of current problems (agent.alive), emitted when it changes commands queued while the broker is unreachable (count); sent in order on reconnect the site&apos;s shared settings (``site.settings`` or a snapshot&apos;s ``settings``) changed; carries the new :class:`~shared.wire.SiteSettings` command_ids of snapshot requests still unanswered (a resend adds one) command_id -&gt; (kind, ticket_id) for results still to come commands not sent yet (no connection), oldest first</extracomment>
         <translation>{kind} vervallen: meer dan {limit} opdrachten wachten op de keuken</translation>
     </message>
     <message>

@@ -108,7 +108,7 @@ def test_expo_bumps_when_every_station_is_done_and_picks_up_from_the_shelf(
     )
     agent.publish(ready)
     app = make_display("expo")
-    shelf = app.window.views.ready_shelf
+    shelf = app.window.stack.ready_shelf
     qtbot.waitUntil(lambda: app.model.rowCount() == 1 and list(shelf.buttons) == ["t_ready"])
     pilot = attach_autopilot(app, 60)
 

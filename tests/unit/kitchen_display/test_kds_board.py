@@ -9,9 +9,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from kitchen_display.app import DisplayApp
-from kitchen_display.board import BoardView, ChoiceDialog, FoldDialog
+from kitchen_display.board import BoardView, FoldDialog
 from kitchen_display.board_model import BoardModel, BoardRole, Column
 from kitchen_display.ticket_model import AgeState
+from kitchen_display.widgets import ChoiceDialog
 from shared.wire import AgingRule, OutOfStock, SiteSettings
 from tests.unit.kitchen_display.fakes import revise, ticket
 

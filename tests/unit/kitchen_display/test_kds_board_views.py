@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from kitchen_display.app import load_config, parse_args
-from kitchen_display.board import ChoiceDialog
 from kitchen_display.kiosk import LeadPinDialog
+from kitchen_display.widgets import ChoiceDialog
 from shared.config import Secret
 from shared.errors import ConfigError
 from shared.wire import SiteSettings
@@ -45,10 +45,10 @@ def test_starts_on_the_board_when_configured(agent, start_screen, qtbot):
     app = start_screen(config_with("expo", view="board"))
     views = app.window.views
     assert views.current == "board"
-    assert views.board.isVisible()
+    assert app.window.board.isVisible()
     assert not app.view.isVisible()
-    assert views.board.model.rowCount() == 1
-    assert views.view_button.text() == "VIEW: BOARD"
+    assert app.window.board.model.rowCount() == 1
+    assert app.window.header.view_button.text() == "VIEW: BOARD"
 
 
 def test_a_lead_switches_views_with_the_pin(agent, start_screen, qtbot):
@@ -58,12 +58,12 @@ def test_a_lead_switches_views_with_the_pin(agent, start_screen, qtbot):
     assert views.current == "station" and app.view.isVisible()
 
     # VIEW… -> pick BOARD -> the PIN dialog
-    click(qtbot, views.view_button)
+    click(qtbot, app.window.header.view_button)
     chooser = views.dialog
     assert isinstance(chooser, ChoiceDialog)
     chooser.choose("board")
     click(qtbot, chooser.ok_button)
-    pin = views.pin_dialog
+    pin = app.window.lead_gate.dialog
     assert isinstance(pin, LeadPinDialog) and pin.isVisible()
     assert pin.prompt.text() == "Lead PIN to show the BOARD view:"
     qtbot.keyClicks(pin.edit, "1111")
@@ -71,17 +71,17 @@ def test_a_lead_switches_views_with_the_pin(agent, start_screen, qtbot):
     assert views.current == "station"
     assert app.window.message.text() == "Wrong PIN: the view stays"
 
-    assert not app.window.switch_view("board")  # the PIN is asked first
-    pin = views.pin_dialog
+    assert not app.window.views.switch_view("board")  # the PIN is asked first
+    pin = app.window.lead_gate.dialog
     qtbot.keyClicks(pin.edit, "4321")
     click(qtbot, pin.ok_button)
     assert views.current == "board"
-    assert views.board.isVisible() and not app.view.isVisible()
-    assert views.board.model.rowCount() == 1
+    assert app.window.board.isVisible() and not app.view.isVisible()
+    assert app.window.board.model.rowCount() == 1
 
-    assert not app.window.switch_view("station")
-    qtbot.keyClicks(views.pin_dialog.edit, "4321")
-    click(qtbot, views.pin_dialog.ok_button)
+    assert not app.window.views.switch_view("station")
+    qtbot.keyClicks(app.window.lead_gate.dialog.edit, "4321")
+    click(qtbot, app.window.lead_gate.dialog.ok_button)
     assert views.current == "station" and app.view.isVisible()
 
 
@@ -91,10 +91,9 @@ def test_all_day_strip_on_the_station_view(agent, start_screen, qtbot):
         ticket("ord_2", brand=SMASH, lines=[("grill", "Classic Burger"), ("fry", "Fries")])
     )
     app = start_screen(config_with("grill"))
-    views = app.window.views
-    strip = views.all_day
+    strip = app.window.stack.station.all_day
     assert not strip.isVisible()
-    click(qtbot, views.all_day_button)
+    click(qtbot, app.window.header.all_day_button)
     assert strip.isVisible()
     assert strip.text() == "ALL DAY  3× Classic Burger"
     # a fold brings fry's items to this station's count
@@ -104,6 +103,6 @@ def test_all_day_strip_on_the_station_view(agent, start_screen, qtbot):
     agent.remove("ord_1")
     qtbot.waitUntil(lambda: strip.text().startswith("ALL DAY  1× Classic Burger"))
     # the key the keys engineer maps
-    assert app.window.toggle_all_day() is False
+    assert app.window.views.toggle_all_day() is False
     assert not strip.isVisible()
-    assert app.window.toggle_all_day() is True
+    assert app.window.views.toggle_all_day() is True

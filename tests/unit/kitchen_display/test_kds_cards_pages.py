@@ -21,22 +21,22 @@ def test_header_counts_cards_off_screen_and_pages_through(agent, make_display, q
     app = make_display("grill")
     qtbot.waitUntil(lambda: app.model.rowCount() == 14)
     window = app.window
-    qtbot.waitUntil(lambda: window.more_label.isVisible())
+    qtbot.waitUntil(lambda: window.header.more_label.isVisible())
     visible = _fully_visible(app)
     hidden = 14 - len(visible)
     assert hidden > 0
-    assert window.more_label.text() == f"+{hidden} more →"
+    assert window.header.more_label.text() == f"+{hidden} more →"
 
     window.page_next()
-    qtbot.waitUntil(lambda: window.more_label.text().startswith("←"))
+    qtbot.waitUntil(lambda: window.header.more_label.text().startswith("←"))
     now_visible = _fully_visible(app)
     # the cards that did not fit are on screen now (the last page may overlap)
     assert set(range(visible[-1] + 1, 14)) <= set(now_visible)
-    assert window.more_label.text() == f"← {now_visible[0]} more"
+    assert window.header.more_label.text() == f"← {now_visible[0]} more"
     assert window.selected_ticket_id() == app.model.ticket_at(now_visible[0]).id
 
     window.page_previous()
-    qtbot.waitUntil(lambda: not window.more_label.text().startswith("←"))
+    qtbot.waitUntil(lambda: not window.header.more_label.text().startswith("←"))
     assert _fully_visible(app)[0] == 0
 
 

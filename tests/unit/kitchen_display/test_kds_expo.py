@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
 
-from kitchen_display.board import ReadyShelf
+from kitchen_display.ready_shelf import ReadyShelf
 from tests.unit.kitchen_display.fakes import revise, ticket
 
 
@@ -22,7 +22,7 @@ def test_expo_shows_ready_tickets_and_picked_up_sends_the_command(agent, make_di
     agent.publish(ticket("ord_cooking", number="10", lines=[("grill", "Burger")]))
     agent.publish(ready("ord_ready", "11"))
     app = make_display("expo")
-    shelf = app.window.views.ready_shelf
+    shelf = app.window.stack.ready_shelf
     assert isinstance(shelf, ReadyShelf)
     qtbot.waitExposed(shelf)
     assert shelf.title.text() == "READY FOR PICKUP (1)"
@@ -54,7 +54,7 @@ def test_a_recalled_ready_ticket_leaves_the_shelf_and_comes_back_as_a_card(
 ):
     agent.publish(ready("ord_1", "1"))
     app = make_display("expo")
-    shelf = app.window.views.ready_shelf
+    shelf = app.window.stack.ready_shelf
     assert list(shelf.buttons) == ["ord_1"]
     agent.publish(revise(agent.tickets["ord_1"], status="in_progress"))
     qtbot.waitUntil(lambda: shelf.buttons == {})
@@ -65,20 +65,22 @@ def test_a_station_screen_has_no_shelf_until_a_lead_shows_expo(agent, make_displ
     agent.publish(ticket("ord_1", number="5", lines=[("grill", "Burger"), ("fry", "Fries")]))
     agent.publish(ready("ord_2", "6"))
     app = make_display("grill")
-    views = app.window.views
-    assert views.ready_shelf is None
-    assert app.window.switch_view("expo")  # no lead PIN set: switches at once
-    assert views.current == "expo"
-    assert views.expo_page.isVisible()
-    assert [t.id for t in views.expo_model.tickets()] == ["ord_1"]
-    assert list(views.ready_shelf.buttons) == ["ord_2"]
+    stack = app.window.stack
+    assert stack.ready_shelf is None and stack.expo is None
+    assert app.window.views.switch_view("expo")  # no lead PIN set: switches at once
+    assert stack.current == "expo"
+    page = stack.expo
+    assert page is not None and page.isVisible()
+    assert [t.id for t in page.model.tickets()] == ["ord_1"]
+    assert stack.ready_shelf is page.ready_shelf
+    assert list(page.ready_shelf.buttons) == ["ord_2"]
     # expo's BUMP from this screen is expo's bump
-    index = views.expo_model.index_of("ord_1")
-    rect = views.expo_delegate.button_rect(views.expo_view.visualRect(index), "bump")
-    qtbot.mouseClick(views.expo_view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    index = page.model.index_of("ord_1")
+    rect = page.delegate.button_rect(page.cards.visualRect(index), "bump")
+    qtbot.mouseClick(page.cards.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     qtbot.waitUntil(lambda: len(agent.commands_of("bump")) == 1)
     assert agent.commands_of("bump")[0].station == "expo"
-    assert views.undo_bar.isVisible()
+    assert app.window.undo_bar.isVisible()
 
 
 def test_picked_up_survives_other_tickets_changing_mid_tap(agent, make_display, qtbot):
@@ -86,7 +88,7 @@ def test_picked_up_survives_other_tickets_changing_mid_tap(agent, make_display, 
     agent.publish(ready("ord_ready", "11"))
     agent.publish(cooking)
     app = make_display("expo")
-    shelf = app.window.views.ready_shelf
+    shelf = app.window.stack.ready_shelf
     button = shelf.buttons["ord_ready"]
     qtbot.waitUntil(button.isVisible)
     qtbot.mousePress(button, Qt.MouseButton.LeftButton)

@@ -52,8 +52,10 @@ def open_pin_dialog(qtbot, app):
         Qt.Key.Key_Q,
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier,
     )
-    qtbot.waitUntil(lambda: app.window.pin_dialog is not None and app.window.pin_dialog.isVisible())
-    return app.window.pin_dialog
+    qtbot.waitUntil(
+        lambda: app.window.lead_gate.dialog is not None and app.window.lead_gate.dialog.isVisible()
+    )
+    return app.window.lead_gate.dialog
 
 
 def test_wrong_pin_keeps_the_screen_the_right_one_closes_it(agent, start_screen, qtbot):
@@ -81,7 +83,7 @@ def test_no_pin_no_exit(agent, start_screen, qtbot):
         Qt.Key.Key_Q,
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier,
     )
-    assert app.window.pin_dialog is None
+    assert app.window.lead_gate.dialog is None
     assert app.window.message.text().startswith("No lead PIN is set")
     assert app.window.isVisible()
 

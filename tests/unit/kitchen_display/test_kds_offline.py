@@ -43,7 +43,7 @@ def test_taps_while_offline_are_queued_shown_and_sent_in_order_on_reconnect(
     assert app.sync.pending_for("ord_1") == ["start", "bump"]
     assert app.sync.pending_for("ord_2") == ["bump"]
     # The screen says something is waiting, and nothing was refused.
-    pending = app.window.findChild(type(app.window.count_label), "pendingLabel")
+    pending = app.window.findChild(type(app.window.header.count_label), "pendingLabel")
     assert pending is not None and pending.isVisible()
     assert pending.text() == "↻ 3 waiting to send"
     assert not agent.commands_of("bump")

@@ -39,7 +39,7 @@ def test_recall_list_shows_this_stations_recent_bumps_and_recalls_the_tapped_one
     agent.publish(bumped("ord_old", "40", minutes_ago=20))  # too long ago
     agent.publish(bumped("ord_fry", "43", minutes_ago=1, station="fry"))  # another station
     app = make_display("grill")
-    qtbot.mouseClick(app.window.views.recall_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(app.window.header.recall_button, Qt.MouseButton.LeftButton)
     dialog = app.window.views.dialog
     assert isinstance(dialog, RecallListDialog) and dialog.isVisible()
     assert dialog.ticket_ids() == ["ord_2", "ord_1"]  # newest first
@@ -61,7 +61,7 @@ def test_recall_list_shows_this_stations_recent_bumps_and_recalls_the_tapped_one
 
 def test_open_recall_list_for_the_keys_and_an_empty_list(agent, make_display, qtbot):
     app = make_display("grill")
-    app.window.open_recall_list()
+    app.window.views.open_recall_list()
     dialog = app.window.views.dialog
     assert dialog.texts() == ["Nothing bumped here in the last 15 minutes"]
     assert not dialog.recall_button.isEnabled()
@@ -78,7 +78,7 @@ def test_recent_bumps_keeps_the_last_50():
 def test_undo_bar_after_a_bump_recalls_it(agent, make_display, qtbot):
     agent.publish(ticket("ord_1", number="1042"))
     app = make_display("grill")
-    bar = app.window.views.undo_bar
+    bar = app.window.undo_bar
     assert not bar.isVisible()
     click_button(qtbot, app, "ord_1", "bump")
     assert bar.isVisible()
@@ -95,7 +95,7 @@ def test_undo_bar_after_a_bump_recalls_it(agent, make_display, qtbot):
 def test_undo_bar_goes_away_after_a_few_seconds(agent, make_display, qtbot):
     agent.publish(ticket("ord_1"))
     app = make_display("grill")
-    bar = app.window.views.undo_bar
+    bar = app.window.undo_bar
     assert bar._timer.interval() == UNDO_SECONDS * 1000 == 5000
     bar._timer.setInterval(200)  # not 5 s in a test
     app.window.request("bump", "ord_1")
@@ -112,7 +112,7 @@ def test_undo_key_while_the_bar_shows(agent, make_display, qtbot):
     app = make_display("grill")
     app.view.setFocus()
     qtbot.keyClick(app.view, Qt.Key.Key_B)
-    assert app.window.views.undo_bar.isVisible()
+    assert app.window.undo_bar.isVisible()
     qtbot.keyClick(app.view, Qt.Key.Key_U)
     qtbot.waitUntil(lambda: len(agent.commands_of("recall")) == 1)
     assert agent.commands_of("recall")[0].ticket_id == "ord_1"
@@ -124,22 +124,17 @@ def test_a_refused_bump_takes_the_undo_away(agent, make_display, qtbot):
     agent.publish(ticket("ord_1"))
     app = make_display("grill")
     app.window.request("bump", "ord_1")
-    qtbot.waitUntil(lambda: not app.window.views.undo_bar.isVisible())
+    qtbot.waitUntil(lambda: not app.window.undo_bar.isVisible())
 
 
 def test_a_and_l_keys_open_all_day_and_the_recall_list(agent, make_display, qtbot):
     agent.publish(ticket("ord_k"))
     display = make_display("grill")
     display.view.setFocus()
-    before = display.window.toggle_all_day()
+    before = display.window.views.toggle_all_day()
     qtbot.keyClick(display.view, Qt.Key.Key_A)  # toggles it back
-    assert display.window.toggle_all_day() == before
+    assert display.window.views.toggle_all_day() == before
     qtbot.keyClick(display.view, Qt.Key.Key_L)
-    qtbot.waitUntil(
-        lambda: (
-            display.window.views is not None
-            and any(w.isVisible() for w in display.window.findChildren(QDialog))
-        )
-    )
+    qtbot.waitUntil(lambda: any(w.isVisible() for w in display.window.findChildren(QDialog)))
     for dialog in display.window.findChildren(QDialog):
         dialog.reject()

@@ -64,11 +64,12 @@ def test_header_and_banner_grow_with_the_font_scale(broker, start_screen, qtbot)
     small, big = broker_less
     assert big.window.banner.font().pixelSize() == 2 * small.window.banner.font().pixelSize()
     assert (
-        big.window.station_label.font().pixelSize() > small.window.station_label.font().pixelSize()
+        big.window.header.station_label.font().pixelSize()
+        > small.window.header.station_label.font().pixelSize()
     )
     assert big.window.banner.sizeHint().height() > 1.6 * small.window.banner.sizeHint().height()
-    header = small.window.station_label.parentWidget()
-    big_header = big.window.station_label.parentWidget()
+    header = small.window.header.station_label.parentWidget()
+    big_header = big.window.header.station_label.parentWidget()
     assert big_header.sizeHint().height() > 1.6 * header.sizeHint().height()
 
 

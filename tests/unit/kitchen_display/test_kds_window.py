@@ -29,9 +29,9 @@ def test_snapshot_on_start_populates_the_screen(agent, make_display):
     agent.publish(ticket("ord_b", number="42", lines=[("fry", "Fries")]))
     app = make_display("grill")
     assert shown(app) == ["ord_a"]
-    assert app.window.count_label.text() == "1 open"
+    assert app.window.header.count_label.text() == "1 open"
     assert not app.window.offline
-    assert app.window.station_label.text() == "GRILL"
+    assert app.window.header.station_label.text() == "GRILL"
 
 
 def test_ticket_updated_adds_a_visible_card(agent, make_display, qtbot):
@@ -50,7 +50,7 @@ def test_ticket_updated_adds_a_visible_card(agent, make_display, qtbot):
     rect = app.view.visualRect(index)
     assert rect.width() == app.delegate.card_width
     assert rect.height() > 3 * app.delegate.button_height
-    assert app.window.count_label.text() == "1 open"
+    assert app.window.header.count_label.text() == "1 open"
     # The card is really painted: its header is not the background colour.
     image = app.view.viewport().grab().toImage()
     assert image.pixelColor(rect.center().x(), rect.top() + 30) != QColor("#0f1216")
@@ -191,7 +191,7 @@ def test_offline_banner_and_resync_on_reconnect(agent, make_display, qtbot):
     text = app.window.banner.text()
     assert text.startswith("OFFLINE — broker or agent unreachable since ")
     assert text.endswith("; showing last known state")
-    assert app.window.connection_label.text() == "● OFFLINE"
+    assert app.window.header.connection_label.text() == "● OFFLINE"
     assert shown(app) == ["ord_1"]  # the last known state stays up
     agent.publish(ticket("ord_2"))  # missed while away
     with qtbot.waitSignal(app.sync.connectionChanged):

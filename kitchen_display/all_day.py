@@ -1,0 +1,80 @@
+"""All-day counts: how many of each item are still to make.
+
+* :class:`AllDayStrip`: one line of a station's counts above its cards (ALL DAY button).
+* :class:`AllDayList`: each station's counts under a heading (the lead's board).
+
+The counting itself is :func:`shared.allday.all_day`.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QAbstractItemView, QLabel, QListWidget, QListWidgetItem, QWidget
+
+from kitchen_display.follow import follow_settings, site_settings
+from kitchen_display.sync import TicketSync
+from kitchen_display.widgets import font
+from shared.allday import AllDayCount, all_day, format_count
+
+
+class AllDayStrip(QLabel):
+    """``ALL DAY  6x Classic Burger · 3x Fries`` for one station (folds honoured)."""
+
+    def __init__(
+        self, sync: TicketSync, station: str, *, expo_station: str = "", scale: float = 1.0
+    ) -> None:
+        super().__init__()
+        self.setObjectName("allDay")
+        self._sync = sync
+        self._station = station
+        self._expo = expo_station
+        self.setFont(font(18, scale, bold=True))
+        self.setWordWrap(True)
+        self.setContentsMargins(round(10 * scale), round(4 * scale), round(10 * scale), 0)
+        for signal in (sync.ticketUpserted, sync.ticketRemoved, sync.ticketsReset):
+            signal.connect(self.refresh)
+        follow_settings(sync, lambda _settings: self.refresh())
+        self.refresh()
+
+    def counts(self) -> list[AllDayCount]:
+        return all_day(
+            self._sync.tickets(),
+            self._station,
+            folds=site_settings(self._sync).folds,
+            expo_station=self._expo or None,
+        )
+
+    @Slot()
+    def refresh(self, *_: object) -> None:
+        counts = self.counts()
+        body = "   ·   ".join(format_count(c) for c in counts) if counts else self.tr("nothing")
+        self.setText(self.tr("ALL DAY  {counts}").format(counts=body))
+
+
+class AllDayList(QListWidget):
+    """Each station's all-day counts, a heading per station (the board)."""
+
+    def __init__(self, scale: float = 1.0, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("allDayList")
+        self._scale = scale
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.setFont(font(17, scale))
+
+    def show_counts(self, by_station: dict[str, list[AllDayCount]]) -> None:
+        self.clear()
+        if not by_station:
+            self.addItem(self.tr("nothing to make"))
+        for station, counts in by_station.items():
+            heading = QListWidgetItem(station.upper())
+            heading.setFont(font(17, self._scale, bold=True))
+            self.addItem(heading)
+            for count in counts:
+                item = QListWidgetItem("   " + format_count(count))
+                if len(count.brands) > 1:
+                    item.setToolTip(", ".join(count.brands))
+                self.addItem(item)
+
+    def texts(self) -> list[str]:
+        return [self.item(row).text() for row in range(self.count())]
