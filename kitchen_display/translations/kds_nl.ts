@@ -518,7 +518,7 @@ AFGEHAALD</translation>
     <name>TicketSync</name>
     <message>
         <source>{kind} dropped: more than {limit} commands waiting for the kitchen</source>
-        <extracomment>how many sent commands are remembered while their results are outstanding how many of this display&apos;s bumps ``R`` (recall) can walk back through how many commands wait while the broker is unreachable (then the oldest is dropped) ``time.time()`` when it was queued False when the broker is up but the agent has said nothing for ``display.agent_timeout_seconds`` (no ``agent.alive``, state or result) the agent&apos;s list of current problems (agent.alive), emitted when it changes commands queued while the broker is unreachable (count); sent in order on reconnect the site&apos;s shared settings (``site.settings`` or a snapshot&apos;s ``settings``) changed; carries the new :class:`~shared.wire.SiteSettings` command_ids of snapshot requests still unanswered (a resend adds one) command_id -&gt; (kind, ticket_id) for results still to come commands not sent yet (no connection), oldest first</extracomment>
+        <extracomment>False when the broker is up but the agent has said nothing for ``display.agent_timeout_seconds`` (no ``agent.alive``, state or result) the agent&apos;s list of current problems (agent.alive), emitted when it changes commands queued while the broker is unreachable (count); sent in order on reconnect the site&apos;s shared settings (``site.settings`` or a snapshot&apos;s ``settings``) changed; carries the new :class:`~shared.wire.SiteSettings`</extracomment>
         <translation>{kind} vervallen: meer dan {limit} opdrachten wachten op de keuken</translation>
     </message>
     <message>
