@@ -1,19 +1,19 @@
 """Keeping the display's copy of the site's tickets in step with the edge agent.
 
-:class:`TicketSync` is plain logic (no widgets). It subscribes to the site's state
-topic and to this display's reply queue, asks for a ``snapshot`` on every
-(re)connect, applies ``ticket.updated`` / ``ticket.removed`` messages strictly in
-``seq`` order, and heals gaps with a new snapshot::
+:class:`TicketSync` adapts two plain classes to Qt and the broker:
 
-    seq <= last          ignored (a duplicate, e.g. after an agent restart)
-    seq == last + 1      applied
-    seq >  last + 1      a gap: ask for a snapshot, buffer until it arrives
+* :class:`~kitchen_display.replica.TicketReplica` holds the tickets, the site's
+  settings and the ``seq``: it applies ``ticket.updated`` / ``ticket.removed`` /
+  ``site.settings`` strictly in ``seq`` order, buffers them while a snapshot is
+  pending and says when a gap needs a new one (its docstring has the rules).
+* :class:`~kitchen_display.command_queue.CommandQueue` holds the commands waiting for
+  the broker and the ones whose results are still to come.
 
-While a snapshot is pending every state message is buffered; when the answer
-arrives (matched by ``command_id``) the tickets are replaced by it, ``last`` is
-set to its ``seq`` and the buffered messages newer than that are applied. A
-snapshot request that gets no answer within
-``display.snapshot_timeout_seconds`` is sent again.
+TicketSync subscribes to the site's state topic and to this display's reply queue,
+asks for a ``snapshot`` on every (re)connect (and whenever the replica says so),
+resends a snapshot request that gets no answer within
+``display.snapshot_timeout_seconds``, and turns what the two classes return into
+signals.
 
 Threads: the MQ client calls handlers on its own receiver thread. Those handlers
 only emit a private signal carrying the raw bytes; a queued connection delivers it
@@ -27,23 +27,33 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict, deque
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
+from kitchen_display.command_queue import MAX_QUEUED_COMMANDS, CommandQueue, PendingCommand
 from kitchen_display.config import DisplayConfig
+from kitchen_display.replica import (
+    AgentWatch,
+    Change,
+    Outcome,
+    ProblemsChanged,
+    Removed,
+    Reset,
+    SeqChanged,
+    SettingsChanged,
+    TicketReplica,
+    Update,
+    Upserted,
+)
 from shared.errors import MqError, WireError
 from shared.model import Ticket
+from shared.mq import Handler, Message, StateCallback
 from shared.wire import (
     AgentAlive,
     CommandResult,
-    SettingsUpdated,
     SiteSettings,
     StateMessage,
-    TicketRemoved,
-    TicketUpdated,
     command_queue,
     encode,
     make_command,
@@ -52,15 +62,9 @@ from shared.wire import (
     state_topic,
 )
 
+__all__ = ["MAX_QUEUED_COMMANDS", "MqLike", "PendingCommand", "TicketSync"]
+
 log = logging.getLogger("kds.sync")
-
-#: how many sent commands are remembered while their results are outstanding
-_MAX_PENDING_COMMANDS = 500
-#: how many of this display's bumps ``R`` (recall) can walk back through
-_MAX_RECALL_HISTORY = 50
-
-#: how many commands wait while the broker is unreachable (then the oldest is dropped)
-MAX_QUEUED_COMMANDS = 500
 
 _STATE = "state"
 _REPLY = "reply"
@@ -69,11 +73,16 @@ _REPLY = "reply"
 class MqLike(Protocol):
     """The part of :class:`shared.mq.MqClient` the display uses (tests pass a fake)."""
 
-    def start(self) -> Any: ...
+    @property
+    def connected(self) -> bool:
+        """Whether the broker connection is up (read on the Qt thread at :meth:`start`)."""
+        ...
+
+    def start(self) -> object: ...
 
     def close(self) -> None: ...
 
-    def subscribe(self, destination: str, handler: Any, *, ack: str = ...) -> str: ...
+    def subscribe(self, destination: str, handler: Handler, *, ack: str = ...) -> str: ...
 
     def send(
         self,
@@ -84,20 +93,7 @@ class MqLike(Protocol):
         persistent: bool = ...,
     ) -> None: ...
 
-    def on_state_change(self, callback: Any) -> None: ...
-
-
-@dataclass(frozen=True)
-class PendingCommand:
-    """A cook's command waiting for the broker (kept with its ``command_id``)."""
-
-    command_id: str
-    kind: str
-    ticket_id: str
-    #: ``time.time()`` when it was queued
-    queued_at: float
-    body: bytes
-    headers: tuple[tuple[str, str], ...]
+    def on_state_change(self, callback: StateCallback) -> None: ...
 
 
 class TicketSync(QObject):
@@ -143,24 +139,13 @@ class TicketSync(QObject):
         super().__init__(parent)
         self._config = config
         self._mq = mq
-        self._tickets: dict[str, Ticket] = {}
-        self._settings: SiteSettings | None = None
-        self._last_seq: int | None = None
+        self._replica = TicketReplica()
+        self._commands = CommandQueue(limit=MAX_QUEUED_COMMANDS)
+        self._agent = AgentWatch(config.display.agent_timeout_seconds)
         self._connected = False
         self._started = False
         self._closed = False
-        #: command_ids of snapshot requests still unanswered (a resend adds one)
-        self._snapshot_ids: set[str] = set()
-        self._buffer: list[StateMessage] = []
-        #: command_id -> (kind, ticket_id) for results still to come
-        self._commands: OrderedDict[str, tuple[str, str]] = OrderedDict()
-        self._bumped: list[str] = []
-        #: commands not sent yet (no connection), oldest first
-        self._queue: deque[PendingCommand] = deque()
 
-        self._agent_ok = True
-        self._problems: tuple[str, ...] = ()
-        self._agent_seen = time.monotonic()
         self._agent_timer = QTimer(self)
         self._agent_timer.setInterval(1000)
         self._agent_timer.timeout.connect(self._on_agent_check)
@@ -187,37 +172,37 @@ class TicketSync(QObject):
     @property
     def agent_ok(self) -> bool:
         """False once the agent has been silent for ``display.agent_timeout_seconds``."""
-        return self._agent_ok
+        return self._agent.ok
 
     @property
     def last_seq(self) -> int | None:
         """The ``seq`` of the last applied state message; ``None`` before the first snapshot."""
-        return self._last_seq
+        return self._replica.last_seq
 
     @property
     def settings(self) -> SiteSettings | None:
         """The site's shared settings as last published; ``None`` until the agent sent any."""
-        return self._settings
+        return self._replica.settings
 
     @property
     def snapshot_pending(self) -> bool:
-        return bool(self._snapshot_ids)
+        return self._replica.snapshot_pending
 
     @property
     def synced(self) -> bool:
         """Whether the tickets are known to be current (a snapshot arrived, no gap open)."""
-        return self._last_seq is not None and not self._snapshot_ids
+        return self._replica.synced
 
     def tickets(self) -> list[Ticket]:
         """Every ticket the agent has told this display about, in no particular order."""
-        return list(self._tickets.values())
+        return self._replica.tickets()
 
     def ticket(self, ticket_id: str) -> Ticket | None:
-        return self._tickets.get(ticket_id)
+        return self._replica.ticket(ticket_id)
 
     def recall_candidate(self) -> str | None:
         """The ticket this display bumped last (and has not recalled since), if any."""
-        return self._bumped[-1] if self._bumped else None
+        return self._replica.recall_candidate()
 
     def start(self) -> None:
         """Subscribe (state topic, then reply queue), watch the link and start the client."""
@@ -229,7 +214,7 @@ class TicketSync(QObject):
         self._mq.on_state_change(self._handle_link)
         self._agent_timer.start()
         self._mq.start()
-        if getattr(self._mq, "connected", False):
+        if self._mq.connected:
             # Already up (a shared or pre-started client): no callback will tell us.
             self._linkChanged.emit(True)
 
@@ -238,8 +223,8 @@ class TicketSync(QObject):
         if self._closed:
             return
         self._closed = True
-        if self._queue:
-            log.warning("closing with %d commands never sent", len(self._queue))
+        if self._commands:
+            log.warning("closing with %d commands never sent", len(self._commands))
         self._snapshot_timer.stop()
         self._agent_timer.stop()
         try:
@@ -247,7 +232,7 @@ class TicketSync(QObject):
         except Exception:
             log.exception("closing the MQ client failed")
 
-    def send_command(self, kind: str, /, **fields: Any) -> str:
+    def send_command(self, kind: str, /, **fields: object) -> str:
         """Send one command to the site's agent; return its ``command_id``.
 
         ``display_id`` and ``station`` are filled in from the configuration. A command
@@ -260,140 +245,90 @@ class TicketSync(QObject):
         fields.setdefault("display_id", self._config.display_id)
         fields.setdefault("station", self._config.station)
         command = make_command(kind, self._config.site_id, **fields)
+        command_id = str(command.command_id)
         ticket_id = str(fields.get("ticket_id", ""))
-        if kind != "snapshot":
-            self._commands[command.command_id] = (kind, ticket_id)
-            while len(self._commands) > _MAX_PENDING_COMMANDS:
-                self._commands.popitem(last=False)
+        snapshot = kind == "snapshot"
+        if not snapshot:
+            self._commands.expect_result(command_id, kind, ticket_id)
         headers = {"reply-to": self._config.reply_queue}
-        if kind == "snapshot":
+        if snapshot:
             # A snapshot is only worth its answer while we wait for it: it must not pile
             # up in the queue while the agent is down (we ask again on every timeout).
             timeout_ms = round(self._config.display.snapshot_timeout_seconds * 1000)
             headers["expires"] = str(int(time.time() * 1000) + 2 * timeout_ms)
         body = encode(command)
-        if kind != "snapshot" and self._queue and self._connected:
+        if not snapshot and self._commands and self._connected:
             # left over from a send that failed while the link stayed up: try them first
             self.flush_pending()
-        if kind != "snapshot" and (self._queue or not self._connected):
-            self._enqueue(
-                PendingCommand(
-                    str(command.command_id),
-                    kind,
-                    ticket_id,
-                    time.time(),
-                    body,
-                    tuple(headers.items()),
-                )
-            )
-            return str(command.command_id)
+        if not snapshot and (self._commands or not self._connected):
+            self._enqueue(command_id, kind, ticket_id, body, headers)
+            return command_id
         try:
-            self._mq.send(
-                command_queue(self._config.site_id),
-                body,
-                headers=headers,
-                persistent=kind != "snapshot",
-            )
+            self._send(body, headers, persistent=not snapshot)
         except MqError as exc:
-            log.warning("%s command %s not sent: %s", kind, command.command_id, exc)
-            if kind != "snapshot":
-                self._enqueue(
-                    PendingCommand(
-                        str(command.command_id),
-                        kind,
-                        ticket_id,
-                        time.time(),
-                        body,
-                        tuple(headers.items()),
-                    )
-                )
+            log.warning("%s command %s not sent: %s", kind, command_id, exc)
+            if not snapshot:
+                self._enqueue(command_id, kind, ticket_id, body, headers)
         else:
-            log.debug("sent %s %s %s", kind, command.command_id, ticket_id)
-        return str(command.command_id)
+            log.debug("sent %s %s %s", kind, command_id, ticket_id)
+        return command_id
+
+    def request_snapshot(self) -> str:
+        """Ask the agent for every open ticket; state messages are buffered meanwhile."""
+        command_id = self.send_command("snapshot")
+        self._replica.snapshot_requested(command_id)
+        self._snapshot_timer.start()
+        return command_id
 
     # --- the offline command queue ----------------------------------------------------
 
     def pending_commands(self) -> list[PendingCommand]:
         """Commands queued while the broker is unreachable, oldest first."""
-        return list(self._queue)
+        return self._commands.commands()
 
     def pending_for(self, ticket_id: str) -> list[str]:
         """The kinds of the queued commands for ``ticket_id`` (``["bump"]``), oldest first.
 
         For the card's "⏳ BUMP pending" mark; ``pendingChanged`` says when to look again.
         """
-        return [pending.kind for pending in self._queue if pending.ticket_id == ticket_id]
+        return self._commands.pending_for(ticket_id)
 
     def flush_pending(self) -> int:
         """Send the queued commands in order (done on every reconnect); return how many
         went. Stops at the first one that cannot be sent; the rest stay queued."""
-        sent = 0
-        while self._queue and self._connected:
-            pending = self._queue[0]
-            try:
-                self._mq.send(
-                    command_queue(self._config.site_id),
-                    pending.body,
-                    headers=dict(pending.headers),
-                    persistent=True,
-                )
-            except MqError as exc:
-                log.warning(
-                    "queued %s %s still not sent: %s", pending.kind, pending.command_id, exc
-                )
-                break
-            self._queue.popleft()
-            sent += 1
-            log.info(
-                "sent queued %s %s %s (waited %.0fs)",
-                pending.kind,
-                pending.command_id,
-                pending.ticket_id,
-                time.time() - pending.queued_at,
-            )
+        if not self._connected:
+            return 0
+        sent = self._commands.flush(self._send_pending)
         if sent:
-            self.pendingChanged.emit(len(self._queue))
+            self.pendingChanged.emit(len(self._commands))
         return sent
 
-    def _enqueue(self, pending: PendingCommand) -> None:
-        self._queue.append(pending)
-        log.info(
-            "%s %s %s queued until the kitchen is reachable (%d waiting)",
-            pending.kind,
-            pending.command_id,
-            pending.ticket_id,
-            len(self._queue),
+    def _send_pending(self, pending: PendingCommand) -> None:
+        self._send(pending.body, dict(pending.headers), persistent=True)
+
+    def _send(self, body: bytes, headers: dict[str, str], *, persistent: bool) -> None:
+        self._mq.send(
+            command_queue(self._config.site_id), body, headers=headers, persistent=persistent
         )
-        while len(self._queue) > MAX_QUEUED_COMMANDS:
-            dropped = self._queue.popleft()
-            self._commands.pop(dropped.command_id, None)
-            log.warning(
-                "queue full: dropped the oldest queued %s %s %s",
-                dropped.kind,
-                dropped.command_id,
-                dropped.ticket_id,
-            )
+
+    def _enqueue(
+        self, command_id: str, kind: str, ticket_id: str, body: bytes, headers: dict[str, str]
+    ) -> None:
+        for dropped in self._commands.enqueue(command_id, kind, ticket_id, body, headers):
             self.commandFailed.emit(
                 QCoreApplication.translate(
                     "TicketSync",
                     "{kind} dropped: more than {limit} commands waiting for the kitchen",
-                ).format(kind=_title(dropped.kind), limit=MAX_QUEUED_COMMANDS)
+                ).format(kind=_title(dropped.kind), limit=self._commands.limit)
             )
-        self.pendingChanged.emit(len(self._queue))
-
-    def request_snapshot(self) -> str:
-        """Ask the agent for every open ticket; state messages are buffered meanwhile."""
-        command_id = self.send_command("snapshot")
-        self._snapshot_ids.add(command_id)
-        self._snapshot_timer.start()
-        return command_id
+        self.pendingChanged.emit(len(self._commands))
 
     # --- MQ threads: hand everything to the Qt thread ---------------------------------
 
-    def _handle_state_frame(self, message: Any) -> None:
+    def _handle_state_frame(self, message: Message) -> None:
         self._frameReceived.emit(_STATE, bytes(message.body))
 
-    def _handle_reply_frame(self, message: Any) -> None:
+    def _handle_reply_frame(self, message: Message) -> None:
         self._frameReceived.emit(_REPLY, bytes(message.body))
 
     def _handle_link(self, up: bool) -> None:
@@ -438,7 +373,7 @@ class TicketSync(QObject):
         log.info("broker connection %s", "up" if up else "lost")
         self.connectionChanged.emit(up)
         if up:
-            self._agent_seen = time.monotonic()  # give the agent time to answer
+            self._agent.restart()  # give the agent time to answer
             # The cook's queued commands go first, so the snapshot already shows them.
             self.flush_pending()
             self._resync()
@@ -447,7 +382,7 @@ class TicketSync(QObject):
 
     @Slot()
     def _on_snapshot_timeout(self) -> None:
-        if self._closed or not self._snapshot_ids:
+        if self._closed or not self._replica.snapshot_pending:
             return
         if not self._connected:
             return  # the next connect asks again
@@ -459,137 +394,78 @@ class TicketSync(QObject):
 
     @Slot()
     def _on_agent_check(self) -> None:
-        silent = time.monotonic() - self._agent_seen
-        if self._connected and self._agent_ok and silent > self._agent_timeout:
-            self._agent_ok = False
+        silent = self._agent.check(self._connected)
+        if silent is not None:
             log.warning("the kitchen agent has been silent for %.0fs", silent)
             self.agentChanged.emit(False)
 
     def _heard_from_agent(self) -> None:
-        self._agent_seen = time.monotonic()
-        if not self._agent_ok:
-            self._agent_ok = True
+        if self._agent.heard():
             log.info("the kitchen agent is back")
             self.agentChanged.emit(True)
 
-    @property
-    def _agent_timeout(self) -> float:
-        return self._config.display.agent_timeout_seconds
-
-    # --- the seq / snapshot logic -----------------------------------------------------
+    # --- the replica's answers as signals ---------------------------------------------
 
     def _handle_alive(self, message: AgentAlive) -> None:
-        """``agent.alive`` carries the last published seq: a silent gap shows here."""
-        if message.problems != self._problems:
-            self._problems = message.problems
-            self.problemsChanged.emit(list(message.problems))
-        last = self._last_seq
-        if self._snapshot_ids or last is None or message.seq == last:
-            return
-        if message.seq > last:
-            log.warning(
-                "agent is at seq %d, this screen at %d; asking for a snapshot", message.seq, last
-            )
-        else:
-            log.warning(
-                "agent's seq went back from %d to %d (a new database?); resyncing",
-                last,
-                message.seq,
-            )
-        self.request_snapshot()
+        self._announce(self._replica.receive_alive(message))
 
     def _resync(self) -> None:
         # Answers to requests sent over the old connection may never come.
-        self._snapshot_ids.clear()
+        self._replica.forget_snapshot_requests()
         self.request_snapshot()
 
     def _handle_state(self, message: StateMessage) -> None:
-        if self._snapshot_ids:
-            self._buffer.append(message)
-            return
-        last = self._last_seq
-        if last is None:
-            log.info("state message seq %d before any snapshot; asking for one", message.seq)
-            self._buffer.append(message)
-            self.request_snapshot()
-        elif message.seq <= last:
-            log.debug("ignored state message seq %d (last applied %d)", message.seq, last)
-        elif message.seq == last + 1:
-            self._apply(message)
-        else:
-            log.warning("seq gap: got %d after %d; asking for a snapshot", message.seq, last)
-            self._buffer.append(message)
+        self._announce(self._replica.receive(message))
+
+    def _announce(self, update: Update) -> None:
+        """Emit the update's changes in order, then ask for a snapshot if it needs one."""
+        for change in update.changes:
+            self._emit(change)
+        if update.needs_snapshot:
             self.request_snapshot()
 
-    def _apply(self, message: StateMessage) -> None:
-        self._last_seq = message.seq
-        if isinstance(message, TicketUpdated):
-            self._tickets[message.ticket.id] = message.ticket
-            self.ticketUpserted.emit(message.ticket)
-        elif (
-            isinstance(message, TicketRemoved)
-            and self._tickets.pop(message.ticket_id, None) is not None
-        ):
-            self.ticketRemoved.emit(message.ticket_id)
-        elif isinstance(message, SettingsUpdated):
-            self._set_settings(message.settings)
-        self.seqChanged.emit(message.seq)
-
-    def _set_settings(self, settings: SiteSettings) -> None:
-        if settings == self._settings:
-            return
-        self._settings = settings
-        log.info("site settings changed (folds: %s)", dict(settings.folds) or "none")
-        self.settingsChanged.emit(settings)
+    def _emit(self, change: Change) -> None:
+        if isinstance(change, Upserted):
+            self.ticketUpserted.emit(change.ticket)
+        elif isinstance(change, Removed):
+            self.ticketRemoved.emit(change.ticket_id)
+        elif isinstance(change, Reset):
+            self.ticketsReset.emit(list(change.tickets))
+        elif isinstance(change, SeqChanged):
+            self.seqChanged.emit(change.seq)
+        elif isinstance(change, SettingsChanged):
+            self.settingsChanged.emit(change.settings)
+        elif isinstance(change, ProblemsChanged):
+            self.problemsChanged.emit(list(change.problems))
 
     def _handle_result(self, result: CommandResult) -> None:
-        if result.command_id in self._snapshot_ids:
+        if self._replica.answers_snapshot(result.command_id):
             self._handle_snapshot(result)
             return
-        pending = self._commands.pop(result.command_id, None)
-        if pending is None:
+        sent = self._commands.take_result(result.command_id)
+        if sent is None:
             log.debug("result for an unknown or old command %s ignored", result.command_id)
             return
-        kind, ticket_id = pending
         if result.ok:
-            if kind == "bump" and ticket_id:
-                if ticket_id in self._bumped:
-                    self._bumped.remove(ticket_id)
-                self._bumped.append(ticket_id)
-                del self._bumped[:-_MAX_RECALL_HISTORY]
-            elif kind == "recall" and ticket_id in self._bumped:
-                self._bumped.remove(ticket_id)
+            self._replica.command_accepted(sent.kind, sent.ticket_id)
         else:
             why = result.detail or result.error or "refused"
-            log.info("%s %s refused: %s (%s)", kind, ticket_id, why, result.error)
+            log.info("%s %s refused: %s (%s)", sent.kind, sent.ticket_id, why, result.error)
             self.commandFailed.emit(
                 QCoreApplication.translate("TicketSync", "{kind} refused: {why}").format(
-                    kind=_title(kind), why=why
+                    kind=_title(sent.kind), why=why
                 )
             )
         self.commandResult.emit(result)
 
     def _handle_snapshot(self, result: CommandResult) -> None:
-        if not result.ok or result.seq is None or result.tickets is None:
-            log.warning(
-                "snapshot refused or incomplete (%s: %s); retrying",
-                result.error,
-                result.detail,
-            )
+        update = self._replica.apply_snapshot(result)
+        if update.outcome is Outcome.REFUSED:
             return  # the timer sends it again
-        self._snapshot_ids.clear()
         self._snapshot_timer.stop()
-        self._tickets = {ticket.id: ticket for ticket in result.tickets}
-        self._last_seq = result.seq
-        log.info("snapshot: %d tickets at seq %d", len(self._tickets), result.seq)
-        if result.settings is not None:
-            # Before the tickets, so the model filters them with the new folds.
-            self._set_settings(result.settings)
-        self.ticketsReset.emit(list(self._tickets.values()))
-        self.seqChanged.emit(result.seq)
-        buffered = sorted(self._buffer, key=lambda message: message.seq)
-        self._buffer = []
-        for message in buffered:
+        self._announce(update)
+        # One by one, so each change is announced with the replica in its state.
+        for message in self._replica.take_buffered():
             self._handle_state(message)
 
 

@@ -123,7 +123,7 @@ def test_state_before_first_snapshot_is_buffered(broker, agent, make_sync, qtbot
     qtbot.waitUntil(lambda: len(agent.snapshot_requests()) == 1)
     agent.publish(ticket("ord_a"))  # seq 1, after the snapshot was asked for
     broker.drain()
-    qtbot.waitUntil(lambda: len(sync._buffer) == 1)
+    qtbot.waitUntil(lambda: len(sync._replica.buffered) == 1)
     assert sync.tickets() == []
     agent.release_snapshots()  # seq 0, no tickets
     qtbot.waitUntil(lambda: sync.last_seq == 1)
