@@ -403,10 +403,14 @@ def bench_burst(
     }
 
 
-def command_plan(peer: DisplayPeer, ticket_ids: Sequence[str], count: int) -> list[tuple]:
+#: (command_id, kind, fields) of one command to send
+PlannedCommand = tuple[str, str, dict[str, Any]]
+
+
+def command_plan(peer: DisplayPeer, ticket_ids: Sequence[str], count: int) -> list[PlannedCommand]:
     """4 valid commands per ticket: start, item_done, item_undo, bump at its first line's
     station. Deterministic: same tickets (same seed), same order."""
-    plan = []
+    plan: list[PlannedCommand] = []
     for k in range(count):
         tid = ticket_ids[k // 4]
         with peer.cond:
@@ -420,7 +424,7 @@ def command_plan(peer: DisplayPeer, ticket_ids: Sequence[str], count: int) -> li
     return plan
 
 
-def bench_commands(peer: DisplayPeer, plan: list[tuple]) -> dict[str, Any]:
+def bench_commands(peer: DisplayPeer, plan: list[PlannedCommand]) -> dict[str, Any]:
     to_screen: list[float] = []
     to_reply: list[float] = []
     by_kind: dict[str, list[float]] = defaultdict(list)

@@ -109,7 +109,7 @@ class OutboxWorker:
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.05), self._backoff_max * 10)
-        delay = min(self._backoff_initial * (2 ** min(attempts, 20)), self._backoff_max)
+        delay = min(self._backoff_initial * (2.0 ** min(attempts, 20)), self._backoff_max)
         return delay * (0.8 + 0.4 * random.random())
 
     def _run(self) -> None:

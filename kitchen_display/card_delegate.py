@@ -67,13 +67,13 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from kitchen_display.ticket_model import (
-    AgeState,
     LineView,
     Role,
     StationProgress,
     format_elapsed,
     station_progress,
 )
+from shared.aging import AgeState
 from shared.model import ItemStatus, Ticket, TicketItem
 
 AnyIndex = QModelIndex | QPersistentModelIndex

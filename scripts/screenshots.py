@@ -104,7 +104,7 @@ def _run(
     from core_sim.server import CoreSimulator
     from edge_agent.__main__ import build_agent
     from edge_agent.config import AgentConfig
-    from kitchen_display.app import build_display
+    from kitchen_display.app import DisplayApp, build_display
     from kitchen_display.config import DisplayConfig, DisplaySettings
     from shared import wire
     from shared.config import load
@@ -173,13 +173,13 @@ def _run(
         for order in created[:12:3]:
             if order is seen_allergy:
                 continue
-            for station in {i["station"] for i in order["items"]}:  # type: ignore[attr-defined]
+            for station in {i["station"] for i in order["items"]}:
                 do("bump", station, order)
         for order in created[:4]:  # bagged at expo: waiting for the courier
             if order is not seen_allergy:
                 do("bump", "expo", order)
         for order in created[12:20:2]:
-            do("start", order["items"][0]["station"], order)  # type: ignore[index]
+            do("start", order["items"][0]["station"], order)
 
         views = [("station", "grill"), ("expo", "expo"), ("board", "expo")]
         for view, station in views:
@@ -197,7 +197,11 @@ def _run(
             display.start(show=True)
             displays.append((view, display))
         for view, display in displays:
-            wait(lambda d=display: d.sync.synced and len(d.sync.tickets()) > 0, 30, f"{view}")
+
+            def showing(d: DisplayApp = display) -> bool:
+                return d.sync.synced and len(d.sync.tickets()) > 0
+
+            wait(showing, 30, f"{view}")
         # let timers tick once so the aging cues are painted
         end = time.monotonic() + 1.5
         while time.monotonic() < end:

@@ -122,7 +122,7 @@ def _ack_headers(message: Message) -> dict[str, str]:
     return headers
 
 
-class _Listener(stomp.ConnectionListener):
+class _Listener(stomp.ConnectionListener):  # type: ignore[misc]  # stomp.py is untyped
     def __init__(self, client: MqClient, generation: int) -> None:
         self._client = client
         self._generation = generation

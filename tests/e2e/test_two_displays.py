@@ -7,18 +7,21 @@ clicks as a cook would and asserts what each screen shows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from core_sim.server import CoreSimulator
 from kitchen_display.app import DisplayApp, build_display
 from kitchen_display.config import DisplayConfig, DisplaySettings
 from kitchen_display.ticket_model import Role
-from shared.model import ItemStatus, TicketStatus
+from shared.model import ItemStatus, Ticket, TicketStatus
 from shared.mq import MqClient
 from shared.settings import MqSettings
+from tests.helpers.activemq import ActiveMQ
 from tests.helpers.fixtures import Site
 from tests.helpers.site import line_item, wait_until
 
@@ -53,7 +56,7 @@ def displays(site: Site, qtbot: QtBot) -> Iterator[dict[str, DisplayApp]]:
     try:
         for app in apps.values():
             qtbot.waitExposed(app.window, timeout=WAIT_MS)  # taps need a shown window
-            qtbot.waitUntil(lambda app=app: app.sync.synced, timeout=WAIT_MS)
+            qtbot.waitUntil(_synced(app), timeout=WAIT_MS)
         yield apps
     finally:
         for app in apps.values():
@@ -69,6 +72,16 @@ def _click(qtbot: QtBot, app: DisplayApp, ticket_id: str, action: str) -> None:
 
 def _shown(app: DisplayApp) -> list[str]:
     return [t.id for t in app.model.tickets()]
+
+
+def _synced(app: DisplayApp) -> Callable[[], bool]:
+    return lambda: app.sync.synced
+
+
+def _ticket(app: DisplayApp, ticket_id: str) -> Ticket:
+    ticket = app.sync.ticket(ticket_id)
+    assert ticket is not None, f"{ticket_id} not known to the {app.config.station} screen"
+    return ticket
 
 
 def _ready_events(site: Site, order_id: str) -> int:
@@ -122,18 +135,17 @@ def test_order_to_screens_bumps_across_screens_and_ready_once(
         index = app.model.index_of(burger["id"])
         assert app.model.data(index, Role.ActionsRole) == ("ack_allergens",)
         _click(qtbot, app, burger["id"], "ack_allergens")
-        qtbot.waitUntil(
-            lambda app=app: (
-                app.model.data(app.model.index_of(burger["id"]), Role.ActionsRole)
-                == ("start", "bump")
-            ),
-            timeout=WAIT_MS,
-        )
+
+        def acknowledged(app: DisplayApp = app) -> bool:
+            index = app.model.index_of(burger["id"])
+            return bool(app.model.data(index, Role.ActionsRole) == ("start", "bump"))
+
+        qtbot.waitUntil(acknowledged, timeout=WAIT_MS)
 
     # START on the grill screen shows as started on the expo screen
     _click(qtbot, grill, burger["id"], "start")
     qtbot.waitUntil(
-        lambda: expo.sync.ticket(burger["id"]).status is TicketStatus.IN_PROGRESS,
+        lambda: _ticket(expo, burger["id"]).status is TicketStatus.IN_PROGRESS,
         timeout=WAIT_MS,
     )
     assert expo.model.data(expo.model.index_of(burger["id"]), Role.StartedRole)
@@ -141,8 +153,8 @@ def test_order_to_screens_bumps_across_screens_and_ready_once(
     # BUMP on grill: the card leaves grill, expo shows grill's lines done
     _click(qtbot, grill, burger["id"], "bump")
     qtbot.waitUntil(lambda: burger["id"] not in _shown(grill), timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: expo.sync.ticket(burger["id"]).station_done("grill"), timeout=WAIT_MS)
-    assert expo.sync.ticket(burger["id"]).items[1].status is not ItemStatus.DONE
+    qtbot.waitUntil(lambda: _ticket(expo, burger["id"]).station_done("grill"), timeout=WAIT_MS)
+    assert _ticket(expo, burger["id"]).items[1].status is not ItemStatus.DONE
 
     # BUMP at expo: ready, and the core hears "ready" exactly once
     with qtbot.waitSignal(expo.sync.commandResult, timeout=WAIT_MS) as blocker:
@@ -179,8 +191,9 @@ def test_display_catches_up_by_snapshot_after_missing_messages(
         site.sim.create_order(site.site_id, items=[line_item("l1", f"Burger {n}", "grill")])["id"]
         for n in range(3)
     ]
-    assert site.agent is not None
-    wait_until(lambda: all(site.agent.store.ticket_json(i) for i in missed))
+    agent = site.agent
+    assert agent is not None
+    wait_until(lambda: all(agent.store.ticket_json(i) for i in missed))
     # a new connection (as after a network drop): snapshot, then live again
     client = MqClient(site.mq_url, heartbeat_ms=2000, backoff_max=1.0, name="grill-again")
     replacement = build_display(grill.config, client)
@@ -196,7 +209,11 @@ def test_display_catches_up_by_snapshot_after_missing_messages(
 
 
 def test_broker_outage_shows_offline_then_screens_catch_up(
-    core_sim, site_id: str, activemq_broker, tmp_path, qtbot: QtBot
+    core_sim: CoreSimulator,
+    site_id: str,
+    activemq_broker: ActiveMQ,
+    tmp_path: Path,
+    qtbot: QtBot,
 ) -> None:
     from tests.helpers.fixtures import make_site
 

@@ -23,15 +23,18 @@ import sys
 import threading
 import time
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import stomp
 
 TIMEOUT = 30.0
 
+T = TypeVar("T")
 
-class V1Display(stomp.ConnectionListener):
+
+class V1Display(stomp.ConnectionListener):  # type: ignore[misc]  # stomp.py is untyped
     def __init__(self, url: str, site: str) -> None:
         parts = urlsplit(url)
         self.site = site
@@ -78,7 +81,7 @@ class V1Display(stomp.ConnectionListener):
             # any other type is an extension: a v1 display ignores it
             self.cond.notify_all()
 
-    def wait_for(self, predicate: Any, what: str) -> Any:
+    def wait_for(self, predicate: Callable[[], T | None], what: str) -> T:
         deadline = time.monotonic() + TIMEOUT
         with self.cond:
             while True:
@@ -124,14 +127,12 @@ def play(display: V1Display, order_id: str) -> dict[str, Any]:
     allergens = sorted({a for item in ticket["items"] for a in item.get("allergens", [])})
     for station in stations:
         display.command("start", station, ticket_id=order_id)
-        display.wait_for(
-            lambda s=station: all(
-                i["status"] != "pending"
-                for i in display.tickets[order_id]["items"]
-                if i["station"] == s
-            ),
-            f"{order_id} started at {station}",
-        )
+
+        def started(s: str = station) -> bool:
+            items = display.tickets[order_id]["items"]
+            return all(i["status"] != "pending" for i in items if i["station"] == s)
+
+        display.wait_for(started, f"{order_id} started at {station}")
         display.command("bump", station, ticket_id=order_id)
     display.command("bump", "expo", ticket_id=order_id)
     display.wait_for(lambda: display.tickets[order_id]["status"] == "ready", f"{order_id} ready")
@@ -152,7 +153,9 @@ def play_every_command(display: V1Display, order_id: str, sku: str) -> dict[str,
     station, line = first["station"], first["line_id"]
 
     def line_status() -> str:
-        return next(i["status"] for i in display.tickets[order_id]["items"] if i["line_id"] == line)
+        items = display.tickets[order_id]["items"]
+        status: str = next(i["status"] for i in items if i["line_id"] == line)
+        return status
 
     display.command("item_done", station, ticket_id=order_id, line_id=line)
     display.wait_for(lambda: line_status() == "done", "item_done")

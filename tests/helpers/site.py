@@ -25,7 +25,9 @@ T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def wait_until(predicate: Callable[[], T], timeout: float = 15.0, interval: float = 0.02) -> T:
+def wait_until(
+    predicate: Callable[[], T | None], timeout: float = 15.0, interval: float = 0.02
+) -> T:
     """Poll ``predicate`` until it returns something truthy; fail after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -149,7 +151,7 @@ class SitePeer:
         self.site_id = site_id
         self.reply_queue = f"/queue/kds.{site_id}.replies.{name}-{uuid.uuid4().hex[:6]}"
         self._lock = threading.Lock()
-        self.states: list[wire.TicketUpdated | wire.TicketRemoved] = []
+        self.states: list[wire.StateMessage] = []
         self.alive: list[wire.AgentAlive] = []
         self.results: dict[str, wire.CommandResult] = {}
         self.client = MqClient(mq_url, heartbeat_ms=2000, backoff_max=1.0, name=name)
@@ -212,7 +214,11 @@ class SitePeer:
             ]
 
     def latest(self, ticket_id: str, timeout: float = 15.0) -> wire.TicketUpdated:
-        return wait_until(lambda: (self.updates_for(ticket_id) or [None])[-1], timeout)
+        def newest() -> wire.TicketUpdated | None:
+            updates = self.updates_for(ticket_id)
+            return updates[-1] if updates else None
+
+        return wait_until(newest, timeout)
 
     def seqs(self) -> list[int]:
         with self._lock:

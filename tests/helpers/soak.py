@@ -54,6 +54,7 @@ from typing import Any
 import psutil
 
 from shared import wire
+from shared.errors import WireError
 from shared.mq import Message, MqClient
 from tests.helpers.net import free_port
 from tests.helpers.site import ROOT, agent_toml, unique_site, wait_until
@@ -285,7 +286,7 @@ class StateTally:
     def _on_state(self, message: Message) -> None:
         try:
             parsed = wire.parse_state_message(message.body)
-        except wire.WireError:
+        except WireError:
             return
         now = time.monotonic()
         with self._lock:
@@ -316,7 +317,7 @@ class StateTally:
     def _on_result(self, message: Message) -> None:
         try:
             result = wire.parse_result(message.body)
-        except wire.WireError:
+        except WireError:
             return
         with self._lock:
             self.results[result.command_id] = result

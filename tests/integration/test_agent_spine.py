@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from core_sim.server import CoreSimulator
 from shared.model import ItemStatus, TicketStatus
+from tests.helpers.activemq import ActiveMQ
 from tests.helpers.fixtures import Site
 from tests.helpers.site import wait_until
 
 pytestmark = pytest.mark.broker
 
 
-def _order(site: Site, **overrides: object) -> dict:
+def _order(site: Site, **overrides: object) -> dict[str, Any]:
     return site.sim.create_order(site.site_id, **overrides)
 
 
-def _events(site: Site, order_id: str, kind: str = "status") -> list[tuple[str, str]]:
-    return [
-        (e.get("type"), e.get("status")) for e in site.sim.events(order_id) if e.get("type") == kind
-    ]
+def _events(site: Site, order_id: str, kind: str = "status") -> list[tuple[str, str | None]]:
+    return [(kind, e.get("status")) for e in site.sim.events(order_id) if e.get("type") == kind]
 
 
 def test_order_flows_to_topic_and_core_hears_accepted(site: Site) -> None:
@@ -156,7 +158,7 @@ def test_expired_cursor_resyncs_from_open_orders(site: Site) -> None:
 
 
 def test_agent_reconnects_after_broker_restart(
-    core_sim, site_id: str, activemq_broker, tmp_path
+    core_sim: CoreSimulator, site_id: str, activemq_broker: ActiveMQ, tmp_path: Path
 ) -> None:
     from tests.helpers.fixtures import make_site
 
@@ -169,12 +171,11 @@ def test_agent_reconnects_after_broker_restart(
             activemq_broker.stop()
             second = _order(site)
             # stored and waiting in the outbox while the broker is down
-            assert site.agent is not None
-            wait_until(
-                lambda: site.agent is not None and site.agent.store.ticket_json(second["id"])
-            )
+            agent = site.agent
+            assert agent is not None
+            wait_until(lambda: agent.store.ticket_json(second["id"]))
             activemq_broker.start()
-            wait_until(lambda: peer.client.connected and site.agent.relay.connected, timeout=30)
+            wait_until(lambda: peer.client.connected and agent.relay.connected, timeout=30)
             # a screen that reconnects catches up by snapshot
             snapshot = peer.call("snapshot")
             assert snapshot.tickets is not None
@@ -216,10 +217,10 @@ def test_independent_client_with_temp_queue_reply_to(site: Site) -> None:
     from shared.mq import MqUrl
 
     url = MqUrl.parse(site.mq_url)
-    results: list[dict] = []
+    results: list[dict[str, Any]] = []
     got = threading.Event()
 
-    class Listener(stomp.ConnectionListener):  # type: ignore[misc]
+    class Listener(stomp.ConnectionListener):  # type: ignore[misc]  # stomp.py is untyped
         def on_message(self, frame: stomp.utils.Frame) -> None:
             body = json.loads(frame.body)
             if body.get("type") == "command.result":

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.broker
 WAIT = 10.0  # seconds; generous for a loaded CI machine
 
 
-class Collector(stomp.ConnectionListener):
+class Collector(stomp.ConnectionListener):  # type: ignore[misc]  # stomp.py is untyped
     """Collects MESSAGE frames; ``wait_for(n)`` blocks until n arrived."""
 
     def __init__(self) -> None:
@@ -41,7 +41,7 @@ class Collector(stomp.ConnectionListener):
             return [f.body for f in self.frames]
 
 
-class ReceiptWaiter(stomp.ConnectionListener):
+class ReceiptWaiter(stomp.ConnectionListener):  # type: ignore[misc]  # stomp.py is untyped
     def __init__(self) -> None:
         self._events: dict[str, threading.Event] = {}
         self._lock = threading.Lock()

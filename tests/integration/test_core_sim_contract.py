@@ -61,7 +61,7 @@ def post_event(
 def assert_error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
-    body = response.json()
+    body: dict[str, Any] = response.json()
     assert body["error"] == code and isinstance(body["detail"], str)
     return body
 

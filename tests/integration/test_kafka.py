@@ -287,7 +287,7 @@ def test_no_delivery_report_in_time_is_unavailable(
     fake_producer: type[FakeProducer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = iter(range(0, 1000, 3))
-    monkeypatch.setattr(kafka_adapter.time, "monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr("edge_agent.adapters.kafka.time.monotonic", lambda: float(next(clock)))
     with KafkaSink("127.0.0.1:9", "t", timeout=1) as sink:
         fake_producer.outcome = "silent"
         with pytest.raises(SinkUnavailable, match="no delivery report within 1s"):

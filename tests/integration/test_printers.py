@@ -272,7 +272,8 @@ def test_make_printer_dispatches_on_the_scheme() -> None:
     tcp = make_printer("grill", "tcp://10.0.0.21:9100")
     assert isinstance(tcp, EscPosPrinter) and isinstance(tcp, Printer)
     assert (tcp.name, tcp.host, tcp.port, tcp.timeout) == ("grill", "10.0.0.21", 9100, 5.0)
-    assert make_printer("grill", "tcp://printer.local").port == 9100  # type: ignore[attr-defined]
+    default_port = make_printer("grill", "tcp://printer.local")
+    assert isinstance(default_port, EscPosPrinter) and default_port.port == 9100
     for url in ("https://pos.local/print", "http://10.0.0.5:8080/api/print"):
         http = make_printer("bar", url, api_key="k", timeout=3.0)
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -24,7 +25,7 @@ ID_RE = re.compile(r"^ord_[0-9A-Z]{12}$")
 E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
 
 
-def _orders(seed: int, count: int) -> list[dict]:
+def _orders(seed: int, count: int) -> list[dict[str, Any]]:
     generator = OrderGenerator(seed)
     return [generator.order("ams-01", now=NOW) for _ in range(count)]
 
@@ -48,7 +49,7 @@ def test_generated_orders_are_valid(seed: int) -> None:
         _check_order(order)
 
 
-def _check_order(order: dict) -> None:
+def _check_order(order: dict[str, Any]) -> None:
     assert ID_RE.match(order["id"])
     assert order["version"] == 1
     assert order["site_id"] == "ams-01"

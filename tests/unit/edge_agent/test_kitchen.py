@@ -65,6 +65,13 @@ def command(kind: str, command_id: str | None = None, **fields: Any) -> bytes:
     return wire.encode(wire.make_command(kind, SITE, **fields))
 
 
+def handled(kitchen: Kitchen, raw: bytes) -> wire.CommandResult:
+    """The result of ``raw`` applied without a reply-to (a command always gets one)."""
+    result = kitchen.handle_command(raw, None)
+    assert result is not None
+    return result
+
+
 def raw_command(**fields: Any) -> bytes:
     data = {"v": 1, "site_id": SITE, "command_id": "c-raw", "ticket_id": ORDER_ID, **fields}
     return json.dumps({k: v for k, v in data.items() if v is not None}).encode()
@@ -284,7 +291,7 @@ def test_refused_command_is_stored_and_repeats_the_refusal(
     assert result.error == "invalid_transition" and ORDER_ID in (result.detail or "")
     assert store.current_seq() == 1
     # the ticket becomes ready; the same command id still gets the stored refusal
-    assert with_order.handle_command(command("bump", station="expo"), None).ok  # type: ignore[union-attr]
+    assert handled(with_order, command("bump", station="expo")).ok
     again = with_order.handle_command(raw, REPLY)
     assert again == result
     assert [reply.error for _, reply in replies(store)] == ["invalid_transition"] * 2
@@ -367,22 +374,22 @@ def test_huge_integer_frame_is_dead_lettered(store: Store, with_order: Kitchen) 
 
 def test_full_ticket_life_through_commands(store: Store, with_order: Kitchen) -> None:
     k = with_order
-    assert k.handle_command(command("start", station="grill"), None).ok  # type: ignore[union-attr]
-    assert k.handle_command(command("item_done", line_id="l2"), None).ok  # type: ignore[union-attr]
-    assert k.handle_command(command("item_undo", line_id="l2"), None).ok  # type: ignore[union-attr]
-    assert k.handle_command(command("prioritize", priority="rush"), None).ok  # type: ignore[union-attr]
+    assert handled(k, command("start", station="grill")).ok
+    assert handled(k, command("item_done", line_id="l2")).ok
+    assert handled(k, command("item_undo", line_id="l2")).ok
+    assert handled(k, command("prioritize", priority="rush")).ok
     seq_before = store.current_seq()
     # same priority again: ok, but nothing changes
-    assert k.handle_command(command("prioritize", priority="rush"), None).ok  # type: ignore[union-attr]
+    assert handled(k, command("prioritize", priority="rush")).ok
     assert store.current_seq() == seq_before
-    assert k.handle_command(command("bump", station="expo"), None).ok  # type: ignore[union-attr]
+    assert handled(k, command("bump", station="expo")).ok
     ready = state_messages(store)[-1]
     assert isinstance(ready, wire.TicketUpdated) and ready.ticket.status is TicketStatus.READY
-    assert k.handle_command(command("recall", station="expo"), None).ok  # type: ignore[union-attr]
+    assert handled(k, command("recall", station="expo")).ok
     recalled = state_messages(store)[-1]
-    assert recalled.ticket.status is TicketStatus.IN_PROGRESS  # type: ignore[union-attr]
-    assert k.handle_command(command("bump", station="expo"), None).ok  # type: ignore[union-attr]
-    assert k.handle_command(command("picked_up"), None).ok  # type: ignore[union-attr]
+    assert recalled.ticket.status is TicketStatus.IN_PROGRESS
+    assert handled(k, command("bump", station="expo")).ok
+    assert handled(k, command("picked_up")).ok
     gone = state_messages(store)[-1]
     assert isinstance(gone, wire.TicketRemoved) and gone.reason == "picked_up"
     assert seqs(store) == list(range(1, store.current_seq() + 1))  # no gaps
@@ -483,9 +490,9 @@ def test_recipe_allergens_never_gate_anything(store: Store, kitchen: Kitchen) ->
     # every line of the factory order has recipe allergens (gluten, milk): v1 applies
     kitchen.apply_order(order_dict())
     for station in ("grill", "fry"):
-        assert kitchen.handle_command(command("start", station=station), None).ok  # type: ignore[union-attr]
-        assert kitchen.handle_command(command("bump", station=station), None).ok  # type: ignore[union-attr]
-    assert kitchen.handle_command(command("bump", station="expo"), None).ok  # type: ignore[union-attr]
+        assert handled(kitchen, command("start", station=station)).ok
+        assert handled(kitchen, command("bump", station=station)).ok
+    assert handled(kitchen, command("bump", station="expo")).ok
     assert store.ticket_status(ORDER_ID) == "ready"
     last = state_messages(store)[-1]
     assert isinstance(last, wire.TicketUpdated) and last.ticket.allergy == ()
@@ -507,20 +514,20 @@ def test_default_settings_never_refuse_for_a_declared_allergy(
     assert kitchen.settings().allergy_gate == "confirm"
     assert kitchen.settings().allergen_gate is False  # older screens: no recipe gate
     kitchen.apply_order(allergy_order())
-    assert kitchen.handle_command(command("start", station="grill"), None).ok  # type: ignore[union-attr]
+    assert handled(kitchen, command("start", station="grill")).ok
     done = kitchen.handle_command(command("item_done", line_id="l1", station="grill"), None)
     assert done is not None and done.ok
-    assert kitchen.handle_command(command("bump", station="fry"), None).ok  # type: ignore[union-attr]
-    assert kitchen.handle_command(command("bump", station="expo"), None).ok  # type: ignore[union-attr]
+    assert handled(kitchen, command("bump", station="fry")).ok
+    assert handled(kitchen, command("bump", station="expo")).ok
     assert store.ticket_status(ORDER_ID) == "ready"
 
 
 def test_ack_is_stored_with_who_where_and_when(store: Store, kitchen: Kitchen) -> None:
     kitchen.apply_order(allergy_order())
     ack = command("ack_allergens", station="grill", display_id="grill-2")
-    assert kitchen.handle_command(ack, None).ok  # type: ignore[union-attr]
+    assert handled(kitchen, ack).ok
     again = command("ack_allergens", station="grill", display_id="grill-1")
-    assert kitchen.handle_command(again, None).ok  # type: ignore[union-attr]
+    assert handled(kitchen, again).ok
     last = state_messages(store)[-1]
     assert isinstance(last, wire.TicketUpdated)
     [seen] = last.ticket.allergy_acks
@@ -541,15 +548,11 @@ def test_enforce_refuses_start_and_bump_until_seen(store: Store, gated: Kitchen)
     refused = gated.handle_command(command("start", station="grill"), None)
     assert refused is not None and refused.error == "invalid_transition"
     assert "ALLERGY: peanuts" in (refused.detail or "")
-    assert gated.handle_command(command("bump", station="grill"), None).error == (  # type: ignore[union-attr]
-        "invalid_transition"
-    )
-    assert gated.handle_command(command("ack_allergens", station="grill"), None).ok  # type: ignore[union-attr]
-    assert gated.handle_command(command("start", station="grill"), None).ok  # type: ignore[union-attr]
+    assert handled(gated, command("bump", station="grill")).error == ("invalid_transition")
+    assert handled(gated, command("ack_allergens", station="grill")).ok
+    assert handled(gated, command("start", station="grill")).ok
     # seen at grill is not seen at expo
-    assert gated.handle_command(command("bump", station="expo"), None).error == (  # type: ignore[union-attr]
-        "invalid_transition"
-    )
+    assert handled(gated, command("bump", station="expo")).error == ("invalid_transition")
     ticket = wire.parse_state_message(rows(store, CHANNEL_MQ)[-1].body)
     assert isinstance(ticket, wire.TicketUpdated)
     assert [a.station for a in ticket.ticket.allergy_acks] == ["grill"]
@@ -560,9 +563,9 @@ def test_void_leaves_once_every_station_acknowledged(store: Store, gated: Kitche
     gated.apply_order(cancelled)
     stations = ["grill", "fry", "expo"]
     for station in stations[:-1]:
-        assert gated.handle_command(command("ack_void", station=station), None).ok  # type: ignore[union-attr]
+        assert handled(gated, command("ack_void", station=station)).ok
         assert store.ticket_status(ORDER_ID) == "cancelled"
-    assert gated.handle_command(command("ack_void", station="expo"), None).ok  # type: ignore[union-attr]
+    assert handled(gated, command("ack_void", station="expo")).ok
     assert store.ticket_status(ORDER_ID) == "cleared"
     last = state_messages(store)[-1]
     assert isinstance(last, wire.TicketRemoved) and last.reason == "cancelled"
@@ -601,13 +604,13 @@ def test_86_list_follows_set_availability(store: Store, gated: Kitchen) -> None:
 def test_enforce_covers_item_done_too(gated: Kitchen) -> None:
     refused = gated.handle_command(command("item_done", line_id="l1", station="grill"), None)
     assert refused is not None and refused.error == "invalid_transition"
-    assert gated.handle_command(command("ack_allergens", station="grill"), None).ok  # type: ignore[union-attr]
+    assert handled(gated, command("ack_allergens", station="grill")).ok
     done = gated.handle_command(command("item_done", line_id="l1", station="grill"), None)
     assert done is not None and done.ok
 
 
 def test_an_edit_that_adds_an_allergy_needs_a_new_look(store: Store, gated: Kitchen) -> None:
-    assert gated.handle_command(command("ack_allergens", station="grill"), None).ok  # type: ignore[union-attr]
+    assert handled(gated, command("ack_allergens", station="grill")).ok
     unchanged = allergy_order(version=2)
     unchanged["items"][0]["qty"] = 3
     gated.apply_order(unchanged)
@@ -644,7 +647,7 @@ def test_an_agent_upgraded_over_an_older_store_starts_and_keeps_to_v1(store: Sto
     settings = kitchen.settings()
     assert settings.allergy_gate == "confirm" and settings.allergen_gate is False
     kitchen.apply_order(allergy_order())
-    assert kitchen.handle_command(command("start", station="grill"), None).ok  # type: ignore[union-attr]
+    assert handled(kitchen, command("start", station="grill")).ok
 
 
 def test_settings_parse_across_releases() -> None:

@@ -12,8 +12,10 @@ from edge_agent.errors import StoreError
 from edge_agent.store import Store
 
 
-def enqueue(store: Store, key: str, channel: str = "mq", **kw: object) -> bool:
-    return store.enqueue(channel, "state", key, "/topic/kds.ams-01.state", key.encode(), **kw)  # type: ignore[arg-type]
+def enqueue(store: Store, key: str, channel: str = "mq", *, delay: float = 0.0) -> bool:
+    return store.enqueue(
+        channel, "state", key, "/topic/kds.ams-01.state", key.encode(), delay=delay
+    )
 
 
 def test_wal_mode_is_on(store: Store, store_path: Path) -> None:

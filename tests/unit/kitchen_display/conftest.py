@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from kitchen_display.app import DisplayApp, build_display
 from tests.unit.kitchen_display.fakes import FakeAgent, FakeBroker, display_config
+from tests.unit.kitchen_display.screens import MakeDisplay
 
 # =============================================================================
 # Fixtures
@@ -35,7 +37,7 @@ def agent(broker: FakeBroker) -> FakeAgent:
 
 
 @pytest.fixture
-def make_display(broker: FakeBroker, qtbot: Any) -> Iterator[Callable[..., DisplayApp]]:
+def make_display(broker: FakeBroker, qtbot: QtBot) -> Iterator[MakeDisplay]:
     """``make_display(station="grill", **display_settings)``: a started, synced display."""
     displays: list[DisplayApp] = []
 

@@ -19,7 +19,7 @@ import itertools
 import queue
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -244,6 +244,12 @@ class FakeMq:
         self.broker._post(change)
 
 
+def as_fake(mq: object) -> FakeMq:
+    """A display's (or a sync's) broker client, which in these tests is a :class:`FakeMq`."""
+    assert isinstance(mq, FakeMq), f"not a FakeMq: {mq!r}"
+    return mq
+
+
 # =============================================================================
 # Fake agent
 # =============================================================================
@@ -384,7 +390,7 @@ _counter = itertools.count(1)
 def ticket(
     ticket_id: str | None = None,
     *,
-    lines: list[tuple[str, str] | dict[str, Any]] | None = None,
+    lines: Sequence[tuple[str, str] | dict[str, Any]] | None = None,
     status: str = "accepted",
     priority: str = "normal",
     placed_at: datetime | None = None,
@@ -443,6 +449,12 @@ def revise(
         if item and (station is None or line["station"] == station):
             line.update(item)
     return Ticket.model_validate(data)
+
+
+def present(ticket: Ticket | None) -> Ticket:
+    """``ticket``, which the test expects to be there (in ``qtbot.waitUntil``: not yet)."""
+    assert ticket is not None, "no such ticket"
+    return ticket
 
 
 def with_items(base: Ticket, **item_fields: Any) -> Ticket:

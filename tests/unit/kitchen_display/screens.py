@@ -7,14 +7,34 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from kitchen_display.app import DisplayApp, build_display
 from kitchen_display.config import DisplayConfig, DisplaySettings, KeySettings
 from tests.unit.kitchen_display.fakes import FakeBroker, display_config
+
+
+class MakeDisplay(Protocol):
+    """The ``make_display`` fixture (conftest.py): a started display of ``station``."""
+
+    def __call__(
+        self,
+        station: str = "grill",
+        display_id: str | None = None,
+        *,
+        wait_synced: bool = True,
+        **display: Any,
+    ) -> DisplayApp: ...
+
+
+class StartScreen(Protocol):
+    """The ``start_screen`` fixture: a started display from a whole config."""
+
+    def __call__(self, config: DisplayConfig, *, wait_synced: bool = True) -> DisplayApp: ...
 
 
 def config_with(
@@ -33,7 +53,7 @@ def config_with(
 
 
 @pytest.fixture
-def start_screen(broker: FakeBroker, qtbot: Any) -> Iterator[Callable[..., DisplayApp]]:
+def start_screen(broker: FakeBroker, qtbot: QtBot) -> Iterator[StartScreen]:
     """``start_screen(config)``: a started, synced display with a silent sound board."""
     apps: list[DisplayApp] = []
 

@@ -8,12 +8,14 @@ bump makes the ticket ready at that same moment.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QApplication
 
 import kitchen_display.ticket_model as ticket_model
 from edge_agent.effects import EffectRules, Effects
@@ -40,7 +42,12 @@ FAST_FRY = RULES.model_copy(
 BOTH = [("grill", "Burger"), ("fry", "Fries")]
 
 
-def placed(minutes_ago: float, *, lines=None, promised_in: float | None = None) -> Ticket:
+def placed(
+    minutes_ago: float,
+    *,
+    lines: Sequence[tuple[str, str] | dict[str, Any]] | None = None,
+    promised_in: float | None = None,
+) -> Ticket:
     t = ticket("t1", lines=lines, placed_at=NOW - timedelta(minutes=minutes_ago))
     if promised_in is not None:
         t = revise(t, promised_at=(NOW + timedelta(minutes=promised_in)).isoformat())
@@ -121,7 +128,9 @@ def card_state(model: TicketListModel) -> AgeState | None:
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_the_same_state_on_cards_expo_board_and_metric(name: str, qapp, store) -> None:
+def test_the_same_state_on_cards_expo_board_and_metric(
+    name: str, qapp: QApplication, store: Store
+) -> None:
     case = CASES[name]
     t = case.ticket()
     clock = lambda: NOW  # noqa: E731
@@ -160,7 +169,7 @@ def test_the_same_state_on_cards_expo_board_and_metric(name: str, qapp, store) -
     board.deleteLater()
 
 
-def test_warn_by_promise_says_due_in_on_cards_and_expo(qapp) -> None:
+def test_warn_by_promise_says_due_in_on_cards_and_expo(qapp: QApplication) -> None:
     t = placed(1, promised_in=2)
     for model in (
         TicketListModel("grill", is_expo=False, clock=lambda: NOW),
@@ -171,7 +180,7 @@ def test_warn_by_promise_says_due_in_on_cards_and_expo(qapp) -> None:
         assert model.data(model.index_of("t1"), Role.CueRole) == "DUE IN 2:00"
 
 
-def test_a_ready_ticket_on_the_board_and_expo_shelf_never_goes_late(qapp) -> None:
+def test_a_ready_ticket_on_the_board_and_expo_shelf_never_goes_late(qapp: QApplication) -> None:
     t = revise(placed(30), status="ready", ready_at=NOW.isoformat(), item={"status": "done"})
     board = BoardModel(RULES, clock=lambda: NOW)
     board.upsert(t)
@@ -180,7 +189,7 @@ def test_a_ready_ticket_on_the_board_and_expo_shelf_never_goes_late(qapp) -> Non
     board.deleteLater()
 
 
-def test_the_display_fallback_rules_feed_the_same_function(qapp) -> None:
+def test_the_display_fallback_rules_feed_the_same_function(qapp: QApplication) -> None:
     """Before the agent sent settings, a screen ages by its own [display] thresholds."""
     model = TicketListModel(
         "grill",
@@ -197,4 +206,4 @@ def test_the_display_fallback_rules_feed_the_same_function(qapp) -> None:
 
 
 def test_kitchen_display_uses_the_shared_enum() -> None:
-    assert ticket_model.AgeState is AgeState
+    assert vars(ticket_model)["AgeState"] is AgeState

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from pytestqt.qtbot import QtBot
+
 from shared.wire import AgentAlive, encode
-from tests.unit.kitchen_display.fakes import SITE, ticket
+from tests.unit.kitchen_display.fakes import SITE, FakeAgent, ticket
+from tests.unit.kitchen_display.screens import MakeDisplay
 
 
-def _alive(agent, seq: int) -> None:
+def _alive(agent: FakeAgent, seq: int) -> None:
     agent.publish_raw(encode(AgentAlive(site_id=SITE, seq=seq)))
 
 
-def test_alive_with_a_newer_seq_heals_a_silent_gap(agent, make_display, qtbot):
+def test_alive_with_a_newer_seq_heals_a_silent_gap(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     display = make_display("grill")
     agent.publish(ticket("ord_a"))  # seq 1
     qtbot.waitUntil(lambda: display.sync.last_seq == 1)
@@ -21,7 +26,9 @@ def test_alive_with_a_newer_seq_heals_a_silent_gap(agent, make_display, qtbot):
     assert len(agent.snapshot_requests()) == 2
 
 
-def test_alive_at_the_same_seq_changes_nothing(agent, make_display, qtbot):
+def test_alive_at_the_same_seq_changes_nothing(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     display = make_display("grill")
     agent.publish(ticket("ord_a"))
     qtbot.waitUntil(lambda: display.sync.last_seq == 1)
@@ -31,7 +38,9 @@ def test_alive_at_the_same_seq_changes_nothing(agent, make_display, qtbot):
     assert len(agent.snapshot_requests()) == 1
 
 
-def test_agent_seq_going_back_resyncs(agent, make_display, qtbot):
+def test_agent_seq_going_back_resyncs(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     display = make_display("grill")
     for n in range(3):
         agent.publish(ticket(f"ord_{n}"))
@@ -45,7 +54,9 @@ def test_agent_seq_going_back_resyncs(agent, make_display, qtbot):
     assert display.sync.last_seq == 1
 
 
-def test_silent_agent_shows_banner_until_it_speaks(agent, make_display, qtbot):
+def test_silent_agent_shows_banner_until_it_speaks(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     display = make_display("grill", agent_timeout_seconds=1.0)
     assert not display.window.offline
     # broker up, agent silent: after the timeout the screen says so
@@ -57,7 +68,9 @@ def test_silent_agent_shows_banner_until_it_speaks(agent, make_display, qtbot):
     assert display.sync.agent_ok
 
 
-def test_agent_problems_show_until_fixed(agent, make_display, qtbot):
+def test_agent_problems_show_until_fixed(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     display = make_display("grill")
     problem = "printer grill: out of paper (2 waiting)"
     agent.publish_raw(encode(AgentAlive(site_id=SITE, seq=agent.seq, problems=(problem,))))

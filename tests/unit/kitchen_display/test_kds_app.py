@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from kitchen_display.app import build_display, load_config, main, parse_args
-from tests.unit.kitchen_display.fakes import display_config, ticket
+from tests.unit.kitchen_display.fakes import FakeAgent, FakeBroker, display_config, ticket
 
 GOOD = """
 site_id = "ams-01"
@@ -32,7 +33,9 @@ def write(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
-def test_missing_key_is_one_line_and_exit_2(tmp_path, capsys):
+def test_missing_key_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     status = main(["--config", write(tmp_path, 'display_id = "x"\nstation = "grill"\n')])
     assert status == 2
     err = capsys.readouterr().err
@@ -40,7 +43,7 @@ def test_missing_key_is_one_line_and_exit_2(tmp_path, capsys):
     assert err.count("\n") == 1
 
 
-def test_bad_value_names_the_key(tmp_path, capsys):
+def test_bad_value_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = GOOD.replace("font_scale = 1.5", "font_scale = 9")
     assert main(["--config", write(tmp_path, text)]) == 2
     assert capsys.readouterr().err == (
@@ -48,18 +51,18 @@ def test_bad_value_names_the_key(tmp_path, capsys):
     )
 
 
-def test_missing_file(tmp_path, capsys):
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", str(tmp_path / "nope.toml")]) == 2
     assert "config error: --config: no such file" in capsys.readouterr().err
 
 
-def test_config_is_required(capsys):
+def test_config_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main([])
     assert exc.value.code == 2
 
 
-def test_station_and_display_id_override_the_file(tmp_path):
+def test_station_and_display_id_override_the_file(tmp_path: Path) -> None:
     args = parse_args(
         ["--config", write(tmp_path, GOOD), "--station", "expo", "--display-id", "expo-2"]
     )
@@ -71,7 +74,9 @@ def test_station_and_display_id_override_the_file(tmp_path):
     assert (plain.station, plain.display_id) == ("grill", "grill-1")
 
 
-def test_build_display_wires_sync_model_and_window(broker, agent, qtbot):
+def test_build_display_wires_sync_model_and_window(
+    broker: FakeBroker, agent: FakeAgent, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1"))
     mq = broker.client("d")
     app = build_display(display_config("grill"), mq)

@@ -6,13 +6,16 @@ order once every station is done and taps PICKED UP on the ready shelf."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QRect
+from pytestqt.qtbot import QtBot
 
 from kitchen_display.app import attach_autopilot, main, parse_args, tile_geometry
 from kitchen_display.autopilot import choose_action
-from tests.unit.kitchen_display.fakes import revise, ticket
+from tests.unit.kitchen_display.fakes import FakeAgent, revise, ticket
+from tests.unit.kitchen_display.screens import MakeDisplay
 
 
 @pytest.mark.parametrize(
@@ -31,7 +34,9 @@ from tests.unit.kitchen_display.fakes import revise, ticket
         (("something_new",), False, False, False, "something_new"),  # the card's first button
     ],
 )
-def test_choose_action_takes_the_cards_first_button(actions, is_expo, started, done, expected):
+def test_choose_action_takes_the_cards_first_button(
+    actions: tuple[str, ...], is_expo: bool, started: bool, done: bool, expected: str | None
+) -> None:
     assert (
         choose_action(actions, is_expo=is_expo, started_here=started, stations_done=done)
         == expected
@@ -39,8 +44,8 @@ def test_choose_action_takes_the_cards_first_button(actions, is_expo, started, d
 
 
 def test_station_autopilot_starts_then_bumps_the_oldest_card_through_the_tap_path(
-    agent, make_display, qtbot
-):
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     older = ticket("t_old", minutes_ago=5, lines=[("grill", "Burger")])
     newer = ticket("t_new", minutes_ago=1, lines=[("grill", "Slider")])
     agent.publish(older)
@@ -69,7 +74,9 @@ def test_station_autopilot_starts_then_bumps_the_oldest_card_through_the_tap_pat
     assert pilot.counts == {"start": 2, "bump": 1}
 
 
-def test_a_started_card_is_bumped_once_it_has_cooked(agent, make_display, qtbot):
+def test_a_started_card_is_bumped_once_it_has_cooked(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     now = datetime.now(UTC)
     just = revise(
         ticket("t_just", minutes_ago=5, lines=[("grill", "Burger")]),
@@ -87,7 +94,9 @@ def test_a_started_card_is_bumped_once_it_has_cooked(agent, make_display, qtbot)
     qtbot.waitUntil(lambda: pilot.step() == "bump t_just")
 
 
-def test_a_void_card_gets_ok_seen(agent, make_display, qtbot):
+def test_a_void_card_gets_ok_seen(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("t1", status="cancelled", lines=[("grill", "Burger")]))
     app = make_display("grill")
     qtbot.waitUntil(lambda: app.model.rowCount() == 1)
@@ -96,8 +105,8 @@ def test_a_void_card_gets_ok_seen(agent, make_display, qtbot):
 
 
 def test_expo_bumps_when_every_station_is_done_and_picks_up_from_the_shelf(
-    agent, make_display, qtbot
-):
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     cooking = ticket("t_cook", minutes_ago=5, lines=[("grill", "Burger"), ("fry", "Fries")])
     agent.publish(cooking)
     ready = revise(
@@ -109,6 +118,7 @@ def test_expo_bumps_when_every_station_is_done_and_picks_up_from_the_shelf(
     agent.publish(ready)
     app = make_display("expo")
     shelf = app.window.stack.ready_shelf
+    assert shelf is not None
     qtbot.waitUntil(lambda: app.model.rowCount() == 1 and list(shelf.buttons) == ["t_ready"])
     pilot = attach_autopilot(app, 60)
 
@@ -126,7 +136,9 @@ def test_expo_bumps_when_every_station_is_done_and_picks_up_from_the_shelf(
     assert pilot.counts == {"picked_up": 1, "bump": 1}
 
 
-def test_the_autopilot_reports_its_taps_and_the_paints(agent, make_display, qtbot, caplog):
+def test_the_autopilot_reports_its_taps_and_the_paints(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot, caplog: pytest.LogCaptureFixture
+) -> None:
     agent.publish(ticket("t1", lines=[("grill", "Burger")]))
     app = make_display("grill")
     qtbot.waitUntil(lambda: app.model.rowCount() == 1)
@@ -141,7 +153,9 @@ def test_the_autopilot_reports_its_taps_and_the_paints(agent, make_display, qtbo
     assert len(agent.commands_of("start")) == 1
 
 
-def test_command_line_autopilot_and_tile(tmp_path, capsys):
+def test_command_line_autopilot_and_tile(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     args = parse_args(["--config", "x.toml", "--autopilot", "1.5", "--tile", "2/2"])
     assert args.autopilot == 1.5 and args.tile == (2, 2)
     assert main(["--config", "x.toml", "--autopilot", "0"]) == 2
@@ -150,7 +164,7 @@ def test_command_line_autopilot_and_tile(tmp_path, capsys):
         parse_args(["--config", "x.toml", "--tile", "3/2"])
 
 
-def test_tiles_split_the_available_screen_into_columns():
+def test_tiles_split_the_available_screen_into_columns() -> None:
     available = QRect(0, 30, 1366, 738)
     left, right = tile_geometry(available, 1, 2), tile_geometry(available, 2, 2)
     assert (left.x(), left.y(), left.width(), left.height()) == (0, 30, 683, 738)

@@ -4,17 +4,23 @@ actions — driven by taps on a real display wired to the fake agent."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
 
 from kitchen_display.app import DisplayApp
 from kitchen_display.board import BoardView, FoldDialog
 from kitchen_display.board_model import BoardModel, BoardRole, Column
-from kitchen_display.ticket_model import AgeState
 from kitchen_display.widgets import ChoiceDialog
+from shared.aging import AgeState
+from shared.model import Ticket
 from shared.wire import AgingRule, OutOfStock, SiteSettings
-from tests.unit.kitchen_display.fakes import revise, ticket
+from tests.unit.kitchen_display.fakes import FakeAgent, revise, ticket
+from tests.unit.kitchen_display.screens import MakeDisplay
 
 SMASH = ("b_smash", "Smash Co")
 
@@ -30,11 +36,17 @@ def row_texts(board: BoardView, ticket_id: str) -> list[str]:
     return [model.index(row, c).data() for c in Column]
 
 
+class Lead(Protocol):
+    """The ``lead`` fixture: ``lead(**display_settings)`` -> (expo display, its board)."""
+
+    def __call__(self, **display: Any) -> tuple[DisplayApp, BoardView]: ...
+
+
 @pytest.fixture
-def lead(agent, make_display, qtbot):
+def lead(agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot) -> Lead:
     """A display whose lead opened the board (and the board widget)."""
 
-    def make(**display) -> tuple[DisplayApp, BoardView]:
+    def make(**display: Any) -> tuple[DisplayApp, BoardView]:
         app = make_display("expo", **display)
         board = BoardView(app.sync)
         qtbot.addWidget(board)
@@ -46,18 +58,26 @@ def lead(agent, make_display, qtbot):
     return make
 
 
-def click(qtbot, widget) -> None:
+def fold_dialog(board: BoardView) -> FoldDialog:
+    """The fold dialog the last tap on the board opened."""
+    dialog = board.dialog
+    assert isinstance(dialog, FoldDialog), dialog
+    return dialog
+
+
+def click(qtbot: QtBot, widget: QWidget) -> None:
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
-def tap_row(qtbot, board: BoardView, ticket_id: str) -> None:
+def tap_row(qtbot: QtBot, board: BoardView, ticket_id: str) -> None:
     index = board.model.index(board.model.row_of(ticket_id), Column.BRAND)
     rect = board.table.visualRect(index)
     qtbot.mouseClick(board.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
-    assert board.selected_ticket().id == ticket_id
+    selected = board.selected_ticket()
+    assert selected is not None and selected.id == ticket_id
 
 
-def test_late_tickets_first_across_stations(agent, lead, qtbot):
+def test_late_tickets_first_across_stations(agent: FakeAgent, lead: Lead, qtbot: QtBot) -> None:
     agent.publish(ticket("ord_new", number="10", minutes_ago=1))
     agent.publish(ticket("ord_late", number="11", minutes_ago=12, lines=[("fry", "Fries")]))
     agent.publish(ticket("ord_warn", number="12", minutes_ago=6, lines=[("cold", "Salad")]))
@@ -80,7 +100,7 @@ def test_late_tickets_first_across_stations(agent, lead, qtbot):
     assert board_rows(board)[:2] == ["#9", "#11"]
 
 
-def test_site_aging_rules_decide_what_is_late(agent, lead, qtbot):
+def test_site_aging_rules_decide_what_is_late(agent: FakeAgent, lead: Lead, qtbot: QtBot) -> None:
     agent.publish(ticket("ord_fry", number="1", minutes_ago=4, lines=[("fry", "Fries")]))
     agent.publish(ticket("ord_grill", number="2", minutes_ago=4))
     _, board = lead()
@@ -93,7 +113,9 @@ def test_site_aging_rules_decide_what_is_late(agent, lead, qtbot):
     assert board_rows(board) == ["#1", "#2"]
 
 
-def test_done_and_picked_up_tickets_leave_ready_ones_wait_at_the_bottom(agent, lead, qtbot):
+def test_done_and_picked_up_tickets_leave_ready_ones_wait_at_the_bottom(
+    agent: FakeAgent, lead: Lead, qtbot: QtBot
+) -> None:
     t1 = ticket("ord_1", number="1", minutes_ago=3)
     agent.publish(t1)
     agent.publish(ticket("ord_2", number="2", minutes_ago=1))
@@ -107,10 +129,18 @@ def test_done_and_picked_up_tickets_leave_ready_ones_wait_at_the_bottom(agent, l
     qtbot.waitUntil(lambda: board_rows(board) == ["#2"])
 
 
-def test_average_ticket_time_and_throughput_over_the_last_hour(agent, lead, qtbot):
+def test_average_ticket_time_and_throughput_over_the_last_hour(
+    agent: FakeAgent, lead: Lead, qtbot: QtBot
+) -> None:
     now = datetime.now(UTC)
 
-    def done(ticket_id, brand, minutes, ready_minutes_ago, stations=("grill",)):
+    def done(
+        ticket_id: str,
+        brand: tuple[str, str],
+        minutes: float,
+        ready_minutes_ago: float,
+        stations: tuple[str, ...] = ("grill",),
+    ) -> Ticket:
         placed = now - timedelta(minutes=ready_minutes_ago + minutes)
         base = ticket(ticket_id, brand=brand, placed_at=placed)
         ready_at = now - timedelta(minutes=ready_minutes_ago)
@@ -139,7 +169,9 @@ def test_average_ticket_time_and_throughput_over_the_last_hour(agent, lead, qtbo
     assert "grill: 3, 9:00" in text
 
 
-def test_all_day_on_the_board_merges_brands_per_station(agent, lead, qtbot):
+def test_all_day_on_the_board_merges_brands_per_station(
+    agent: FakeAgent, lead: Lead, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1", lines=[{"station": "grill", "name": "Classic Burger", "qty": 2}]))
     agent.publish(
         ticket(
@@ -155,7 +187,9 @@ def test_all_day_on_the_board_merges_brands_per_station(agent, lead, qtbot):
     assert board.all_day.texts() == ["GRILL", "   3× Classic Burger", "   1× Fries"]
 
 
-def test_86_an_item_from_the_open_tickets_and_back_in_stock(agent, lead, qtbot):
+def test_86_an_item_from_the_open_tickets_and_back_in_stock(
+    agent: FakeAgent, lead: Lead, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1", lines=[("grill", "Classic Burger"), ("fry", "Fries")]))
     _, board = lead()
     click(qtbot, board.eighty_six_button)
@@ -192,7 +226,9 @@ def test_86_an_item_from_the_open_tickets_and_back_in_stock(agent, lead, qtbot):
     assert (back.sku, back.available) == ("fries", True)
 
 
-def test_lead_rushes_and_recalls_the_selected_ticket(agent, lead, qtbot):
+def test_lead_rushes_and_recalls_the_selected_ticket(
+    agent: FakeAgent, lead: Lead, qtbot: QtBot
+) -> None:
     now = datetime.now(UTC)
     base = ticket("ord_1", number="7", lines=[("grill", "Burger"), ("fry", "Fries")])
     agent.publish(
@@ -225,12 +261,13 @@ def test_lead_rushes_and_recalls_the_selected_ticket(agent, lead, qtbot):
     assert (recall.ticket_id, recall.station) == ("ord_1", "grill")
 
 
-def test_fold_and_unfold_stations_for_quiet_hours(agent, lead, qtbot):
+def test_fold_and_unfold_stations_for_quiet_hours(
+    agent: FakeAgent, lead: Lead, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1", lines=[("grill", "Burger"), ("fry", "Fries"), ("cold", "Salad")]))
     _, board = lead()
     click(qtbot, board.fold_button)
-    dialog = board.dialog
-    assert isinstance(dialog, FoldDialog)
+    dialog = fold_dialog(board)
     dialog.source.setCurrentText("fry")
     dialog.target.setCurrentText("grill")
     click(qtbot, dialog.fold_button)
@@ -241,18 +278,19 @@ def test_fold_and_unfold_stations_for_quiet_hours(agent, lead, qtbot):
     agent.publish_settings(SiteSettings(folds={"fry": "grill", "cold": "grill"}))
     qtbot.waitUntil(lambda: board.model.settings.folds == {"fry": "grill", "cold": "grill"})
     click(qtbot, board.fold_button)
-    dialog = board.dialog
+    dialog = fold_dialog(board)
     assert "fry → grill" in dialog.current.text()
     click(qtbot, dialog.unfold_buttons["fry"])
     qtbot.waitUntil(lambda: len(agent.commands_of("fold_stations")) == 2)
     assert agent.commands_of("fold_stations")[1].folds == {"cold": "grill"}
     click(qtbot, board.fold_button)
-    click(qtbot, board.dialog.unfold_all_button)
+    dialog = fold_dialog(board)
+    click(qtbot, dialog.unfold_all_button)
     qtbot.waitUntil(lambda: len(agent.commands_of("fold_stations")) == 3)
     assert agent.commands_of("fold_stations")[2].folds == {}
 
 
-def test_board_model_passes_the_model_tester(qtmodeltester):
+def test_board_model_passes_the_model_tester(qtmodeltester: ModelTester) -> None:
     now = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
     clock = [now]
     model = BoardModel(SiteSettings(), clock=lambda: clock[0])
@@ -269,7 +307,7 @@ def test_board_model_passes_the_model_tester(qtmodeltester):
     qtmodeltester.check(model, force_py=True)
 
 
-def test_only_changed_rows_are_announced(qtbot):
+def test_only_changed_rows_are_announced(qtbot: QtBot) -> None:
     now = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
     clock = [now]
     model = BoardModel(SiteSettings(), clock=lambda: clock[0])
@@ -299,7 +337,9 @@ def test_only_changed_rows_are_announced(qtbot):
     assert model.tickets()[0].id == "ord_0"
 
 
-def test_the_board_shows_a_declared_allergy_and_who_saw_it(agent, lead, qtbot):
+def test_the_board_shows_a_declared_allergy_and_who_saw_it(
+    agent: FakeAgent, lead: Lead, qtbot: QtBot
+) -> None:
     seen_at = datetime(2026, 11, 24, 18, 3, tzinfo=UTC)
     declared = revise(
         ticket("ord_allergy", number="31", lines=[("grill", "Pad Thai"), ("fry", "Rolls")]),

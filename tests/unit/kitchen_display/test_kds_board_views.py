@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+from pytestqt.qtbot import QtBot
 
 from kitchen_display.app import load_config, parse_args
 from kitchen_display.kiosk import LeadPinDialog
@@ -14,19 +16,19 @@ from kitchen_display.widgets import ChoiceDialog
 from shared.config import Secret
 from shared.errors import ConfigError
 from shared.wire import SiteSettings
-from tests.unit.kitchen_display.fakes import ticket
-from tests.unit.kitchen_display.screens import config_with, start_screen
+from tests.unit.kitchen_display.fakes import FakeAgent, ticket
+from tests.unit.kitchen_display.screens import StartScreen, config_with, start_screen
 
 __all__ = ["start_screen"]  # the fixture
 
 SMASH = ("b_smash", "Smash Co")
 
 
-def click(qtbot, widget) -> None:
+def click(qtbot: QtBot, widget: QWidget) -> None:
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
 
 
-def test_view_from_the_command_line_and_the_file(tmp_path: Path):
+def test_view_from_the_command_line_and_the_file(tmp_path: Path) -> None:
     path = tmp_path / "display.toml"
     path.write_text('site_id = "ams-01"\ndisplay_id = "lead-1"\nstation = "expo"\n')
     assert load_config(parse_args(["--config", str(path)])).display.view == "station"
@@ -40,7 +42,9 @@ def test_view_from_the_command_line_and_the_file(tmp_path: Path):
     assert error.value.key == "display.view"
 
 
-def test_starts_on_the_board_when_configured(agent, start_screen, qtbot):
+def test_starts_on_the_board_when_configured(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1", number="7", minutes_ago=9))
     app = start_screen(config_with("expo", view="board"))
     views = app.window.views
@@ -51,7 +55,9 @@ def test_starts_on_the_board_when_configured(agent, start_screen, qtbot):
     assert app.window.header.view_button.text() == "VIEW: BOARD"
 
 
-def test_a_lead_switches_views_with_the_pin(agent, start_screen, qtbot):
+def test_a_lead_switches_views_with_the_pin(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1", number="7"))
     app = start_screen(config_with("grill", lead_pin=Secret("4321")))
     views = app.window.views
@@ -73,6 +79,7 @@ def test_a_lead_switches_views_with_the_pin(agent, start_screen, qtbot):
 
     assert not app.window.views.switch_view("board")  # the PIN is asked first
     pin = app.window.lead_gate.dialog
+    assert pin is not None and pin.isVisible()
     qtbot.keyClicks(pin.edit, "4321")
     click(qtbot, pin.ok_button)
     assert views.current == "board"
@@ -80,12 +87,16 @@ def test_a_lead_switches_views_with_the_pin(agent, start_screen, qtbot):
     assert app.window.board.model.rowCount() == 1
 
     assert not app.window.views.switch_view("station")
-    qtbot.keyClicks(app.window.lead_gate.dialog.edit, "4321")
-    click(qtbot, app.window.lead_gate.dialog.ok_button)
+    pin = app.window.lead_gate.dialog
+    assert pin is not None
+    qtbot.keyClicks(pin.edit, "4321")
+    click(qtbot, pin.ok_button)
     assert views.current == "station" and app.view.isVisible()
 
 
-def test_all_day_strip_on_the_station_view(agent, start_screen, qtbot):
+def test_all_day_strip_on_the_station_view(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1", lines=[{"station": "grill", "name": "Classic Burger", "qty": 2}]))
     agent.publish(
         ticket("ord_2", brand=SMASH, lines=[("grill", "Classic Burger"), ("fry", "Fries")])

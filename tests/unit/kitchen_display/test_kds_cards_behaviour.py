@@ -5,39 +5,45 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QModelIndex, QRect, Qt
 from PySide6.QtGui import QGuiApplication
+from pytestqt.qtbot import QtBot
 
-from kitchen_display.ticket_model import AgeState, Role
+from kitchen_display.app import DisplayApp
+from kitchen_display.ticket_model import Role
+from shared.aging import AgeState
 from shared.model import Ticket, format_time
 from shared.wire import AgingRule, SiteSettings
-from tests.unit.kitchen_display.fakes import revise, ticket
+from tests.unit.kitchen_display.fakes import FakeAgent, present, revise, ticket
+from tests.unit.kitchen_display.screens import MakeDisplay
 
 
-def _tap(qtbot, app, rect: QRect) -> None:
+def _tap(qtbot: QtBot, app: DisplayApp, rect: QRect) -> None:
     assert not rect.isEmpty()
     qtbot.mouseClick(app.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
-def _card(app, ticket_id: str):
+def _card(app: DisplayApp, ticket_id: str) -> tuple[QModelIndex, QRect]:
     index = app.model.index_of(ticket_id)
     assert index.isValid(), f"{ticket_id} not shown"
     return index, app.view.visualRect(index)
 
 
-def _texts(app, ticket_id: str) -> list[str]:
+def _texts(app: DisplayApp, ticket_id: str) -> list[str]:
     index, _rect = _card(app, ticket_id)
     return app.delegate.card_texts(index)
 
 
-def _shown(app) -> list[str]:
+def _shown(app: DisplayApp) -> list[str]:
     return [t.id for t in app.model.tickets()]
 
 
 # --- aging -----------------------------------------------------------------------------
 
 
-def test_aging_uses_display_thresholds_until_the_site_sends_rules(agent, make_display, qtbot):
+def test_aging_uses_display_thresholds_until_the_site_sends_rules(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("t1", minutes_ago=6))
     app = make_display("grill")
     qtbot.waitUntil(lambda: "t1" in _shown(app))
@@ -53,7 +59,9 @@ def test_aging_uses_display_thresholds_until_the_site_sends_rules(agent, make_di
     assert any(text.startswith("LATE +2:0") for text in _texts(app, "t1"))
 
 
-def test_promised_time_warns_then_is_late(agent, make_display, qtbot):
+def test_promised_time_warns_then_is_late(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     due = datetime.now(UTC) + timedelta(minutes=2, seconds=30)
     agent.publish(revise(ticket("t1", minutes_ago=1), promised_at=due.isoformat()))
     app = make_display("grill")
@@ -68,7 +76,7 @@ def test_promised_time_warns_then_is_late(agent, make_display, qtbot):
 
     agent.publish(
         revise(
-            app.sync.ticket("t1"),
+            present(app.sync.ticket("t1")),
             promised_at=(datetime.now(UTC) - timedelta(minutes=3, seconds=12)).isoformat(),
         )
     )
@@ -79,7 +87,9 @@ def test_promised_time_warns_then_is_late(agent, make_display, qtbot):
 # --- pacing ----------------------------------------------------------------------------
 
 
-def test_a_paced_line_shows_fire_at_until_its_time(agent, make_display, qtbot):
+def test_a_paced_line_shows_fire_at_until_its_time(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     promised = datetime.now(UTC) + timedelta(minutes=20)
     t = ticket(
         "t1",
@@ -112,7 +122,9 @@ def test_a_paced_line_shows_fire_at_until_its_time(agent, make_display, qtbot):
 ACK_LABEL = "ALLERGY SEEN ✓"
 
 
-def test_recipe_allergens_are_one_neutral_line_and_never_a_gate(agent, make_display, qtbot):
+def test_recipe_allergens_are_one_neutral_line_and_never_a_gate(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     t = ticket(
         "t1",
         lines=[
@@ -134,7 +146,9 @@ def test_recipe_allergens_are_one_neutral_line_and_never_a_gate(agent, make_disp
     assert "contains" in kinds and "allergy" not in kinds
 
 
-def test_declared_allergy_banner_and_ack_until_the_agent_says_seen(agent, make_display, qtbot):
+def test_declared_allergy_banner_and_ack_until_the_agent_says_seen(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     t = revise(
         ticket(
             "t1",
@@ -173,7 +187,9 @@ def test_declared_allergy_banner_and_ack_until_the_agent_says_seen(agent, make_d
     qtbot.waitUntil(lambda: len(agent.commands_of("start")) == 1)
 
 
-def test_a_line_that_declares_the_allergy_is_marked(agent, make_display, qtbot):
+def test_a_line_that_declares_the_allergy_is_marked(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     t = ticket(
         "t1",
         lines=[
@@ -192,7 +208,9 @@ def test_a_line_that_declares_the_allergy_is_marked(agent, make_display, qtbot):
     assert marked == ["1\u00d7 Burger", "NOTE: allergic to sesame"]
 
 
-def test_expo_acknowledges_for_itself(agent, make_display, qtbot):
+def test_expo_acknowledges_for_itself(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     t = revise(
         ticket("t1", lines=[{"station": "grill", "name": "Burger"}]),
         allergy=["Nut allergy, severe"],
@@ -207,7 +225,9 @@ def test_expo_acknowledges_for_itself(agent, make_display, qtbot):
     assert "⚠ ALLERGY\nNut allergy, severe" in _texts(expo, "t1")
 
 
-def test_no_ack_step_when_the_site_turned_it_off(agent, make_display, qtbot):
+def test_no_ack_step_when_the_site_turned_it_off(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(revise(ticket("t1", lines=[("grill", "B")]), allergy=["ALLERGY: shellfish"]))
     app = make_display("grill")
     qtbot.waitUntil(lambda: "t1" in _shown(app))
@@ -220,7 +240,9 @@ def test_no_ack_step_when_the_site_turned_it_off(agent, make_display, qtbot):
 # --- item-level done ---------------------------------------------------------------------
 
 
-def test_tapping_a_line_marks_it_done_and_again_undoes(agent, make_display, qtbot):
+def test_tapping_a_line_marks_it_done_and_again_undoes(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     t = ticket(
         "t1",
         lines=[
@@ -253,7 +275,9 @@ def test_tapping_a_line_marks_it_done_and_again_undoes(agent, make_display, qtbo
     assert agent.commands_of("item_undo")[0].line_id == "l2"
 
 
-def test_modifier_tap_is_a_tap_on_its_line(agent, make_display, qtbot):
+def test_modifier_tap_is_a_tap_on_its_line(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     t = ticket("t1", lines=[{"station": "grill", "name": "Burger", "modifiers": [{"name": "x"}]}])
     agent.publish(t)
     app = make_display("grill")
@@ -268,7 +292,9 @@ def test_modifier_tap_is_a_tap_on_its_line(agent, make_display, qtbot):
 # --- VOID --------------------------------------------------------------------------------
 
 
-def test_void_stays_until_acknowledged_here(agent, make_display, qtbot):
+def test_void_stays_until_acknowledged_here(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     t = ticket("t1")
     agent.publish(t)
     app = make_display("grill")
@@ -290,7 +316,9 @@ def test_void_stays_until_acknowledged_here(agent, make_display, qtbot):
 # --- order changes -----------------------------------------------------------------------
 
 
-def test_changed_lines_are_marked(agent, make_display, qtbot):
+def test_changed_lines_are_marked(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     t = ticket("t1", lines=[{"station": "grill", "name": "Burger", "changed": True}])
     agent.publish(t)
     app = make_display("grill")
@@ -300,7 +328,9 @@ def test_changed_lines_are_marked(agent, make_display, qtbot):
     assert next(b.kind for b in app.delegate.content(index).blocks) == "changed"
 
 
-def test_rush_upgrade_moves_to_front_and_says_so_for_a_while(agent, make_display, qtbot):
+def test_rush_upgrade_moves_to_front_and_says_so_for_a_while(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     old = ticket("old", minutes_ago=5)
     young = ticket("young", minutes_ago=1)
     agent.publish(old)
@@ -322,7 +352,9 @@ def test_rush_upgrade_moves_to_front_and_says_so_for_a_while(agent, make_display
 # --- folds -------------------------------------------------------------------------------
 
 
-def test_folded_station_lines_show_with_a_chip(agent, make_display, qtbot):
+def test_folded_station_lines_show_with_a_chip(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("fries", lines=[("fry", "Fries")]))
     agent.publish(ticket("both", lines=[("grill", "Burger"), ("fry", "Onion Rings")]))
     app = make_display("grill")
@@ -343,7 +375,9 @@ def test_folded_station_lines_show_with_a_chip(agent, make_display, qtbot):
 # --- brand and channel -------------------------------------------------------------------
 
 
-def test_brand_letter_and_channel_badge(agent, make_display, qtbot):
+def test_brand_letter_and_channel_badge(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("t1", brand=("b_taco", "taco town"), channel="doordash", number="A-7"))
     app = make_display("grill")
     qtbot.waitUntil(lambda: "t1" in _shown(app))
@@ -351,7 +385,9 @@ def test_brand_letter_and_channel_badge(agent, make_display, qtbot):
     assert texts[:5] == ["#A-7", texts[1], "T", "taco town", "DOORDASH"]
 
 
-def test_an_order_note_that_is_the_declared_allergy_is_not_shown_twice(agent, make_display, qtbot):
+def test_an_order_note_that_is_the_declared_allergy_is_not_shown_twice(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     t = revise(ticket("t1", notes="ALLERGY: peanuts"), allergy=["ALLERGY: peanuts"])
     agent.publish(t)
     agent.publish(revise(ticket("t2", notes="Ring the bell"), allergy=["Burger: No sesame"]))

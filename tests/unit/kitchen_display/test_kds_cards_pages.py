@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pytestqt.qtbot import QtBot
+
+from kitchen_display.app import DisplayApp
 from kitchen_display.ticket_model import Role
-from tests.unit.kitchen_display.fakes import ticket
+from tests.unit.kitchen_display.fakes import FakeAgent, present, ticket
+from tests.unit.kitchen_display.screens import MakeDisplay
 
 
-def _fully_visible(app) -> list[int]:
+def _fully_visible(app: DisplayApp) -> list[int]:
     area = app.view.viewport().rect()
     return [
         row
@@ -15,7 +19,9 @@ def _fully_visible(app) -> list[int]:
     ]
 
 
-def test_header_counts_cards_off_screen_and_pages_through(agent, make_display, qtbot):
+def test_header_counts_cards_off_screen_and_pages_through(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     for n in range(14):
         agent.publish(ticket(f"t{n:02d}", minutes_ago=20 - n))
     app = make_display("grill")
@@ -33,14 +39,14 @@ def test_header_counts_cards_off_screen_and_pages_through(agent, make_display, q
     # the cards that did not fit are on screen now (the last page may overlap)
     assert set(range(visible[-1] + 1, 14)) <= set(now_visible)
     assert window.header.more_label.text() == f"← {now_visible[0]} more"
-    assert window.selected_ticket_id() == app.model.ticket_at(now_visible[0]).id
+    assert window.selected_ticket_id() == present(app.model.ticket_at(now_visible[0])).id
 
     window.page_previous()
     qtbot.waitUntil(lambda: not window.header.more_label.text().startswith("←"))
     assert _fully_visible(app)[0] == 0
 
 
-def test_compact_cards_fit_more(agent, make_display, qtbot):
+def test_compact_cards_fit_more(agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot) -> None:
     for n in range(14):
         agent.publish(ticket(f"t{n:02d}"))
     large = make_display("grill", "grill-large")

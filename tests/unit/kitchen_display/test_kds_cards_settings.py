@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from pytestqt.qtbot import QtBot
+
 from kitchen_display.sync import TicketSync
 from shared.wire import AgingRule, SiteSettings
-from tests.unit.kitchen_display.fakes import FakeBroker, display_config, ticket
+from tests.unit.kitchen_display.fakes import FakeAgent, FakeBroker, display_config, ticket
+from tests.unit.kitchen_display.screens import MakeDisplay
 
 
-def _sync(broker: FakeBroker, qtbot) -> TicketSync:
+def _sync(broker: FakeBroker, qtbot: QtBot) -> TicketSync:
     sync = TicketSync(display_config("grill"), broker.client("sync-grill"))
     sync.start()
     return sync
 
 
-def test_settings_message_updates_property_and_signal(broker, agent, qtbot):
+def test_settings_message_updates_property_and_signal(
+    broker: FakeBroker, agent: FakeAgent, qtbot: QtBot
+) -> None:
     sync = _sync(broker, qtbot)
     try:
         qtbot.waitUntil(lambda: sync.synced)
@@ -30,7 +35,7 @@ def test_settings_message_updates_property_and_signal(broker, agent, qtbot):
         sync.close()
 
 
-def test_same_settings_twice_emit_once(broker, agent, qtbot):
+def test_same_settings_twice_emit_once(broker: FakeBroker, agent: FakeAgent, qtbot: QtBot) -> None:
     sync = _sync(broker, qtbot)
     try:
         qtbot.waitUntil(lambda: sync.synced)
@@ -44,7 +49,9 @@ def test_same_settings_twice_emit_once(broker, agent, qtbot):
         sync.close()
 
 
-def test_snapshot_settings_apply_before_tickets(broker, agent, qtbot):
+def test_snapshot_settings_apply_before_tickets(
+    broker: FakeBroker, agent: FakeAgent, qtbot: QtBot
+) -> None:
     agent.answer_snapshots = False
     sync = _sync(broker, qtbot)
     order: list[str] = []
@@ -60,7 +67,9 @@ def test_snapshot_settings_apply_before_tickets(broker, agent, qtbot):
         sync.close()
 
 
-def test_bump_on_a_folded_screen_finishes_every_shown_station(agent, make_display, qtbot):
+def test_bump_on_a_folded_screen_finishes_every_shown_station(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
 
     display = make_display("grill")
     agent.publish_settings(SiteSettings(folds={"fry": "grill"}))

@@ -6,24 +6,36 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
+from pytestqt.qtbot import QtBot
 
+from kitchen_display.app import DisplayApp
 from kitchen_display.ready_shelf import ReadyShelf
-from tests.unit.kitchen_display.fakes import revise, ticket
+from shared.model import Ticket
+from tests.unit.kitchen_display.fakes import FakeAgent, revise, ticket
+from tests.unit.kitchen_display.screens import MakeDisplay
 
 
-def ready(ticket_id: str, number: str):
+def ready_shelf(app: DisplayApp) -> ReadyShelf:
+    """The expo screen's shelf of ready tickets."""
+    shelf = app.window.stack.ready_shelf
+    assert isinstance(shelf, ReadyShelf), shelf
+    return shelf
+
+
+def ready(ticket_id: str, number: str) -> Ticket:
     base = ticket(ticket_id, number=number, lines=[("grill", "Burger"), ("fry", "Fries")])
     return revise(
         base, status="ready", item={"status": "done"}, ready_at=datetime.now(UTC).isoformat()
     )
 
 
-def test_expo_shows_ready_tickets_and_picked_up_sends_the_command(agent, make_display, qtbot):
+def test_expo_shows_ready_tickets_and_picked_up_sends_the_command(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_cooking", number="10", lines=[("grill", "Burger")]))
     agent.publish(ready("ord_ready", "11"))
     app = make_display("expo")
-    shelf = app.window.stack.ready_shelf
-    assert isinstance(shelf, ReadyShelf)
+    shelf = ready_shelf(app)
     qtbot.waitExposed(shelf)
     assert shelf.title.text() == "READY FOR PICKUP (1)"
     assert list(shelf.buttons) == ["ord_ready"]
@@ -50,18 +62,20 @@ def test_expo_shows_ready_tickets_and_picked_up_sends_the_command(agent, make_di
 
 
 def test_a_recalled_ready_ticket_leaves_the_shelf_and_comes_back_as_a_card(
-    agent, make_display, qtbot
-):
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ready("ord_1", "1"))
     app = make_display("expo")
-    shelf = app.window.stack.ready_shelf
+    shelf = ready_shelf(app)
     assert list(shelf.buttons) == ["ord_1"]
     agent.publish(revise(agent.tickets["ord_1"], status="in_progress"))
     qtbot.waitUntil(lambda: shelf.buttons == {})
     qtbot.waitUntil(lambda: [t.id for t in app.model.tickets()] == ["ord_1"])
 
 
-def test_a_station_screen_has_no_shelf_until_a_lead_shows_expo(agent, make_display, qtbot):
+def test_a_station_screen_has_no_shelf_until_a_lead_shows_expo(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1", number="5", lines=[("grill", "Burger"), ("fry", "Fries")]))
     agent.publish(ready("ord_2", "6"))
     app = make_display("grill")
@@ -83,12 +97,14 @@ def test_a_station_screen_has_no_shelf_until_a_lead_shows_expo(agent, make_displ
     assert app.window.undo_bar.isVisible()
 
 
-def test_picked_up_survives_other_tickets_changing_mid_tap(agent, make_display, qtbot):
+def test_picked_up_survives_other_tickets_changing_mid_tap(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     cooking = ticket("ord_cooking", lines=[("grill", "Burger")])
     agent.publish(ready("ord_ready", "11"))
     agent.publish(cooking)
     app = make_display("expo")
-    shelf = app.window.stack.ready_shelf
+    shelf = ready_shelf(app)
     button = shelf.buttons["ord_ready"]
     qtbot.waitUntil(button.isVisible)
     qtbot.mousePress(button, Qt.MouseButton.LeftButton)

@@ -7,17 +7,19 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from kitchen_display import i18n
 from kitchen_display.app import load_config, parse_args
-from tests.unit.kitchen_display.fakes import ticket
-from tests.unit.kitchen_display.screens import config_with, start_screen
+from tests.unit.kitchen_display.fakes import FakeAgent, as_fake, ticket
+from tests.unit.kitchen_display.screens import StartScreen, config_with, start_screen
 
 __all__ = ["start_screen"]  # the fixture
 
 
 @pytest.fixture
-def dutch(qapp) -> Iterator[None]:
+def dutch(qapp: QApplication) -> Iterator[None]:
     assert i18n.install("nl")
     try:
         yield
@@ -25,7 +27,9 @@ def dutch(qapp) -> Iterator[None]:
         i18n.install("en")
 
 
-def test_the_window_speaks_dutch(dutch, agent, start_screen, qtbot):
+def test_the_window_speaks_dutch(
+    dutch: None, agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_a"))
     app = start_screen(config_with(language="nl"))
     window = app.window
@@ -37,14 +41,14 @@ def test_the_window_speaks_dutch(dutch, agent, start_screen, qtbot):
     qtbot.keyClick(app.view, Qt.Key.Key_R)
     assert window.message.text() == "Niets terug te halen: dit scherm heeft nog geen bon afgemeld"
 
-    app.mq.set_connected(False)
+    as_fake(app.mq).set_connected(False)
     qtbot.waitUntil(lambda: window.offline)
     assert window.banner.text().startswith("OFFLINE — broker of agent onbereikbaar sinds ")
     assert window.banner.text().endswith("; laatst bekende stand wordt getoond")
     assert window.header.connection_label.text() == "● OFFLINE"
 
 
-def test_english_is_the_default(agent, start_screen):
+def test_english_is_the_default(agent: FakeAgent, start_screen: StartScreen) -> None:
     assert i18n.current_language() == "en"
     agent.publish(ticket("ord_a"))
     app = start_screen(config_with())
@@ -52,7 +56,7 @@ def test_english_is_the_default(agent, start_screen):
     assert app.window.header.connection_label.text() == "● ONLINE"
 
 
-def test_language_from_the_command_line(tmp_path: Path, monkeypatch):
+def test_language_from_the_command_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KDS_MQ_PASSWORD", "")
     monkeypatch.setenv("KDS_DISPLAY_LEAD_PIN", "")
     monkeypatch.delenv("KDS_DISPLAY_LANGUAGE", raising=False)
@@ -65,13 +69,13 @@ def test_language_from_the_command_line(tmp_path: Path, monkeypatch):
         parse_args(["--config", str(path), "--language", "fr"])
 
 
-def test_the_dutch_catalogue_is_complete_and_compiled():
+def test_the_dutch_catalogue_is_complete_and_compiled() -> None:
     assert i18n.available_languages() == ["en", "nl"]
     ts = (i18n.TRANSLATIONS_DIR / "kds_nl.ts").read_text(encoding="utf-8")
     assert 'type="unfinished"' not in ts
     assert (i18n.TRANSLATIONS_DIR / "kds_nl.qm").stat().st_size > 0
 
 
-def test_an_unknown_language_is_refused(qapp):
+def test_an_unknown_language_is_refused(qapp: QApplication) -> None:
     assert not i18n.install("xx")
     assert i18n.current_language() == "en"

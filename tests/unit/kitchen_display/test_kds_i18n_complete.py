@@ -7,10 +7,13 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from kitchen_display import i18n
 from kitchen_display.card_delegate import card_content, card_state
-from tests.unit.kitchen_display.fakes import ticket
+from tests.unit.kitchen_display.fakes import FakeAgent, present, ticket
+from tests.unit.kitchen_display.screens import MakeDisplay
 
 NL_TS = i18n.TRANSLATIONS_DIR / "kds_nl.ts"
 #: ``{number}`` (str.format) and ``%n`` (plural count) placeholders
@@ -58,7 +61,7 @@ def test_dutch_catalogue_has_no_unfinished_or_empty_translation() -> None:
 
 
 @pytest.fixture
-def dutch(qapp) -> Iterator[None]:
+def dutch(qapp: QApplication) -> Iterator[None]:
     assert i18n.install("nl")
     try:
         yield
@@ -66,7 +69,9 @@ def dutch(qapp) -> Iterator[None]:
         i18n.install(i18n.SOURCE_LANGUAGE)
 
 
-def test_station_card_shows_dutch_labels(dutch, agent, make_display, qtbot) -> None:
+def test_station_card_shows_dutch_labels(
+    dutch: None, agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(
         ticket(
             "ord_nl",
@@ -78,7 +83,9 @@ def test_station_card_shows_dutch_labels(dutch, agent, make_display, qtbot) -> N
     qtbot.waitUntil(lambda: app.model.index_of("ord_nl").isValid())
     index = app.model.index_of("ord_nl")
 
-    content = card_content(app.model.ticket_at(index.row()), card_state(index, "grill", False))
+    content = card_content(
+        present(app.model.ticket_at(index.row())), card_state(index, "grill", False)
+    )
     assert [label for _action, label in content.buttons] == ["START", "KLAAR"]
     texts = app.delegate.card_texts(index)
     assert "KLAAR" in texts

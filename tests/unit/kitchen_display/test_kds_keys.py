@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
-from kitchen_display.app import load_config, main, parse_args
+from kitchen_display.app import DisplayApp, load_config, main, parse_args
 from kitchen_display.config import KeySettings
-from tests.unit.kitchen_display.fakes import ticket
-from tests.unit.kitchen_display.screens import config_with, start_screen
+from tests.unit.kitchen_display.fakes import FakeAgent, ticket
+from tests.unit.kitchen_display.screens import StartScreen, config_with, start_screen
 
 __all__ = ["start_screen"]  # the fixture
 
@@ -23,11 +24,13 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KDS_DISPLAY_LEAD_PIN", "")
 
 
-def selected(app) -> str | None:
+def selected(app: DisplayApp) -> str | None:
     return app.window.selected_ticket_id()
 
 
-def test_default_keys_walk_start_and_bump(agent, start_screen, qtbot):
+def test_default_keys_walk_start_and_bump(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     for n, age in enumerate((4, 3, 2, 1)):
         agent.publish(ticket(f"ord_{n}", minutes_ago=age))
     app = start_screen(config_with())
@@ -53,7 +56,9 @@ def test_default_keys_walk_start_and_bump(agent, start_screen, qtbot):
     assert len(agent.commands_of("bump")) == 2
 
 
-def test_configured_keys_replace_the_defaults(agent, start_screen, qtbot):
+def test_configured_keys_replace_the_defaults(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_a", minutes_ago=2))
     agent.publish(ticket("ord_b", minutes_ago=1))
     keys = KeySettings(bump=("X",), select_next=("Down",), select_previous=("Up",))
@@ -66,7 +71,9 @@ def test_configured_keys_replace_the_defaults(agent, start_screen, qtbot):
     assert agent.commands_of("bump")[0].ticket_id == "ord_b"
 
 
-def test_page_keys_turn_the_pages_and_undo_keys_recall_the_bump(agent, start_screen, qtbot):
+def test_page_keys_turn_the_pages_and_undo_keys_recall_the_bump(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     for n in range(30):  # more cards than a 1280x800 window holds
         agent.publish(ticket(f"ord_{n:02d}"))
     app = start_screen(config_with())
@@ -88,7 +95,7 @@ def test_page_keys_turn_the_pages_and_undo_keys_recall_the_bump(agent, start_scr
     assert not window.undo_bar.isVisible()
 
 
-def test_reprint_and_recall_keys(agent, start_screen, qtbot):
+def test_reprint_and_recall_keys(agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot) -> None:
     agent.publish(ticket("ord_a"))
     app = start_screen(config_with())
     qtbot.keyClick(app.view, Qt.Key.Key_R)
@@ -106,7 +113,7 @@ def write(tmp_path: Path, keys: str) -> str:
     return str(path)
 
 
-def test_keys_section_is_parsed(tmp_path):
+def test_keys_section_is_parsed(tmp_path: Path) -> None:
     config = load_config(
         parse_args(["--config", write(tmp_path, 'bump = ["B", "Return", "F12"]\nundo = []\n')])
     )
@@ -115,7 +122,7 @@ def test_keys_section_is_parsed(tmp_path):
     assert config.keys.page_next == ("PgDown",)
 
 
-def test_keys_from_the_environment(tmp_path, monkeypatch):
+def test_keys_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KDS_KEYS_START", "F1,Space")
     config = load_config(parse_args(["--config", write(tmp_path, "")]))
     assert config.keys.start == ("F1", "Space")
@@ -140,6 +147,8 @@ def test_keys_from_the_environment(tmp_path, monkeypatch):
         ),
     ],
 )
-def test_a_bad_key_stops_with_one_line(tmp_path, capsys, keys, line):
+def test_a_bad_key_stops_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], keys: str, line: str
+) -> None:
     assert main(["--config", write(tmp_path, keys)]) == 2
     assert capsys.readouterr().err == line

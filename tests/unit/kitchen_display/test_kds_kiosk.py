@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
-from kitchen_display.app import load_config, main, parse_args
+from kitchen_display.app import DisplayApp, load_config, main, parse_args
+from kitchen_display.config import DisplayConfig
+from kitchen_display.kiosk import LeadPinDialog
 from kitchen_display.theme import min_touch_px
 from shared.config import Secret
-from tests.unit.kitchen_display.fakes import ticket
-from tests.unit.kitchen_display.screens import config_with, start_screen
+from tests.unit.kitchen_display.fakes import FakeAgent, ticket
+from tests.unit.kitchen_display.screens import StartScreen, config_with, start_screen
 
 __all__ = ["start_screen"]  # the fixture
 
 
-def kiosk(pin: str = "4321", **display):
+def kiosk(pin: str = "4321", **display: Any) -> DisplayConfig:
     return config_with(kiosk=True, lead_pin=Secret(pin), **display)
 
 
-def test_kiosk_is_full_screen_without_a_cursor(agent, start_screen):
+def test_kiosk_is_full_screen_without_a_cursor(agent: FakeAgent, start_screen: StartScreen) -> None:
     agent.publish(ticket("ord_a"))
     app = start_screen(kiosk())
     assert app.window.isFullScreen()
@@ -31,7 +36,9 @@ def test_kiosk_is_full_screen_without_a_cursor(agent, start_screen):
     assert not app.view.viewport().hasMouseTracking()
 
 
-def test_fullscreen_without_kiosk_closes_normally(agent, start_screen):
+def test_fullscreen_without_kiosk_closes_normally(
+    agent: FakeAgent, start_screen: StartScreen
+) -> None:
     app = start_screen(config_with(fullscreen=True))
     assert app.window.isFullScreen()
     assert app.window.cursor().shape() != Qt.CursorShape.BlankCursor
@@ -39,14 +46,14 @@ def test_fullscreen_without_kiosk_closes_normally(agent, start_screen):
     assert not app.window.isVisible()
 
 
-def test_close_is_refused_in_kiosk_mode(agent, start_screen):
+def test_close_is_refused_in_kiosk_mode(agent: FakeAgent, start_screen: StartScreen) -> None:
     app = start_screen(kiosk())
     assert not app.window.close()
     assert app.window.isVisible()
     assert app.window.message.text() == "Kiosk mode: a lead exits with Ctrl+Alt+Q and the PIN"
 
 
-def open_pin_dialog(qtbot, app):
+def open_pin_dialog(qtbot: QtBot, app: DisplayApp) -> LeadPinDialog:
     qtbot.keyClick(
         app.view,
         Qt.Key.Key_Q,
@@ -55,10 +62,14 @@ def open_pin_dialog(qtbot, app):
     qtbot.waitUntil(
         lambda: app.window.lead_gate.dialog is not None and app.window.lead_gate.dialog.isVisible()
     )
-    return app.window.lead_gate.dialog
+    dialog = app.window.lead_gate.dialog
+    assert dialog is not None
+    return dialog
 
 
-def test_wrong_pin_keeps_the_screen_the_right_one_closes_it(agent, start_screen, qtbot):
+def test_wrong_pin_keeps_the_screen_the_right_one_closes_it(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     app = start_screen(kiosk("4321"))
     dialog = open_pin_dialog(qtbot, app)
     qtbot.keyClicks(dialog.edit, "1234")
@@ -76,7 +87,7 @@ def test_wrong_pin_keeps_the_screen_the_right_one_closes_it(agent, start_screen,
     qtbot.waitUntil(lambda: not app.window.isVisible())
 
 
-def test_no_pin_no_exit(agent, start_screen, qtbot):
+def test_no_pin_no_exit(agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot) -> None:
     app = start_screen(kiosk(""))
     qtbot.keyClick(
         app.view,
@@ -88,7 +99,9 @@ def test_no_pin_no_exit(agent, start_screen, qtbot):
     assert app.window.isVisible()
 
 
-def test_pin_dialog_buttons_are_finger_sized(agent, start_screen, qtbot):
+def test_pin_dialog_buttons_are_finger_sized(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     app = start_screen(kiosk())
     dialog = open_pin_dialog(qtbot, app)
     touch = app.window.min_touch_px()
@@ -97,7 +110,7 @@ def test_pin_dialog_buttons_are_finger_sized(agent, start_screen, qtbot):
         assert widget.height() >= touch
 
 
-def test_min_touch_px_is_12_mm_at_the_screen_dpi(qapp):
+def test_min_touch_px_is_12_mm_at_the_screen_dpi(qapp: QApplication) -> None:
     screen = QGuiApplication.primaryScreen()
     dpi = screen.physicalDotsPerInch()
     if not 50 <= dpi <= 1000:
@@ -115,7 +128,9 @@ def write(tmp_path: Path, display: str) -> str:
     return str(path)
 
 
-def test_lead_pin_comes_from_the_environment_never_the_file(tmp_path, monkeypatch, capsys):
+def test_lead_pin_comes_from_the_environment_never_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("KDS_MQ_PASSWORD", "")
     monkeypatch.setenv("KDS_DISPLAY_LEAD_PIN", "2468")
     config = load_config(parse_args(["--config", write(tmp_path, "kiosk = true\n")]))
@@ -130,7 +145,9 @@ def test_lead_pin_comes_from_the_environment_never_the_file(tmp_path, monkeypatc
 
 
 @pytest.mark.parametrize("value", ["kiosk = true\nfullscreen = false\n"])
-def test_kiosk_alone_means_full_screen(tmp_path, monkeypatch, value):
+def test_kiosk_alone_means_full_screen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
     monkeypatch.setenv("KDS_MQ_PASSWORD", "")
     monkeypatch.setenv("KDS_DISPLAY_LEAD_PIN", "")
     config = load_config(parse_args(["--config", write(tmp_path, value)]))

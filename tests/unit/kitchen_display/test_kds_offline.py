@@ -3,29 +3,32 @@ command_id) and sent in order on reconnect; snapshots are never queued."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
 from kitchen_display import sync as sync_module
 from kitchen_display.app import DisplayApp
 from kitchen_display.ticket_model import Role
-from tests.unit.kitchen_display.fakes import ticket
+from tests.unit.kitchen_display.fakes import FakeAgent, as_fake, present, ticket
+from tests.unit.kitchen_display.screens import MakeDisplay
 
 
-def click_button(qtbot, app: DisplayApp, ticket_id: str, action: str) -> None:
+def click_button(qtbot: QtBot, app: DisplayApp, ticket_id: str, action: str) -> None:
     index = app.model.index_of(ticket_id)
     rect = app.delegate.button_rect(app.view.visualRect(index), action)
     qtbot.mouseClick(app.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
-def go_offline(qtbot, app: DisplayApp) -> None:
+def go_offline(qtbot: QtBot, app: DisplayApp) -> None:
     with qtbot.waitSignal(app.sync.connectionChanged):
-        app.mq.set_connected(False)
+        as_fake(app.mq).set_connected(False)
     qtbot.waitUntil(lambda: app.window.offline)
 
 
 def test_taps_while_offline_are_queued_shown_and_sent_in_order_on_reconnect(
-    agent, make_display, qtbot
-):
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1", number="41"))
     agent.publish(ticket("ord_2", number="42"))
     app = make_display("grill")
@@ -49,7 +52,7 @@ def test_taps_while_offline_are_queued_shown_and_sent_in_order_on_reconnect(
     assert not agent.commands_of("bump")
 
     with qtbot.waitSignal(app.sync.pendingChanged):
-        app.mq.set_connected(True)
+        as_fake(app.mq).set_connected(True)
     qtbot.waitUntil(lambda: len(agent.commands_of("bump")) == 2)
     sent = [c for c in agent.commands if c.type != "snapshot"]
     assert [(c.type, c.ticket_id, c.command_id) for c in sent] == [
@@ -67,12 +70,14 @@ def test_taps_while_offline_are_queued_shown_and_sent_in_order_on_reconnect(
     qtbot.waitUntil(lambda: app.sync.recall_candidate() == "ord_2")
 
 
-def test_a_failing_send_is_queued_too(agent, make_display, qtbot, monkeypatch):
+def test_a_failing_send_is_queued_too(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     agent.publish(ticket("ord_1"))
     app = make_display("grill")
     from shared.errors import MqNotConnected
 
-    def broken(*args, **kwargs):
+    def broken(*args: object, **kwargs: object) -> None:
         raise MqNotConnected("socket closed")
 
     monkeypatch.setattr(app.mq, "send", broken)
@@ -93,7 +98,9 @@ def test_a_failing_send_is_queued_too(agent, make_display, qtbot, monkeypatch):
     )
 
 
-def test_snapshots_are_not_queued(agent, make_display, qtbot):
+def test_snapshots_are_not_queued(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     app = make_display("grill")
     go_offline(qtbot, app)
     app.sync.request_snapshot()
@@ -101,8 +108,8 @@ def test_snapshots_are_not_queued(agent, make_display, qtbot):
 
 
 def test_queue_keeps_the_newest_and_says_the_oldest_was_dropped(
-    agent, make_display, qtbot, monkeypatch
-):
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(sync_module, "MAX_QUEUED_COMMANDS", 3)
     app = make_display("grill")
     go_offline(qtbot, app)
@@ -115,12 +122,14 @@ def test_queue_keeps_the_newest_and_says_the_oldest_was_dropped(
     assert app.window.message.text().startswith("Bump dropped")
 
 
-def test_card_marks_each_action_waiting_to_be_sent(agent, make_display, qtbot):
+def test_card_marks_each_action_waiting_to_be_sent(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     from kitchen_display.card_delegate import card_content, card_state
 
     agent.publish(ticket("ord_p"))
     display = make_display("grill")
-    display.mq.set_connected(False)
+    as_fake(display.mq).set_connected(False)
     qtbot.waitUntil(lambda: display.window.offline)
     display.window.request("bump", "ord_p")
     index = display.model.index_of("ord_p")
@@ -130,11 +139,11 @@ def test_card_marks_each_action_waiting_to_be_sent(agent, make_display, qtbot):
             in [
                 c.text
                 for c in card_content(
-                    display.model.ticket_at(index.row()), card_state(index, "grill", False)
+                    present(display.model.ticket_at(index.row())), card_state(index, "grill", False)
                 ).chips
             ]
         )
     )
-    display.mq.set_connected(True)
+    as_fake(display.mq).set_connected(True)
     qtbot.waitUntil(lambda: len(agent.commands_of("bump")) == 1)
     qtbot.waitUntil(lambda: not display.model.data(index, Role.PendingRole))

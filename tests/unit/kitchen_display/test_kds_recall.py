@@ -7,19 +7,22 @@ from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
+from pytestqt.qtbot import QtBot
 
 from kitchen_display.app import DisplayApp
 from kitchen_display.recall import UNDO_SECONDS, RecallListDialog, recent_bumps
-from tests.unit.kitchen_display.fakes import revise, ticket
+from shared.model import Ticket
+from tests.unit.kitchen_display.fakes import FakeAgent, revise, ticket
+from tests.unit.kitchen_display.screens import MakeDisplay
 
 
-def click_button(qtbot, app: DisplayApp, ticket_id: str, action: str) -> None:
+def click_button(qtbot: QtBot, app: DisplayApp, ticket_id: str, action: str) -> None:
     index = app.model.index_of(ticket_id)
     rect = app.delegate.button_rect(app.view.visualRect(index), action)
     qtbot.mouseClick(app.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
-def bumped(ticket_id: str, number: str, minutes_ago: float, station: str = "grill"):
+def bumped(ticket_id: str, number: str, minutes_ago: float, station: str = "grill") -> Ticket:
     at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
     base = ticket(ticket_id, number=number, lines=[(station, "Burger"), ("fry", "Fries")])
     return revise(
@@ -32,8 +35,8 @@ def bumped(ticket_id: str, number: str, minutes_ago: float, station: str = "gril
 
 
 def test_recall_list_shows_this_stations_recent_bumps_and_recalls_the_tapped_one(
-    agent, make_display, qtbot
-):
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(bumped("ord_1", "41", minutes_ago=2))
     agent.publish(bumped("ord_2", "42", minutes_ago=1))
     agent.publish(bumped("ord_old", "40", minutes_ago=20))  # too long ago
@@ -59,15 +62,18 @@ def test_recall_list_shows_this_stations_recent_bumps_and_recalls_the_tapped_one
     assert app.window.views.dialog is None
 
 
-def test_open_recall_list_for_the_keys_and_an_empty_list(agent, make_display, qtbot):
+def test_open_recall_list_for_the_keys_and_an_empty_list(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     app = make_display("grill")
     app.window.views.open_recall_list()
     dialog = app.window.views.dialog
+    assert isinstance(dialog, RecallListDialog)
     assert dialog.texts() == ["Nothing bumped here in the last 15 minutes"]
     assert not dialog.recall_button.isEnabled()
 
 
-def test_recent_bumps_keeps_the_last_50():
+def test_recent_bumps_keeps_the_last_50() -> None:
     now = datetime.now(UTC)
     tickets = [bumped(f"ord_{i}", str(i), minutes_ago=i * 0.1) for i in range(60)]
     bumps = recent_bumps(tickets, "grill", now)
@@ -75,7 +81,9 @@ def test_recent_bumps_keeps_the_last_50():
     assert bumps[0][0].id == "ord_0"
 
 
-def test_undo_bar_after_a_bump_recalls_it(agent, make_display, qtbot):
+def test_undo_bar_after_a_bump_recalls_it(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1", number="1042"))
     app = make_display("grill")
     bar = app.window.undo_bar
@@ -92,7 +100,9 @@ def test_undo_bar_after_a_bump_recalls_it(agent, make_display, qtbot):
     assert not bar.isVisible()
 
 
-def test_undo_bar_goes_away_after_a_few_seconds(agent, make_display, qtbot):
+def test_undo_bar_goes_away_after_a_few_seconds(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1"))
     app = make_display("grill")
     bar = app.window.undo_bar
@@ -107,7 +117,9 @@ def test_undo_bar_goes_away_after_a_few_seconds(agent, make_display, qtbot):
     qtbot.waitUntil(lambda: len(agent.commands_of("recall")) == 1)
 
 
-def test_undo_key_while_the_bar_shows(agent, make_display, qtbot):
+def test_undo_key_while_the_bar_shows(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1"))
     app = make_display("grill")
     app.view.setFocus()
@@ -119,7 +131,9 @@ def test_undo_key_while_the_bar_shows(agent, make_display, qtbot):
     assert len(agent.commands_of("recall")) == 1
 
 
-def test_a_refused_bump_takes_the_undo_away(agent, make_display, qtbot):
+def test_a_refused_bump_takes_the_undo_away(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.refuse["bump"] = ("invalid_transition", "ticket ord_1 is cancelled")
     agent.publish(ticket("ord_1"))
     app = make_display("grill")
@@ -127,7 +141,9 @@ def test_a_refused_bump_takes_the_undo_away(agent, make_display, qtbot):
     qtbot.waitUntil(lambda: not app.window.undo_bar.isVisible())
 
 
-def test_a_and_l_keys_open_all_day_and_the_recall_list(agent, make_display, qtbot):
+def test_a_and_l_keys_open_all_day_and_the_recall_list(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_k"))
     display = make_display("grill")
     display.view.setFocus()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import wave
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
 
+from kitchen_display.app import DisplayApp
 from kitchen_display.sound import (
     Cue,
     Escalator,
@@ -18,17 +21,17 @@ from kitchen_display.sound import (
     ensure_sound_files,
     synthesize,
 )
-from tests.unit.kitchen_display.fakes import revise, ticket
-from tests.unit.kitchen_display.screens import config_with, start_screen
+from tests.unit.kitchen_display.fakes import FakeAgent, as_fake, present, revise, ticket
+from tests.unit.kitchen_display.screens import StartScreen, config_with, start_screen
 
 __all__ = ["start_screen"]  # the fixture
 
 
-def kinds(app) -> list[str]:
+def kinds(app: DisplayApp) -> list[str]:
     return [cue.kind.value for cue in app.sounds.board.played]
 
 
-def test_each_cue_is_a_short_distinct_wav(tmp_path):
+def test_each_cue_is_a_short_distinct_wav(tmp_path: Path) -> None:
     sounds = {kind: synthesize(kind) for kind in SoundKind}
     assert len(set(sounds.values())) == 4
     for data in sounds.values():
@@ -45,7 +48,9 @@ def test_each_cue_is_a_short_distinct_wav(tmp_path):
     assert files[SoundKind.VOID].read_bytes() == sounds[SoundKind.VOID]
 
 
-def test_first_snapshot_is_silent_then_a_live_ticket_chimes(agent, start_screen, qtbot):
+def test_first_snapshot_is_silent_then_a_live_ticket_chimes(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_old"))
     app = start_screen(config_with(volume=0.5))
     assert app.sounds.board.played == []
@@ -53,7 +58,9 @@ def test_first_snapshot_is_silent_then_a_live_ticket_chimes(agent, start_screen,
     qtbot.waitUntil(lambda: app.sounds.board.played == [Cue(SoundKind.NEW, 0.5)])
 
 
-def test_rush_changed_and_void_each_have_their_cue(agent, start_screen, qtbot):
+def test_rush_changed_and_void_each_have_their_cue(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     app = start_screen(config_with())
     first = ticket("ord_1")
     agent.publish(first)
@@ -67,16 +74,20 @@ def test_rush_changed_and_void_each_have_their_cue(agent, start_screen, qtbot):
     agent.publish(revise(edited, status="cancelled"))
     qtbot.waitUntil(lambda: kinds(app) == ["new", "rush", "changed", "void"])
     # The VOID card is on screen, so the cook knows what the falling tone was about.
-    qtbot.waitUntil(lambda: app.model.ticket_at(0).status == "cancelled")
+    qtbot.waitUntil(lambda: present(app.model.ticket_at(0)).status == "cancelled")
 
 
-def test_a_new_rush_ticket_plays_the_rush_cue(agent, start_screen, qtbot):
+def test_a_new_rush_ticket_plays_the_rush_cue(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     app = start_screen(config_with())
     agent.publish(ticket("ord_r", priority="rush"))
     qtbot.waitUntil(lambda: kinds(app) == ["rush"])
 
 
-def test_tickets_for_other_stations_make_no_sound(agent, start_screen, qtbot):
+def test_tickets_for_other_stations_make_no_sound(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     app = start_screen(config_with("grill"))
     agent.publish(ticket("ord_fry", lines=[("fry", "Fries")]))
     agent.publish(ticket("ord_grill"))
@@ -84,7 +95,9 @@ def test_tickets_for_other_stations_make_no_sound(agent, start_screen, qtbot):
     assert kinds(app) == ["new"]
 
 
-def test_status_changes_by_the_kitchen_make_no_sound(agent, start_screen, qtbot):
+def test_status_changes_by_the_kitchen_make_no_sound(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     app = start_screen(config_with(sound_repeat_seconds=0))
     first = ticket("ord_1", lines=[("grill", "Burger"), ("fry", "Fries")])
     agent.publish(first)
@@ -95,7 +108,9 @@ def test_status_changes_by_the_kitchen_make_no_sound(agent, start_screen, qtbot)
     assert kinds(app) == ["new"]
 
 
-def test_volume_setting_and_sound_off(agent, start_screen, qtbot):
+def test_volume_setting_and_sound_off(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     loud = start_screen(config_with(volume=1.0))
     agent.publish(ticket("ord_1"))
     qtbot.waitUntil(lambda: loud.sounds.board.played == [Cue(SoundKind.NEW, 1.0)])
@@ -109,7 +124,9 @@ def test_volume_setting_and_sound_off(agent, start_screen, qtbot):
     assert quiet.sounds.board.played == []
 
 
-def test_an_ignored_new_ticket_chimes_again_louder_until_selected(agent, start_screen, qtbot):
+def test_an_ignored_new_ticket_chimes_again_louder_until_selected(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     app = start_screen(config_with(volume=0.4, sound_repeat_seconds=0.15))
     agent.publish(ticket("ord_a", minutes_ago=3))
     agent.publish(ticket("ord_b", minutes_ago=2))
@@ -134,7 +151,9 @@ def test_an_ignored_new_ticket_chimes_again_louder_until_selected(agent, start_s
     assert len(app.sounds.board.played) == count
 
 
-def test_a_tap_or_a_start_elsewhere_acknowledges(agent, start_screen, qtbot):
+def test_a_tap_or_a_start_elsewhere_acknowledges(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     app = start_screen(config_with(sound_repeat_seconds=30))
     agent.publish(ticket("ord_a", minutes_ago=3))
     agent.publish(ticket("ord_b", minutes_ago=2))
@@ -147,11 +166,13 @@ def test_a_tap_or_a_start_elsewhere_acknowledges(agent, start_screen, qtbot):
     qtbot.waitUntil(lambda: app.sounds.escalator.pending == frozenset())
 
 
-def test_a_reconnect_snapshot_plays_the_most_urgent_change_once(agent, start_screen, qtbot):
+def test_a_reconnect_snapshot_plays_the_most_urgent_change_once(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
     first = ticket("ord_1")
     agent.publish(first)
     app = start_screen(config_with())
-    mq = app.mq
+    mq = as_fake(app.mq)
     mq.set_connected(False)
     qtbot.waitUntil(lambda: app.window.offline)
     agent.publish(revise(first, status="cancelled"), lose=True)
@@ -161,7 +182,7 @@ def test_a_reconnect_snapshot_plays_the_most_urgent_change_once(agent, start_scr
     assert kinds(app) == ["void"]
 
 
-def test_classify():
+def test_classify() -> None:
     base = ticket("ord_x")
     assert classify(base, revise(base, status="in_progress")) is None
     assert classify(base, revise(base, priority="rush")) is SoundKind.RUSH
@@ -172,7 +193,7 @@ def test_classify():
     assert classify(void, revise(void)) is None
 
 
-def test_escalator_volume_steps(qtbot):
+def test_escalator_volume_steps(qtbot: QtBot) -> None:
     board = SoundBoard(volume=0.4, player=None)
     escalator = Escalator(board, 20)
     assert [round(escalator.volume_for(n), 2) for n in range(5)] == [0.4, 0.6, 0.8, 1.0, 1.0]
@@ -182,11 +203,11 @@ def test_escalator_volume_steps(qtbot):
     ("env", "expected"),
     [({"PULSE_SERVER": "tcp:speaker"}, True), ({"XDG_RUNTIME_DIR": "/nonexistent"}, False)],
 )
-def test_audio_server_detection(env, expected):
+def test_audio_server_detection(env: dict[str, str], expected: bool) -> None:
     assert audio_server_available(env) is expected
 
 
-def test_a_player_is_given_each_cue(qtbot):
+def test_a_player_is_given_each_cue(qtbot: QtBot) -> None:
     heard: list[tuple[SoundKind, float]] = []
 
     class Speaker:

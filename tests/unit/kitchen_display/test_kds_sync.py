@@ -6,21 +6,38 @@ import json
 import logging
 import time
 from collections.abc import Iterator
+from typing import Any, Protocol
 
 import pytest
 from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
 
 from kitchen_display.sync import TicketSync
 from shared.wire import command_queue, parse_command, state_topic
-from tests.unit.kitchen_display.fakes import SITE, FakeBroker, display_config, ticket
+from tests.unit.kitchen_display.fakes import (
+    SITE,
+    FakeAgent,
+    FakeBroker,
+    as_fake,
+    display_config,
+    ticket,
+)
+
+
+class MakeSync(Protocol):
+    def __call__(
+        self, station: str = "grill", *, start: bool = True, wait: bool = True, **display: Any
+    ) -> TicketSync: ...
 
 
 @pytest.fixture
-def make_sync(broker: FakeBroker, qtbot) -> Iterator:
+def make_sync(broker: FakeBroker, qtbot: QtBot) -> Iterator[MakeSync]:
     syncs: list[TicketSync] = []
 
-    def make(station: str = "grill", *, start: bool = True, wait: bool = True, **display):
+    def make(
+        station: str = "grill", *, start: bool = True, wait: bool = True, **display: Any
+    ) -> TicketSync:
         sync = TicketSync(display_config(station, **display), broker.client(f"sync-{station}"))
         syncs.append(sync)
         if start:
@@ -34,11 +51,13 @@ def make_sync(broker: FakeBroker, qtbot) -> Iterator:
         sync.close()
 
 
-def test_start_subscribes_first_then_asks_for_a_snapshot(broker, agent, make_sync, qtbot):
+def test_start_subscribes_first_then_asks_for_a_snapshot(
+    broker: FakeBroker, agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_a"))
     agent.publish(ticket("ord_b"))
     sync = make_sync(wait=False)
-    mq = sync._mq
+    mq = as_fake(sync._mq)
     assert mq.subscriptions == [
         (state_topic(SITE), "auto"),
         (sync.config.reply_queue, "auto"),
@@ -56,7 +75,9 @@ def test_start_subscribes_first_then_asks_for_a_snapshot(broker, agent, make_syn
     assert sorted(t.id for t in sync.tickets()) == ["ord_a", "ord_b"]
 
 
-def test_snapshot_emits_reset_and_seq(broker, agent, make_sync, qtbot):
+def test_snapshot_emits_reset_and_seq(
+    broker: FakeBroker, agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_a"))
     sync = make_sync(start=False)
     with (
@@ -70,7 +91,9 @@ def test_snapshot_emits_reset_and_seq(broker, agent, make_sync, qtbot):
     assert conn.args == [True]
 
 
-def test_updates_and_removals_apply_in_order(agent, make_sync, qtbot):
+def test_updates_and_removals_apply_in_order(
+    agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
     sync = make_sync()
     with qtbot.waitSignal(sync.ticketUpserted) as upserted:
         agent.publish(ticket("ord_a", number="17"))
@@ -82,7 +105,9 @@ def test_updates_and_removals_apply_in_order(agent, make_sync, qtbot):
     assert sync.last_seq == 2
 
 
-def test_duplicate_and_old_seq_are_ignored(agent, make_sync, qtbot):
+def test_duplicate_and_old_seq_are_ignored(
+    agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
     sync = make_sync()
     first = ticket("ord_a", number="1")
     seq = agent.publish(first)
@@ -93,11 +118,14 @@ def test_duplicate_and_old_seq_are_ignored(agent, make_sync, qtbot):
     agent.publish(stale, seq=seq - 1 if seq > 1 else seq)
     agent.publish(ticket("ord_b"), seq=seq + 1)
     qtbot.waitUntil(lambda: sync.last_seq == seq + 1)
-    assert sync.ticket("ord_a").display_number == "1"
+    kept = sync.ticket("ord_a")
+    assert kept is not None and kept.display_number == "1"
     assert len(agent.snapshot_requests()) == 1  # a duplicate is not a gap
 
 
-def test_gap_requests_snapshot_and_buffered_messages_apply_after(agent, make_sync, qtbot):
+def test_gap_requests_snapshot_and_buffered_messages_apply_after(
+    agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
     sync = make_sync()
     agent.publish(ticket("ord_a"))  # seq 1
     qtbot.waitUntil(lambda: sync.last_seq == 1)
@@ -117,7 +145,9 @@ def test_gap_requests_snapshot_and_buffered_messages_apply_after(agent, make_syn
     assert sync.synced
 
 
-def test_state_before_first_snapshot_is_buffered(broker, agent, make_sync, qtbot):
+def test_state_before_first_snapshot_is_buffered(
+    broker: FakeBroker, agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
     agent.answer_snapshots = False
     sync = make_sync(wait=False)
     qtbot.waitUntil(lambda: len(agent.snapshot_requests()) == 1)
@@ -130,7 +160,9 @@ def test_state_before_first_snapshot_is_buffered(broker, agent, make_sync, qtbot
     assert [t.id for t in sync.tickets()] == ["ord_a"]
 
 
-def test_unanswered_snapshot_is_sent_again(agent, make_sync, qtbot):
+def test_unanswered_snapshot_is_sent_again(
+    agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
     agent.answer_snapshots = False
     sync = make_sync(wait=False, snapshot_timeout_seconds=0.2)
     qtbot.waitUntil(lambda: len(agent.snapshot_requests()) >= 2, timeout=5000)
@@ -143,9 +175,9 @@ def test_unanswered_snapshot_is_sent_again(agent, make_sync, qtbot):
     qtbot.waitUntil(lambda: [t.id for t in sync.tickets()] == ["ord_a"])
 
 
-def test_reconnect_requests_a_snapshot(agent, make_sync, qtbot):
+def test_reconnect_requests_a_snapshot(agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot) -> None:
     sync = make_sync()
-    mq = sync._mq
+    mq = as_fake(sync._mq)
     with qtbot.waitSignal(sync.connectionChanged) as down:
         mq.set_connected(False)
     assert down.args == [False]
@@ -172,7 +204,13 @@ def test_reconnect_requests_a_snapshot(agent, make_sync, qtbot):
         ).encode(),
     ],
 )
-def test_malformed_state_frame_is_logged_and_dropped(agent, make_sync, qtbot, caplog, body):
+def test_malformed_state_frame_is_logged_and_dropped(
+    agent: FakeAgent,
+    make_sync: MakeSync,
+    qtbot: QtBot,
+    caplog: pytest.LogCaptureFixture,
+    body: bytes,
+) -> None:
     sync = make_sync()
     caplog.set_level(logging.WARNING, logger="kds.sync")
     agent.publish_raw(body)
@@ -183,7 +221,13 @@ def test_malformed_state_frame_is_logged_and_dropped(agent, make_sync, qtbot, ca
     assert len(dropped) == 1
 
 
-def test_malformed_reply_is_logged_and_dropped(broker, agent, make_sync, qtbot, caplog):
+def test_malformed_reply_is_logged_and_dropped(
+    broker: FakeBroker,
+    agent: FakeAgent,
+    make_sync: MakeSync,
+    qtbot: QtBot,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     sync = make_sync()
     caplog.set_level(logging.WARNING, logger="kds.sync")
     broker.publish(sync.config.reply_queue, b'{"v": 1, "type": "command.result"}')
@@ -192,7 +236,9 @@ def test_malformed_reply_is_logged_and_dropped(broker, agent, make_sync, qtbot, 
     qtbot.waitUntil(lambda: sync.ticket("ord_ok") is not None)
 
 
-def test_refused_command_emits_a_readable_message(agent, make_sync, qtbot):
+def test_refused_command_emits_a_readable_message(
+    agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
     sync = make_sync()
     agent.refuse["bump"] = ("invalid_transition", "ticket ord_x is cancelled")
     with qtbot.waitSignal(sync.commandFailed) as failed:
@@ -200,7 +246,9 @@ def test_refused_command_emits_a_readable_message(agent, make_sync, qtbot):
     assert failed.args == ["Bump refused: ticket ord_x is cancelled"]
 
 
-def test_send_command_fills_in_display_and_station(broker, agent, make_sync, qtbot):
+def test_send_command_fills_in_display_and_station(
+    broker: FakeBroker, agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
     sync = make_sync("fry")
     with qtbot.waitSignal(sync.commandResult) as result:
         command_id = sync.send_command("start", ticket_id="ord_9")
@@ -216,18 +264,22 @@ def test_send_command_fills_in_display_and_station(broker, agent, make_sync, qtb
     assert agent.reply_to[command_id] == sync.config.reply_queue
 
 
-def test_command_while_offline_is_queued_not_failed(agent, make_sync, qtbot):
+def test_command_while_offline_is_queued_not_failed(
+    agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
     # (the whole offline queue: test_kds_offline.py)
     sync = make_sync()
     with qtbot.waitSignal(sync.connectionChanged):
-        sync._mq.set_connected(False)
+        as_fake(sync._mq).set_connected(False)
     with qtbot.waitSignal(sync.pendingChanged) as pending:
         command_id = sync.send_command("bump", ticket_id="ord_1")
     assert pending.args == [1]
     assert [(p.command_id, p.kind) for p in sync.pending_commands()] == [(command_id, "bump")]
 
 
-def test_recall_candidate_is_the_last_accepted_bump(agent, make_sync, qtbot):
+def test_recall_candidate_is_the_last_accepted_bump(
+    agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
     sync = make_sync()
     assert sync.recall_candidate() is None
     for ticket_id in ("ord_1", "ord_2"):
@@ -243,18 +295,24 @@ def test_recall_candidate_is_the_last_accepted_bump(agent, make_sync, qtbot):
     assert sync.recall_candidate() == "ord_1"
 
 
-def test_state_changes_happen_on_the_qt_thread(agent, make_sync, qtbot):
+def test_state_changes_happen_on_the_qt_thread(
+    agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
     sync = make_sync()
     threads = []
     sync.ticketUpserted.connect(lambda _t: threads.append(QThread.currentThread()))
     agent.publish(ticket("ord_a"))
     qtbot.waitUntil(lambda: bool(threads))
-    assert threads == [QApplication.instance().thread()]
+    app = QApplication.instance()
+    assert app is not None
+    assert threads == [app.thread()]
 
 
-def test_close_closes_the_client_and_ignores_late_frames(agent, make_sync, qtbot):
+def test_close_closes_the_client_and_ignores_late_frames(
+    agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
     sync = make_sync()
-    mq = sync._mq
+    mq = as_fake(sync._mq)
     sync.close()
     assert mq.closed
     agent.publish(ticket("ord_late"))

@@ -6,28 +6,31 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtGui import QColor, QPalette
+from pytestqt.qtbot import QtBot
 
-from kitchen_display.app import main
-from kitchen_display.theme import DARK, HIGH_CONTRAST, LIGHT, THEMES, theme_for
-from tests.unit.kitchen_display.fakes import ticket
-from tests.unit.kitchen_display.screens import config_with, start_screen
+from kitchen_display.app import DisplayApp, main
+from kitchen_display.theme import DARK, HIGH_CONTRAST, LIGHT, THEMES, Theme, theme_for
+from tests.unit.kitchen_display.fakes import FakeAgent, FakeBroker, as_fake, ticket
+from tests.unit.kitchen_display.screens import StartScreen, config_with, start_screen
 
 __all__ = ["start_screen"]  # the fixture
 
 
-def background(app) -> QColor:
+def background(app: DisplayApp) -> QColor:
     """The colour of the card wall far from any card."""
     image = app.view.viewport().grab().toImage()
     return image.pixelColor(image.width() - 5, image.height() - 5)
 
 
-def header_color(app) -> QColor:
+def header_color(app: DisplayApp) -> QColor:
     image = app.window.grab().toImage()
     return image.pixelColor(image.width() // 2, 3)
 
 
 @pytest.mark.parametrize("theme", [DARK, LIGHT, HIGH_CONTRAST], ids=lambda t: t.name)
-def test_the_theme_colours_the_screen(agent, start_screen, theme):
+def test_the_theme_colours_the_screen(
+    agent: FakeAgent, start_screen: StartScreen, theme: Theme
+) -> None:
     agent.publish(ticket("ord_a"))
     app = start_screen(config_with(theme=theme.name))
     assert app.window.theme is theme
@@ -36,7 +39,9 @@ def test_the_theme_colours_the_screen(agent, start_screen, theme):
     assert header_color(app) == QColor(theme.header)
 
 
-def test_light_and_high_contrast_differ_from_dark(agent, start_screen):
+def test_light_and_high_contrast_differ_from_dark(
+    agent: FakeAgent, start_screen: StartScreen
+) -> None:
     screens = {name: start_screen(config_with(theme=name)) for name in THEMES}
     colors = {name: background(app).name() for name, app in screens.items()}
     assert len(set(colors.values())) == 3
@@ -44,7 +49,7 @@ def test_light_and_high_contrast_differ_from_dark(agent, start_screen):
     assert HIGH_CONTRAST.text == "#ffffff" and HIGH_CONTRAST.window == "#000000"
 
 
-def test_card_colours_are_there_for_the_delegate():
+def test_card_colours_are_there_for_the_delegate() -> None:
     for theme in THEMES.values():
         colors = theme.colors
         for name in ("card_bg", "text", "warn", "late", "void", "rush", "allergy"):
@@ -54,12 +59,18 @@ def test_card_colours_are_there_for_the_delegate():
         theme_for("pink")
 
 
-def test_header_and_banner_grow_with_the_font_scale(broker, start_screen, qtbot):
-    broker_less = []
+def test_header_and_banner_grow_with_the_font_scale(
+    broker: FakeBroker, start_screen: StartScreen, qtbot: QtBot
+) -> None:
+    broker_less: list[DisplayApp] = []
     for scale in (1.0, 2.0):
         app = start_screen(config_with(font_scale=scale), wait_synced=False)
-        app.mq.set_connected(False)
-        qtbot.waitUntil(lambda app=app: app.window.offline)
+        as_fake(app.mq).set_connected(False)
+
+        def offline(app: DisplayApp = app) -> bool:
+            return app.window.offline
+
+        qtbot.waitUntil(offline)
         broker_less.append(app)
     small, big = broker_less
     assert big.window.banner.font().pixelSize() == 2 * small.window.banner.font().pixelSize()
@@ -70,10 +81,13 @@ def test_header_and_banner_grow_with_the_font_scale(broker, start_screen, qtbot)
     assert big.window.banner.sizeHint().height() > 1.6 * small.window.banner.sizeHint().height()
     header = small.window.header.station_label.parentWidget()
     big_header = big.window.header.station_label.parentWidget()
+    assert header is not None and big_header is not None
     assert big_header.sizeHint().height() > 1.6 * header.sizeHint().height()
 
 
-def test_an_unknown_theme_stops_with_one_line(tmp_path: Path, capsys, monkeypatch):
+def test_an_unknown_theme_stops_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KDS_MQ_PASSWORD", "")
     monkeypatch.setenv("KDS_DISPLAY_LEAD_PIN", "")
     path = tmp_path / "display.toml"

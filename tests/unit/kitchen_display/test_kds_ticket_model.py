@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.modeltest import ModelTester
+from pytestqt.qtbot import QtBot
 
 from kitchen_display.config import DisplaySettings
 from kitchen_display.ticket_model import (
-    AgeState,
     Role,
     StationProgress,
     TicketListModel,
     format_elapsed,
 )
+from shared.aging import AgeState
+from shared.model import Ticket
 from tests.unit.kitchen_display.fakes import NOW, revise, ticket, with_items
 
 
@@ -21,22 +26,22 @@ class Clock:
     def __init__(self) -> None:
         self.now = NOW
 
-    def __call__(self):
+    def __call__(self) -> datetime:
         return self.now
 
 
 @pytest.fixture
-def clock(qapp) -> Clock:
+def clock(qapp: QApplication) -> Clock:
     return Clock()
 
 
 @pytest.fixture
-def grill(clock) -> TicketListModel:
+def grill(clock: Clock) -> TicketListModel:
     return TicketListModel("grill", is_expo=False, settings=DisplaySettings(), clock=clock)
 
 
 @pytest.fixture
-def expo(clock) -> TicketListModel:
+def expo(clock: Clock) -> TicketListModel:
     return TicketListModel("expo", is_expo=True, settings=DisplaySettings(), clock=clock)
 
 
@@ -44,11 +49,11 @@ def ids(model: TicketListModel) -> list[str]:
     return [model.data(model.index(row, 0), Role.IdRole) for row in range(model.rowCount())]
 
 
-def at(minutes: float, **kw):
+def at(minutes: float, **kw: Any) -> Ticket:
     return ticket(placed_at=NOW - timedelta(minutes=minutes), **kw)
 
 
-def test_passes_qtmodeltester(qtmodeltester, grill):
+def test_passes_qtmodeltester(qtmodeltester: ModelTester, grill: TicketListModel) -> None:
     grill.reset([at(3, ticket_id="a"), at(2, ticket_id="b", priority="rush")])
     qtmodeltester.check(grill)
     grill.upsert(at(1, ticket_id="c"))
@@ -57,7 +62,9 @@ def test_passes_qtmodeltester(qtmodeltester, grill):
     qtmodeltester.check(grill)
 
 
-def test_model_changes_keep_qtmodeltester_happy(qtmodeltester, grill):
+def test_model_changes_keep_qtmodeltester_happy(
+    qtmodeltester: ModelTester, grill: TicketListModel
+) -> None:
     qtmodeltester.check(grill, force_py=True)
     grill.upsert(at(3, ticket_id="a"))
     grill.upsert(at(2, ticket_id="b"))
@@ -67,7 +74,7 @@ def test_model_changes_keep_qtmodeltester_happy(qtmodeltester, grill):
     assert ids(grill) == ["z"]
 
 
-def test_rush_first_then_oldest(grill):
+def test_rush_first_then_oldest(grill: TicketListModel) -> None:
     grill.reset(
         [
             at(1, ticket_id="new"),
@@ -79,7 +86,7 @@ def test_rush_first_then_oldest(grill):
     assert ids(grill) == ["rush", "old", "mid", "new"]
 
 
-def test_priority_change_moves_the_row(qtbot, grill):
+def test_priority_change_moves_the_row(qtbot: QtBot, grill: TicketListModel) -> None:
     grill.reset([at(3, ticket_id="a"), at(2, ticket_id="b"), at(1, ticket_id="c")])
     with qtbot.waitSignal(grill.rowsMoved) as moved:
         grill.upsert(at(1, ticket_id="c", priority="rush"))
@@ -89,7 +96,9 @@ def test_priority_change_moves_the_row(qtbot, grill):
     assert ids(grill) == ["a", "b", "c"]
 
 
-def test_unchanged_upsert_emits_nothing_and_changed_one_only_its_row(qtbot, grill):
+def test_unchanged_upsert_emits_nothing_and_changed_one_only_its_row(
+    qtbot: QtBot, grill: TicketListModel
+) -> None:
     a, b = at(3, ticket_id="a"), at(2, ticket_id="b")
     grill.reset([a, b])
     changes = []
@@ -100,7 +109,7 @@ def test_unchanged_upsert_emits_nothing_and_changed_one_only_its_row(qtbot, gril
     assert changes == [(1, 1)]
 
 
-def test_station_filter(grill):
+def test_station_filter(grill: TicketListModel) -> None:
     fry_only = at(3, ticket_id="fry_only", lines=[("fry", "Fries")])
     both = at(2, ticket_id="both", lines=[("grill", "Burger"), ("fry", "Fries")])
     ready = at(1, ticket_id="ready", status="ready")
@@ -111,7 +120,7 @@ def test_station_filter(grill):
     assert grill.data(index, Role.OtherStationsRole) == ["fry"]
 
 
-def test_card_leaves_when_the_station_is_done(grill):
+def test_card_leaves_when_the_station_is_done(grill: TicketListModel) -> None:
     base = at(2, ticket_id="t", lines=[("grill", "Burger"), ("fry", "Fries")])
     grill.upsert(base)
     grill.upsert(revise(base, station="fry", item={"status": "done"}, status="in_progress"))
@@ -120,7 +129,7 @@ def test_card_leaves_when_the_station_is_done(grill):
     assert ids(grill) == []
 
 
-def test_cancelled_ticket_shows_as_void(grill, expo):
+def test_cancelled_ticket_shows_as_void(grill: TicketListModel, expo: TicketListModel) -> None:
     t = at(2, ticket_id="t", status="cancelled")
     grill.upsert(t)
     expo.upsert(t)
@@ -133,7 +142,7 @@ def test_cancelled_ticket_shows_as_void(grill, expo):
     assert ids(grill) == ["t"]
 
 
-def test_expo_shows_whole_open_orders_with_progress(expo):
+def test_expo_shows_whole_open_orders_with_progress(expo: TicketListModel) -> None:
     lines = [
         {"station": "grill", "name": "Burger", "status": "done"},
         {"station": "fry", "name": "Fries", "status": "in_progress"},
@@ -158,7 +167,7 @@ def test_expo_shows_whole_open_orders_with_progress(expo):
     assert expo.data(index, Role.StartedRole) is True
 
 
-def test_aging_and_elapsed(grill, clock):
+def test_aging_and_elapsed(grill: TicketListModel, clock: Clock) -> None:
     grill.upsert(at(0, ticket_id="t"))
     index = grill.index(0, 0)
     assert grill.data(index, Role.AgeStateRole) is AgeState.OK
@@ -171,7 +180,9 @@ def test_aging_and_elapsed(grill, clock):
     assert format_elapsed(grill.data(index, Role.ElapsedRole)) == "11:12"
 
 
-def test_tick_emits_elapsed_only_and_age_state_when_it_changes(grill, clock):
+def test_tick_emits_elapsed_only_and_age_state_when_it_changes(
+    grill: TicketListModel, clock: Clock
+) -> None:
     grill.reset([at(1, ticket_id="a"), at(0, ticket_id="b")])
     changes = []
     grill.dataChanged.connect(
@@ -188,7 +199,7 @@ def test_tick_emits_elapsed_only_and_age_state_when_it_changes(grill, clock):
     ]
 
 
-def test_clock_timer_runs_only_with_rows(grill):
+def test_clock_timer_runs_only_with_rows(grill: TicketListModel) -> None:
     assert not grill._timer.isActive()
     grill.upsert(at(1, ticket_id="a"))
     assert grill._timer.isActive()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor
+from pytestqt.qtbot import QtBot
 
 from kitchen_display import card_delegate
 from kitchen_display.app import DisplayApp
 from kitchen_display.ticket_model import Role
-from tests.unit.kitchen_display.fakes import SITE, revise, ticket
+from tests.unit.kitchen_display.fakes import SITE, FakeAgent, FakeBroker, as_fake, revise, ticket
+from tests.unit.kitchen_display.screens import MakeDisplay
 
 
 def shown(app: DisplayApp) -> list[str]:
@@ -18,13 +22,15 @@ def shown(app: DisplayApp) -> list[str]:
     return [model.data(model.index(row, 0), Role.IdRole) for row in range(model.rowCount())]
 
 
-def click_button(qtbot, app: DisplayApp, ticket_id: str, action: str) -> None:
+def click_button(qtbot: QtBot, app: DisplayApp, ticket_id: str, action: str) -> None:
     index = app.model.index_of(ticket_id)
     rect = app.delegate.button_rect(app.view.visualRect(index), action)
     qtbot.mouseClick(app.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
 
 
-def test_snapshot_on_start_populates_the_screen(agent, make_display):
+def test_snapshot_on_start_populates_the_screen(
+    agent: FakeAgent, make_display: MakeDisplay
+) -> None:
     agent.publish(ticket("ord_a", number="41"))
     agent.publish(ticket("ord_b", number="42", lines=[("fry", "Fries")]))
     app = make_display("grill")
@@ -34,7 +40,9 @@ def test_snapshot_on_start_populates_the_screen(agent, make_display):
     assert app.window.header.station_label.text() == "GRILL"
 
 
-def test_ticket_updated_adds_a_visible_card(agent, make_display, qtbot):
+def test_ticket_updated_adds_a_visible_card(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     app = make_display("grill")
     assert shown(app) == []
     agent.publish(
@@ -56,7 +64,9 @@ def test_ticket_updated_adds_a_visible_card(agent, make_display, qtbot):
     assert image.pixelColor(rect.center().x(), rect.top() + 30) != QColor("#0f1216")
 
 
-def test_bump_button_sends_bump_for_that_ticket(agent, make_display, qtbot):
+def test_bump_button_sends_bump_for_that_ticket(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1"))
     agent.publish(ticket("ord_2"))
     app = make_display("grill")
@@ -76,7 +86,9 @@ def test_bump_button_sends_bump_for_that_ticket(agent, make_display, qtbot):
     qtbot.waitUntil(lambda: shown(app) == ["ord_1"])
 
 
-def test_start_button_sends_start(agent, make_display, qtbot):
+def test_start_button_sends_start(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1"))
     app = make_display("grill")
     click_button(qtbot, app, "ord_1", "start")
@@ -85,7 +97,9 @@ def test_start_button_sends_start(agent, make_display, qtbot):
     assert agent.commands_of("bump") == []
 
 
-def test_tapping_the_card_body_selects_without_sending(agent, make_display, qtbot):
+def test_tapping_the_card_body_selects_without_sending(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1"))
     agent.publish(ticket("ord_2"))
     app = make_display("grill")
@@ -109,11 +123,13 @@ class _FrozenTime:
     def monotonic(self) -> float:
         return self.now
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         return getattr(time, name)
 
 
-def test_double_tap_on_bump_sends_one_bump(agent, make_display, qtbot, monkeypatch):
+def test_double_tap_on_bump_sends_one_bump(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
     agent.publish(ticket("ord_1"))
     app = make_display("grill")
     # The taps of a double tap come within the double-click interval: on the delegate's
@@ -130,7 +146,7 @@ def test_double_tap_on_bump_sends_one_bump(agent, make_display, qtbot, monkeypat
     assert len(agent.commands_of("bump")) == 1
 
 
-def test_keyboard_bump_bar(agent, make_display, qtbot):
+def test_keyboard_bump_bar(agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot) -> None:
     for ticket_id in ("ord_1", "ord_2", "ord_3"):
         agent.publish(ticket(ticket_id))
     app = make_display("grill")
@@ -155,7 +171,9 @@ def test_keyboard_bump_bar(agent, make_display, qtbot):
     assert agent.commands_of("bump")[-1].ticket_id == "ord_1"
 
 
-def test_recall_sends_the_last_bumped_ticket(agent, make_display, qtbot):
+def test_recall_sends_the_last_bumped_ticket(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1"))
     agent.publish(ticket("ord_2"))
     app = make_display("grill")
@@ -170,7 +188,9 @@ def test_recall_sends_the_last_bumped_ticket(agent, make_display, qtbot):
     assert (recall.ticket_id, recall.station) == ("ord_1", "grill")
 
 
-def test_selection_follows_when_the_selected_card_leaves(agent, make_display, qtbot):
+def test_selection_follows_when_the_selected_card_leaves(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     for ticket_id in ("ord_1", "ord_2"):
         agent.publish(ticket(ticket_id))
     app = make_display("grill")
@@ -181,12 +201,14 @@ def test_selection_follows_when_the_selected_card_leaves(agent, make_display, qt
     assert app.view.selectionModel().isSelected(app.view.currentIndex())
 
 
-def test_offline_banner_and_resync_on_reconnect(agent, make_display, qtbot):
+def test_offline_banner_and_resync_on_reconnect(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1"))
     app = make_display("grill")
     assert app.window.banner.isHidden()
     with qtbot.waitSignal(app.sync.connectionChanged):
-        app.mq.set_connected(False)
+        as_fake(app.mq).set_connected(False)
     assert app.window.offline
     text = app.window.banner.text()
     assert text.startswith("OFFLINE — broker or agent unreachable since ")
@@ -195,13 +217,15 @@ def test_offline_banner_and_resync_on_reconnect(agent, make_display, qtbot):
     assert shown(app) == ["ord_1"]  # the last known state stays up
     agent.publish(ticket("ord_2"))  # missed while away
     with qtbot.waitSignal(app.sync.connectionChanged):
-        app.mq.set_connected(True)
+        as_fake(app.mq).set_connected(True)
     assert not app.window.offline
     qtbot.waitUntil(lambda: len(agent.snapshot_requests()) == 2)
     qtbot.waitUntil(lambda: shown(app) == ["ord_1", "ord_2"])
 
 
-def test_banner_before_the_first_connection(broker, agent, make_display, qtbot):
+def test_banner_before_the_first_connection(
+    broker: FakeBroker, agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     from kitchen_display.app import build_display
     from tests.unit.kitchen_display.fakes import display_config
 
@@ -218,7 +242,9 @@ def test_banner_before_the_first_connection(broker, agent, make_display, qtbot):
         app.close()
 
 
-def test_refused_command_shows_the_message(agent, make_display, qtbot):
+def test_refused_command_shows_the_message(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_x"))
     app = make_display("grill")
     agent.refuse["bump"] = ("invalid_transition", "ticket ord_x is cancelled")
@@ -227,7 +253,9 @@ def test_refused_command_shows_the_message(agent, make_display, qtbot):
     assert app.window.message.text() == "Bump refused: ticket ord_x is cancelled"
 
 
-def test_grill_screen_filters_and_expo_sees_whole_orders(agent, make_display, qtbot):
+def test_grill_screen_filters_and_expo_sees_whole_orders(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_fry", lines=[("fry", "Fries")], minutes_ago=3))
     burger_and_fries = ticket(
         "ord_both",
@@ -256,7 +284,9 @@ def test_grill_screen_filters_and_expo_sees_whole_orders(agent, make_display, qt
     assert not expo.window.grab().isNull()
 
 
-def test_cancelled_ticket_is_void_on_its_station(agent, make_display, qtbot):
+def test_cancelled_ticket_is_void_on_its_station(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     t = ticket("ord_v")
     agent.publish(t)
     app = make_display("grill")
@@ -267,7 +297,9 @@ def test_cancelled_ticket_is_void_on_its_station(agent, make_display, qtbot):
     qtbot.waitUntil(lambda: shown(app) == [])
 
 
-def test_p_key_asks_for_a_reprint_of_the_selected_ticket(agent, make_display, qtbot):
+def test_p_key_asks_for_a_reprint_of_the_selected_ticket(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.publish(ticket("ord_1"))
     agent.publish(ticket("ord_2"))
     app = make_display("grill")
@@ -280,7 +312,9 @@ def test_p_key_asks_for_a_reprint_of_the_selected_ticket(agent, make_display, qt
     assert "Reprint" in app.window.message.text()
 
 
-def test_refused_reprint_says_why(agent, make_display, qtbot):
+def test_refused_reprint_says_why(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
     agent.refuse["reprint"] = ("bad_request", "no printer for tickets at station 'grill'")
     agent.publish(ticket("ord_1"))
     app = make_display("grill")

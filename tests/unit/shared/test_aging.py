@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ SITE = SiteSettings(
 )
 
 
-def placed(**overrides) -> Ticket:
+def placed(**overrides: Any) -> Ticket:
     """The factories' ticket (grill l1 + l3, fry l2), without a promise unless given."""
     overrides.setdefault("promised_at", None)
     return ticket(**overrides)
@@ -237,6 +238,7 @@ def test_late_when_ready_judges_the_stations_still_working_just_before() -> None
     # expo bumps while fry (late at 3 minutes) still works: the board showed it LATE
     before = placed().model_copy(update={"status": TicketStatus.IN_PROGRESS})
     made_ready = ready(before, 4 * 60)
+    assert made_ready.ready_at is not None
     assert age_ticket(before, made_ready.ready_at, STRICT_FRY).state is AgeState.LATE
     assert late_when_ready(made_ready, STRICT_FRY, before=before)
     # without it, the ready ticket's own lines (all done): the expo station's rule

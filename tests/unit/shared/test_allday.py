@@ -45,7 +45,7 @@ def make(
 SMASH = ("b_smash", "Smash Co")
 
 
-def test_same_item_across_brands_is_one_count():
+def test_same_item_across_brands_is_one_count() -> None:
     tickets = [
         make([{"name": "Classic Burger", "qty": 2, "sku": "BB-CLASSIC"}]),
         make([{"name": "classic  burger ", "qty": 3, "sku": "SC-CLASSIC"}], brand=SMASH),
@@ -58,7 +58,7 @@ def test_same_item_across_brands_is_one_count():
     assert format_count(count) == f"5{TIMES} Classic Burger"
 
 
-def test_modifiers_make_a_different_item_whatever_their_order():
+def test_modifiers_make_a_different_item_whatever_their_order() -> None:
     a = {"name": "Classic Burger", "modifiers": [{"name": "no onion"}, {"name": "Bacon", "qty": 2}]}
     b = {"name": "Classic Burger", "modifiers": [{"name": "bacon", "qty": 2}, {"name": "No Onion"}]}
     plain = {"name": "Classic Burger"}
@@ -70,7 +70,7 @@ def test_modifiers_make_a_different_item_whatever_their_order():
     assert item_key(make([a]).items[0]) == item_key(make([b]).items[0])
 
 
-def test_done_lines_cancelled_ready_and_other_stations_do_not_count():
+def test_done_lines_cancelled_ready_and_other_stations_do_not_count() -> None:
     tickets = [
         make([{"name": "Fries", "station": "fry"}, {"name": "Burger", "status": "done"}]),
         make([{"name": "Burger"}], status="cancelled"),
@@ -82,7 +82,7 @@ def test_done_lines_cancelled_ready_and_other_stations_do_not_count():
     assert [(c.name, c.qty) for c in all_day(tickets, "fry")] == [("Fries", 1)]
 
 
-def test_folds_add_the_folded_station_and_expo_counts_everything():
+def test_folds_add_the_folded_station_and_expo_counts_everything() -> None:
     tickets = [make([{"name": "Fries", "station": "fry", "qty": 3}, {"name": "Burger"}])]
     assert [c.name for c in all_day(tickets, "grill")] == ["Burger"]
     folded = all_day(tickets, "grill", folds={"fry": "grill"})
@@ -94,7 +94,7 @@ def test_folds_add_the_folded_station_and_expo_counts_everything():
     assert len(all_day(tickets)) == 2
 
 
-def test_by_station_groups_folded_stations_into_their_target():
+def test_by_station_groups_folded_stations_into_their_target() -> None:
     tickets = [
         make(
             [
@@ -111,6 +111,6 @@ def test_by_station_groups_folded_stations_into_their_target():
     }
 
 
-def test_sorted_most_first_then_by_name():
+def test_sorted_most_first_then_by_name() -> None:
     tickets = [make([{"name": "B"}, {"name": "A"}, {"name": "C", "qty": 5}])]
     assert [c.name for c in all_day(tickets, "grill")] == ["C", "A", "B"]

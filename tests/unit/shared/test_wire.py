@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from shared import wire
 from shared.errors import UnsupportedVersion, WireError
@@ -42,7 +43,10 @@ EXTRA: dict[str, dict[str, Any]] = {
     "ack_void": {"ticket_id": "ord_1"},
     "fold_stations": {"folds": {"fry": "grill"}},
 }
-MODELS: dict[str, type] = {
+# wire.parse_command, parse_state_message or parse_result
+Parser = Callable[[bytes | str | dict[str, Any]], BaseModel]
+
+MODELS: dict[str, type[wire.Command]] = {
     "start": wire.StartCommand,
     "bump": wire.BumpCommand,
     "recall": wire.RecallCommand,
@@ -75,7 +79,8 @@ def command_dict(kind: str, **overrides: Any) -> dict[str, Any]:
 
 
 def ticket_dict() -> dict[str, Any]:
-    return json.loads(ticket().model_dump_json(exclude_none=True))
+    data: dict[str, Any] = json.loads(ticket().model_dump_json(exclude_none=True))
+    return data
 
 
 def updated_dict(**overrides: Any) -> dict[str, Any]:
@@ -123,7 +128,7 @@ def as_bytes(data: Any) -> bytes:
     return json.dumps(data).encode()
 
 
-def refusal(parse: Callable[[Any], Any], raw: Any) -> WireError:
+def refusal(parse: Callable[[Any], object], raw: object) -> WireError:
     with pytest.raises(WireError) as info:
         parse(raw)
     return info.value
@@ -138,7 +143,9 @@ def test_every_command_type_is_tested() -> None:
 
 @pytest.mark.parametrize("kind", sorted(EXTRA))
 def test_command_round_trip(kind: str) -> None:
-    command = wire.make_command(kind, SITE, display_id="grill-1", station="grill", **EXTRA[kind])
+    command: wire.Command = wire.make_command(
+        kind, SITE, display_id="grill-1", station="grill", **EXTRA[kind]
+    )
     assert type(command) is MODELS[kind]
     assert command.command_id  # a fresh id
     raw = wire.encode(command)
@@ -189,7 +196,9 @@ def test_ticket_removed_round_trip() -> None:
     assert parsed == message
     minimal = removed_dict()
     del minimal["reason"], minimal["at"]
-    assert wire.parse_state_message(minimal).reason == ""
+    parsed = wire.parse_state_message(minimal)
+    assert isinstance(parsed, wire.TicketRemoved)
+    assert parsed.reason == ""
 
 
 def test_command_result_round_trip_and_snapshot_result() -> None:
@@ -245,8 +254,12 @@ def test_unknown_fields_are_ignored() -> None:
     t = ticket_dict()
     t["surprise"] = True
     t["items"][0]["colour"] = "red"
-    assert wire.parse_state_message(updated_dict(ticket=t, extra=1)).ticket.items[0].qty == 2
-    assert wire.parse_state_message(removed_dict(extra=None)).ticket_id == "ord_01JD2X8Q4ZK3"
+    updated = wire.parse_state_message(updated_dict(ticket=t, extra=1))
+    assert isinstance(updated, wire.TicketUpdated)
+    assert updated.ticket.items[0].qty == 2
+    removed = wire.parse_state_message(removed_dict(extra=None))
+    assert isinstance(removed, wire.TicketRemoved)
+    assert removed.ticket_id == "ord_01JD2X8Q4ZK3"
     assert wire.parse_result(result_dict(trace_id="abc")).ok is False
 
 
@@ -329,8 +342,8 @@ def test_result_refusal_names_the_field(data: dict[str, Any], field: str) -> Non
     assert refusal(wire.parse_result, as_bytes(data)).field == field
 
 
-PARSERS = [wire.parse_command, wire.parse_state_message, wire.parse_result]
-VALID = {
+PARSERS: list[Parser] = [wire.parse_command, wire.parse_state_message, wire.parse_result]
+VALID: dict[Parser, dict[str, Any]] = {
     wire.parse_command: command_dict("bump"),
     wire.parse_state_message: updated_dict(),
     wire.parse_result: result_dict(),
@@ -338,7 +351,7 @@ VALID = {
 
 
 @pytest.mark.parametrize("parse", PARSERS)
-def test_unknown_type_is_refused(parse: Callable[[Any], Any]) -> None:
+def test_unknown_type_is_refused(parse: Parser) -> None:
     for kind in ("shout", "", "BUMP", "ticket.deleted"):
         err = refusal(parse, as_bytes({**VALID[parse], "type": kind}))
         assert type(err) is WireError and err.field == "type"
@@ -357,7 +370,7 @@ def test_message_of_another_kind_is_refused_as_unknown_type() -> None:
 
 @pytest.mark.parametrize("parse", PARSERS)
 @pytest.mark.parametrize("version", [2, 0, "1", True, None, [1], {"v": 1}])
-def test_other_versions_are_unsupported(parse: Callable[[Any], Any], version: Any) -> None:
+def test_other_versions_are_unsupported(parse: Parser, version: Any) -> None:
     data = dict(VALID[parse])
     if version is None:
         del data["v"]
@@ -384,14 +397,14 @@ def test_other_versions_are_unsupported(parse: Callable[[Any], Any], version: An
         (b"[" * 100_000, "JSON"),
     ],
 )
-def test_bad_bodies_are_refused(parse: Callable[[Any], Any], raw: bytes, words: str) -> None:
+def test_bad_bodies_are_refused(parse: Parser, raw: bytes, words: str) -> None:
     err = refusal(parse, raw)
     assert type(err) is WireError
     assert words in str(err)
 
 
 @pytest.mark.parametrize("parse", PARSERS)
-def test_non_bytes_bodies_are_refused(parse: Callable[[Any], Any]) -> None:
+def test_non_bytes_bodies_are_refused(parse: Parser) -> None:
     for raw in (None, 12, [1]):
         refusal(parse, raw)
 
@@ -407,7 +420,7 @@ def test_too_large_frame_is_refused() -> None:
 
 
 @pytest.mark.parametrize("parse", [*PARSERS, wire.peek_command_id])
-def test_huge_integer_is_refused_as_wire_error(parse: Callable[[Any], Any]) -> None:
+def test_huge_integer_is_refused_as_wire_error(parse: Callable[[bytes], object]) -> None:
     raw = b'{"v": 1, "type": "bump", "command_id": "c1", "n": ' + b"9" * 5000 + b"}"
     if parse is wire.peek_command_id:
         assert parse(raw) is None  # cannot be decoded, so no id to answer
@@ -470,7 +483,7 @@ envelope_dicts = st.dictionaries(
 )
 
 
-def model_or_wire_error(parse: Callable[[Any], Any], raw: Any) -> None:
+def model_or_wire_error(parse: Parser, raw: Any) -> None:
     try:
         parsed = parse(raw)
     except WireError:
@@ -482,13 +495,13 @@ def model_or_wire_error(parse: Callable[[Any], Any], raw: Any) -> None:
 
 @FUZZ
 @given(raw=st.binary(max_size=300), parse=st.sampled_from(PARSERS))
-def test_fuzz_bytes(raw: bytes, parse: Callable[[Any], Any]) -> None:
+def test_fuzz_bytes(raw: bytes, parse: Parser) -> None:
     model_or_wire_error(parse, raw)
 
 
 @FUZZ
 @given(data=envelope_dicts, parse=st.sampled_from(PARSERS), as_json=st.booleans())
-def test_fuzz_json_dicts(data: dict[str, Any], parse: Callable[[Any], Any], as_json: bool) -> None:
+def test_fuzz_json_dicts(data: dict[str, Any], parse: Parser, as_json: bool) -> None:
     raw: Any = data
     if as_json:
         raw = json.dumps(data)
@@ -497,11 +510,11 @@ def test_fuzz_json_dicts(data: dict[str, Any], parse: Callable[[Any], Any], as_j
 
 @FUZZ
 @given(value=json_values, parse=st.sampled_from(PARSERS))
-def test_fuzz_any_json_value(value: Any, parse: Callable[[Any], Any]) -> None:
+def test_fuzz_any_json_value(value: Any, parse: Parser) -> None:
     model_or_wire_error(parse, json.dumps(value).encode())
 
 
-VALID_MESSAGES: list[tuple[Callable[[Any], Any], dict[str, Any]]] = [
+VALID_MESSAGES: list[tuple[Parser, dict[str, Any]]] = [
     *[(wire.parse_command, command_dict(kind)) for kind in sorted(EXTRA)],
     (wire.parse_state_message, updated_dict()),
     (wire.parse_state_message, removed_dict()),
@@ -532,7 +545,7 @@ def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     replacement=json_values,
 )
 def test_fuzz_mutated_valid_messages(
-    case: tuple[Callable[[Any], Any], dict[str, Any]],
+    case: tuple[Parser, dict[str, Any]],
     data: st.DataObject,
     drop: bool,
     replacement: Any,
