@@ -16,24 +16,18 @@ import getpass
 import json
 import logging
 import signal
-import socket
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
 
-from edge_agent.adapters.core_http import CoreClient
-from edge_agent.adapters.stomp_relay import StompRelay
+from edge_agent import wiring
 from edge_agent.agent import Agent
 from edge_agent.config import AgentConfig
-from edge_agent.effects import EffectRules
 from edge_agent.errors import StoreError
 from edge_agent.store import Store
-from shared import wire
 from shared.config import load, store_secret
 from shared.errors import ConfigError, KdsError, SecretError
-from shared.mq import MqClient
 
 log = logging.getLogger("edge.main")
 
@@ -45,110 +39,13 @@ SECRET_NAMES = (
 )
 
 
-def build_side_effects(config: AgentConfig) -> dict[str, Any]:
-    """Printers, SNS, Kafka and metrics adapters (only those that are configured)."""
-    from edge_agent.adapters.printers import make_printer
-    from edge_agent.adapters.statsd import StatsdMetrics
-
-    printers = {
-        station: make_printer(
-            station,
-            settings.url,
-            api_key=settings.api_key.reveal() or None,
-            timeout=settings.timeout_seconds,
-        )
-        for station, settings in config.printers.items()
-    }
-    notifier = None
-    if config.sns.enabled:
-        from edge_agent.adapters.sns import SnsNotifier
-
-        notifier = SnsNotifier(
-            region=config.sns.region,
-            endpoint_url=config.sns.endpoint_url or None,
-            aws_access_key_id=config.sns.aws_access_key_id.reveal() or None,
-            aws_secret_access_key=config.sns.aws_secret_access_key.reveal() or None,
-            profile=config.sns.profile or None,
-        )
-    sink = None
-    if config.kafka.bootstrap:
-        from edge_agent.adapters.kafka import KafkaSink
-
-        sink = KafkaSink(
-            config.kafka.bootstrap, config.kafka.topic, timeout=config.kafka.timeout_seconds
-        )
-    metrics = None
-    if config.statsd.host:
-        metrics = StatsdMetrics(
-            config.statsd.host,
-            config.statsd.port,
-            namespace=config.statsd.namespace,
-            constant_tags={"site": config.site_id},
-        )
-    rules = EffectRules(
-        site_id=config.site_id,
-        print_on={station: p.print_on for station, p in config.printers.items()},
-        label_stations=tuple(s for s, p in config.printers.items() if p.labels),
-        sms=config.sns.sms,
-        topic_arn=config.sns.topic_arn,
-        render_text=config.sns.texts().render if config.sns.enabled else None,
-        report=sink is not None,
-    )
-    return {
-        "sms_sender_id": config.sns.sender_id or None,
-        "printers": printers,
-        "notifier": notifier,
-        "sink": sink,
-        "metrics": metrics,
-        "effect_rules": rules,
-    }
-
-
-def site_settings(config: AgentConfig) -> wire.SiteSettings:
-    """The settings every screen shares, from the agent's [aging] and expo_station."""
-
-    def rule(r: Any) -> wire.AgingRule:
-        return wire.AgingRule(
-            warn_minutes=r.warn_minutes,
-            late_minutes=r.late_minutes,
-            promised_warn_minutes=r.promised_warn_minutes,
-        )
-
-    aging = config.aging
-    return wire.SiteSettings(
-        expo_station=config.expo_station,
-        allergy_gate=cast(wire.AllergenGate, config.allergen_gate),
-        aging=rule(aging),
-        aging_brands={k: rule(v) for k, v in aging.brands.items()},
-        aging_channels={k: rule(v) for k, v in aging.channels.items()},
-        aging_stations={k: rule(v) for k, v in aging.stations.items()},
-    )
-
-
 def build_agent(config: AgentConfig) -> Agent:
-    """Wire the real adapters from a validated configuration."""
-    store = Store(config.store.path)
-    core = CoreClient(
-        config.core.url,
-        config.site_id,
-        config.core.token.reveal(),
-        timeout=config.core.timeout_seconds,
-    )
-    mq = MqClient(
-        config.mq.url,
-        user=config.mq.user or None,
-        password=config.mq.password.reveal() or None,
-        client_id=f"edge-agent-{config.site_id}-{socket.gethostname()}",
-        heartbeat_ms=config.mq.heartbeat_ms,
-        backoff_max=config.mq.reconnect_max_seconds,
-        vhost=config.mq.vhost or None,
-        name="edge-mq",
-    )
+    """Wire the real adapters (:mod:`edge_agent.wiring`) from a validated configuration."""
     return Agent(
         site_id=config.site_id,
-        store=store,
-        core=core,
-        relay=StompRelay(mq, config.site_id),
+        store=Store(config.store.path),
+        core=wiring.core_client(config),
+        relay=wiring.relay(config),
         expo_station=config.expo_station or None,
         poll_wait_seconds=config.core.poll_wait_seconds,
         void_clear_seconds=config.void_clear_seconds,
@@ -156,9 +53,14 @@ def build_agent(config: AgentConfig) -> Agent:
         backoff_initial=config.outbox.backoff_initial_seconds,
         backoff_max=config.outbox.backoff_max_seconds,
         give_up_after=config.outbox.give_up_after_seconds,
-        site_settings=site_settings(config),
+        site_settings=wiring.site_settings(config),
         allergy_rules=config.allergy.rules(),
-        **build_side_effects(config),
+        effect_rules=wiring.effect_rules(config),
+        printers=wiring.printers(config),
+        notifier=wiring.notifier(config),
+        sink=wiring.report_sink(config),
+        metrics=wiring.metrics(config),
+        sms_sender_id=config.sns.sender_id or None,
     )
 
 

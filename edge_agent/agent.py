@@ -22,24 +22,17 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TypedDict
 
 from edge_agent.adapters.core_http import CoreClient
 from edge_agent.adapters.stomp_relay import StompRelay
-from edge_agent.effects import (
-    CHANNEL_NOTIFY,
-    CHANNEL_PRINT,
-    CHANNEL_REPORT,
-    EffectRules,
-    Effects,
-    MetricsSink,
-    NoMetrics,
-)
+from edge_agent.effects import EffectRules, Effects
 from edge_agent.errors import CoreRejected, PermanentError, StoreError
-from edge_agent.kitchen import CHANNEL_CORE, CHANNEL_MQ, Kitchen
-from edge_agent.outbox import OutboxWorker
+from edge_agent.feed import FeedFollower
+from edge_agent.kitchen import Kitchen
+from edge_agent.outbox import Channel, Deliver, OutboxWorker
+from edge_agent.ports import Metrics, NoMetrics, Notifier, Printer, ReportSink
 from edge_agent.store import OutboxRow, Store
-from edge_agent.sync import FeedFollower
 from shared import wire
 from shared.allergy import AllergyRules
 from shared.errors import MqError
@@ -55,6 +48,14 @@ KEY_RETENTION_SECONDS = 48 * 3600.0
 CORE_IN_FLIGHT = 4
 #: how long a dead-lettered side effect stays on the screens' problem line
 DEAD_SHOWN_SECONDS = 3600.0
+
+
+class _Backoff(TypedDict):
+    """The retry schedule every channel but ``mq`` shares."""
+
+    backoff_initial: float
+    backoff_max: float
+    give_up_after: float
 
 
 class Agent:
@@ -74,10 +75,10 @@ class Agent:
         housekeeping_interval: float = 5.0,
         alive_interval: float = 5.0,
         effect_rules: EffectRules | None = None,
-        printers: Mapping[str, Any] | None = None,
-        notifier: Any = None,
-        sink: Any = None,
-        metrics: MetricsSink | None = None,
+        printers: Mapping[str, Printer] | None = None,
+        notifier: Notifier | None = None,
+        sink: ReportSink | None = None,
+        metrics: Metrics | None = None,
         sms_sender_id: str | None = None,
         site_settings: wire.SiteSettings | None = None,
         allergy_rules: AllergyRules | None = None,
@@ -86,10 +87,10 @@ class Agent:
         self.store = store
         self.core = core
         self.relay = relay
-        self.printers = dict(printers or {})
+        self.printers: dict[str, Printer] = dict(printers or {})
         self.notifier = notifier
         self.sink = sink
-        self.metrics: Any = metrics or NoMetrics()
+        self.metrics: Metrics = metrics or NoMetrics()
         self._sender_id = sms_sender_id
         self.effects = Effects(
             store,
@@ -108,15 +109,13 @@ class Agent:
             allergy_rules=allergy_rules,
         )
         self.feed = FeedFollower(core, self.kitchen, store, wait_seconds=poll_wait_seconds)
-        common: dict[str, Any] = {
-            "backoff_initial": backoff_initial,
-            "backoff_max": backoff_max,
-            "give_up_after": give_up_after,
-        }
+        common = _Backoff(
+            backoff_initial=backoff_initial, backoff_max=backoff_max, give_up_after=give_up_after
+        )
         # The MQ channel is ordered and only waits on the local broker: retry it quickly.
         self.mq_outbox = OutboxWorker(
             store,
-            CHANNEL_MQ,
+            Channel.MQ,
             self._deliver_mq,
             ordered=True,
             backoff_initial=min(backoff_initial, 0.25),
@@ -130,7 +129,7 @@ class Agent:
         # CORE_IN_FLIGHT at a time (httpx's client is thread-safe).
         self.core_outbox = OutboxWorker(
             store,
-            CHANNEL_CORE,
+            Channel.CORE,
             self._deliver_core,
             ordered=False,
             in_flight=CORE_IN_FLIGHT,
@@ -140,11 +139,12 @@ class Agent:
         # Rows of a channel without one stay pending (and show in `outbox`/`doctor`).
         self.side_outboxes: list[OutboxWorker] = []
         # Customer texts are at most once: a crash mid-send never texts twice.
-        for channel, deliver, wanted, at_most_once in (
-            (CHANNEL_PRINT, self._deliver_print, bool(self.printers), False),
-            (CHANNEL_NOTIFY, self._deliver_notify, notifier is not None, True),
-            (CHANNEL_REPORT, self._deliver_report, sink is not None, False),
-        ):
+        side: tuple[tuple[Channel, Deliver, bool, bool], ...] = (
+            (Channel.PRINT, self._deliver_print, bool(self.printers), False),
+            (Channel.NOTIFY, self._deliver_notify, notifier is not None, True),
+            (Channel.REPORT, self._deliver_report, sink is not None, False),
+        )
+        for channel, deliver, wanted, at_most_once in side:
             if wanted:
                 self.side_outboxes.append(
                     OutboxWorker(
@@ -197,13 +197,16 @@ class Agent:
             self._housekeeper.join(5)
         self.relay.close()
         self.core.close()
-        for adapter in (*self.printers.values(), self.notifier, self.sink, self.metrics):
-            close = getattr(adapter, "close", None)
-            if close is not None:
-                try:
-                    close()
-                except Exception:
-                    log.exception("closing %s failed", type(adapter).__name__)
+        adapters: list[Printer | Notifier | ReportSink | Metrics] = [
+            *self.printers.values(),
+            *(a for a in (self.notifier, self.sink) if a is not None),
+            self.metrics,
+        ]
+        for adapter in adapters:
+            try:
+                adapter.close()
+            except Exception:
+                log.exception("closing %s failed", type(adapter).__name__)
         log.info("agent for site %s stopped", self.site_id)
 
     def __enter__(self) -> Agent:
@@ -275,7 +278,7 @@ class Agent:
         if not self.relay.connected:
             return
         seq = self.store.current_seq()
-        if self.store.pending(CHANNEL_MQ, limit=1):
+        if self.store.pending(Channel.MQ, limit=1):
             return  # rows up to ``seq`` are not all out yet; they are news enough
         message = wire.AgentAlive(
             site_id=self.site_id,
@@ -292,13 +295,13 @@ class Agent:
         """Short lines for the screens: stuck printers and texts, the core, dead letters."""
         found: list[str] = []
         for channel, dest, count, error in self.store.stuck_destinations(min_attempts=1):
-            if channel == CHANNEL_PRINT:
+            if channel == Channel.PRINT:
                 what = f"printer {dest}"
-            elif channel == CHANNEL_NOTIFY:
+            elif channel == Channel.NOTIFY:
                 what = "customer texts"
-            elif channel == CHANNEL_REPORT:
+            elif channel == Channel.REPORT:
                 what = "reporting"
-            elif channel == CHANNEL_CORE:
+            elif channel == Channel.CORE:
                 what = "status to the core"
             else:
                 continue
@@ -339,6 +342,8 @@ class Agent:
         printer.print(receipt, job_id=row.key)
 
     def _deliver_notify(self, row: OutboxRow) -> None:
+        if self.notifier is None:  # pragma: no cover - no worker without a notifier
+            raise PermanentError("no notifier configured any more")
         body = json.loads(row.body)
         if row.kind == "sms":
             self.notifier.send_sms(
@@ -350,6 +355,8 @@ class Agent:
             )
 
     def _deliver_report(self, row: OutboxRow) -> None:
+        if self.sink is None:  # pragma: no cover - no worker without a sink
+            raise PermanentError("no report sink configured any more")
         event = json.loads(row.body)
         self.sink.send(
             str(event["order_id"]),
@@ -357,9 +364,9 @@ class Agent:
             {"event_id": str(event["event_id"]), "type": str(event["type"])},
         )
 
-    def _on_delivery_failure(self, channel: str, row: OutboxRow, dead: bool) -> None:
+    def _on_delivery_failure(self, channel: Channel, row: OutboxRow, dead: bool) -> None:
         tags = {"channel": channel, "kind": row.kind, "final": "true" if dead else "false"}
-        if channel == CHANNEL_PRINT:
+        if channel == Channel.PRINT:
             tags["station"] = row.dest
         self.metrics.increment(f"{channel}.failures", tags=tags)
 
@@ -378,7 +385,7 @@ class Agent:
     def _report_gauges(self) -> None:
         now = time.time()
         depths = self.store.outbox_depths()
-        channels = {CHANNEL_MQ, CHANNEL_CORE, *(w.channel for w in self.side_outboxes)}
+        channels = {Channel.MQ, Channel.CORE, *(w.channel for w in self.side_outboxes)}
         for channel in sorted(channels | set(depths)):
             depth, oldest = depths.get(channel, (0, None))
             self.metrics.gauge("outbox.depth", depth, tags={"channel": channel})

@@ -14,10 +14,11 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from edge_agent import wiring
 from edge_agent.config import AgentConfig
-from shared.config import KEYRING_SERVICE, ConfigError, credentials_lookup, env_name, load
+from shared.config import Secret, env_name, load, secrets_of
+from shared.errors import ConfigError, SecretError
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,8 @@ def run_checks(config_path: Path | str, *, timeout: float = 5.0) -> list[Check]:
                 f"fix {exc.key} in {config_path} or set {env_name(None, exc.key)}",
             )
         ]
+    except SecretError as exc:
+        return [fail("config", str(exc), "see README 'Secrets'")]
     except Exception as exc:
         return [fail("config", f"{type(exc).__name__}: {exc}", "see README 'Configuration'")]
     return [ok("config", f"{config_path}: site {config.site_id}"), *_checks(config, timeout)]
@@ -69,7 +72,9 @@ def run_checks(config_path: Path | str, *, timeout: float = 5.0) -> list[Check]:
 
 def _checks(config: AgentConfig, timeout: float) -> Iterator[Check]:
     yield _guard("keyring", "see README 'Secrets'", _keyring)
-    yield _secret_source("core.token")
+    for name, secret in secrets_of(config):
+        if secret or name == "core.token":
+            yield _secret(name, secret)
     yield _guard("store", f"make {config.store.path.parent} writable", lambda: _store(config))
     yield _guard(
         "core",
@@ -110,21 +115,15 @@ def _keyring() -> Check:
     return ok("keyring", name)
 
 
-def _secret_source(name: str) -> Check:
+def _secret(name: str, secret: Secret) -> Check:
+    """Where the configuration found ``name`` (the lookup every program uses:
+    :func:`shared.config.load`), never its value."""
     label = f"secret {name}"
-    env_key = env_name(None, name)
-    if os.environ.get(env_key):
-        return ok(label, f"from the environment ({env_key})")
-    try:
-        if credentials_lookup(name):
-            return ok(label, "from the service credentials")
-        import keyring
-
-        if keyring.get_password(KEYRING_SERVICE, name):
-            return ok(label, "from the keyring")
-    except Exception as exc:
-        return fail(label, f"cannot read it: {exc}", f"edge-agent set-secret {name}")
-    return fail(label, "not set", f"edge-agent set-secret {name} (or set {env_key})")
+    if not secret:
+        return fail(
+            label, "not set", f"edge-agent set-secret {name} (or set {env_name(None, name)})"
+        )
+    return ok(label, f"from {secret.source}")
 
 
 def _store(config: AgentConfig) -> Check:
@@ -143,12 +142,9 @@ def _store(config: AgentConfig) -> Check:
 
 
 def _core(config: AgentConfig, timeout: float) -> Check:
-    from edge_agent.adapters.core_http import CoreClient
     from edge_agent.errors import CoreAuthError, CoreUnavailable
 
-    with CoreClient(
-        config.core.url, config.site_id, config.core.token.reveal(), timeout=timeout
-    ) as core:
+    with wiring.core_client(config, timeout=timeout) as core:
         started = time.monotonic()
         try:
             if not core.health():
@@ -173,16 +169,11 @@ def _core(config: AgentConfig, timeout: float) -> Check:
 
 def _broker(config: AgentConfig, timeout: float) -> Check:
     from shared import wire
-    from shared.mq import MqClient
+    from shared.mq import mq_client_from_settings
 
-    client = MqClient(
-        config.mq.url,
-        user=config.mq.user or None,
-        password=config.mq.password.reveal() or None,
-        heartbeat_ms=0,
-        connect_timeout=timeout,
-        vhost=config.mq.vhost or None,
-        name="doctor",
+    # not the agent's client-id: a running agent holds it, and ActiveMQ refuses a second
+    client = mq_client_from_settings(
+        config.mq, name="doctor", heartbeat_ms=0, connect_timeout=timeout
     )
     client.subscribe(wire.state_topic(config.site_id), lambda message: None)
     client.start()
@@ -207,51 +198,28 @@ def _broker(config: AgentConfig, timeout: float) -> Check:
 
 
 def _sns(config: AgentConfig) -> Check:
-    if not config.sns.enabled:
+    notifier = wiring.notifier(config)
+    if notifier is None:
         return skip("sns", "off ([sns] sms = false and no topic_arn)")
-    from edge_agent.adapters.sns import SnsNotifier
-
-    with _notifier(config, SnsNotifier) as notifier:
+    with notifier:
         detail = notifier.check(config.sns.topic_arn or None)
     return ok("sns", detail)
 
 
-def _notifier(config: AgentConfig, cls: type) -> Any:
-    sns = config.sns
-    return cls(
-        region=sns.region,
-        endpoint_url=sns.endpoint_url or None,
-        aws_access_key_id=sns.aws_access_key_id.reveal() or None,
-        aws_secret_access_key=sns.aws_secret_access_key.reveal() or None,
-        profile=sns.profile or None,
-    )
-
-
 def _printer(config: AgentConfig, station: str) -> Check:
-    from edge_agent.adapters.printers import make_printer
-
-    settings = config.printers[station]
-    printer = make_printer(
-        station,
-        settings.url,
-        api_key=settings.api_key.reveal() or None,
-        timeout=settings.timeout_seconds,
-    )
+    printer = wiring.printer(config, station)
     try:
         detail = printer.check()
     finally:
         printer.close()
-    return ok(f"printer {station}", f"{settings.url}: {detail}")
+    return ok(f"printer {station}", f"{config.printers[station].url}: {detail}")
 
 
 def _kafka(config: AgentConfig) -> Check:
-    if not config.kafka.bootstrap:
+    sink = wiring.report_sink(config)
+    if sink is None:
         return skip("kafka", "off (no [kafka] bootstrap)")
-    from edge_agent.adapters.kafka import KafkaSink
-
-    with KafkaSink(
-        config.kafka.bootstrap, config.kafka.topic, timeout=config.kafka.timeout_seconds
-    ) as sink:
+    with sink:
         lines = sink.check().splitlines()
     topic = next((line for line in lines if line.startswith("topic ")), "")
     return ok("kafka", "; ".join(part for part in (lines[0], topic) if part))

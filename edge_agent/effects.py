@@ -26,37 +26,16 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
+from edge_agent.outbox import Channel
+from edge_agent.ports import Metrics, NoMetrics
 from edge_agent.store import Store
 from shared.aging import late_when_ready
 from shared.model import Ticket, TicketItem
 from shared.wire import SiteSettings
 
 log = logging.getLogger("edge.effects")
-
-CHANNEL_PRINT = "print"
-CHANNEL_NOTIFY = "notify"
-CHANNEL_REPORT = "report"
-
-
-class MetricsSink(Protocol):
-    def increment(self, name: str, value: int = 1, tags: dict[str, str] | None = None) -> None: ...
-
-    def gauge(self, name: str, value: float, tags: dict[str, str] | None = None) -> None: ...
-
-    def histogram(self, name: str, value: float, tags: dict[str, str] | None = None) -> None: ...
-
-
-class NoMetrics:
-    def increment(self, name: str, value: int = 1, tags: dict[str, str] | None = None) -> None:
-        return None
-
-    def gauge(self, name: str, value: float, tags: dict[str, str] | None = None) -> None:
-        return None
-
-    def histogram(self, name: str, value: float, tags: dict[str, str] | None = None) -> None:
-        return None
 
 
 #: ``render(kind, brand_id=..., brand_name=..., number=..., first_name=..., item=...)``
@@ -87,13 +66,13 @@ class Effects:
         self,
         store: Store,
         rules: EffectRules,
-        metrics: MetricsSink | None = None,
+        metrics: Metrics | None = None,
         *,
         site_settings: SiteSettings | None = None,
     ) -> None:
         self._store = store
         self.rules = rules
-        self.metrics: MetricsSink = metrics or NoMetrics()
+        self.metrics: Metrics = metrics or NoMetrics()
         #: the site's aging rules (``[aging]``), for ``tickets.late``
         self.site_settings = site_settings or SiteSettings()
 
@@ -168,7 +147,7 @@ class Effects:
             "first_name": first_name(ticket.customer.name),
             "ticket": ticket.model_dump(mode="json", exclude_none=True),
         }
-        self._store.enqueue(CHANNEL_PRINT, kind, key, printer, json.dumps(body).encode())
+        self._store.enqueue(Channel.PRINT, kind, key, printer, json.dumps(body).encode())
 
     # --- customer and courier notifications ----------------------------------------------
 
@@ -196,7 +175,7 @@ class Effects:
                 "text": text,
             }
             self._store.enqueue(
-                CHANNEL_NOTIFY,
+                Channel.NOTIFY,
                 "sms",
                 f"sns:{ticket.id}:{suffix}:sms",
                 ticket.id,
@@ -218,7 +197,7 @@ class Effects:
                 "attributes": attributes,
             }
             self._store.enqueue(
-                CHANNEL_NOTIFY,
+                Channel.NOTIFY,
                 "topic",
                 f"sns:{ticket.id}:{suffix}:topic",
                 ticket.id,
@@ -251,7 +230,7 @@ class Effects:
             "seconds_since_received": seconds_since_received,
         }
         self._store.enqueue(
-            CHANNEL_REPORT,
+            Channel.REPORT,
             "lifecycle",
             f"report:{event_id}",
             ticket.id,

@@ -19,10 +19,11 @@ from typing import Any
 
 from edge_agent.effects import EffectRules, Effects
 from edge_agent.errors import StoreError
+from edge_agent.outbox import Channel
 from edge_agent.store import Store
 from shared import state, wire
 from shared.allergy import AllergyRules
-from shared.errors import BadRequest, CommandRefused, UnknownTicket, WireError
+from shared.errors import BadRequest, CommandRefused, UnknownTicket, UnsupportedVersion, WireError
 from shared.model import (
     ItemStatus,
     Order,
@@ -35,10 +36,9 @@ from shared.model import (
 )
 
 log = logging.getLogger("edge.kitchen")
-sync_log = logging.getLogger("edge.sync")
+#: what happened to each order from the feed (accepted, updated, quarantined)
+feed_log = logging.getLogger("edge.feed")
 
-CHANNEL_MQ = "mq"
-CHANNEL_CORE = "core"
 SHOWN = (
     TicketStatus.ACCEPTED.value,
     TicketStatus.IN_PROGRESS.value,
@@ -153,7 +153,7 @@ class Kitchen:
 
     def _create(self, order: Order) -> OrderOutcome:
         if order.status in (OrderStatus.CANCELLED, OrderStatus.PICKED_UP):
-            sync_log.info(
+            feed_log.info(
                 "order %s v%d arrives %s: not shown", order.id, order.version, order.status
             )
             return OrderOutcome("ignored", order.id)
@@ -161,7 +161,7 @@ class Kitchen:
         self._save_and_publish(ticket)
         self._core_status(ticket.id, "accepted", actor="agent")
         self._life(ticket, "received")
-        sync_log.info(
+        feed_log.info(
             "order %s v%d accepted: %s %s, %d lines",
             order.id,
             order.version,
@@ -187,7 +187,7 @@ class Kitchen:
             TicketStatus.PICKED_UP,
         ):
             self._life(new, new.status.value)
-        sync_log.info("order %s now v%d (%s)", order.id, order.version, new.status)
+        feed_log.info("order %s now v%d (%s)", order.id, order.version, new.status)
         return OrderOutcome("updated", order.id)
 
     def close_missing(self, open_ids: set[str]) -> int:
@@ -220,7 +220,7 @@ class Kitchen:
         except (TypeError, ValueError):
             body = repr(raw)[:65536]
         self.store.quarantine(order_id, version, exc.field, str(exc), body)
-        sync_log.error(
+        feed_log.error(
             "quarantined order %s v%s: field %s: %s",
             order_id or "(no id)",
             version if version is not None else "?",
@@ -278,12 +278,12 @@ class Kitchen:
         command_id = wire.peek_command_id(raw)
         if command_id is None:
             return None
-        code = "unsupported_version" if isinstance(exc, wire.UnsupportedVersion) else "bad_request"
+        code = "unsupported_version" if isinstance(exc, UnsupportedVersion) else "bad_request"
         result = wire.error_result(self.site_id, command_id, code, str(exc))
         self._reply(result, reply_to, key=f"reply:{command_id}:{wire.new_id()}")
         return result
 
-    def _apply(self, command: Any) -> wire.CommandResult:
+    def _apply(self, command: wire.AnyCommand) -> wire.CommandResult:
         ok = wire.CommandResult(site_id=self.site_id, command_id=command.command_id, ok=True)
         try:
             if isinstance(command, wire.SetAvailabilityCommand):
@@ -301,6 +301,8 @@ class Kitchen:
             if isinstance(command, wire.FoldStationsCommand):
                 self._fold(command.folds)
                 return ok
+            if isinstance(command, wire.SnapshotCommand):  # answered before, never stored
+                raise BadRequest("a snapshot changes nothing")
             ticket = self._load(command.ticket_id)
             if (
                 ticket is None
@@ -314,7 +316,7 @@ class Kitchen:
             return wire.error_result(self.site_id, command.command_id, exc.code, str(exc))
         return ok
 
-    def _transition(self, ticket: Ticket, command: Any) -> None:
+    def _transition(self, ticket: Ticket, command: wire.TicketCommand) -> None:
         now = self._clock()
         station = command.station
         actor = f"display:{command.display_id}" if command.display_id else "display"
@@ -494,7 +496,7 @@ class Kitchen:
 
     def _enqueue_state(self, seq: int, message: wire.StateMessage) -> None:
         self.store.enqueue(
-            CHANNEL_MQ,
+            Channel.MQ,
             "state",
             f"state:{seq}",
             wire.state_topic(self.site_id),
@@ -505,7 +507,7 @@ class Kitchen:
         if not reply_to:
             return
         self.store.enqueue(
-            CHANNEL_MQ,
+            Channel.MQ,
             "reply",
             key,
             reply_to,
@@ -566,10 +568,12 @@ class Kitchen:
         )
 
     def _enqueue_core(self, kind: str, key: str, dest: str, body: dict[str, Any]) -> None:
-        self.store.enqueue(CHANNEL_CORE, kind, key, dest, json.dumps(body).encode())
+        self.store.enqueue(Channel.CORE, kind, key, dest, json.dumps(body).encode())
 
 
-def _lifecycle_kinds(command: Any, before: Ticket, after: Ticket, expo: str | None) -> list[str]:
+def _lifecycle_kinds(
+    command: wire.TicketCommand, before: Ticket, after: Ticket, expo: str | None
+) -> list[str]:
     """The reporting steps one accepted command makes (for the lifecycle table)."""
     kinds: list[str] = []
     if before.status is TicketStatus.ACCEPTED and after.status is TicketStatus.IN_PROGRESS:

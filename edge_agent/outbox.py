@@ -1,6 +1,6 @@
 """Durable outbox workers: deliver stored side effects until they succeed or die visibly.
 
-Two channels, one worker thread each:
+One worker thread per :class:`Channel`:
 
 - ``mq``: state publishes and command replies, strictly in ``id`` order so that the
   displays see ``seq`` without gaps. A failed publish blocks the channel and is
@@ -8,6 +8,8 @@ Two channels, one worker thread each:
 - ``core``: status events and availability changes. Each row retries on its own
   schedule (``Retry-After`` honoured, exponential backoff otherwise); a permanent
   refusal (404, 409, 422) is dead-lettered with the core's reason.
+- ``print``, ``notify``, ``report``: the kitchen's printers, customer texts and
+  reporting (:mod:`edge_agent.effects`), each destination on its own schedule.
 
 A delivery function raises :class:`~edge_agent.errors.RetryableError` (or
 ``MqError``) to try again later and :class:`~edge_agent.errors.PermanentError` to
@@ -22,12 +24,29 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from enum import StrEnum
 
 from edge_agent.errors import CoreAuthError, PermanentError, RetryableError
 from edge_agent.store import OutboxRow, Store
 from shared.errors import MqError
 
 log = logging.getLogger("edge.outbox")
+
+
+class Channel(StrEnum):
+    """The outbox channels: the ``channel`` column of the store's outbox rows."""
+
+    #: state publishes and command replies to the broker (strictly ordered)
+    MQ = "mq"
+    #: status events and availability changes to the core
+    CORE = "core"
+    #: kitchen tickets and bag labels, ``dest`` = the printer's station
+    PRINT = "print"
+    #: customer texts and topic notifications (SNS), ``dest`` = the order
+    NOTIFY = "notify"
+    #: lifecycle events for reporting (Kafka), ``dest`` = the order
+    REPORT = "report"
+
 
 Deliver = Callable[[OutboxRow], None]
 
@@ -41,7 +60,7 @@ class OutboxWorker:
     def __init__(
         self,
         store: Store,
-        channel: str,
+        channel: Channel,
         deliver: Deliver,
         *,
         ordered: bool,
@@ -51,7 +70,7 @@ class OutboxWorker:
         idle_poll: float = 5.0,
         on_idle: Callable[[], None] | None = None,
         idle_interval: float = 5.0,
-        on_failure: Callable[[str, OutboxRow, bool], None] | None = None,
+        on_failure: Callable[[Channel, OutboxRow, bool], None] | None = None,
         at_most_once: bool = False,
         in_flight: int = 1,
     ) -> None:

@@ -285,19 +285,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"kitchen-display: config error: {exc}", file=sys.stderr)
         return 2
 
-    from shared.mq import MqClient
+    from shared.mq import mq_client_from_settings
 
     try:
-        mq = MqClient(
-            config.mq.url,
-            user=config.mq.user or None,
-            password=config.mq.password.reveal() or None,
-            heartbeat_ms=config.mq.heartbeat_ms,
-            vhost=config.mq.vhost or None,
-            backoff_max=config.mq.reconnect_max_seconds,
-            client_id=None,
-            name=f"display-{config.display_id}",
-        )
+        mq = mq_client_from_settings(config.mq, name=f"display-{config.display_id}")
     except ConfigError as exc:
         print(f"kitchen-display: config error: {exc.key}: {exc.problem}", file=sys.stderr)
         return 2

@@ -10,8 +10,10 @@ Secret fields (``secret=True`` in their metadata) are never read from the file:
 they come from the environment (``KDS_CORE_TOKEN``, for tests and containers),
 from the service manager's credentials (``$CREDENTIALS_DIRECTORY/core.token``,
 systemd's ``LoadCredentialEncrypted=``) or from the OS keyring
-(``edge-agent set-secret core.token``), and are wrapped in :class:`Secret` so
-that ``repr`` and logs never show them.
+(``edge-agent set-secret core.token``), in that order, and are wrapped in
+:class:`Secret` so that ``repr`` and logs never show them; a :class:`Secret` knows
+where it came from (``source``), which is what ``edge-agent doctor`` reports.
+:func:`secret_lookup` is that chain (after the environment) for every program.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import os
 import tomllib
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,12 +35,17 @@ KEYRING_SERVICE = "ghost-kds"
 
 
 class Secret:
-    """A string that never shows itself in ``repr``, ``str`` or logs."""
+    """A string that never shows itself in ``repr``, ``str`` or logs.
 
-    __slots__ = ("_value",)
+    ``source`` says where it was found ("the keyring (service ghost-kds)"), never
+    what it is; it takes no part in equality.
+    """
 
-    def __init__(self, value: str) -> None:
+    __slots__ = ("_value", "source")
+
+    def __init__(self, value: str, source: str = "") -> None:
         self._value = value
+        self.source = source
 
     def reveal(self) -> str:
         return self._value
@@ -67,7 +74,9 @@ def env_name(section: str | None, key: str) -> str:
     return "_".join(parts).upper().replace("-", "_").replace(".", "_")
 
 
-SecretLookup = Callable[[str], str | None]
+#: ``lookup("core.token")``: the secret, or ``None`` when that source has none. A plain
+#: string comes "from the secret lookup"; a :class:`Secret` says where it came from.
+SecretLookup = Callable[[str], str | Secret | None]
 
 
 def credentials_lookup(name: str) -> str | None:
@@ -89,10 +98,16 @@ def credentials_lookup(name: str) -> str | None:
         raise SecretError(f"cannot read credential {name}: {exc.strerror}") from exc
 
 
-def secret_lookup(name: str) -> str | None:
-    """The default chain: service-manager credentials, then the OS keyring."""
+def secret_lookup(name: str) -> Secret | None:
+    """The default chain after the environment: service-manager credentials, then the
+    OS keyring. The one lookup every program (and ``edge-agent doctor``) uses."""
     value = credentials_lookup(name)
-    return value if value is not None else keyring_lookup(name)
+    if value is not None:
+        return Secret(value, f"the service credentials ($CREDENTIALS_DIRECTORY/{name})")
+    value = keyring_lookup(name)
+    if value is not None:
+        return Secret(value, f"the keyring (service {KEYRING_SERVICE})")
+    return None
 
 
 def keyring_lookup(name: str) -> str | None:
@@ -205,19 +220,13 @@ def _build(
                     f"secrets are not read from config files; use the keyring "
                     f"(set-secret {dotted}) or the {env_key} environment variable",
                 )
-            raw = env.get(env_key)
-            if raw is None and secrets is not None:
-                try:
-                    raw = secrets(dotted)
-                except SecretError:
-                    if fld.metadata.get("required"):
-                        raise
-                    raw = None
-            if not raw and fld.metadata.get("required"):
+            required = bool(fld.metadata.get("required"))
+            secret = _find_secret(dotted, env_key, env, secrets, required)
+            if not secret and required:
                 raise ConfigError(
                     dotted, f"no secret set: run set-secret {dotted} or set {env_key}"
                 )
-            values[name] = Secret(raw or "")
+            values[name] = secret
             continue
         if env_key in env:
             values[name] = _convert(env[env_key], kind, f"{dotted} (from {env_key})")
@@ -235,6 +244,49 @@ def _build(
     except (TypeError, ValueError) as exc:  # a validator in __post_init__
         raise ConfigError(section or "config", str(exc)) from None
     return result
+
+
+def _find_secret(
+    dotted: str,
+    env_key: str,
+    env: Mapping[str, str],
+    secrets: SecretLookup | None,
+    required: bool,
+) -> Secret:
+    """The environment first (``KDS_CORE_TOKEN``), then ``secrets`` (the default chain:
+    :func:`secret_lookup`); an empty :class:`Secret` when neither has it. A failing
+    lookup (no keyring backend) matters only for a required secret."""
+    raw = env.get(env_key)
+    if raw is not None:
+        return Secret(raw, f"the environment ({env_key})")
+    if secrets is None:
+        return Secret("")
+    try:
+        found = secrets(dotted)
+    except SecretError:
+        if required:
+            raise
+        return Secret("")
+    if isinstance(found, Secret):
+        return found
+    return Secret(found or "", "the secret lookup" if found else "")
+
+
+def secrets_of(config: object, prefix: str = "") -> Iterator[tuple[str, Secret]]:
+    """Every secret setting of a loaded configuration, by dotted name (``core.token``,
+    ``printers.grill.api_key``), set or not, in declaration order."""
+    if not dataclasses.is_dataclass(config) or isinstance(config, type):
+        return
+    for fld in dataclasses.fields(config):
+        value = getattr(config, fld.name)
+        dotted = f"{prefix}{fld.name}"
+        if isinstance(value, Secret):
+            yield dotted, value
+        elif isinstance(value, dict):
+            for key in sorted(value):
+                yield from secrets_of(value[key], f"{dotted}.{key}.")
+        else:
+            yield from secrets_of(value, f"{dotted}.")
 
 
 def _build_named(

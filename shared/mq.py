@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import socket
 import ssl
 import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import stomp
@@ -32,11 +33,50 @@ import stomp.exception
 
 from shared.errors import ConfigError, MqError, MqNotConnected
 
+if TYPE_CHECKING:
+    from shared.settings import MqSettings
+
+    # stomp.py has no type hints: to mypy its listener base is ``object``
+    _ListenerBase = object
+else:
+    _ListenerBase = stomp.ConnectionListener
+
 log = logging.getLogger("kds.mq")
 
 
 #: how many heart-beat intervals without a frame from the broker mean it is gone
 HEARTBEAT_RECEIVE_SCALE = 2.5
+#: how long a connect (TCP, TLS, CONNECTED, each subscription's receipt) may take, seconds
+CONNECT_TIMEOUT = 10.0
+
+
+class _HidePasscode(logging.Filter):
+    """Masks the ``passcode`` header in stomp.py's log (a filter on its logger).
+
+    stomp.py logs every frame it sends at DEBUG, as the ``repr`` of its lines, and its
+    own mask (``stomp.utils.clean_lines``: ``passcode:\\s+...``) misses the CONNECT
+    frame's ``passcode:VALUE`` (stomp.py 9.0.0: the broker password was in the log).
+    Here the value is masked up to the header's end (the line's ``\\n``), read as a
+    ``repr``, so no character of the password (quote, space, backslash, an escaped
+    newline) ends the mask early.
+    """
+
+    #: ``passcode:`` then repr tokens (``\\``, ``\xNN``, ``\'``, a plain character)
+    #: up to the header line's end: the ``\n`` token, a real newline or the end
+    _HEADER = re.compile(r"passcode:(?:\\\\|\\x[0-9a-fA-F]{2}|\\[^n]|[^\\\n])*?(?=\\n|\n|$)")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is logging's problem, not ours
+            return True
+        if "passcode:" in message:
+            record.msg, record.args = self._HEADER.sub("passcode:********", message), None
+        return True
+
+
+_hide_passcode = _HidePasscode()
+logging.getLogger("stomp.py").addFilter(_hide_passcode)
 
 
 @dataclass(frozen=True)
@@ -122,7 +162,7 @@ def _ack_headers(message: Message) -> dict[str, str]:
     return headers
 
 
-class _Listener(stomp.ConnectionListener):  # type: ignore[misc]  # stomp.py is untyped
+class _Listener(_ListenerBase):
     def __init__(self, client: MqClient, generation: int) -> None:
         self._client = client
         self._generation = generation
@@ -174,7 +214,7 @@ class MqClient:
         heartbeat_ms: int = 10_000,
         backoff_initial: float = 0.2,
         backoff_max: float = 10.0,
-        connect_timeout: float = 10.0,
+        connect_timeout: float = CONNECT_TIMEOUT,
         vhost: str | None = None,
         name: str = "mq",
     ) -> None:
@@ -507,3 +547,33 @@ class MqClient:
         except Exception:
             # Never let an exception reach stomp.py: it would kill the connection.
             log.exception("%s: message handler failed", self._name)
+
+
+def mq_client_from_settings(
+    settings: MqSettings,
+    *,
+    name: str,
+    client_id: str | None = None,
+    heartbeat_ms: int | None = None,
+    connect_timeout: float = CONNECT_TIMEOUT,
+) -> MqClient:
+    """The one way both programs (and ``edge-agent doctor``) build their client from
+    an ``[mq]`` section: URL, user, password (already looked up by
+    :func:`shared.config.load`), heart-beats, vhost and reconnect backoff.
+
+    ``name`` names the client's threads and log lines; ``client_id`` is the STOMP
+    ``client-id`` (ActiveMQ refuses a second connection with the same one, so only
+    the long-running agent sets it). ``heartbeat_ms`` and ``connect_timeout``
+    override the settings for a short-lived probe. Raises ``ConfigError`` for a bad URL.
+    """
+    return MqClient(
+        settings.url,
+        user=settings.user or None,
+        password=settings.password.reveal() or None,
+        client_id=client_id,
+        heartbeat_ms=settings.heartbeat_ms if heartbeat_ms is None else heartbeat_ms,
+        backoff_max=settings.reconnect_max_seconds,
+        connect_timeout=connect_timeout,
+        vhost=settings.vhost or None,
+        name=name,
+    )

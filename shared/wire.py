@@ -12,6 +12,7 @@ subclass :class:`~shared.errors.UnsupportedVersion`), whatever the bytes are.
 from __future__ import annotations
 
 import json
+import typing
 import uuid
 from typing import Annotated, Any, Literal
 
@@ -34,24 +35,6 @@ VERSION = 1
 MAX_FRAME_BYTES = 4 * 1024 * 1024
 #: replies carry an ``expires`` header this far ahead: unread answers do not pile up
 REPLY_TTL_MS = 120_000
-
-CommandType = Literal[
-    "ack_allergens",
-    "ack_void",
-    "fold_stations",
-    "item_unavailable",
-    "reprint",
-    "start",
-    "bump",
-    "recall",
-    "item_done",
-    "item_undo",
-    "prioritize",
-    "picked_up",
-    "set_availability",
-    "snapshot",
-]
-COMMAND_TYPES: tuple[str, ...] = CommandType.__args__  # type: ignore[attr-defined]
 
 
 def state_topic(site_id: str) -> str:
@@ -193,8 +176,10 @@ class AgentAlive(_Envelope):
     problems: tuple[Annotated[StrictStr, Field(max_length=200)], ...] = ()
 
 
+#: what the kitchen publishes with a ``seq`` of its own
 StateMessage = TicketUpdated | TicketRemoved | SettingsUpdated
-TopicMessage = TicketUpdated | TicketRemoved | SettingsUpdated | AgentAlive
+#: everything on the state topic (the one list: ``parse_state_message`` derives from it)
+TopicMessage = StateMessage | AgentAlive
 
 
 # --- commands -------------------------------------------------------------------------
@@ -294,23 +279,7 @@ class SnapshotCommand(_Command):
     type: Literal["snapshot"] = "snapshot"
 
 
-Command = Annotated[
-    StartCommand
-    | BumpCommand
-    | RecallCommand
-    | ItemDoneCommand
-    | ItemUndoCommand
-    | PrioritizeCommand
-    | PickedUpCommand
-    | AckAllergensCommand
-    | AckVoidCommand
-    | FoldStationsCommand
-    | ItemUnavailableCommand
-    | ReprintCommand
-    | SetAvailabilityCommand
-    | SnapshotCommand,
-    Field(discriminator="type"),
-]
+#: The commands about one ticket (each has a ``ticket_id``) ...
 TicketCommand = (
     StartCommand
     | BumpCommand
@@ -324,6 +293,20 @@ TicketCommand = (
     | ItemUnavailableCommand
     | ReprintCommand
 )
+#: ... and every command: each model is named once, in one of these two unions. The
+#: kinds (``COMMAND_TYPES``), the parser's table (``COMMAND_MODELS``) and pydantic's
+#: discriminated union (``Command``) are derived from them.
+AnyCommand = TicketCommand | FoldStationsCommand | SetAvailabilityCommand | SnapshotCommand
+Command = Annotated[AnyCommand, Field(discriminator="type")]
+
+
+def _by_type(union: Any) -> dict[str, Any]:
+    """``{"start": StartCommand, ...}`` from a union of models, by each one's ``type``."""
+    return {model.model_fields["type"].default: model for model in typing.get_args(union)}
+
+
+COMMAND_MODELS: dict[str, type[AnyCommand]] = _by_type(AnyCommand)
+COMMAND_TYPES: tuple[str, ...] = tuple(COMMAND_MODELS)
 
 
 class CommandResult(_Envelope):
@@ -336,27 +319,6 @@ class CommandResult(_Envelope):
     tickets: tuple[Ticket, ...] | None = None
     #: extension: the site's shared settings, in a snapshot
     settings: SiteSettings | None = None
-
-
-COMMAND_MODELS: dict[str, type[_Command]] = {
-    model.model_fields["type"].default: model
-    for model in (
-        StartCommand,
-        BumpCommand,
-        RecallCommand,
-        ItemDoneCommand,
-        ItemUndoCommand,
-        PrioritizeCommand,
-        PickedUpCommand,
-        AckAllergensCommand,
-        AckVoidCommand,
-        FoldStationsCommand,
-        ItemUnavailableCommand,
-        ReprintCommand,
-        SetAvailabilityCommand,
-        SnapshotCommand,
-    )
-}
 
 
 # --- encoding and parsing ---------------------------------------------------------------
@@ -410,26 +372,21 @@ def _validation(exc: _PydanticValidationError, what: str) -> WireError:
     )
 
 
-_TOPIC_MODELS: dict[str, type[_Envelope]] = {
-    "ticket.updated": TicketUpdated,
-    "ticket.removed": TicketRemoved,
-    "site.settings": SettingsUpdated,
-    "agent.alive": AgentAlive,
-}
+_TOPIC_MODELS: dict[str, type[TopicMessage]] = _by_type(TopicMessage)
+_TOPIC_TYPES: tuple[str, ...] = tuple(_TOPIC_MODELS)
 
 
 def parse_state_message(raw: bytes | str | dict[str, Any]) -> TopicMessage:
     """Parse a message of the state topic; refuse anything else with :class:`WireError`."""
     data = raw if isinstance(raw, dict) else decode_object(raw)
-    kind = _check_envelope(data, tuple(_TOPIC_MODELS))
-    model = _TOPIC_MODELS[kind]
+    kind = _check_envelope(data, _TOPIC_TYPES)
     try:
-        return model.model_validate(data)  # type: ignore[return-value]
+        return _TOPIC_MODELS[kind].model_validate(data)
     except _PydanticValidationError as exc:
         raise _validation(exc, kind) from None
 
 
-def parse_command(raw: bytes | str | dict[str, Any]) -> Any:
+def parse_command(raw: bytes | str | dict[str, Any]) -> AnyCommand:
     """Parse a command (one of the ``*Command`` models) or raise :class:`WireError`."""
     data = raw if isinstance(raw, dict) else decode_object(raw)
     kind = _check_envelope(data, COMMAND_TYPES)
@@ -464,7 +421,7 @@ def peek_command_id(raw: bytes | str) -> str | None:
     return value
 
 
-def make_command(kind: str, site_id: str, /, **fields: Any) -> Any:
+def make_command(kind: str, site_id: str, /, **fields: Any) -> AnyCommand:
     """Build a validated command with a fresh ``command_id`` (unless one is given)."""
     fields.setdefault("command_id", new_id())
     return parse_command({"v": VERSION, "type": kind, "site_id": site_id, **fields})

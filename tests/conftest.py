@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,6 +111,32 @@ def test_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ob
     backend = PlaintextKeyring()
     backend.file_path = str(data_home / "python_keyring" / "keyring_pass.cfg")
     previous = keyring.core._keyring_backend  # None until something asked for a backend
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.core._keyring_backend = previous
+
+
+# =============================================================================
+# No keyring backend
+#
+#   no_keyring       function keyring's ``fail`` backend (what keyring picks on a
+#                             headless box with no Secret Service: every call
+#                             raises), installed for the test, then the previous
+#                             backend is restored.
+# =============================================================================
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[object]:
+    import keyring
+    import keyring.core
+    from keyring.backends import fail
+
+    backend_type: Any = fail.Keyring  # keyring has no type hints
+    backend = backend_type()
+    previous = keyring.core._keyring_backend
     keyring.set_keyring(backend)
     try:
         yield backend

@@ -1,4 +1,5 @@
-"""The one printer interface the agent uses, and the factory choosing a transport.
+"""The factory choosing a printer transport for a URL (the interface the agent uses
+is :class:`edge_agent.ports.Printer`).
 
 ``tcp://host[:port]`` is an ESC/POS network printer (port 9100 by default),
 ``http://…`` / ``https://…`` the PoS print API. See docs/printing.md.
@@ -6,32 +7,13 @@
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from edge_agent.adapters.printer_escpos import EscPosPrinter
 from edge_agent.adapters.printer_http import PosPrintApi
-from edge_agent.printing import Receipt
+from edge_agent.ports import Printer
 
 ESCPOS_PORT = 9100
-
-
-@runtime_checkable
-class Printer(Protocol):
-    """Where a station's tickets and labels go.
-
-    ``print`` raises :class:`~edge_agent.errors.PrinterUnavailable` (retry later) or
-    :class:`~edge_agent.errors.PrinterRejected` (dead-letter); ``check`` returns a
-    short status (``"online, paper ok"``) or raises ``PrinterUnavailable``.
-    """
-
-    name: str
-
-    def print(self, receipt: Receipt, *, job_id: str) -> None: ...
-
-    def check(self) -> str: ...
-
-    def close(self) -> None: ...
 
 
 def make_printer(

@@ -9,8 +9,8 @@ waits in the client and nothing is lost on exit. Tags are ``dict[str, str]``;
 Metrics are best effort: no method ever raises into the caller. A failure (no
 agent, bad host, a bug in the client) is logged at WARNING at most once a minute,
 by this module and by the library's own ``datadog.dogstatsd`` logger alike.
-:class:`NullMetrics` has the same interface and does nothing (``[statsd] host``
-empty).
+It implements :class:`edge_agent.ports.Metrics` (plus ``timing``); with no
+``[statsd] host`` the agent uses :class:`edge_agent.ports.NoMetrics`.
 """
 
 from __future__ import annotations
@@ -18,26 +18,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Self
+
+from edge_agent.ports import Tags
 
 log = logging.getLogger("edge.statsd")
 
 #: At most one WARNING per this many seconds about failing metrics.
 LOG_EVERY_SECONDS = 60.0
-
-Tags = Mapping[str, str] | None
-
-
-class Metrics(Protocol):
-    """What the agent calls; :class:`StatsdMetrics` and :class:`NullMetrics` have it."""
-
-    def increment(self, name: str, value: float = 1, tags: Tags = None) -> None: ...
-    def gauge(self, name: str, value: float, tags: Tags = None) -> None: ...
-    def histogram(self, name: str, value: float, tags: Tags = None) -> None: ...
-    def timing(self, name: str, ms: float, tags: Tags = None) -> None: ...
-    def close(self) -> None: ...
 
 
 def _tag_list(tags: Tags) -> list[str] | None:
@@ -156,36 +145,6 @@ class StatsdMetrics:
             client.close_socket()
         except Exception as exc:
             self._failed("close", exc)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-class NullMetrics:
-    """Metrics switched off: every call does nothing."""
-
-    def increment(self, name: str, value: float = 1, tags: Tags = None) -> None:
-        pass
-
-    def gauge(self, name: str, value: float, tags: Tags = None) -> None:
-        pass
-
-    def histogram(self, name: str, value: float, tags: Tags = None) -> None:
-        pass
-
-    def timing(self, name: str, ms: float, tags: Tags = None) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def __enter__(self) -> Self:
         return self

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+from edge_agent.ports import Tags
+
 
 class RecordingMetrics:
-    """Has the agent's metrics interface; ``counted`` lists each increment's name."""
+    """Has the agent's metrics port (``edge_agent.ports.Metrics``); ``counted`` lists
+    each increment's name."""
 
     def __init__(self) -> None:
         self.counted: list[str] = []
 
-    def increment(self, name: str, value: int = 1, tags: dict[str, str] | None = None) -> None:
+    def increment(self, name: str, value: float = 1, tags: Tags = None) -> None:
         self.counted.append(name)
 
-    def gauge(self, name: str, value: float, tags: dict[str, str] | None = None) -> None:
+    def gauge(self, name: str, value: float, tags: Tags = None) -> None:
         return None
 
-    def histogram(self, name: str, value: float, tags: dict[str, str] | None = None) -> None:
+    def histogram(self, name: str, value: float, tags: Tags = None) -> None:
+        return None
+
+    def close(self) -> None:
         return None

@@ -11,8 +11,9 @@ import pytest
 
 from edge_agent.adapters.printer_escpos import EscPosPrinter, encode_receipt
 from edge_agent.adapters.printer_http import PosPrintApi, job_body
-from edge_agent.adapters.printers import Printer, make_printer
+from edge_agent.adapters.printers import make_printer
 from edge_agent.errors import PrinterRejected, PrinterUnavailable, RetryableError
+from edge_agent.ports import Printer
 from edge_agent.printing import Line, Receipt, render_label, render_ticket
 from tests.helpers.net import free_port
 from tests.helpers.pos_server import PosServer

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from edge_agent.adapters.statsd import NullMetrics, StatsdMetrics
+from edge_agent.adapters.statsd import StatsdMetrics
+from edge_agent.ports import Metrics, NoMetrics
 from tests.helpers.udp_listener import UdpListener, parse_line
 
 SITE_TAGS = {"site": "ams-01", "station": "grill"}
@@ -142,15 +143,17 @@ def test_calls_after_close_are_ignored(udp: UdpListener) -> None:
     assert len(udp.records) == 1
 
 
-def test_null_metrics_has_the_same_interface() -> None:
-    with NullMetrics() as metrics:
-        metrics.increment("a")
-        metrics.increment("a", 2, tags={"k": "v"})
-        metrics.gauge("b", 1, tags=None)
-        metrics.histogram("c", 1.5)
-        metrics.timing("d", 3)
-    public = {n for n in dir(StatsdMetrics) if not n.startswith("_")}
-    assert public <= {n for n in dir(NullMetrics) if not n.startswith("_")}
+def test_statsd_and_no_metrics_have_the_metrics_port() -> None:
+    port = {n for n in dir(Metrics) if not n.startswith("_")}
+    assert port == {"increment", "gauge", "histogram", "close"}
+    assert port <= {n for n in dir(StatsdMetrics) if not n.startswith("_")}
+    assert port <= {n for n in dir(NoMetrics) if not n.startswith("_")}
+    metrics = NoMetrics()
+    metrics.increment("a")
+    metrics.increment("a", 2, tags={"k": "v"})
+    metrics.gauge("b", 1, tags=None)
+    metrics.histogram("c", 1.5)
+    metrics.close()
 
 
 def test_parse_line() -> None:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from edge_agent.kitchen import CHANNEL_CORE, CHANNEL_MQ, Kitchen
+from edge_agent.kitchen import Kitchen
+from edge_agent.outbox import Channel
 from edge_agent.store import OutboxRow, Store
 from shared import wire
 from shared.model import ItemStatus, TicketStatus
@@ -42,17 +43,17 @@ def rows(store: Store, channel: str) -> list[OutboxRow]:
 
 
 def state_messages(store: Store) -> list[Any]:
-    return [wire.parse_state_message(r.body) for r in rows(store, CHANNEL_MQ) if r.kind == "state"]
+    return [wire.parse_state_message(r.body) for r in rows(store, Channel.MQ) if r.kind == "state"]
 
 
 def replies(store: Store) -> list[tuple[OutboxRow, wire.CommandResult]]:
-    return [(r, wire.parse_result(r.body)) for r in rows(store, CHANNEL_MQ) if r.kind == "reply"]
+    return [(r, wire.parse_result(r.body)) for r in rows(store, Channel.MQ) if r.kind == "reply"]
 
 
 def core_events(store: Store) -> list[dict[str, Any]]:
     return [
         {**json.loads(r.body), "_dest": r.dest, "_key": r.key, "_kind": r.kind}
-        for r in rows(store, CHANNEL_CORE)
+        for r in rows(store, Channel.CORE)
     ]
 
 
@@ -92,7 +93,7 @@ def test_valid_order_creates_ticket_state_row_and_core_event(
     assert changes == [1]
     assert store.order_version(ORDER_ID) == 1
     assert store.current_seq() == 1
-    (row,) = [r for r in rows(store, CHANNEL_MQ)]
+    (row,) = [r for r in rows(store, Channel.MQ)]
     assert (row.kind, row.key, row.dest) == ("state", "state:1", "/topic/kds.ams-01.state")
     assert PHONE.encode() not in row.body
     (message,) = state_messages(store)
@@ -121,10 +122,10 @@ def test_malformed_order_is_quarantined_and_the_feed_goes_on(
 ) -> None:
     bad = order_dict(id="ord_BAD", version=4)
     bad["items"][0]["qty"] = "2"
-    with caplog.at_level(logging.ERROR, logger="edge.sync"):
+    with caplog.at_level(logging.ERROR, logger="edge.feed"):
         outcome = kitchen.apply_order(bad)
     assert outcome.action == "quarantined" and outcome.order_id == "ord_BAD"
-    (record,) = [r for r in caplog.records if r.name == "edge.sync"]
+    (record,) = [r for r in caplog.records if r.name == "edge.feed"]
     assert record.levelno == logging.ERROR
     assert "items.0.qty" in record.getMessage() and "ord_BAD" in record.getMessage()
     (entry,) = store.quarantined()
@@ -153,7 +154,7 @@ def test_quarantine_with_non_int_version_and_id(store: Store, kitchen: Kitchen) 
 def test_order_for_another_site_is_quarantined(
     store: Store, kitchen: Kitchen, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="edge.sync"):
+    with caplog.at_level(logging.ERROR, logger="edge.feed"):
         outcome = kitchen.apply_order(order_dict(site_id="rot-02"))
     assert outcome.action == "quarantined"
     (entry,) = store.quarantined()
@@ -271,11 +272,11 @@ def test_same_command_twice_gives_same_result_and_no_new_state(
 ) -> None:
     raw = command("bump", "c-1", station="grill")
     first = with_order.handle_command(raw, REPLY)
-    state_before = [r.key for r in rows(store, CHANNEL_MQ) if r.kind == "state"]
+    state_before = [r.key for r in rows(store, Channel.MQ) if r.kind == "state"]
     core_before = core_events(store)
     second = with_order.handle_command(raw, REPLY)
     assert second == first
-    assert [r.key for r in rows(store, CHANNEL_MQ) if r.kind == "state"] == state_before
+    assert [r.key for r in rows(store, Channel.MQ) if r.kind == "state"] == state_before
     assert core_events(store) == core_before
     assert store.current_seq() == 2
     assert [reply for _, reply in replies(store)] == [first, first]  # answered again
@@ -553,7 +554,7 @@ def test_enforce_refuses_start_and_bump_until_seen(store: Store, gated: Kitchen)
     assert handled(gated, command("start", station="grill")).ok
     # seen at grill is not seen at expo
     assert handled(gated, command("bump", station="expo")).error == ("invalid_transition")
-    ticket = wire.parse_state_message(rows(store, CHANNEL_MQ)[-1].body)
+    ticket = wire.parse_state_message(rows(store, Channel.MQ)[-1].body)
     assert isinstance(ticket, wire.TicketUpdated)
     assert [a.station for a in ticket.ticket.allergy_acks] == ["grill"]
 

@@ -9,11 +9,11 @@ from collections.abc import Callable
 import pytest
 
 from edge_agent.errors import CoreAuthError, CoreRejected, CoreUnavailable
-from edge_agent.outbox import AUTH_RETRY_SECONDS, OutboxWorker
+from edge_agent.outbox import AUTH_RETRY_SECONDS, Channel, OutboxWorker
 from edge_agent.store import OutboxRow, Store
 from shared.errors import MqError, MqNotConnected
 
-CHANNEL = "core"
+CHANNEL = Channel.CORE
 
 
 class FakeDeliver:

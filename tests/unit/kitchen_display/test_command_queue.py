@@ -14,7 +14,7 @@ from kitchen_display.command_queue import (
     PendingCommand,
 )
 from shared.errors import MqError, MqNotConnected
-from shared.wire import encode, make_command, parse_command
+from shared.wire import ItemDoneCommand, encode, make_command, parse_command
 
 SITE = "ams-01"
 REPLY_TO = {"reply-to": f"/queue/kds.{SITE}.replies.grill-1"}
@@ -83,6 +83,7 @@ def test_enqueued_commands_keep_their_id_body_headers_and_time(
     assert pending.queued_at == clock.now
     assert dict(pending.headers) == REPLY_TO
     command = parse_command(pending.body)  # the exact v1 command, sent later as it is
+    assert isinstance(command, ItemDoneCommand)
     assert (command.type, command.command_id, command.site_id) == ("item_done", command_id, SITE)
     assert (command.ticket_id, command.line_id, command.station) == ("ord_1", "l2", "grill")
 

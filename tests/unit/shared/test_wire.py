@@ -6,6 +6,7 @@ Whatever the bytes, the parsers return a model or raise WireError, nothing else.
 from __future__ import annotations
 
 import json
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -139,6 +140,18 @@ def refusal(parse: Callable[[Any], object], raw: object) -> WireError:
 
 def test_every_command_type_is_tested() -> None:
     assert set(EXTRA) == set(wire.COMMAND_TYPES) == set(wire.COMMAND_MODELS)
+
+
+def test_the_command_lists_come_from_one_union() -> None:
+    models = typing.get_args(wire.AnyCommand)
+    assert len(models) == len(set(models)) == len(wire.COMMAND_TYPES) == 14
+    assert {m.model_fields["type"].default: m for m in models} == wire.COMMAND_MODELS
+    assert typing.get_args(typing.get_args(wire.Command)[0]) == models
+    # the ticket commands are exactly those with a ticket_id
+    ticket_commands = set(typing.get_args(wire.TicketCommand))
+    assert ticket_commands == {m for m in models if "ticket_id" in m.model_fields}
+    for kind in EXTRA:
+        assert isinstance(wire.make_command(kind, SITE, **EXTRA[kind]), wire.AnyCommand)
 
 
 @pytest.mark.parametrize("kind", sorted(EXTRA))

@@ -1,4 +1,5 @@
-"""Follows the core's orders feed by long poll and hands every order to the kitchen.
+"""The feed follower: follows the core's orders feed by long poll and hands every
+order to the kitchen.
 
 The cursor is stored after each page, so a restart continues where it stopped;
 orders seen again (at-least-once delivery, a page re-read after a crash) are
@@ -18,7 +19,7 @@ from edge_agent.errors import CoreAuthError, CoreError, CoreUnavailable, CursorE
 from edge_agent.kitchen import Kitchen
 from edge_agent.store import Store
 
-log = logging.getLogger("edge.sync")
+log = logging.getLogger("edge.feed")
 
 CURSOR_KEY = "feed_cursor"
 
