@@ -294,38 +294,6 @@ class SnapshotCommand(_Command):
     type: Literal["snapshot"] = "snapshot"
 
 
-Command = Annotated[
-    StartCommand
-    | BumpCommand
-    | RecallCommand
-    | ItemDoneCommand
-    | ItemUndoCommand
-    | PrioritizeCommand
-    | PickedUpCommand
-    | AckAllergensCommand
-    | AckVoidCommand
-    | FoldStationsCommand
-    | ItemUnavailableCommand
-    | ReprintCommand
-    | SetAvailabilityCommand
-    | SnapshotCommand,
-    Field(discriminator="type"),
-]
-TicketCommand = (
-    StartCommand
-    | BumpCommand
-    | RecallCommand
-    | ItemDoneCommand
-    | ItemUndoCommand
-    | PrioritizeCommand
-    | PickedUpCommand
-    | AckAllergensCommand
-    | AckVoidCommand
-    | ItemUnavailableCommand
-    | ReprintCommand
-)
-
-
 class CommandResult(_Envelope):
     type: Literal["command.result"] = "command.result"
     command_id: StrictStr
