@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -266,17 +266,6 @@ class BoardView(QWidget):
     def selected_ticket(self) -> Ticket | None:
         index = self.table.currentIndex()
         return self.model.ticket_at(index.row()) if index.isValid() else None
-
-    def select_ticket(self, ticket_id: str) -> bool:
-        row = self.model.row_of(ticket_id)
-        if row < 0:
-            return False
-        self.table.selectionModel().setCurrentIndex(
-            self.model.index(row, 0),
-            QItemSelectionModel.SelectionFlag.ClearAndSelect
-            | QItemSelectionModel.SelectionFlag.Rows,
-        )
-        return True
 
     # --- actions (commands to the agent) ----------------------------------------------
 

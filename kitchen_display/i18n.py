@@ -30,12 +30,6 @@ def translate(context: str, text: str, disambiguation: str | None = None, n: int
     return QCoreApplication.translate(context, text, disambiguation, n)
 
 
-def available_languages() -> list[str]:
-    """``en`` plus every language with a compiled catalogue."""
-    shipped = sorted(path.stem.removeprefix("kds_") for path in TRANSLATIONS_DIR.glob("kds_*.qm"))
-    return [SOURCE_LANGUAGE, *shipped]
-
-
 def current_language() -> str:
     return _language
 

@@ -71,7 +71,3 @@ class KeyMap:
                 int(key) | (modifiers & ~Qt.KeyboardModifier.ShiftModifier).value
             )
         return action
-
-    def keys_for(self, action: str) -> tuple[str, ...]:
-        """The configured key names of ``action`` (as written in ``[keys]``)."""
-        return self._settings.bindings().get(action, ())

@@ -247,11 +247,6 @@ class SoundBoard(QObject):
         return self._enabled
 
     @property
-    def audible(self) -> bool:
-        """Whether cues reach a speaker (False on a box without audio)."""
-        return self._enabled and self._player is not None
-
-    @property
     def volume(self) -> float:
         return self._volume
 

@@ -216,19 +216,6 @@ class Ticket(_Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def allergens_at(self, station: str, *, expo_station: str | None = None) -> tuple[str, ...]:
-        """The recipe allergens of the lines a cook at ``station`` makes (expo: all)."""
-        lines = self.items if station == expo_station else self.items_at(station)
-        seen: dict[str, None] = {}
-        for item in lines:
-            for allergen in item.allergens:
-                seen.setdefault(allergen, None)
-        return tuple(seen)
-
-    @property
-    def has_allergens(self) -> bool:
-        return any(item.allergens for item in self.items)
-
     def allergy_ack(self, station: str) -> AllergyAck | None:
         """The acknowledgement of the declared allergy at ``station``, if any."""
         return next((ack for ack in self.allergy_acks if ack.station == station), None)

@@ -294,10 +294,9 @@ TicketCommand = (
     | ReprintCommand
 )
 #: ... and every command: each model is named once, in one of these two unions. The
-#: kinds (``COMMAND_TYPES``), the parser's table (``COMMAND_MODELS``) and pydantic's
-#: discriminated union (``Command``) are derived from them.
+#: kinds (``COMMAND_TYPES``) and the parser's table (``COMMAND_MODELS``) are derived
+#: from them.
 AnyCommand = TicketCommand | FoldStationsCommand | SetAvailabilityCommand | SnapshotCommand
-Command = Annotated[AnyCommand, Field(discriminator="type")]
 
 
 def _by_type(union: Any) -> dict[str, Any]:

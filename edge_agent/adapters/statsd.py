@@ -9,7 +9,7 @@ waits in the client and nothing is lost on exit. Tags are ``dict[str, str]``;
 Metrics are best effort: no method ever raises into the caller. A failure (no
 agent, bad host, a bug in the client) is logged at WARNING at most once a minute,
 by this module and by the library's own ``datadog.dogstatsd`` logger alike.
-It implements :class:`edge_agent.ports.Metrics` (plus ``timing``); with no
+It implements :class:`edge_agent.ports.Metrics`; with no
 ``[statsd] host`` the agent uses :class:`edge_agent.ports.NoMetrics`.
 """
 
@@ -124,10 +124,6 @@ class StatsdMetrics:
     def histogram(self, name: str, value: float, tags: Tags = None) -> None:
         """One sample of a distribution computed by the agent (``|h``)."""
         self._call("histogram", name, value, tags)
-
-    def timing(self, name: str, ms: float, tags: Tags = None) -> None:
-        """A duration in milliseconds (``|ms``)."""
-        self._call("timing", name, ms, tags)
 
     def close(self) -> None:
         """Flush (nothing is buffered, but cheap) and close the socket. Idempotent."""

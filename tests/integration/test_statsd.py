@@ -37,7 +37,6 @@ def _no_dd_env(monkeypatch: pytest.MonkeyPatch) -> None:
         ("increment", 3, "kds.tickets.received", "c"),
         ("gauge", 7, "kds.outbox.depth", "g"),
         ("histogram", 312.5, "kds.ticket.time_to_ready", "h"),
-        ("timing", 42, "kds.ticket.station_time", "ms"),
     ],
 )
 def test_each_method_arrives_with_namespace_and_merged_tags(
@@ -99,7 +98,6 @@ def test_nobody_listening_never_raises_and_logs_at_most_once(
             metrics.increment("tickets.received")
             metrics.gauge("outbox.depth", 1)
             metrics.histogram("ticket.time_to_ready", 1.0)
-            metrics.timing("ticket.station_time", 1.0)
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) <= 1, [r.getMessage() for r in warnings]
 

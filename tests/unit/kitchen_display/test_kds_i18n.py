@@ -70,7 +70,7 @@ def test_language_from_the_command_line(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 def test_the_dutch_catalogue_is_complete_and_compiled() -> None:
-    assert i18n.available_languages() == ["en", "nl"]
+    assert sorted(p.name for p in i18n.TRANSLATIONS_DIR.glob("kds_*.qm")) == ["kds_nl.qm"]
     ts = (i18n.TRANSLATIONS_DIR / "kds_nl.ts").read_text(encoding="utf-8")
     assert 'type="unfinished"' not in ts
     assert (i18n.TRANSLATIONS_DIR / "kds_nl.qm").stat().st_size > 0

@@ -47,7 +47,7 @@ EXTRA: dict[str, dict[str, Any]] = {
 # wire.parse_command, parse_state_message or parse_result
 Parser = Callable[[bytes | str | dict[str, Any]], BaseModel]
 
-MODELS: dict[str, type[wire.Command]] = {
+MODELS: dict[str, type[wire.AnyCommand]] = {
     "start": wire.StartCommand,
     "bump": wire.BumpCommand,
     "recall": wire.RecallCommand,
@@ -146,7 +146,6 @@ def test_the_command_lists_come_from_one_union() -> None:
     models = typing.get_args(wire.AnyCommand)
     assert len(models) == len(set(models)) == len(wire.COMMAND_TYPES) == 14
     assert {m.model_fields["type"].default: m for m in models} == wire.COMMAND_MODELS
-    assert typing.get_args(typing.get_args(wire.Command)[0]) == models
     # the ticket commands are exactly those with a ticket_id
     ticket_commands = set(typing.get_args(wire.TicketCommand))
     assert ticket_commands == {m for m in models if "ticket_id" in m.model_fields}
@@ -156,7 +155,7 @@ def test_the_command_lists_come_from_one_union() -> None:
 
 @pytest.mark.parametrize("kind", sorted(EXTRA))
 def test_command_round_trip(kind: str) -> None:
-    command: wire.Command = wire.make_command(
+    command: wire.AnyCommand = wire.make_command(
         kind, SITE, display_id="grill-1", station="grill", **EXTRA[kind]
     )
     assert type(command) is MODELS[kind]
