@@ -412,7 +412,6 @@ AFGEHAALD</translation>
     <name>TicketCardDelegate</name>
     <message>
         <source>START</source>
-        <extracomment>the actions of a working card&apos;s buttons, left to right every button a card can have, and its label (English; shown through translate())</extracomment>
         <translation>START</translation>
     </message>
     <message>
@@ -429,7 +428,6 @@ AFGEHAALD</translation>
     </message>
     <message>
         <source>LATE +{time}</source>
-        <extracomment>``[display] card_size`` -&gt; (width factor, font factor) channel badge colours (background, text); others get a neutral badge the multiplication sign (U+00D7) of the &quot;2x Classic Burger&quot; line cue when this screen saw the ticket&apos;s declared allergy (None: not yet, or none) actions tapped here that wait to be sent (offline) heading, line, waiting, changed, unavailable, done, fire, modifier, note, allergy, contains, order_note, also, gap (a ``line`` .. ``note`` block of a line that declares the allergy has ``allergy``) the line this block belongs to (a tap on it is a tap on that line) line_id -&gt; whether it is done (a tap undoes it then)</extracomment>
         <translation>LAAT +{time}</translation>
     </message>
     <message>
@@ -446,7 +444,6 @@ AFGEHAALD</translation>
     </message>
     <message>
         <source>VOID</source>
-        <extracomment>line_id -&gt; the tap rectangle of that line (its text, modifiers, notes, allergens) (ticket_id, &quot;button:&lt;action&gt;&quot; / &quot;line:&lt;line_id&gt;&quot;) under the last press</extracomment>
         <translation>STORNO</translation>
     </message>
     <message>

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from kitchen_display import i18n
-from kitchen_display.card_delegate import card_content, card_state
+from kitchen_display.card_content import card_content, card_state
 from tests.unit.kitchen_display.fakes import ticket
 
 NL_TS = i18n.TRANSLATIONS_DIR / "kds_nl.ts"
