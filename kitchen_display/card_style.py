@@ -97,9 +97,12 @@ def pressed_color(bg: QColor, fg: QColor) -> QColor:
     """A button's colour while a finger is on it: away from its text's lightness, so the
     label only gets easier to read (a white button with dark text: a little darker)."""
     if relative_luminance(fg) > relative_luminance(bg):
-        return bg.darker(135)
-    lighter = bg.lighter(130)
-    return lighter if lighter != bg and bg.lightness() < 230 else bg.darker(112)
+        pressed = bg.darker(135)
+    elif bg.lightness() < 230:
+        pressed = bg.lighter(130)
+    else:
+        pressed = bg.darker(112)  # too light to lighten
+    return QColor(pressed.name())  # 8 bits a channel, as painted
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """Ticket behaviour on the cards, driven as a cook would: taps on card regions, messages
-from the (fake) agent, and what the cards then say."""
+from the (fake) agent, and what the cards then say. (What a card says for one state, without
+a display: test_card_content.py.)"""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from PySide6.QtGui import QGuiApplication
 
 from kitchen_display.ticket_model import Role
 from shared.aging import AgeState
-from shared.model import Ticket, format_time
+from shared.model import format_time
 from shared.wire import AgingRule, SiteSettings
 from tests.unit.kitchen_display.fakes import revise, ticket
 
@@ -176,25 +177,6 @@ def test_declared_allergy_banner_and_ack_until_the_agent_says_seen(agent, make_d
     qtbot.waitUntil(lambda: len(agent.commands_of("start")) == 1)
 
 
-def test_a_line_that_declares_the_allergy_is_marked(agent, make_display, qtbot):
-    t = ticket(
-        "t1",
-        lines=[
-            {"station": "grill", "name": "Burger", "notes": "allergic to sesame"},
-            {"station": "grill", "name": "Slider"},
-        ],
-    )
-    t = revise(t, allergy=["Burger: allergic to sesame"])
-    data = t.model_dump(mode="json")
-    data["items"][0]["allergy"] = True
-    agent.publish(Ticket.model_validate(data))
-    app = make_display("grill")
-    qtbot.waitUntil(lambda: "t1" in _shown(app))
-    index, _rect = _card(app, "t1")
-    marked = [b.text for b in app.delegate.content(index).blocks if b.allergy]
-    assert marked == ["1\u00d7 Burger", "NOTE: allergic to sesame"]
-
-
 def test_expo_acknowledges_for_itself(agent, make_display, qtbot):
     t = revise(
         ticket("t1", lines=[{"station": "grill", "name": "Burger"}]),
@@ -293,16 +275,6 @@ def test_void_stays_until_acknowledged_here(agent, make_display, qtbot):
 # --- order changes -----------------------------------------------------------------------
 
 
-def test_changed_lines_are_marked(agent, make_display, qtbot):
-    t = ticket("t1", lines=[{"station": "grill", "name": "Burger", "changed": True}])
-    agent.publish(t)
-    app = make_display("grill")
-    qtbot.waitUntil(lambda: "t1" in _shown(app))
-    assert "1× Burger  CHANGED" in _texts(app, "t1")
-    index, _ = _card(app, "t1")
-    assert next(b.kind for b in app.delegate.content(index).blocks) == "changed"
-
-
 def test_rush_upgrade_moves_to_front_and_says_so_for_a_while(agent, make_display, qtbot):
     old = ticket("old", minutes_ago=5)
     young = ticket("young", minutes_ago=1)
@@ -341,24 +313,3 @@ def test_folded_station_lines_show_with_a_chip(agent, make_display, qtbot):
 
     agent.publish_settings(SiteSettings())
     qtbot.waitUntil(lambda: _shown(app) == ["both"])
-
-
-# --- brand and channel -------------------------------------------------------------------
-
-
-def test_brand_letter_and_channel_badge(agent, make_display, qtbot):
-    agent.publish(ticket("t1", brand=("b_taco", "taco town"), channel="doordash", number="A-7"))
-    app = make_display("grill")
-    qtbot.waitUntil(lambda: "t1" in _shown(app))
-    texts = _texts(app, "t1")
-    assert texts[:5] == ["#A-7", texts[1], "T", "taco town", "DOORDASH"]
-
-
-def test_an_order_note_that_is_the_declared_allergy_is_not_shown_twice(agent, make_display, qtbot):
-    t = revise(ticket("t1", notes="ALLERGY: peanuts"), allergy=["ALLERGY: peanuts"])
-    agent.publish(t)
-    agent.publish(revise(ticket("t2", notes="Ring the bell"), allergy=["Burger: No sesame"]))
-    app = make_display("grill")
-    qtbot.waitUntil(lambda: {"t1", "t2"} <= set(_shown(app)))
-    assert not any(x.startswith("ORDER NOTE") for x in _texts(app, "t1"))
-    assert "ORDER NOTE: Ring the bell" in _texts(app, "t2")
