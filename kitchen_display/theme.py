@@ -1,9 +1,10 @@
 """The display's themes (``[display] theme``): dark (default), light and high-contrast.
 
 A :class:`Theme` has a name, the window colours (applied as a palette and a
-stylesheet by :func:`apply`) and :class:`CardColors` for whoever paints the
-cards (``theme.colors.card_bg``, ``theme.colors.late``, ...). Everything that is
-a size in the stylesheet scales with ``font_scale``.
+stylesheet by :func:`apply`) and :class:`CardColors`, every colour of a ticket card
+(``theme.colors.card_bg``, ``theme.colors.late``, ...), for
+:mod:`kitchen_display.card_style`. Everything that is a size in the stylesheet scales
+with ``font_scale``.
 
 :func:`min_touch_px` is the smallest touch target for a screen: 12 mm at its
 physical DPI (never less than 48 px).
@@ -23,29 +24,106 @@ MIN_TOUCH_MM = 12.0
 MIN_TOUCH_FLOOR_PX = 48
 
 
+#: a delivery channel's badge colours (background, text), shared by dark and light
+_CHANNELS: tuple[tuple[str, str, str], ...] = (
+    ("ubereats", "#06c167", "#000000"),
+    ("uber_eats", "#06c167", "#000000"),
+    ("doordash", "#ff3008", "#000000"),
+    ("deliveroo", "#00ccbc", "#000000"),
+    ("justeat", "#ff8000", "#000000"),
+    ("just_eat", "#ff8000", "#000000"),
+    ("thuisbezorgd", "#ff8000", "#000000"),
+    ("grubhub", "#ff8000", "#000000"),
+    ("app", "#ffffff", "#000000"),
+    ("web", "#ffffff", "#000000"),
+)
+
+#: high contrast: DoorDash's red lighter, for 7:1 with black text
+_HIGH_CONTRAST_CHANNELS = tuple(
+    (name, "#ff7a59" if name == "doordash" else bg, fg) for name, bg, fg in _CHANNELS
+)
+
+
 @dataclass(frozen=True)
 class CardColors:
-    """Colours of a ticket card (for the card delegate)."""
+    """Every colour of a ticket card, for :mod:`kitchen_display.card_style`.
 
+    Text colours come with the surface they are drawn on (``late`` / ``text_on_late``,
+    ``rush`` / ``rush_text``, ...); ``tests/unit/kitchen_display/test_card_contrast.py``
+    holds each pair to WCAG contrast (4.5:1, 7:1 in high contrast).
+    """
+
+    # the card
     card_bg: str
     card_border: str
+    selected: str
+    # body text on card_bg: lines and modifiers; waiting, done, "contains", "also at"
     text: str
     dim: str
+    # the header band by aging state, and its text (number, timer, brand, customer)
     header_ok: str
+    text_on_ok: str
     warn: str
-    late: str
     text_on_warn: str
+    late: str
+    text_on_late: str
+    # the aging cue chip (WARN 5:12 / DUE IN 2:30; LATE +3:12), also "↻ BUMP PENDING"
+    cue_warn_bg: str
+    cue_warn_text: str
+    cue_late_bg: str
+    cue_late_text: str
+    # a cancelled order: the veil over the card (void, void_alpha of 255) and its word
     void: str
+    void_alpha: int
+    void_text: str
+    void_chip: str
+    void_chip_text: str
+    # chips
     rush: str
-    #: a customer's declared allergy (banner, button, line bar): purple, as kitchens
-    #: mark allergen-safe prep; never the LATE red
+    rush_text: str
+    started: str
+    started_text: str
+    fold: str
+    fold_text: str
+    # body texts on card_bg besides text / dim (changed and note also mark their line)
+    changed: str
+    note: str
+    order_note_bg: str
+    order_note_text: str
+    # a customer's declared allergy (banner, button, line bar): purple, as kitchens
+    # mark allergen-safe prep; never the LATE red
     allergy: str
     allergy_text: str
-    note: str
-    selected: str
+    # expo's station headings (folded-in stations' headings: heading_fold), on card_bg
+    heading_fold: str
+    progress_done: str
+    progress_working: str
+    progress_pending: str
+    # buttons (button_idle: START on a ticket already started)
     start_button: str
     bump_button: str
+    button_idle: str
     button_text: str
+    void_button: str
+    void_button_text: str
+    # channel badges: (channel, background, text); any other channel: badge / badge_text
+    badge: str
+    badge_text: str
+    channels: tuple[tuple[str, str, str], ...]
+    # the brand's logo disc and bar: its hue at this saturation and value (0-255); the
+    # letter is whichever of brand_text_dark / brand_text_light reads better on it
+    brand_saturation: int
+    brand_value: int
+    brand_text_dark: str
+    brand_text_light: str
+
+    def channel(self, channel: str) -> tuple[str, str]:
+        """``(background, text)`` of ``channel``'s badge."""
+        name = channel.lower()
+        for known, bg, fg in self.channels:
+            if known == name:
+                return bg, fg
+        return self.badge, self.badge_text
 
 
 @dataclass(frozen=True)
@@ -139,21 +217,53 @@ DARK = Theme(
     colors=CardColors(
         card_bg="#1c2129",
         card_border="#3a4352",
+        selected="#00e5ff",
         text="#f4f6f8",
         dim="#8a94a3",
         header_ok="#2c3644",
+        text_on_ok="#f4f6f8",
         warn="#f6c343",
-        late="#e53e3e",
         text_on_warn="#111111",
+        late="#c62828",
+        text_on_late="#ffffff",
+        cue_warn_bg="#111111",
+        cue_warn_text="#f6c343",
+        cue_late_bg="#f4f6f8",
+        cue_late_text="#b71c1c",
         void="#780000",
+        void_alpha=185,
+        void_text="#ffffff",
+        void_chip="#c62828",
+        void_chip_text="#ffffff",
         rush="#ff3d00",
+        rush_text="#111111",
+        started="#2b6cb0",
+        started_text="#ffffff",
+        fold="#805ad5",
+        fold_text="#ffffff",
+        changed="#ff9f1c",
+        note="#ffd84d",
+        order_note_bg="#ffd84d",
+        order_note_text="#111111",
         allergy="#8e24aa",
         allergy_text="#ffffff",
-        note="#ffd84d",
-        selected="#00e5ff",
+        heading_fold="#b794f4",
+        progress_done="#48bb78",
+        progress_working="#63b3ed",
+        progress_pending="#a0aec0",
         start_button="#2b6cb0",
         bump_button="#2f855a",
+        button_idle="#3a4352",
         button_text="#ffffff",
+        void_button="#ffffff",
+        void_button_text="#111111",
+        badge="#e2e8f0",
+        badge_text="#111111",
+        channels=_CHANNELS,
+        brand_saturation=170,
+        brand_value=235,
+        brand_text_dark="#000000",
+        brand_text_light="#ffffff",
     ),
 )
 
@@ -178,21 +288,53 @@ LIGHT = Theme(
     colors=CardColors(
         card_bg="#ffffff",
         card_border="#c3cad5",
+        selected="#0077b6",
         text="#111827",
         dim="#4b5563",
         header_ok="#dde3ea",
+        text_on_ok="#111827",
         warn="#f6c343",
-        late="#d32f2f",
         text_on_warn="#111111",
-        void="#b71c1c",
+        late="#c62828",
+        text_on_late="#ffffff",
+        cue_warn_bg="#111111",
+        cue_warn_text="#f6c343",
+        cue_late_bg="#ffffff",
+        cue_late_text="#b71c1c",
+        void="#8e0000",
+        void_alpha=200,
+        void_text="#ffffff",
+        void_chip="#b71c1c",
+        void_chip_text="#ffffff",
         rush="#e65100",
+        rush_text="#111111",
+        started="#1e5fa8",
+        started_text="#ffffff",
+        fold="#6b46c1",
+        fold_text="#ffffff",
+        changed="#b45309",
+        note="#854d0e",
+        order_note_bg="#ffd84d",
+        order_note_text="#111111",
         allergy="#6a1b9a",
         allergy_text="#ffffff",
-        note="#fff3a0",
-        selected="#0077b6",
+        heading_fold="#6b46c1",
+        progress_done="#1f7a3f",
+        progress_working="#1e5fa8",
+        progress_pending="#4b5563",
         start_button="#1e5fa8",
         bump_button="#1f7a3f",
+        button_idle="#4b5563",
         button_text="#ffffff",
+        void_button="#111827",
+        void_button_text="#ffffff",
+        badge="#e2e8f0",
+        badge_text="#111111",
+        channels=_CHANNELS,
+        brand_saturation=170,
+        brand_value=235,
+        brand_text_dark="#000000",
+        brand_text_light="#ffffff",
     ),
 )
 
@@ -218,21 +360,53 @@ HIGH_CONTRAST = Theme(
     colors=CardColors(
         card_bg="#000000",
         card_border="#ffffff",
+        selected="#00ffff",
         text="#ffffff",
         dim="#ffffff",
         header_ok="#000000",
+        text_on_ok="#ffffff",
         warn="#ffff00",
-        late="#ff0000",
         text_on_warn="#000000",
-        void="#ff0000",
-        rush="#ff00ff",
-        allergy="#ff00ff",
-        allergy_text="#000000",
+        late="#a00000",
+        text_on_late="#ffffff",
+        cue_warn_bg="#000000",
+        cue_warn_text="#ffff00",
+        cue_late_bg="#ffffff",
+        cue_late_text="#a00000",
+        void="#a00000",
+        void_alpha=220,
+        void_text="#ffffff",
+        void_chip="#a00000",
+        void_chip_text="#ffffff",
+        rush="#ff9900",
+        rush_text="#000000",
+        started="#0000ff",
+        started_text="#ffffff",
+        fold="#ffffff",
+        fold_text="#000000",
+        changed="#ffa500",
         note="#ffff00",
-        selected="#00ffff",
+        order_note_bg="#ffff00",
+        order_note_text="#000000",
+        allergy="#cc88ff",
+        allergy_text="#000000",
+        heading_fold="#ffffff",
+        progress_done="#00ff00",
+        progress_working="#00ffff",
+        progress_pending="#ffffff",
         start_button="#0000ff",
-        bump_button="#008000",
+        bump_button="#006000",
+        button_idle="#404040",
         button_text="#ffffff",
+        void_button="#ffffff",
+        void_button_text="#000000",
+        badge="#ffffff",
+        badge_text="#000000",
+        channels=_HIGH_CONTRAST_CHANNELS,
+        brand_saturation=90,
+        brand_value=255,
+        brand_text_dark="#000000",
+        brand_text_light="#ffffff",
     ),
 )
 

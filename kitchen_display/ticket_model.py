@@ -21,7 +21,7 @@ use too: a station card with its station's rule, the expo screen the whole ticke
 ``late_minutes`` until the agent sent settings.
 
 One 1-second timer, the only one, ticks every card's clock (``dataChanged`` for
-:attr:`Role.ElapsedRole` only, which also moves :attr:`Role.CueRole`'s text;
+:attr:`Role.ElapsedRole` only, which also moves :attr:`Role.AgingRole`'s seconds;
 :attr:`Role.AgeStateRole` for the rows whose aging state just changed;
 :attr:`Role.LinesRole` when a paced line's fire time came; :attr:`Role.RushUpRole`
 when a "RUSH ↑" cue ends).
@@ -86,7 +86,8 @@ class Role(enum.IntEnum):
     VoidRole = enum.auto()  #: the order was cancelled (bool)
     StartedRole = enum.auto()  #: the ticket is in progress (bool)
     RushRole = enum.auto()  #: priority is rush (bool)
-    CueRole = enum.auto()  #: the aging text cue: "WARN 5:12", "LATE +3:12", "DUE IN 2:30" or ""
+    AgingRole = enum.auto()  #: the :class:`~shared.aging.Aging` (state, overdue / due-in
+    #: seconds); the card says it (``LATE +3:12``, ``DUE IN 2:30``, ``WARN 5:12``)
     LinesRole = enum.auto()  #: tuple[LineView]: StationItemsRole with pacing ("fire at")
     AllergenGateRole = enum.auto()  #: a declared allergy not yet seen here (bool)
     GateStationsRole = enum.auto()  #: the stations an "ALLERGY SEEN" tap acknowledges
@@ -293,21 +294,6 @@ class TicketListModel(TicketRows, QAbstractListModel):
             station=None if self._is_expo else self._station,
         )
 
-    def aging(self, ticket: Ticket) -> tuple[AgeState, int, str]:
-        """``(state, late_by_seconds, cue)`` of ``ticket`` now (:mod:`shared.aging`).
-
-        The cue is the text that says it besides the colour: ``LATE +3:12``, ``DUE IN
-        2:30`` (warning because the promise is near) or ``WARN 5:12``.
-        """
-        result = self.ticket_aging(ticket)
-        if result.state is AgeState.LATE:
-            return AgeState.LATE, result.overdue_seconds, f"LATE +{minsec(result.overdue_seconds)}"
-        if result.state is AgeState.WARN:
-            if result.promise_near and result.due_in_seconds is not None:
-                return AgeState.WARN, 0, f"DUE IN {minsec(result.due_in_seconds)}"
-            return AgeState.WARN, 0, f"WARN {minsec(result.elapsed_seconds)}"
-        return AgeState.OK, 0, ""
-
     def lines(self, ticket: Ticket) -> tuple[LineView, ...]:
         """This screen's lines of ``ticket`` with their pacing."""
         now = self._clock()
@@ -386,7 +372,7 @@ class TicketListModel(TicketRows, QAbstractListModel):
         return max(0, int((self._clock() - ticket.placed_at).total_seconds()))
 
     def _age_state(self, ticket: Ticket) -> AgeState:
-        return self.aging(ticket)[0]
+        return self.ticket_aging(ticket).state
 
     def _waiting_lines(self, ticket: Ticket) -> frozenset[str]:
         return frozenset(view.item.line_id for view in self.lines(ticket) if view.waiting)
@@ -475,9 +461,9 @@ class TicketListModel(TicketRows, QAbstractListModel):
         if role is Role.AgeStateRole:
             return self._age_state(ticket)
         if role is Role.LateBySecondsRole:
-            return self.aging(ticket)[1]
-        if role is Role.CueRole:
-            return self.aging(ticket)[2]
+            return self.ticket_aging(ticket).overdue_seconds
+        if role is Role.AgingRole:
+            return self.ticket_aging(ticket)
         if role is Role.StationItemsRole:
             return self.station_items(ticket)
         if role is Role.LinesRole:
@@ -538,12 +524,6 @@ class TicketListModel(TicketRows, QAbstractListModel):
             f"Order {ticket.display_number} ({ticket.brand.name}, {ticket.channel}), "
             f"{format_elapsed(self.elapsed_seconds(ticket))} waiting: {lines}"
         )
-
-
-def minsec(seconds: int) -> str:
-    """``m:ss`` (``3:12``; minutes keep counting: ``75:02``)."""
-    seconds = max(0, int(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"
 
 
 def _sort_key(ticket: Ticket) -> tuple[int, datetime, str]:

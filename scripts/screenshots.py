@@ -1,6 +1,6 @@
 """Screenshots of the kitchen display during a realistic rush, for docs/screens/.
 
-    python scripts/screenshots.py [--out docs/screens] [--orders 45]
+    python scripts/screenshots.py [--out docs/screens] [--orders 45] [--theme light]
 
 Runs the real stack on this machine: the core simulator, a STOMP broker (the
 embedded coilmq), the edge agent, and the display's windows (station, expo, board)
@@ -71,6 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screens"))
     parser.add_argument("--orders", type=int, default=45)
+    parser.add_argument(
+        "--theme",
+        default="dark",
+        choices=("dark", "light", "high-contrast"),
+        help="[display] theme",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -85,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         stderr=subprocess.DEVNULL,
     )
     try:
-        return _run(out, workdir, broker_port, broker, args.orders)
+        return _run(out, workdir, broker_port, broker, args.orders, args.theme)
     finally:
         if broker.poll() is None:
             broker.terminate()
@@ -97,7 +103,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(
-    out: Path, workdir: Path, broker_port: int, broker: subprocess.Popen[bytes], orders: int
+    out: Path,
+    workdir: Path,
+    broker_port: int,
+    broker: subprocess.Popen[bytes],
+    orders: int,
+    theme: str,
 ) -> int:
     from PySide6.QtWidgets import QApplication
 
@@ -183,7 +194,7 @@ def _run(
 
         views = [("station", "grill"), ("expo", "expo"), ("board", "expo")]
         for view, station in views:
-            settings = {"font_scale": 1.0, "view": view}
+            settings = {"font_scale": 1.0, "view": view, "theme": theme}
             config = DisplayConfig(
                 site_id=SITE,
                 display_id=f"{view}-1",

@@ -82,6 +82,8 @@ _.button_height
 _.button_rect
 _.line_rect
 _.card_texts
+_.all_inks  # kitchen_display.card_style.CardStyle: the ink table the contrast test reads
+_.contrast  # kitchen_display.card_style.Ink
 _.last_seq  # kitchen_display.sync.TicketSync
 _.snapshot_pending
 _.synced

@@ -28,6 +28,10 @@ ticket *became ready* late (the agent's ``tickets.late``) is :func:`late_when_re
 the whole ticket's aging at ``ready_at``, on the ticket as it was just before it
 turned ready: exactly what the board and expo showed at that moment.
 
+Deadlines are clamped to the calendar's ends: a ticket placed (or promised) within
+``late_minutes`` of year 9999 (or year 1) ages without an ``OverflowError``; a deadline
+beyond the last moment is never reached, one before the first has always passed.
+
 Pure and Qt-free: the caller passes the time.
 """
 
@@ -90,12 +94,12 @@ def age_by_rule(ticket: Ticket, now: datetime, rule: AgingRule) -> Aging:
     """The rule above for one :class:`AgingRule`, whatever the ticket's status."""
     elapsed = (now - ticket.placed_at).total_seconds()
     late_since = _earliest(
-        ticket.placed_at + timedelta(minutes=rule.late_minutes) if rule.late_minutes else None,
+        _shifted(ticket.placed_at, rule.late_minutes) if rule.late_minutes else None,
         ticket.promised_at,
     )
     warn_since = _earliest(
-        ticket.placed_at + timedelta(minutes=rule.warn_minutes) if rule.warn_minutes else None,
-        ticket.promised_at - timedelta(minutes=rule.promised_warn_minutes)
+        _shifted(ticket.placed_at, rule.warn_minutes) if rule.warn_minutes else None,
+        _shifted(ticket.promised_at, -rule.promised_warn_minutes)
         if ticket.promised_at is not None and rule.promised_warn_minutes
         else None,
     )
@@ -173,6 +177,15 @@ def _age_working(
             worst = aging
     assert worst is not None  # stations is never empty
     return worst
+
+
+def _shifted(moment: datetime, minutes: float) -> datetime:
+    """``moment`` plus ``minutes``, clamped to the first / last representable moment."""
+    try:
+        return moment + timedelta(minutes=minutes)
+    except OverflowError:
+        edge = datetime.max if minutes > 0 else datetime.min
+        return edge.replace(tzinfo=moment.tzinfo)
 
 
 def _earliest(*moments: datetime | None) -> datetime | None:

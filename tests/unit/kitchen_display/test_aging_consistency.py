@@ -21,6 +21,7 @@ import kitchen_display.ticket_model as ticket_model
 from edge_agent.effects import EffectRules, Effects
 from edge_agent.store import Store
 from kitchen_display.board_model import BoardModel, BoardRole
+from kitchen_display.card_content import aging_cue
 from kitchen_display.config import DisplaySettings
 from kitchen_display.ticket_model import Role, TicketListModel
 from shared import aging
@@ -177,7 +178,11 @@ def test_warn_by_promise_says_due_in_on_cards_and_expo(qapp: QApplication) -> No
     ):
         model.set_site_settings(RULES)
         model.upsert(t)
-        assert model.data(model.index_of("t1"), Role.CueRole) == "DUE IN 2:00"
+        result = model.data(model.index_of("t1"), Role.AgingRole)
+        assert result == aging.Aging(
+            AgeState.WARN, 60, due_in_seconds=120, promise_near=True
+        )  # the typed result, no text
+        assert aging_cue(result) == "DUE IN 2:00"
 
 
 def test_a_ready_ticket_on_the_board_and_expo_shelf_never_goes_late(qapp: QApplication) -> None:

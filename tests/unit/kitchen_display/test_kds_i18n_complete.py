@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from kitchen_display import i18n
-from kitchen_display.card_delegate import card_content, card_state
+from kitchen_display.card_content import card_content, card_state
 from tests.unit.kitchen_display.fakes import FakeAgent, present, ticket
 from tests.unit.kitchen_display.screens import MakeDisplay
 

@@ -125,7 +125,7 @@ def test_queue_keeps_the_newest_and_says_the_oldest_was_dropped(
 def test_card_marks_each_action_waiting_to_be_sent(
     agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
 ) -> None:
-    from kitchen_display.card_delegate import card_content, card_state
+    from kitchen_display.card_content import card_content, card_state
 
     agent.publish(ticket("ord_p"))
     display = make_display("grill")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -250,3 +250,24 @@ def test_aging_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         aging.state = AgeState.OK  # type: ignore[misc]
     assert [s.rank for s in AgeState] == [0, 1, 2]
+
+
+def test_deadlines_at_the_ends_of_the_calendar_do_not_overflow() -> None:
+    """placed_at + late_minutes past year 9999, promised_at - promised_warn_minutes before
+    year 1: clamped (was an OverflowError that stopped every screen's clock)."""
+    rule = AgingRule(warn_minutes=5, late_minutes=80, promised_warn_minutes=3)
+    last = datetime.max.replace(tzinfo=UTC) - timedelta(minutes=30)
+    t = placed(placed_at=last)
+    aging = age_by_rule(t, last + timedelta(minutes=10), rule)
+    assert aging == Aging(AgeState.WARN, 600)  # warn at 5 minutes; late never comes
+    assert age_ticket(t, datetime.max.replace(tzinfo=UTC), SITE).state is AgeState.LATE
+
+    first = datetime.min.replace(tzinfo=UTC)
+    t = placed(placed_at=first, promised_at=first + timedelta(minutes=1))
+    aging = age_by_rule(t, first + timedelta(seconds=30), rule)
+    # the promise warning began "before year 1": it has always been on
+    assert aging == Aging(AgeState.WARN, 30, due_in_seconds=30, promise_near=True)
+    assert age_by_rule(t, first + timedelta(minutes=2), rule).overdue_seconds == 60
+
+
+# --- the promise -------------------------------------------------------------------------
