@@ -36,7 +36,7 @@ from kitchen_display.all_day import AllDayList
 from kitchen_display.board_model import BoardModel, Column, format_minutes
 from kitchen_display.follow import follow_settings, follow_tickets, site_settings
 from kitchen_display.sync import TicketSync
-from kitchen_display.theme import min_touch_px
+from kitchen_display.theme import DARK, Theme, min_touch_px
 from kitchen_display.widgets import ChoiceDialog, big_button, font
 from shared.model import Ticket, TicketStatus, utcnow
 from shared.wire import SiteSettings
@@ -149,13 +149,14 @@ class BoardView(QWidget):
         *,
         scale: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        theme: Theme = DARK,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("board")
         self._sync = sync
         self._scale = scale
-        self.model = BoardModel(site_settings(sync), clock=clock, parent=self)
+        self.model = BoardModel(site_settings(sync), clock=clock, theme=theme, parent=self)
         follow_tickets(sync, self.model)
         follow_settings(sync, self.model.set_settings)
         #: the dialog open right now (86, back in stock, recall, fold), for tests

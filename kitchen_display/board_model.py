@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 
 from kitchen_display.rows import TicketRows
+from kitchen_display.theme import DARK, Theme
 from kitchen_display.ticket_model import StationProgress, format_elapsed, station_progress
 from shared.aging import AgeState, age_ticket
 from shared.allday import AllDayCount, all_day_by_station
@@ -93,17 +95,42 @@ class BoardRole(enum.IntEnum):
     ReadyRole = enum.auto()  #: waiting for pickup (bool)
 
 
+@dataclass(frozen=True)
 class BoardColors:
-    """Row colours: late red, warning amber, ready green (text colour chosen to contrast)."""
+    """Row colours from the theme's card palette, so a row looks like its card: late,
+    warn, ready (the BUMP green) and the declared allergy, each with its text colour."""
 
-    late = QColor("#c53030")
-    late_text = QColor("#ffffff")
-    warn = QColor("#f6c343")
-    warn_text = QColor("#111111")
-    ready = QColor("#276749")
-    allergy = QColor("#8e24aa")
-    allergy_text = QColor("#ffffff")
-    ready_text = QColor("#ffffff")
+    late: QColor
+    late_text: QColor
+    warn: QColor
+    warn_text: QColor
+    ready: QColor
+    ready_text: QColor
+    allergy: QColor
+    allergy_text: QColor
+
+    @classmethod
+    def of(cls, theme: Theme) -> BoardColors:
+        c = theme.colors
+        return cls(
+            late=QColor(c.late),
+            late_text=QColor(c.text_on_late),
+            warn=QColor(c.warn),
+            warn_text=QColor(c.text_on_warn),
+            ready=QColor(c.bump_button),
+            ready_text=QColor(c.button_text),
+            allergy=QColor(c.allergy),
+            allergy_text=QColor(c.allergy_text),
+        )
+
+    def pairs(self) -> dict[str, tuple[QColor, QColor]]:
+        """name -> (text, background), for the contrast test."""
+        return {
+            "late": (self.late_text, self.late),
+            "warn": (self.warn_text, self.warn),
+            "ready": (self.ready_text, self.ready),
+            "allergy": (self.allergy_text, self.allergy),
+        }
 
 
 def age_state(ticket: Ticket, settings: SiteSettings, now: datetime) -> tuple[AgeState, int]:
@@ -204,9 +231,11 @@ class BoardModel(TicketRows, QAbstractTableModel):
         settings: SiteSettings | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
+        theme: Theme = DARK,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self.colors = BoardColors.of(theme)
         self._settings = settings or SiteSettings()
         self._clock = clock
         self._rows: list[Ticket] = []
@@ -403,19 +432,19 @@ class BoardModel(TicketRows, QAbstractTableModel):
             return self._text(ticket, column, state, late_by)
         if column is Column.ALLERGY and ticket.allergy:
             if role == Qt.ItemDataRole.BackgroundRole:
-                return BoardColors.allergy
+                return self.colors.allergy
             if role == Qt.ItemDataRole.ForegroundRole:
-                return BoardColors.allergy_text
+                return self.colors.allergy_text
         if role == Qt.ItemDataRole.BackgroundRole:
             if ready:
-                return BoardColors.ready
-            return {AgeState.LATE: BoardColors.late, AgeState.WARN: BoardColors.warn}.get(state)
+                return self.colors.ready
+            return {AgeState.LATE: self.colors.late, AgeState.WARN: self.colors.warn}.get(state)
         if role == Qt.ItemDataRole.ForegroundRole:
             if ready:
-                return BoardColors.ready_text
+                return self.colors.ready_text
             return {
-                AgeState.LATE: BoardColors.late_text,
-                AgeState.WARN: BoardColors.warn_text,
+                AgeState.LATE: self.colors.late_text,
+                AgeState.WARN: self.colors.warn_text,
             }.get(state)
         if role == Qt.ItemDataRole.FontRole:
             if state is AgeState.LATE or column in (Column.ORDER, Column.AGE, Column.STATE):

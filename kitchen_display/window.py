@@ -133,7 +133,7 @@ class MainWindow(QMainWindow):
         #: pages of cards: "+7 more →" and page_next() / page_previous()
         self.pager = CardPager(self.view, self)
 
-        self.board = BoardView(sync, scale=scale)
+        self.board = BoardView(sync, scale=scale, theme=self.theme)
         make_expo: Callable[[], ExpoPage] | None = None
         if not config.is_expo:
             make_expo = self._make_expo_page

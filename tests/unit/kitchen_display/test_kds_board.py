@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -15,6 +16,8 @@ from pytestqt.qtbot import QtBot
 from kitchen_display.app import DisplayApp
 from kitchen_display.board import BoardView, FoldDialog
 from kitchen_display.board_model import BoardModel, BoardRole, Column
+from kitchen_display.card_style import contrast_ratio
+from kitchen_display.theme import DARK, HIGH_CONTRAST, THEMES, Theme
 from kitchen_display.widgets import ChoiceDialog
 from shared.aging import AgeState
 from shared.model import Ticket
@@ -91,7 +94,8 @@ def test_late_tickets_first_across_stations(agent: FakeAgent, lead: Lead, qtbot:
     assert board.summary.text().startswith("BOARD   4 open   ·   1 late   ·   1 warn")
     # what it looks like: the late row is red with white text
     index = board.model.index(0, Column.ORDER)
-    assert index.data(Qt.ItemDataRole.BackgroundRole).name() == "#c53030"
+    assert index.data(Qt.ItemDataRole.BackgroundRole).name() == DARK.colors.late
+    assert index.data(Qt.ItemDataRole.ForegroundRole).name() == DARK.colors.text_on_late
 
     # a new late ticket goes to the top without a reset
     with qtbot.waitSignal(board.model.rowsInserted) as inserted:
@@ -359,6 +363,22 @@ def test_the_board_shows_a_declared_allergy_and_who_saw_it(
     )
     assert row_texts(board, "ord_plain")[Column.ALLERGY] == ""
     index = board.model.index(board.model.row_of("ord_allergy"), Column.ALLERGY)
-    assert index.data(Qt.ItemDataRole.BackgroundRole).name() == "#8e24aa"
+    assert index.data(Qt.ItemDataRole.BackgroundRole).name() == DARK.colors.allergy
     # the tooltip names the screen that acknowledged
     assert index.data(Qt.ItemDataRole.ToolTipRole).startswith(f"✓ grill {hhmm} (grill-2)")
+
+
+@pytest.mark.parametrize("theme", list(THEMES.values()), ids=list(THEMES))
+def test_board_rows_take_the_themes_colours_and_stay_readable(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot, theme: Theme
+) -> None:
+    agent.publish(ticket("ord_late", number="1", minutes_ago=30))
+    app = make_display("expo", theme=theme.name)
+    board = app.window.board
+    qtbot.waitUntil(lambda: board.model.rowCount() == 1)
+    index = board.model.index(0, Column.ORDER)
+    assert index.data(Qt.ItemDataRole.BackgroundRole) == QColor(theme.colors.late)
+    assert index.data(Qt.ItemDataRole.ForegroundRole) == QColor(theme.colors.text_on_late)
+    minimum = 7.0 if theme is HIGH_CONTRAST else 4.5
+    for name, (text, background) in board.model.colors.pairs().items():
+        assert contrast_ratio(text, background) >= minimum, (theme.name, name)
