@@ -162,6 +162,9 @@ def _run(
             if n % 9 == 4:
                 overrides["priority"] = "rush"
             created.append(sim.create_order(SITE, **overrides))
+        # every order on the screens first: an order cancelled before the agent saw it
+        # never becomes a ticket (no VOID card), and the wait below would never end
+        wait(lambda: len(agent.kitchen.snapshot("x").tickets or ()) >= orders, 60, "the orders")
         grill_orders = [o for o in created if any(i["station"] == "grill" for i in o["items"])]
         sim.edit_order(grill_orders[5]["id"])
         sim.cancel_order(grill_orders[8]["id"])
@@ -169,7 +172,15 @@ def _run(
         seen_allergy = grill_orders[2]
         sim.edit_order(seen_allergy["id"], notes="Nut allergy, severe")
         sim.edit_order(grill_orders[4]["id"], notes="ALLERGY: peanuts")
-        wait(lambda: len(agent.kitchen.snapshot("x").tickets or ()) >= orders, 60, "the orders")
+        cancelled = grill_orders[8]["id"]
+
+        def edits_arrived() -> bool:
+            tickets = {t.id: t for t in agent.kitchen.snapshot("x").tickets or ()}
+            return tickets[cancelled].status.value == "cancelled" and all(
+                tickets[o["id"]].notes for o in (seen_allergy, grill_orders[4])
+            )
+
+        wait(edits_arrived, 60, "the edits and the cancel")
 
         def send(kind: str, **fields: object) -> None:
             command = wire.make_command(kind, SITE, display_id="lead", **fields)
