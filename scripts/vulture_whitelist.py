@@ -84,6 +84,7 @@ _.line_rect
 _.card_texts
 _.all_inks  # kitchen_display.card_style.CardStyle: the ink table the contrast test reads
 _.contrast  # kitchen_display.card_style.Ink
+_.pairs  # kitchen_display.board_model.BoardColors: what the board contrast test reads
 _.last_seq  # kitchen_display.sync.TicketSync
 _.snapshot_pending
 _.synced
