@@ -117,6 +117,9 @@ class LeadGate(QObject):
         if ok_text:
             dialog.ok_button.setText(ok_text)
         dialog.accepted.connect(self._on_entered)
+        # first forget it (Cancel and Esc never reach _on_entered), then delete it: a
+        # reference kept to a deleted dialog would make the next ask() raise
+        dialog.finished.connect(lambda _result: self._forget(dialog))
         dialog.finished.connect(dialog.deleteLater)
         self.dialog, self._what = dialog, what
         self._granted, self._refused = granted, refused
@@ -125,9 +128,14 @@ class LeadGate(QObject):
 
     def close(self) -> None:
         """Close an open prompt (the window is closing)."""
-        if self.dialog is not None:
-            self.dialog.close()
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None:
+            dialog.close()
+
+    def _forget(self, dialog: LeadPinDialog) -> None:
+        if self.dialog is dialog:
             self.dialog = None
+            self._granted, self._refused = _nothing, _nothing
 
     @Slot()
     def _on_entered(self) -> None:

@@ -53,15 +53,6 @@ _.total_cents
 _.PLACED
 
 # --- read with getattr(obj, name) from a list of names or a config key --------------
-# kitchen_display/theme.py colours (TicketCardDelegate.set_theme's mapping)
-_.card_bg
-_.header_ok
-# kitchen_display/card_delegate.py _Colors (TicketCardDelegate._build's pens and brushes)
-_.order_note_bg
-_.order_note_text
-_.allergy_bg
-_.void_button_text
-_.void_overlay
 # [keys] actions (kitchen_display/config.py KeySettings.actions())
 _.select_next
 _.select_previous
@@ -89,6 +80,3 @@ _.last_seq  # kitchen_display.sync.TicketSync
 _.snapshot_pending
 _.synced
 _.pending_for
-_.expo_model  # kitchen_display.views.LeadViews (the expo page)
-_.expo_view
-_.expo_delegate

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -85,6 +86,34 @@ def test_wrong_pin_keeps_the_screen_the_right_one_closes_it(
     qtbot.keyClicks(dialog.edit, "4321")
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not app.window.isVisible())
+
+
+def test_a_cancelled_pin_prompt_never_blocks_the_next_one(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
+    """One lead PIN guards switching views and the kiosk exit: cancelling one prompt (and
+    Qt deleting that dialog) must leave the next prompt working, whichever it is."""
+    app = start_screen(kiosk("4321"))
+    assert not app.window.views.switch_view("board")  # asks for the PIN
+    view_prompt = app.window.lead_gate.dialog
+    assert view_prompt is not None and view_prompt.isVisible()
+    qtbot.mouseClick(view_prompt.cancel_button, Qt.MouseButton.LeftButton)
+    assert app.window.lead_gate.dialog is None
+    # Qt deletes the cancelled dialog (deleteLater); a reference kept to it would fail
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not shiboken6.isValid(view_prompt)
+    assert app.window.views.current == "station"
+
+    dialog = open_pin_dialog(qtbot, app)  # the kiosk exit still asks
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: app.window.lead_gate.dialog is None)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not app.window.views.switch_view("board")
+    view_prompt = app.window.lead_gate.dialog
+    assert view_prompt is not None
+    qtbot.keyClicks(view_prompt.edit, "4321")
+    qtbot.mouseClick(view_prompt.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: app.window.views.current == "board")
 
 
 def test_no_pin_no_exit(agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot) -> None:
