@@ -1,5 +1,6 @@
 """The window's header: station, display id, open count, pager, queue, connection,
-clock, and the lead's buttons (ALL DAY, RECALL…, VIEW…).
+clock, and the lead's buttons (ALL DAY, RECALL…, VIEW…; on a narrow screen one ☰
+button that lists them).
 
 The header shows what it is told and reports taps through its buttons' signals; the
 window decides what they do.
@@ -48,6 +49,10 @@ class Header(QWidget):
         self.all_day_button.setCheckable(True)
         self.recall_button = self._button(self.tr("RECALL…"), "recallListButton")
         self.view_button = self._button(self.tr("VIEW…"), "viewButton")
+        # a narrow screen has no room for the three: one button opens them as a list
+        self.lead_menu_button = self._button("☰", "leadMenuButton")
+        self.lead_menu_button.setToolTip(self.tr("ALL DAY, RECALL…, VIEW…"))
+        self.lead_menu_button.hide()
         # "+7 more →": cards that do not fit on the screen (PgDown shows them)
         self.more_label = QLabel(self)
         self.more_label.setObjectName("more")
@@ -70,6 +75,7 @@ class Header(QWidget):
             self.all_day_button,
             self.recall_button,
             self.view_button,
+            self.lead_menu_button,
             self.count_label,
             self.more_label,
             self.pending_label,
@@ -90,6 +96,10 @@ class Header(QWidget):
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         return button
 
+    def lead_buttons(self) -> tuple[QPushButton, ...]:
+        """ALL DAY, RECALL… and VIEW… (behind :attr:`lead_menu_button` when narrow)."""
+        return (self.all_day_button, self.recall_button, self.view_button)
+
     @property
     def narrow(self) -> bool:
         return self._narrow
@@ -101,6 +111,9 @@ class Header(QWidget):
             return False
         self._narrow = narrow
         self.display_label.setVisible(not narrow)
+        for button in self.lead_buttons():
+            button.setVisible(not narrow)
+        self.lead_menu_button.setVisible(narrow)
         self._row.setSpacing(round((10 if narrow else 24) * self._scale))
         return True
 

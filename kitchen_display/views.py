@@ -246,6 +246,7 @@ class LeadViews(QObject):
         header.all_day_button.toggled.connect(self._on_all_day_toggled)
         header.recall_button.clicked.connect(self.open_recall_list)
         header.view_button.clicked.connect(self.open_view_chooser)
+        header.lead_menu_button.clicked.connect(self.open_lead_menu)
         undo_bar.undoRequested.connect(self._on_undo)
         sync.commandResult.connect(self._on_command_result)
 
@@ -304,6 +305,40 @@ class LeadViews(QObject):
         dialog.choose(self.current)
         dialog.accepted.connect(lambda: (name := dialog.chosen()) and self.switch_view(name))
         self._open(dialog)
+
+    def open_lead_menu(self) -> None:
+        """☰ on a narrow screen: the header's lead buttons as a list of big choices."""
+        choices = [
+            (
+                "all_day",
+                self.tr("ALL DAY — hide the counts")
+                if self.all_day_visible
+                else self.tr("ALL DAY — what is still to make"),
+            ),
+            ("recall", self.tr("RECALL… — tickets bumped here lately")),
+            ("view", self._header.view_button.text()),
+        ]
+        if not self._header.all_day_button.isEnabled():
+            choices = choices[1:]
+        dialog = ChoiceDialog(
+            self.tr("Lead tools"),
+            self.tr("Open what?"),
+            choices,
+            self.tr("OPEN"),
+            self._header.window(),
+        )
+        dialog.choose(choices[0][0])
+        dialog.accepted.connect(lambda: self._on_lead_choice(dialog.chosen()))
+        self._open(dialog)
+
+    def _on_lead_choice(self, choice: str | None) -> None:
+        # the menu has closed by now (finished comes before accepted): one dialog at a time
+        if choice == "all_day":
+            self.toggle_all_day()
+        elif choice == "recall":
+            self.open_recall_list()
+        elif choice == "view":
+            self.open_view_chooser()
 
     # --- all-day ----------------------------------------------------------------------
 

@@ -181,6 +181,10 @@
         <source>VIEW…</source>
         <translation>WEERGAVE…</translation>
     </message>
+    <message>
+        <source>ALL DAY, RECALL…, VIEW…</source>
+        <translation>TOTAAL, TERUGHALEN…, WEERGAVE…</translation>
+    </message>
 </context>
 <context>
     <name>LeadPinDialog</name>
@@ -246,6 +250,30 @@
     <message>
         <source>SHOW</source>
         <translation>TONEN</translation>
+    </message>
+    <message>
+        <source>ALL DAY — hide the counts</source>
+        <translation>TOTAAL — tellingen verbergen</translation>
+    </message>
+    <message>
+        <source>ALL DAY — what is still to make</source>
+        <translation>TOTAAL — wat er nog gemaakt moet worden</translation>
+    </message>
+    <message>
+        <source>RECALL… — tickets bumped here lately</source>
+        <translation>TERUGHALEN… — bonnen die hier net zijn afgemeld</translation>
+    </message>
+    <message>
+        <source>Lead tools</source>
+        <translation>Hulpmiddelen voor de chef</translation>
+    </message>
+    <message>
+        <source>Open what?</source>
+        <translation>Wat openen?</translation>
+    </message>
+    <message>
+        <source>OPEN</source>
+        <translation>OPENEN</translation>
     </message>
 </context>
 <context>

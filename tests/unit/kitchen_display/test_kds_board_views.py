@@ -117,3 +117,43 @@ def test_all_day_strip_on_the_station_view(
     assert app.window.views.toggle_all_day() is False
     assert not strip.isVisible()
     assert app.window.views.toggle_all_day() is True
+
+
+def test_a_narrow_screen_lists_the_lead_buttons_behind_one(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
+    """At 800 px the header has no room for ALL DAY, RECALL… and VIEW…: one ☰ button
+    lists them, and no header text is cut."""
+    agent.publish(ticket("ord_1", lines=[{"station": "grill", "name": "Classic Burger"}]))
+    app = start_screen(config_with("grill"))
+    header = app.window.header
+    assert header.view_button.isVisible() and not header.lead_menu_button.isVisible()
+    app.window.resize(800, 900)
+    qtbot.waitUntil(lambda: header.lead_menu_button.isVisible())
+    assert not any(button.isVisible() for button in header.lead_buttons())
+    qtbot.waitUntil(lambda: header.width() <= 800)
+    for widget in (header.station_label, header.count_label, header.lead_menu_button):
+        assert widget.width() >= widget.sizeHint().width(), widget.objectName()
+
+    click(qtbot, header.lead_menu_button)
+    menu = app.window.views.dialog
+    assert isinstance(menu, ChoiceDialog)
+    assert menu.choose("all_day") and menu.choose("recall") and menu.choose("view")
+    menu.choose("all_day")
+    click(qtbot, menu.ok_button)
+    assert app.window.stack.station.all_day.isVisible()
+
+    click(qtbot, header.lead_menu_button)
+    menu = app.window.views.dialog
+    assert isinstance(menu, ChoiceDialog)
+    menu.choose("view")
+    click(qtbot, menu.ok_button)
+    chooser = app.window.views.dialog
+    assert isinstance(chooser, ChoiceDialog) and chooser is not menu and chooser.isVisible()
+    chooser.choose("board")
+    click(qtbot, chooser.ok_button)
+    assert app.window.views.current == "board"
+
+    app.window.resize(1400, 900)  # wide again: the three buttons are back
+    qtbot.waitUntil(lambda: header.view_button.isVisible())
+    assert not header.lead_menu_button.isVisible()
