@@ -337,10 +337,16 @@ class MainWindow(QMainWindow):
             if selected is not None:
                 self.ticketSelectedByUser.emit(selected)
         elif action in ("start", "bump"):
-            ticket_id = self.selected_ticket_id()
-            if ticket_id is not None:
-                self.ticketSelectedByUser.emit(ticket_id)
-                self.request(action, ticket_id)
+            ticket = self._model.ticket_at(row)
+            if ticket is not None:
+                self.ticketSelectedByUser.emit(ticket.id)
+                buttons = self._model.actions(ticket)
+                if action not in buttons and len(buttons) == 1:
+                    # A bump bar cannot tap: on a card that asks for one acknowledgement
+                    # (OK, SEEN on a VOID; ALLERGY SEEN) START and BUMP press that button.
+                    self._on_action_requested(ticket.id, buttons[0])
+                else:
+                    self.request(action, ticket.id)
         elif action == "reprint":
             ticket_id = self.selected_ticket_id()
             if ticket_id is not None:

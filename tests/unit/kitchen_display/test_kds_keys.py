@@ -10,7 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from kitchen_display.app import DisplayApp, load_config, main, parse_args
 from kitchen_display.config import KeySettings
-from tests.unit.kitchen_display.fakes import FakeAgent, ticket
+from tests.unit.kitchen_display.fakes import FakeAgent, revise, ticket
 from tests.unit.kitchen_display.screens import StartScreen, config_with, start_screen
 
 __all__ = ["start_screen"]  # the fixture
@@ -93,6 +93,28 @@ def test_page_keys_turn_the_pages_and_undo_keys_recall_the_bump(
     qtbot.waitUntil(lambda: len(agent.commands_of("recall")) == 1)
     assert agent.commands_of("recall")[0].ticket_id == agent.commands_of("bump")[0].ticket_id
     assert not window.undo_bar.isVisible()
+
+
+def test_bump_key_on_a_card_that_asks_for_an_acknowledgement_gives_it(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
+    """A bump bar has no card buttons: on a VOID card B is OK, SEEN, and on a card whose
+    declared allergy is not seen yet S and B are ALLERGY SEEN (never a refused bump)."""
+    agent.publish(revise(ticket("ord_void"), status="cancelled"))
+    app = start_screen(config_with())
+    qtbot.waitUntil(lambda: selected(app) == "ord_void")
+    qtbot.keyClick(app.view, Qt.Key.Key_B)
+    qtbot.waitUntil(lambda: len(agent.commands_of("ack_void")) == 1)
+    assert agent.commands_of("ack_void")[0].ticket_id == "ord_void"
+    assert agent.commands_of("bump") == []
+
+    agent.publish(revise(ticket("ord_nuts", minutes_ago=30), allergy=["ALLERGY: peanuts"]))
+    qtbot.waitUntil(lambda: app.model.index_of("ord_nuts").isValid())
+    app.window.select_row(app.model.index_of("ord_nuts").row())
+    qtbot.keyClick(app.view, Qt.Key.Key_S)
+    qtbot.waitUntil(lambda: len(agent.commands_of("ack_allergens")) == 1)
+    assert agent.commands_of("ack_allergens")[0].ticket_id == "ord_nuts"
+    assert agent.commands_of("start") == [] and agent.commands_of("bump") == []
 
 
 def test_reprint_and_recall_keys(agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot) -> None:
