@@ -25,11 +25,13 @@ from shared import state, wire
 from shared.allergy import AllergyRules
 from shared.errors import BadRequest, CommandRefused, UnknownTicket, UnsupportedVersion, WireError
 from shared.model import (
+    MAX_INT64,
     ItemStatus,
     Order,
     OrderStatus,
     Ticket,
     TicketStatus,
+    UndecodedOrder,
     format_time,
     parse_order,
     utcnow,
@@ -56,6 +58,40 @@ class OrderOutcome:
 
     action: str  # created, updated, duplicate, quarantined, ignored
     order_id: str | None = None
+
+
+def order_identity(raw: Any) -> tuple[str | None, int | None, str | None]:
+    """``(id, version, display number)`` of a feed entry, as far as they can be read (a
+    version SQLite cannot hold is left out)."""
+    if isinstance(raw, UndecodedOrder):
+        return raw.order_id, raw.version, raw.display_number
+    fields = raw if isinstance(raw, dict) else {}
+    order_id, version, number = (
+        fields.get("id"),
+        fields.get("version"),
+        fields.get("display_number"),
+    )
+    if not isinstance(version, int) or isinstance(version, bool) or abs(version) > MAX_INT64:
+        version = None
+    return (
+        order_id if isinstance(order_id, str) else None,
+        version,
+        number if isinstance(number, str) else None,
+    )
+
+
+def quarantine_body(raw: Any) -> str:
+    """The text kept of a refused entry: its JSON (undecodable ones as received, invalid
+    UTF-8 as ``\\x..`` escapes), at most 64 KiB."""
+    if isinstance(raw, UndecodedOrder):
+        text = raw.text
+    else:
+        try:
+            text = json.dumps(raw)
+        except (TypeError, ValueError, RecursionError):
+            text = repr(raw)
+    encoded = text[:65536].encode("utf-8", "surrogateescape")
+    return encoded.decode("utf-8", "backslashreplace")
 
 
 class Kitchen:
@@ -211,15 +247,8 @@ class Kitchen:
         return closed
 
     def _quarantine(self, raw: Any, exc: WireError) -> OrderOutcome:
-        order_id = raw.get("id") if isinstance(raw, dict) else None
-        version = raw.get("version") if isinstance(raw, dict) else None
-        order_id = order_id if isinstance(order_id, str) else None
-        version = version if isinstance(version, int) and not isinstance(version, bool) else None
-        try:
-            body = json.dumps(raw)[:65536]
-        except (TypeError, ValueError):
-            body = repr(raw)[:65536]
-        self.store.quarantine(order_id, version, exc.field, str(exc), body)
+        order_id, version, _number = order_identity(raw)
+        self.store.quarantine(order_id, version, exc.field, str(exc), quarantine_body(raw))
         feed_log.error(
             "quarantined order %s v%s: field %s: %s",
             order_id or "(no id)",
