@@ -17,9 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from edge_agent.adapters.feed_json import decode_order
 from edge_agent.effects import EffectRules, Effects
 from edge_agent.errors import StoreError
 from edge_agent.outbox import Channel
+from edge_agent.ports import Metrics, NoMetrics
 from edge_agent.store import Store
 from shared import state, wire
 from shared.allergy import AllergyRules
@@ -80,6 +82,14 @@ def order_identity(raw: Any) -> tuple[str | None, int | None, str | None]:
     )
 
 
+def refusal_summary(exc: WireError) -> str:
+    """The reason of a refusal for a screen: its first field and problem."""
+    text = str(exc)
+    if text.startswith("invalid order ") and ": " in text:
+        text = text.split(": ", 1)[1]
+    return text.split("; ")[0][:140]
+
+
 def quarantine_body(raw: Any) -> str:
     """The text kept of a refused entry: its JSON (undecodable ones as received, invalid
     UTF-8 as ``\\x..`` escapes), at most 64 KiB."""
@@ -106,8 +116,10 @@ class Kitchen:
         effects: Effects | None = None,
         settings: wire.SiteSettings | None = None,
         allergy_rules: AllergyRules | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics: Metrics = metrics or NoMetrics()
         self.allergy_rules = allergy_rules or AllergyRules()
         self.effects = effects or Effects(store, EffectRules(site_id=site_id))
         self.site_id = site_id
@@ -155,15 +167,20 @@ class Kitchen:
 
     # --- orders from the core ----------------------------------------------------------
 
+    def validate_order(self, raw: Any) -> Order:
+        """The order of a feed entry, or :class:`WireError` naming the field."""
+        order = parse_order(raw)
+        if order.site_id != self.site_id:
+            raise WireError(
+                f"order {order.id} is for site {order.site_id!r}, not {self.site_id!r}",
+                field="site_id",
+            )
+        return order
+
     def apply_order(self, raw: Any) -> OrderOutcome:
         """Store one order from the feed; bad ones are quarantined, never raised."""
         try:
-            order = parse_order(raw)
-            if order.site_id != self.site_id:
-                raise WireError(
-                    f"order {order.id} is for site {order.site_id!r}, not {self.site_id!r}",
-                    field="site_id",
-                )
+            order = self.validate_order(raw)
         except WireError as exc:
             return self._quarantine(raw, exc)
         try:
@@ -247,8 +264,17 @@ class Kitchen:
         return closed
 
     def _quarantine(self, raw: Any, exc: WireError) -> OrderOutcome:
-        order_id, version, _number = order_identity(raw)
-        self.store.quarantine(order_id, version, exc.field, str(exc), quarantine_body(raw))
+        order_id, version, number = order_identity(raw)
+        self.store.quarantine(
+            order_id,
+            version,
+            exc.field,
+            str(exc),
+            quarantine_body(raw),
+            label=number or order_id or "",
+            summary=refusal_summary(exc),
+        )
+        self.metrics.increment("orders.quarantined")
         feed_log.error(
             "quarantined order %s v%s: field %s: %s",
             order_id or "(no id)",
@@ -257,6 +283,22 @@ class Kitchen:
             exc,
         )
         return OrderOutcome("quarantined", order_id)
+
+    def release(self, qid: int) -> OrderOutcome:
+        """Apply a quarantined order again through the same validation (the rules may
+        have become more lenient since); :class:`WireError` says why it still fails."""
+        entry = self.store.quarantine_entry(qid)
+        if entry is None:
+            raise WireError(f"no quarantined order #{qid}")
+        if entry["resolved"]:
+            raise WireError(f"quarantined order #{qid} was {entry['resolved']} already")
+        raw = decode_order(entry["body"])
+        self.validate_order(raw)
+        with self.store.transaction():
+            outcome = self.apply_order(raw)
+            self.store.resolve_quarantine(qid, "released")
+        feed_log.info("quarantined order #%d released: %s", qid, outcome.action)
+        return outcome
 
     # --- commands from displays --------------------------------------------------------
 
