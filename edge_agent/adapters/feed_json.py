@@ -39,7 +39,7 @@ def decode_page(content: bytes) -> tuple[Any, Any]:
     except (ValueError, RecursionError):
         return _split_page(content.decode("utf-8", "surrogateescape"))
     if not isinstance(body, dict):
-        raise PageUndecodable("feed page is not a JSON object")
+        raise PageUndecodable("not a JSON object")
     return body.get("orders"), body.get("cursor")
 
 
@@ -91,14 +91,14 @@ def _split_page(text: str) -> tuple[Any, Any]:
             try:
                 cursor = json.loads(text[value_start:value_end])
             except (ValueError, RecursionError) as exc:
-                raise PageUndecodable(f"feed page cursor: {exc}") from None
+                raise PageUndecodable(f"cursor: {exc}") from None
     return orders, cursor
 
 
 def _members(text: str, i: int) -> list[tuple[str, int, int]]:
     """``(key, value start, value end)`` of the object starting at ``text[i]``."""
     if not text.startswith("{", i):
-        raise PageUndecodable(f"feed page is not a JSON object (at char {i})")
+        raise PageUndecodable(f"not a JSON object (at char {i})")
     found: list[tuple[str, int, int]] = []
     i = _skip_ws(text, i + 1)
     if text.startswith("}", i):
@@ -108,10 +108,10 @@ def _members(text: str, i: int) -> list[tuple[str, int, int]]:
         try:
             key = json.loads(text[i:key_end])
         except ValueError as exc:
-            raise PageUndecodable(f"feed page: bad key at char {i}: {exc}") from None
+            raise PageUndecodable(f"bad key at char {i}: {exc}") from None
         i = _skip_ws(text, key_end)
         if not text.startswith(":", i):
-            raise PageUndecodable(f"feed page: ':' expected at char {i}")
+            raise PageUndecodable(f"':' expected at char {i}")
         value_start = _skip_ws(text, i + 1)
         value_end = _skip_value(text, value_start)
         found.append((str(key), value_start, value_end))
@@ -119,7 +119,7 @@ def _members(text: str, i: int) -> list[tuple[str, int, int]]:
         if text.startswith("}", i):
             return found
         if not text.startswith(",", i):
-            raise PageUndecodable(f"feed page: ',' or '}}' expected at char {i}")
+            raise PageUndecodable(f"',' or '}}' expected at char {i}")
         i = _skip_ws(text, i + 1)
 
 
@@ -138,7 +138,7 @@ def _elements(text: str, i: int) -> list[str]:
         if text.startswith("]", i):
             return found
         if not text.startswith(",", i):
-            raise PageUndecodable(f"feed page: ',' or ']' expected at char {i}")
+            raise PageUndecodable(f"',' or ']' expected at char {i}")
         i = _skip_ws(text, i + 1)
 
 
@@ -150,7 +150,7 @@ def _skip_ws(text: str, i: int) -> int:
 
 def _skip_string(text: str, i: int) -> int:
     if not text.startswith('"', i):
-        raise PageUndecodable(f"feed page: string expected at char {i}")
+        raise PageUndecodable(f"string expected at char {i}")
     i += 1
     while i < len(text):
         c = text[i]
@@ -160,7 +160,7 @@ def _skip_string(text: str, i: int) -> int:
         if c == '"':
             return i + 1
         i += 1
-    raise PageUndecodable("feed page is truncated (in a string)")
+    raise PageUndecodable("truncated (in a string)")
 
 
 def _skip_value(text: str, i: int) -> int:
@@ -188,6 +188,4 @@ def _skip_value(text: str, i: int) -> int:
             i += 1
         if depth == 0 and c in '"]}':
             return i
-    if depth:
-        raise PageUndecodable("feed page is truncated")
-    return i
+    raise PageUndecodable("truncated")  # a value at the very end: the page was cut

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from core_sim.server import CoreSimulator
 from edge_agent.doctor import run_checks
 from shared.model import TicketStatus
-from tests.helpers.fixtures import TOKEN, Site
+from tests.helpers.fixtures import TOKEN, Site, make_site
 from tests.helpers.site import SitePeer, wait_until
 
 pytestmark = pytest.mark.broker
@@ -115,3 +116,23 @@ def test_release_applies_an_order_the_lenient_rules_accept_and_says_why_not_othe
         missing_id = _cli(site, "release")
         assert missing_id.returncode == 2 and "id" in missing_id.stderr
     assert [q["resolved"] for q in store.quarantined()] == ["released", None]
+
+
+def test_the_line_goes_after_quarantine_shown_seconds(
+    core_sim: CoreSimulator, site_id: str, activemq_url: str, tmp_path: Path
+) -> None:
+    site = make_site(
+        core_sim, site_id, activemq_url, tmp_path, env={"KDS_QUARANTINE_SHOWN_SECONDS": "2"}
+    )
+    site.start_agent()
+    try:
+        with site.peer() as peer:
+            site.sim.push_raw(site.site_id, _without_items(site, "ord_BRIEF"))
+            wait_until(lambda: _shown(peer, "order D-1042 refused"))
+            count = len(peer.alive)
+            wait_until(lambda: len(peer.alive) > count and not _shown(peer, "D-1042"))
+        assert site.agent is not None
+        (entry,) = site.agent.store.quarantined()
+        assert entry["resolved"] is None  # off the screens, still listed for the admin
+    finally:
+        site.stop_agent()

@@ -73,6 +73,8 @@ def test_an_entry_that_is_not_json_is_undecoded_without_a_field() -> None:
         (b'{"orders": [1 2], "cursor": "c"}', "',' or ']' expected"),
         (b'{"orders": [], "cursor": "c}', "truncated"),
         (b"[]", "not a JSON object"),
+        (b'{"orders": [', "truncated"),
+        (b'{"orders": [{"a": 1}, 7', "truncated"),
     ],
 )
 def test_a_broken_frame_is_undecodable(page: bytes, reason: str) -> None:
@@ -97,8 +99,9 @@ def test_poison_orders_over_http_leave_the_others_readable(
 
 def test_a_raw_page_fault_is_core_unavailable_once(sim: CoreSimulator, client: CoreClient) -> None:
     order = sim.create_order(SITE)
-    sim.inject_fault("raw_page", body='{"orders": [')
-    with pytest.raises(CoreUnavailable, match="feed page undecodable: feed page is truncated"):
+    sim.inject_fault("raw_page")  # the default body: '{"orders": ['
+
+    with pytest.raises(CoreUnavailable, match="feed page undecodable: truncated"):
         client.fetch_orders(None)
     assert [o["id"] for o in client.fetch_orders(None).orders] == [order["id"]]
 
