@@ -119,8 +119,14 @@ def test_release_applies_an_order_the_lenient_rules_accept_and_says_why_not_othe
 
 
 def test_the_line_goes_after_quarantine_shown_seconds(
-    core_sim: CoreSimulator, site_id: str, activemq_url: str, tmp_path: Path
+    core_sim: CoreSimulator,
+    site_id: str,
+    activemq_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setenv("KDS_CORE_TOKEN", TOKEN)  # for the doctor, run in-process
+    monkeypatch.setenv("KDS_QUARANTINE_SHOWN_SECONDS", "2")
     site = make_site(
         core_sim, site_id, activemq_url, tmp_path, env={"KDS_QUARANTINE_SHOWN_SECONDS": "2"}
     )
@@ -134,5 +140,9 @@ def test_the_line_goes_after_quarantine_shown_seconds(
         assert site.agent is not None
         (entry,) = site.agent.store.quarantined()
         assert entry["resolved"] is None  # off the screens, still listed for the admin
+        checks = run_checks(site.config_path, timeout=1)
+        (check,) = [c for c in checks if c.name == "quarantine"]
+        assert check.status == "WARN" and not check.failed
+        assert "1 refused orders waiting (0 on the screens)" in check.detail
     finally:
         site.stop_agent()
