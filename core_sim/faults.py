@@ -13,14 +13,16 @@ FAULT_KINDS: tuple[str, ...] = (
     "error429",
     "duplicate",
     "expire_cursor",
+    "raw_page",
 )
 ENDPOINTS: tuple[str, ...] = ("feed", "open", "events", "menu", "availability")
-_FEED_ONLY = frozenset({"duplicate", "expire_cursor"})
+_FEED_ONLY = frozenset({"duplicate", "expire_cursor", "raw_page"})
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "slow": {"delay": 1.0},
     "error503": {"retry_after": 1},
     "error429": {"retry_after": 1},
     "duplicate": {"back": 10},
+    "raw_page": {"body": '{"orders": ['},
 }
 
 

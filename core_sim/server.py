@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -21,7 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from core_sim.errors import ApiError, OrderClosed, OrderNotFound, invalid_body
 from core_sim.faults import FaultQueue, make_fault
 from core_sim.generator import Brand, OrderGenerator
-from core_sim.state import SimState
+from core_sim.state import RawText, SimState
 from core_sim.traffic import TrafficThread
 
 logger = logging.getLogger("core_sim")
@@ -36,6 +37,25 @@ Handler = Callable[["_RequestHandler", tuple[str, ...]], Response]
 
 def _ok(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
     return status, body, dict(headers or {})
+
+
+@dataclass(frozen=True)
+class RawBody:
+    """A response body sent byte for byte (test hooks: a poison order, a broken page)."""
+
+    data: bytes
+
+
+def _feed_body(orders: list[Any], cursor: str) -> Any:
+    """The feed page; entries pushed as raw text are spliced in as they are."""
+    if not any(isinstance(entry, RawText) for entry in orders):
+        return {"orders": orders, "cursor": cursor}
+    parts = [
+        entry.data() if isinstance(entry, RawText) else json.dumps(entry).encode()
+        for entry in orders
+    ]
+    tail = b'],"cursor":' + json.dumps(cursor).encode() + b"}"
+    return RawBody(b'{"orders":[' + b",".join(parts) + tail)
 
 
 class _Route:
@@ -173,7 +193,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return body
 
     def _send(self, status: int, body: Any, headers: Mapping[str, str]) -> None:
-        payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        if isinstance(body, RawBody):
+            payload = body.data
+        else:
+            payload = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -275,8 +298,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
             dup = faults.take("duplicate", "feed")
             if dup is not None:
                 start, wait = max(0, start - int(dup.options["back"])), 0.0
+        raw_page = faults.take("raw_page", "feed")
+        if raw_page is not None:
+            return _ok(RawBody(str(raw_page.options["body"]).encode("utf-8", "surrogateescape")))
         orders, next_cursor = state.feed_page(site, start, wait)
-        return _ok({"orders": orders, "cursor": next_cursor})
+        return _ok(_feed_body(orders, next_cursor))
 
     def open_orders(self, params: tuple[str, ...]) -> Response:
         orders, cursor = self.sim.state.open_snapshot(params[0])
@@ -343,9 +369,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def sim_raw(self, params: tuple[str, ...]) -> Response:
         args = self._json_object()
-        if "object" not in args:
-            raise invalid_body("object: required (any JSON value)")
         site = args.get("site_id") or self.sim.state.default_site()
+        if isinstance(args.get("text"), str):
+            text = args["text"]
+            position = _sim_call(lambda: self.sim.push_raw_text(str(site), text))
+            return _ok({"position": position}, 201)
+        if "object" not in args:
+            raise invalid_body("object: required (any JSON value), or text: a string")
         position = _sim_call(lambda: self.sim.push_raw(str(site), args["object"]))
         return _ok({"position": position}, 201)
 
@@ -533,6 +563,12 @@ class CoreSimulator:
     def push_raw(self, site_id: str, obj: Any) -> int:
         """Append any JSON value (e.g. a malformed order) to a site's feed; its log position."""
         return self.state.push_raw(site_id, obj)
+
+    def push_raw_text(self, site_id: str, text: str) -> int:
+        """Append one feed entry as raw text, spliced into the page as is (a poison
+        order: nested too deep, a huge number; lone surrogates go out as those bytes,
+        ``"\\udcff"`` as the invalid UTF-8 byte ``0xff``); its log position."""
+        return self.state.push_raw(site_id, RawText(text))
 
     # ------------------------------------------------------------- inspection
     def order(self, order_id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +22,17 @@ from core_sim.errors import ApiError, OrderClosed, OrderNotFound
 from core_sim.generator import OrderGenerator, format_time
 
 PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class RawText:
+    """A feed entry kept as text, sent as is (a test's poison order)."""
+
+    text: str
+
+    def data(self) -> bytes:
+        """The bytes on the wire; lone surrogates become the bytes they escape."""
+        return self.text.encode("utf-8", "surrogateescape")
 
 
 def deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

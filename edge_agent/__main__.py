@@ -6,6 +6,7 @@
     edge-agent set-secret core.token          # reads the value from stdin (or a prompt)
     edge-agent outbox --config FILE [--dead]  # what is waiting or dead-lettered
     edge-agent doctor --config FILE           # check every connection, say how to fix it
+    edge-agent quarantine list|show ID|release ID|dismiss ID --config FILE  # refused orders
     edge-agent export --config FILE --since 2026-11-24T00:00Z --format csv|hyper --out PATH
 """
 
@@ -50,6 +51,7 @@ def build_agent(config: AgentConfig) -> Agent:
         poll_wait_seconds=config.core.poll_wait_seconds,
         void_clear_seconds=config.void_clear_seconds,
         alive_interval=config.alive_interval_seconds,
+        quarantine_shown_seconds=config.quarantine_shown_seconds,
         backoff_initial=config.outbox.backoff_initial_seconds,
         backoff_max=config.outbox.backoff_max_seconds,
         give_up_after=config.outbox.give_up_after_seconds,
@@ -119,6 +121,14 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_quarantine(args: argparse.Namespace) -> int:
+    from edge_agent.quarantine_cli import run_quarantine
+
+    config = load(AgentConfig, args.config)
+    with Store(config.store.path) as store:
+        return run_quarantine(config, store, args.action, args.id)
+
+
 def _cmd_doctor(args: argparse.Namespace) -> int:
     from edge_agent.doctor import format_table, run_checks
 
@@ -166,6 +176,11 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--config", required=True)
     doctor.add_argument("--timeout", type=float, default=5.0, help="per check, seconds")
     doctor.set_defaults(func=_cmd_doctor)
+    quarantine = sub.add_parser("quarantine", help="refused orders: list, show, release")
+    quarantine.add_argument("action", choices=("list", "show", "release", "dismiss"))
+    quarantine.add_argument("id", nargs="?", type=int, help="the number `list` shows")
+    quarantine.add_argument("--config", required=True)
+    quarantine.set_defaults(func=_cmd_quarantine)
     exporter = sub.add_parser("export", help="ticket timings for Tableau (hyper) or CSV")
     exporter.add_argument("--config", required=True)
     exporter.add_argument("--since", type=_since, required=True, help="RFC 3339 time")

@@ -48,6 +48,8 @@ KEY_RETENTION_SECONDS = 48 * 3600.0
 CORE_IN_FLIGHT = 4
 #: how long a dead-lettered side effect stays on the screens' problem line
 DEAD_SHOWN_SECONDS = 3600.0
+#: refused orders with a line of their own on the screens (more are counted in one line)
+REFUSED_SHOWN = 3
 
 
 class _Backoff(TypedDict):
@@ -74,6 +76,7 @@ class Agent:
         give_up_after: float = 86_400.0,
         housekeeping_interval: float = 5.0,
         alive_interval: float = 5.0,
+        quarantine_shown_seconds: float = 3600.0,
         effect_rules: EffectRules | None = None,
         printers: Mapping[str, Printer] | None = None,
         notifier: Notifier | None = None,
@@ -91,6 +94,7 @@ class Agent:
         self.notifier = notifier
         self.sink = sink
         self.metrics: Metrics = metrics or NoMetrics()
+        self._quarantine_shown = quarantine_shown_seconds
         self._sender_id = sms_sender_id
         self.effects = Effects(
             store,
@@ -107,6 +111,7 @@ class Agent:
             effects=self.effects,
             settings=site_settings,
             allergy_rules=allergy_rules,
+            metrics=self.metrics,
         )
         self.feed = FeedFollower(core, self.kitchen, store, wait_seconds=poll_wait_seconds)
         common = _Backoff(
@@ -309,6 +314,7 @@ class Agent:
             found.append(f"{what}: {reason} ({count} waiting)")
         if not self.feed.connected:
             found.append("no orders from the core: " + (self.feed.last_error or "unreachable")[:80])
+        found.extend(self._refused_orders())
         dead = self.store.recent_dead(time.time() - DEAD_SHOWN_SECONDS)
         if dead:
             found.append(
@@ -316,6 +322,20 @@ class Agent:
                 "run edge-agent outbox --dead"
             )
         return found[:8]
+
+    def _refused_orders(self) -> list[str]:
+        """One line per quarantined order nobody has dealt with yet (the newest first)."""
+        refused = self.store.quarantined(unresolved_since=time.time() - self._quarantine_shown)
+        lines = [
+            f"order {q['label']} refused: {q['summary']}"[:160]
+            for q in reversed(refused[-REFUSED_SHOWN:])
+        ]
+        if len(refused) > REFUSED_SHOWN:
+            lines.append(
+                f"{len(refused) - REFUSED_SHOWN} more orders refused: "
+                "run edge-agent quarantine list"
+            )
+        return lines
 
     def _deliver_core(self, row: OutboxRow) -> None:
         body = json.loads(row.body)

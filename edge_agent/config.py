@@ -7,6 +7,7 @@ Keys (TOML; each overridable as ``KDS_<SECTION>_<KEY>``, top-level as ``KDS_<KEY
     expo_station = "expo"                    # "" when the site has no expo
     void_clear_seconds = 1800                # VOID until acknowledged, at most this long
     alive_interval_seconds = 5               # agent.alive on the state topic this often
+    quarantine_shown_seconds = 3600          # a refused order's line on every screen
     log_level = "INFO"
 
     [core]
@@ -308,6 +309,9 @@ class AgentConfig:
     allergy: AllergySettings = field(default_factory=AllergySettings)
     #: how often the agent says ``agent.alive`` on the state topic
     alive_interval_seconds: float = 5.0
+    #: a refused (quarantined) order is a problem line on every screen until a lead
+    #: releases or dismisses it (``edge-agent quarantine``), or at most this long
+    quarantine_shown_seconds: float = 3600.0
     log_level: str = "INFO"
     mq: MqSettings = field(default_factory=MqSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
@@ -332,6 +336,7 @@ class AgentConfig:
             f"{self.expo_station!r} is not one of stations {list(self.stations)}",
         )
         check(self.void_clear_seconds >= 0, "void_clear_seconds", "must be >= 0")
+        check(self.quarantine_shown_seconds >= 0, "quarantine_shown_seconds", "must be >= 0")
         check(
             self.allergen_gate in ALLERGEN_GATES,
             "allergen_gate",

@@ -41,6 +41,11 @@ def fail(name: str, detail: str, fix: str) -> Check:
     return Check(name, "FAIL", detail, fix)
 
 
+def warn(name: str, detail: str, fix: str) -> Check:
+    """Worth a look, not a failure (the exit status stays 0)."""
+    return Check(name, "WARN", detail, fix)
+
+
 def skip(name: str, detail: str) -> Check:
     return Check(name, "skip", detail)
 
@@ -76,6 +81,7 @@ def _checks(config: AgentConfig, timeout: float) -> Iterator[Check]:
         if secret or name == "core.token":
             yield _secret(name, secret)
     yield _guard("store", f"make {config.store.path.parent} writable", lambda: _store(config))
+    yield _guard("quarantine", QUARANTINE_FIX, lambda: _quarantine(config))
     yield _guard(
         "core",
         "check [core] url, the network, and the token (edge-agent set-secret core.token)",
@@ -139,6 +145,29 @@ def _store(config: AgentConfig) -> Check:
     if dead:
         return fail("store", detail, "edge-agent outbox --dead shows the reasons")
     return ok("store", detail)
+
+
+QUARANTINE_FIX = "edge-agent quarantine list, then show / release / dismiss each"
+
+
+def _quarantine(config: AgentConfig) -> Check:
+    """Refused orders nobody released or dismissed: FAIL while they are still on the
+    screens (a kitchen may be missing an order right now), WARN once older."""
+    from edge_agent.store import Store
+
+    with Store(config.store.path) as store:
+        waiting = store.quarantined(unresolved_since=0.0)
+    if not waiting:
+        return ok("quarantine", "no refused orders waiting")
+    recent = [q for q in waiting if q["at"] >= time.time() - config.quarantine_shown_seconds]
+    newest = waiting[-1]
+    detail = (
+        f"{len(waiting)} refused orders waiting ({len(recent)} on the screens); newest: "
+        f"order {newest['label']}: {newest['summary']}"
+    )[:300]
+    if recent:
+        return fail("quarantine", detail, QUARANTINE_FIX)
+    return warn("quarantine", detail, QUARANTINE_FIX)
 
 
 def _core(config: AgentConfig, timeout: float) -> Check:

@@ -17,19 +17,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from edge_agent.adapters.feed_json import decode_order
 from edge_agent.effects import EffectRules, Effects
 from edge_agent.errors import StoreError
 from edge_agent.outbox import Channel
+from edge_agent.ports import Metrics, NoMetrics
 from edge_agent.store import Store
 from shared import state, wire
 from shared.allergy import AllergyRules
 from shared.errors import BadRequest, CommandRefused, UnknownTicket, UnsupportedVersion, WireError
 from shared.model import (
+    MAX_INT64,
     ItemStatus,
     Order,
     OrderStatus,
     Ticket,
     TicketStatus,
+    UndecodedOrder,
     format_time,
     parse_order,
     utcnow,
@@ -58,6 +62,48 @@ class OrderOutcome:
     order_id: str | None = None
 
 
+def order_identity(raw: Any) -> tuple[str | None, int | None, str | None]:
+    """``(id, version, display number)`` of a feed entry, as far as they can be read (a
+    version SQLite cannot hold is left out)."""
+    if isinstance(raw, UndecodedOrder):
+        return raw.order_id, raw.version, raw.display_number
+    fields = raw if isinstance(raw, dict) else {}
+    order_id, version, number = (
+        fields.get("id"),
+        fields.get("version"),
+        fields.get("display_number"),
+    )
+    if not isinstance(version, int) or isinstance(version, bool) or abs(version) > MAX_INT64:
+        version = None
+    return (
+        order_id if isinstance(order_id, str) else None,
+        version,
+        number if isinstance(number, str) else None,
+    )
+
+
+def refusal_summary(exc: WireError) -> str:
+    """The reason of a refusal for a screen: its first field and problem."""
+    text = str(exc)
+    if text.startswith("invalid order ") and ": " in text:
+        text = text.split(": ", 1)[1]
+    return text.split("; ")[0][:140]
+
+
+def quarantine_body(raw: Any) -> str:
+    """The text kept of a refused entry: its JSON (undecodable ones as received, invalid
+    UTF-8 as ``\\x..`` escapes), at most 64 KiB."""
+    if isinstance(raw, UndecodedOrder):
+        text = raw.text
+    else:
+        try:
+            text = json.dumps(raw)
+        except (TypeError, ValueError, RecursionError):
+            text = repr(raw)
+    encoded = text[:65536].encode("utf-8", "surrogateescape")
+    return encoded.decode("utf-8", "backslashreplace")
+
+
 class Kitchen:
     def __init__(
         self,
@@ -70,8 +116,10 @@ class Kitchen:
         effects: Effects | None = None,
         settings: wire.SiteSettings | None = None,
         allergy_rules: AllergyRules | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics: Metrics = metrics or NoMetrics()
         self.allergy_rules = allergy_rules or AllergyRules()
         self.effects = effects or Effects(store, EffectRules(site_id=site_id))
         self.site_id = site_id
@@ -119,15 +167,20 @@ class Kitchen:
 
     # --- orders from the core ----------------------------------------------------------
 
+    def validate_order(self, raw: Any) -> Order:
+        """The order of a feed entry, or :class:`WireError` naming the field."""
+        order = parse_order(raw)
+        if order.site_id != self.site_id:
+            raise WireError(
+                f"order {order.id} is for site {order.site_id!r}, not {self.site_id!r}",
+                field="site_id",
+            )
+        return order
+
     def apply_order(self, raw: Any) -> OrderOutcome:
         """Store one order from the feed; bad ones are quarantined, never raised."""
         try:
-            order = parse_order(raw)
-            if order.site_id != self.site_id:
-                raise WireError(
-                    f"order {order.id} is for site {order.site_id!r}, not {self.site_id!r}",
-                    field="site_id",
-                )
+            order = self.validate_order(raw)
         except WireError as exc:
             return self._quarantine(raw, exc)
         try:
@@ -211,15 +264,17 @@ class Kitchen:
         return closed
 
     def _quarantine(self, raw: Any, exc: WireError) -> OrderOutcome:
-        order_id = raw.get("id") if isinstance(raw, dict) else None
-        version = raw.get("version") if isinstance(raw, dict) else None
-        order_id = order_id if isinstance(order_id, str) else None
-        version = version if isinstance(version, int) and not isinstance(version, bool) else None
-        try:
-            body = json.dumps(raw)[:65536]
-        except (TypeError, ValueError):
-            body = repr(raw)[:65536]
-        self.store.quarantine(order_id, version, exc.field, str(exc), body)
+        order_id, version, number = order_identity(raw)
+        self.store.quarantine(
+            order_id,
+            version,
+            exc.field,
+            str(exc),
+            quarantine_body(raw),
+            label=number or order_id or "",
+            summary=refusal_summary(exc),
+        )
+        self.metrics.increment("orders.quarantined")
         feed_log.error(
             "quarantined order %s v%s: field %s: %s",
             order_id or "(no id)",
@@ -228,6 +283,22 @@ class Kitchen:
             exc,
         )
         return OrderOutcome("quarantined", order_id)
+
+    def release(self, qid: int) -> OrderOutcome:
+        """Apply a quarantined order again through the same validation (the rules may
+        have become more lenient since); :class:`WireError` says why it still fails."""
+        entry = self.store.quarantine_entry(qid)
+        if entry is None:
+            raise WireError(f"no quarantined order #{qid}")
+        if entry["resolved"]:
+            raise WireError(f"quarantined order #{qid} was {entry['resolved']} already")
+        raw = decode_order(entry["body"])
+        self.validate_order(raw)
+        with self.store.transaction():
+            outcome = self.apply_order(raw)
+            self.store.resolve_quarantine(qid, "released")
+        feed_log.info("quarantined order #%d released: %s", qid, outcome.action)
+        return outcome
 
     # --- commands from displays --------------------------------------------------------
 

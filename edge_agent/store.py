@@ -96,6 +96,14 @@ CREATE TABLE IF NOT EXISTS quarantine (
     body TEXT NOT NULL,
     at REAL NOT NULL
 );
+-- what the screens say of a quarantined order, and whether a lead has dealt with it
+CREATE TABLE IF NOT EXISTS quarantine_notes (
+    quarantine_id INTEGER PRIMARY KEY REFERENCES quarantine(id),
+    label TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    resolved TEXT,
+    resolved_at REAL
+);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     source TEXT NOT NULL,
@@ -559,23 +567,78 @@ class Store:
     # --- bad input ---------------------------------------------------------------------
 
     def quarantine(
-        self, order_id: str | None, version: int | None, field: str | None, error: str, body: str
-    ) -> None:
+        self,
+        order_id: str | None,
+        version: int | None,
+        field: str | None,
+        error: str,
+        body: str,
+        *,
+        label: str = "",
+        summary: str = "",
+    ) -> int:
+        """Keep a refused order; ``label`` and ``summary`` are what the screens show."""
         with self.transaction() as db:
-            db.execute(
+            cursor = db.execute(
                 "INSERT INTO quarantine(order_id, version, field, error, body, at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (order_id, version, field, error, body, time.time()),
             )
-
-    def quarantined(self) -> list[dict[str, Any]]:
-        cols = ("order_id", "version", "field", "error", "body")
-        return [
-            dict(zip(cols, row, strict=True))
-            for row in self._query(
-                "SELECT order_id, version, field, error, body FROM quarantine ORDER BY id"
+            qid = int(cursor.lastrowid or 0)
+            db.execute(
+                "INSERT INTO quarantine_notes(quarantine_id, label, summary) VALUES (?, ?, ?)",
+                (qid, label or order_id or f"#{qid}", summary or error[:160]),
             )
+            return qid
+
+    _QUARANTINE_COLS = (
+        "id",
+        "order_id",
+        "version",
+        "field",
+        "error",
+        "body",
+        "at",
+        "label",
+        "summary",
+        "resolved",
+        "resolved_at",
+    )
+    _QUARANTINE_SELECT = (
+        "SELECT q.id, q.order_id, q.version, q.field, q.error, q.body, q.at, "
+        "COALESCE(n.label, q.order_id, '#' || q.id), COALESCE(n.summary, q.error), "
+        "n.resolved, n.resolved_at "
+        "FROM quarantine q LEFT JOIN quarantine_notes n ON n.quarantine_id = q.id"
+    )
+
+    def quarantined(self, *, unresolved_since: float | None = None) -> list[dict[str, Any]]:
+        """Every quarantined order, oldest first; with ``unresolved_since``, only those
+        nobody released or dismissed, refused at or after that time."""
+        sql = self._QUARANTINE_SELECT
+        args: tuple[Any, ...] = ()
+        if unresolved_since is not None:
+            sql += " WHERE n.resolved IS NULL AND q.at >= ?"
+            args = (unresolved_since,)
+        return [
+            dict(zip(self._QUARANTINE_COLS, row, strict=True))
+            for row in self._query(sql + " ORDER BY q.id", args)
         ]
+
+    def quarantine_entry(self, qid: int) -> dict[str, Any] | None:
+        rows = self._query(self._QUARANTINE_SELECT + " WHERE q.id = ?", (qid,))
+        return dict(zip(self._QUARANTINE_COLS, rows[0], strict=True)) if rows else None
+
+    def resolve_quarantine(self, qid: int, how: str) -> None:
+        """Mark a quarantined order dealt with (``released``, ``dismissed``)."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO quarantine_notes(quarantine_id, label, summary, resolved, "
+                "resolved_at) SELECT id, COALESCE(order_id, '#' || id), substr(error, 1, 160), "
+                "?, ? FROM quarantine WHERE id = ? "
+                "ON CONFLICT(quarantine_id) DO UPDATE SET resolved = excluded.resolved, "
+                "resolved_at = excluded.resolved_at",
+                (how, time.time(), qid),
+            )
 
     def dead_letter(self, source: str, error: str, body: bytes) -> None:
         with self.transaction() as db:

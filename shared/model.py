@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -54,7 +55,36 @@ Time = Annotated[
     PlainSerializer(format_time, return_type=str),
 ]
 NonEmptyStr = Annotated[StrictStr, Field(min_length=1, max_length=200)]
-Qty = Annotated[StrictInt, Field(ge=1, le=999)]
+#: the most of one line or modifier an order may ask for; more is refused as absurd
+MAX_QTY = 10_000
+Qty = Annotated[StrictInt, Field(ge=1, le=MAX_QTY)]
+#: SQLite's INTEGER is signed 64-bit: a larger number cannot be stored
+MAX_INT64 = 2**63 - 1
+Int64 = Annotated[StrictInt, Field(ge=-MAX_INT64 - 1, le=MAX_INT64)]
+#: an order nested deeper than this (in fields we ignore, too) is refused
+MAX_ORDER_DEPTH = 32
+#: screens show at most this many characters of a name; a longer one is cut with "…"
+NAME_CHARS = 200
+#: ... and of a note
+NOTE_CHARS = 1000
+
+
+def _cut(limit: int) -> Any:
+    def cut(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > limit:
+            return value[: limit - 1] + "…"
+        return value
+
+    return BeforeValidator(cut)
+
+
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+#: a name the core may send longer than a screen shows: cut, never a reason to refuse
+Name = Annotated[StrictStr, Field(min_length=1, max_length=NAME_CHARS), _cut(NAME_CHARS)]
+Note = Annotated[StrictStr, Field(max_length=NOTE_CHARS), _cut(NOTE_CHARS)]
 
 
 class OrderStatus(enum.StrEnum):
@@ -94,11 +124,11 @@ class _Model(BaseModel):
 
 class Brand(_Model):
     id: NonEmptyStr
-    name: NonEmptyStr
+    name: Name
 
 
 class Modifier(_Model):
-    name: NonEmptyStr
+    name: Name
     qty: Qty = 1
 
 
@@ -113,7 +143,7 @@ def _lenient_phone(value: Any) -> Any:
 
 
 class Customer(_Model):
-    name: StrictStr = ""
+    name: Annotated[StrictStr, _cut(NAME_CHARS)] = ""
     #: E.164; anything else is dropped (with a log line), not a reason to refuse the order
     phone: Annotated[StrictStr | None, BeforeValidator(_lenient_phone)] = None
     notify: StrictBool = False
@@ -122,32 +152,35 @@ class Customer(_Model):
 class OrderItem(_Model):
     line_id: NonEmptyStr
     sku: NonEmptyStr
-    name: NonEmptyStr
+    name: Name
     qty: Qty
     station: NonEmptyStr
     prep_seconds: Annotated[StrictInt, Field(ge=0, le=86_400)] = 0
     modifiers: tuple[Modifier, ...] = ()
     allergens: tuple[StrictStr, ...] = ()
-    notes: StrictStr = ""
+    notes: Note = ""
 
 
 class Order(_Model):
     """One order version as the core's feed delivers it."""
 
     id: NonEmptyStr
-    version: Annotated[StrictInt, Field(ge=1)]
+    version: Annotated[StrictInt, Field(ge=1, le=MAX_INT64)]
     site_id: NonEmptyStr
     brand: Brand
-    channel: Annotated[StrictStr, Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+    #: any case from the core ("UberEats"); the kitchen keeps it lower case
+    channel: Annotated[
+        StrictStr, BeforeValidator(_lower), Field(pattern=r"^[a-z][a-z0-9_-]{0,31}$")
+    ]
     display_number: NonEmptyStr
     placed_at: Time
     promised_at: Time | None = None
     priority: Priority = Priority.NORMAL
     status: OrderStatus
     customer: Customer = Customer()
-    notes: StrictStr = ""
+    notes: Note = ""
     items: Annotated[tuple[OrderItem, ...], Field(min_length=1)]
-    total_cents: StrictInt | None = None
+    total_cents: Int64 | None = None
 
 
 class TicketCustomer(_Model):
@@ -280,10 +313,50 @@ def find_unencodable(value: Any, path: str = "") -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class UndecodedOrder:
+    """One entry of a feed page that is not JSON Python can hold (nested too deep, a
+    number too long), kept as its text with what could be read of it."""
+
+    text: str
+    reason: str
+    field: str | None = None
+    order_id: str | None = None
+    version: int | None = None
+    display_number: str | None = None
+
+
+def find_too_deep(value: Any, limit: int = MAX_ORDER_DEPTH) -> str | None:
+    """The dotted path where ``value`` nests deeper than ``limit``, or ``None`` (no recursion)."""
+    stack: list[tuple[Any, str, int]] = [(value, "", 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        if depth >= limit:
+            return path or "(root)"
+        pairs = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, item in pairs:
+            stack.append((item, f"{path}.{key}" if path else str(key), depth + 1))
+    return None
+
+
 def parse_order(data: Any) -> Order:
     """Validate one order object from the core; raise :class:`WireError` naming the field."""
+    if isinstance(data, UndecodedOrder):
+        raise WireError(
+            f"invalid order {data.order_id or '?'!s:.60}: {data.reason}", field=data.field
+        )
     if not isinstance(data, dict):
         raise WireError(f"order must be a JSON object, got {type(data).__name__}")
+    deep = find_too_deep(data)
+    if deep is not None:
+        field = deep.split(".")[0]
+        raise WireError(
+            f"invalid order {data.get('id', '?')!s:.60}: {field}: nested deeper than "
+            f"{MAX_ORDER_DEPTH} levels",
+            field=field,
+        )
     bad = find_unencodable(data)
     if bad is not None:
         raise WireError(

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import httpx
 
+from edge_agent.adapters.feed_json import PageUndecodable, decode_page
 from edge_agent.adapters.http_util import retry_after
 from edge_agent.errors import (
     CoreAuthError,
@@ -148,11 +149,11 @@ class CoreClient:
             raise CoreUnavailable(f"core answered {response.status_code} with non-JSON") from exc
 
     def _page(self, response: httpx.Response) -> FeedPage:
-        body = self._json(response)
-        if not isinstance(body, dict):
-            raise CoreUnavailable("feed page is not a JSON object")
-        orders = body.get("orders")
-        cursor = body.get("cursor")
+        # order by order: one undecodable order is quarantined, not the whole page
+        try:
+            orders, cursor = decode_page(response.content)
+        except PageUndecodable as exc:
+            raise CoreUnavailable(f"feed page undecodable: {exc}") from exc
         if not isinstance(orders, list) or not isinstance(cursor, str):
             raise CoreUnavailable("feed page lacks 'orders' (list) or 'cursor' (string)")
         return FeedPage(orders, cursor)

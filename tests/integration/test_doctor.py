@@ -133,6 +133,7 @@ port = {free_port()}
         "secret sns.aws_access_key_id",
         "secret sns.aws_secret_access_key",
         "store",
+        "quarantine",
         "core",
         "broker",
         "sns",

@@ -148,15 +148,28 @@ def test_mark_dead(store: Store) -> None:
 def test_quarantine_is_recorded(store: Store) -> None:
     store.quarantine("ord_1", 2, "items.0.qty", "qty must be an int", '{"id": "ord_1"}')
     store.quarantine(None, None, None, "not an object", "[1]")
-    assert store.quarantined() == [
+    cols = ("order_id", "version", "field", "error", "body", "label", "summary", "resolved")
+    assert [{c: q[c] for c in cols} for q in store.quarantined()] == [
         {
             "order_id": "ord_1",
             "version": 2,
             "field": "items.0.qty",
             "error": "qty must be an int",
             "body": '{"id": "ord_1"}',
+            "label": "ord_1",
+            "summary": "qty must be an int",
+            "resolved": None,
         },
-        {"order_id": None, "version": None, "field": None, "error": "not an object", "body": "[1]"},
+        {
+            "order_id": None,
+            "version": None,
+            "field": None,
+            "error": "not an object",
+            "body": "[1]",
+            "label": "#2",
+            "summary": "not an object",
+            "resolved": None,
+        },
     ]
 
 
@@ -270,3 +283,22 @@ def test_query_on_closed_store_is_a_store_error(store_path: Path) -> None:
     db.close()
     with pytest.raises(StoreError):
         db.current_seq()
+
+
+def test_a_quarantine_row_of_an_older_agent_is_labelled_and_resolvable(store: Store) -> None:
+    with store.transaction() as db:  # written before quarantine_notes existed
+        db.execute(
+            "INSERT INTO quarantine(order_id, version, field, error, body, at) "
+            "VALUES ('ord_OLD', 1, 'items', 'items: Field required', '{}', 1.0)"
+        )
+    (old,) = store.quarantined(unresolved_since=0.0)
+    assert (old["label"], old["summary"], old["resolved"]) == (
+        "ord_OLD",
+        "items: Field required",
+        None,
+    )
+    store.resolve_quarantine(old["id"], "dismissed")
+    assert store.quarantined(unresolved_since=0.0) == []
+    entry = store.quarantine_entry(old["id"])
+    assert entry is not None and entry["resolved"] == "dismissed"
+    assert store.quarantine_entry(old["id"] + 1) is None
