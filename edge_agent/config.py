@@ -7,6 +7,7 @@ Keys (TOML; each overridable as ``KDS_<SECTION>_<KEY>``, top-level as ``KDS_<KEY
     expo_station = "expo"                    # "" when the site has no expo
     void_clear_seconds = 1800                # VOID until acknowledged, at most this long
     alive_interval_seconds = 5               # agent.alive on the state topic this often
+    retry_after_max_seconds = 60             # a server's Retry-After is honoured up to this
     log_level = "INFO"
 
     [core]
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from edge_agent.adapters.http_util import RETRY_AFTER_MAX, RETRY_AFTER_MIN
 from edge_agent.notify_templates import Templates
 from shared.allergy import DEFAULT_PATTERNS, DEFAULT_SEVERE, AllergyRules
 from shared.config import Secret, check, secret_field
@@ -308,6 +310,8 @@ class AgentConfig:
     allergy: AllergySettings = field(default_factory=AllergySettings)
     #: how often the agent says ``agent.alive`` on the state topic
     alive_interval_seconds: float = 5.0
+    #: a ``Retry-After`` (core, PoS print API) is honoured within [1 s, this]; at most 60
+    retry_after_max_seconds: float = RETRY_AFTER_MAX
     log_level: str = "INFO"
     mq: MqSettings = field(default_factory=MqSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
@@ -347,6 +351,11 @@ class AgentConfig:
             0.1 <= self.alive_interval_seconds <= 3600,
             "alive_interval_seconds",
             "must be 0.1..3600",
+        )
+        check(
+            RETRY_AFTER_MIN <= self.retry_after_max_seconds <= RETRY_AFTER_MAX,
+            "retry_after_max_seconds",
+            f"must be {RETRY_AFTER_MIN:g}..{RETRY_AFTER_MAX:g}",
         )
         check(
             isinstance(logging.getLevelName(self.log_level.upper()), int),

@@ -4,7 +4,7 @@ order to the kitchen.
 The cursor is stored after each page, so a restart continues where it stopped;
 orders seen again (at-least-once delivery, a page re-read after a crash) are
 de-duplicated by ``(id, version)`` in :meth:`Kitchen.apply_order`. A ``410``
-resyncs from ``orders/open``. Errors back off (honouring ``Retry-After``) and
+resyncs from ``orders/open``. Errors back off (honouring ``Retry-After`` within [1 s, 60 s]) and
 never stop the loop.
 """
 
@@ -15,6 +15,7 @@ import random
 import threading
 
 from edge_agent.adapters.core_http import CoreClient
+from edge_agent.adapters.http_util import bounded_retry_after
 from edge_agent.errors import CoreAuthError, CoreError, CoreUnavailable, CursorExpired
 from edge_agent.kitchen import Kitchen
 from edge_agent.store import Store
@@ -85,7 +86,11 @@ class FeedFollower:
 
     def _fail(self, exc: CoreError, delay: float) -> float:
         self._set_state(False, str(exc))
-        retry_after = exc.retry_after if isinstance(exc, CoreUnavailable) else None
+        # bounded again here: whatever raised it, one answer never makes a busy loop
+        # or a day-long sleep (nor an OverflowError in wait())
+        retry_after = (
+            bounded_retry_after(exc.retry_after) if isinstance(exc, CoreUnavailable) else None
+        )
         if isinstance(exc, CoreAuthError):
             log.error("core refused our token (%s): check core.token; retrying slowly", exc)
             retry_after = max(delay, 30.0)

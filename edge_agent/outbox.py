@@ -6,7 +6,7 @@ One worker thread per :class:`Channel`:
   displays see ``seq`` without gaps. A failed publish blocks the channel and is
   retried with backoff (the broker is down, nothing behind it could go either).
 - ``core``: status events and availability changes. Each row retries on its own
-  schedule (``Retry-After`` honoured, exponential backoff otherwise); a permanent
+  schedule (``Retry-After`` honoured within [1 s, 60 s], exponential backoff otherwise); a permanent
   refusal (404, 409, 422) is dead-lettered with the core's reason.
 - ``print``, ``notify``, ``report``: the kitchen's printers, customer texts and
   reporting (:mod:`edge_agent.effects`), each destination on its own schedule.
@@ -26,6 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 
+from edge_agent.adapters.http_util import bounded_retry_after
 from edge_agent.errors import CoreAuthError, PermanentError, RetryableError
 from edge_agent.store import OutboxRow, Store
 from shared.errors import MqError
@@ -126,8 +127,9 @@ class OutboxWorker:
         self.close()
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(max(retry_after, 0.05), self._backoff_max * 10)
+        bounded = bounded_retry_after(retry_after)
+        if bounded is not None:
+            return bounded
         delay = min(self._backoff_initial * (2.0 ** min(attempts, 20)), self._backoff_max)
         return delay * (0.8 + 0.4 * random.random())
 
