@@ -26,6 +26,7 @@ from edge_agent.agent import Agent
 from edge_agent.config import AgentConfig
 from edge_agent.errors import StoreError
 from edge_agent.store import Store
+from edge_agent.supervisor import RestartPolicy
 from shared.config import load, store_secret
 from shared.errors import ConfigError, KdsError, SecretError
 
@@ -43,7 +44,7 @@ def build_agent(config: AgentConfig) -> Agent:
     """Wire the real adapters (:mod:`edge_agent.wiring`) from a validated configuration."""
     return Agent(
         site_id=config.site_id,
-        store=Store(config.store.path),
+        store=Store(config.store.path, busy_timeout=config.store.busy_timeout_seconds),
         core=wiring.core_client(config),
         relay=wiring.relay(config),
         expo_station=config.expo_station or None,
@@ -55,6 +56,12 @@ def build_agent(config: AgentConfig) -> Agent:
         give_up_after=config.outbox.give_up_after_seconds,
         site_settings=wiring.site_settings(config),
         allergy_rules=config.allergy.rules(),
+        restart_policy=RestartPolicy(
+            max_restarts=config.threads.max_restarts,
+            window=config.threads.restart_window_seconds,
+            backoff_initial=config.threads.restart_backoff_initial_seconds,
+            backoff_max=config.threads.restart_backoff_max_seconds,
+        ),
         effect_rules=wiring.effect_rules(config),
         printers=wiring.printers(config),
         notifier=wiring.notifier(config),
@@ -93,6 +100,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         agent.close()
         agent.store.close()
+    if agent.failure is not None:
+        log.critical(
+            "agent stopped: %s; exiting 1 so the service manager restarts it", agent.failure
+        )
+        return 1
     return 0
 
 

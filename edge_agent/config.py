@@ -22,6 +22,13 @@ Keys (TOML; each overridable as ``KDS_<SECTION>_<KEY>``, top-level as ``KDS_<KEY
 
     [store]
     path = "/var/lib/ghost-kds/edge.sqlite3" # KDS_STORE_PATH
+    busy_timeout_seconds = 30                # a write waits this long for another's lock
+
+    [threads]                                # the supervisor of the agent's threads
+    max_restarts = 5                         # more within the window: exit 1 (systemd restarts)
+    restart_window_seconds = 300
+    restart_backoff_initial_seconds = 0.5
+    restart_backoff_max_seconds = 30
 
     [outbox]
     backoff_initial_seconds = 1.0
@@ -40,6 +47,13 @@ from urllib.parse import urlsplit
 
 from edge_agent.adapters.http_util import RETRY_AFTER_MAX, RETRY_AFTER_MIN
 from edge_agent.notify_templates import Templates
+from edge_agent.store import BUSY_TIMEOUT
+from edge_agent.supervisor import (
+    MAX_RESTARTS,
+    RESTART_BACKOFF_INITIAL,
+    RESTART_BACKOFF_MAX,
+    RESTART_WINDOW,
+)
 from shared.allergy import DEFAULT_PATTERNS, DEFAULT_SEVERE, AllergyRules
 from shared.config import Secret, check, secret_field
 from shared.errors import ConfigError
@@ -73,6 +87,31 @@ class StoreSettings:
     """``[store]``: the agent's SQLite database (WAL mode)."""
 
     path: Path
+    #: how long a write waits for another process's lock before it fails (StoreError)
+    busy_timeout_seconds: float = BUSY_TIMEOUT
+
+    def __post_init__(self) -> None:
+        check(self.busy_timeout_seconds > 0, "store.busy_timeout_seconds", "must be > 0")
+
+
+@dataclass(frozen=True)
+class ThreadsSettings:
+    """``[threads]``: how the agent's supervisor restarts a thread that died."""
+
+    #: more restarts of one thread than this within the window: the agent exits 1
+    max_restarts: int = MAX_RESTARTS
+    restart_window_seconds: float = RESTART_WINDOW
+    restart_backoff_initial_seconds: float = RESTART_BACKOFF_INITIAL
+    restart_backoff_max_seconds: float = RESTART_BACKOFF_MAX
+
+    def __post_init__(self) -> None:
+        check(self.max_restarts >= 0, "threads.max_restarts", "must be >= 0")
+        check(self.restart_window_seconds > 0, "threads.restart_window_seconds", "must be > 0")
+        check(
+            0 < self.restart_backoff_initial_seconds <= self.restart_backoff_max_seconds,
+            "threads.restart_backoff_initial_seconds",
+            "must be > 0 and <= threads.restart_backoff_max_seconds",
+        )
 
 
 @dataclass(frozen=True)
@@ -315,6 +354,7 @@ class AgentConfig:
     log_level: str = "INFO"
     mq: MqSettings = field(default_factory=MqSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    threads: ThreadsSettings = field(default_factory=ThreadsSettings)
     printers: dict[str, PrinterSettings] = field(default_factory=dict)
     sns: SnsSettings = field(default_factory=SnsSettings)
     statsd: StatsdSettings = field(default_factory=StatsdSettings)

@@ -27,8 +27,9 @@ from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 
 from edge_agent.adapters.http_util import bounded_retry_after
-from edge_agent.errors import CoreAuthError, PermanentError, RetryableError
+from edge_agent.errors import CoreAuthError, PermanentError, RetryableError, StoreError
 from edge_agent.store import OutboxRow, Store
+from edge_agent.supervisor import Supervisor
 from shared.errors import MqError
 
 log = logging.getLogger("edge.outbox")
@@ -95,7 +96,8 @@ class OutboxWorker:
         self._thread: threading.Thread | None = None
         self.delivered = 0
 
-    def start(self) -> OutboxWorker:
+    def start(self, supervisor: Supervisor | None = None) -> OutboxWorker:
+        """Drain on the ``outbox-<channel>`` thread, supervised (restarted if it dies)."""
         if self._at_most_once:
             uncertain = self._store.fail_uncertain(self.channel)
             if uncertain:
@@ -105,10 +107,7 @@ class OutboxWorker:
                     self.channel,
                     uncertain,
                 )
-        self._thread = threading.Thread(
-            target=self._run, name=f"outbox-{self.channel}", daemon=True
-        )
-        self._thread.start()
+        self._thread = (supervisor or Supervisor()).spawn(f"outbox-{self.channel}", self._run)
         return self
 
     def wake(self) -> None:
@@ -135,19 +134,23 @@ class OutboxWorker:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # One try around the whole pass, the due-time query included (outside it, one
+            # StoreError there used to end the thread for good). A store failure ends the
+            # loop for the supervisor to log, count and restart; a bug backs off here.
             try:
-                progressed = self.drain_once()
-            except Exception:  # a bug or a broken disk must not kill the worker silently
+                if self.drain_once():
+                    continue
+                wait = self._idle_poll
+                if self._on_idle is not None:
+                    wait = min(wait, self._idle())
+                next_at = self._store.next_due_at(self.channel)
+                if next_at is not None:
+                    wait = max(0.0, min(wait, next_at - time.time()))
+            except StoreError:
+                raise
+            except Exception:
                 log.exception("outbox %s: drain failed", self.channel)
-                progressed = False
-            if progressed:
-                continue
-            wait = self._idle_poll
-            if self._on_idle is not None:
-                wait = min(wait, self._idle())
-            next_at = self._store.next_due_at(self.channel)
-            if next_at is not None:
-                wait = max(0.0, min(wait, next_at - time.time()))
+                wait = self._idle_poll
             self._wake.wait(wait)
             self._wake.clear()
 
