@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from edge_agent import wiring
+from edge_agent import sd_notify, wiring
 from edge_agent.agent import Agent
 from edge_agent.config import AgentConfig
 from edge_agent.errors import StoreError
@@ -94,10 +94,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     agent.start()
+    # systemd (Type=notify): started; then WATCHDOG=1 while every supervised thread lives
+    sd_notify.notify(f"READY=1\nSTATUS=running: site {agent.site_id}")
+    watchdog: sd_notify.Watchdog | None = None
+    interval = sd_notify.watchdog_interval()
+    if interval is not None:
+        supervisor = agent.supervisor
+        watchdog = sd_notify.Watchdog(
+            lambda: supervisor.healthy, lambda: supervisor.failure, interval
+        )
+        supervisor.spawn("watchdog", watchdog.run)
     try:
         while not agent.wait_stopped(1.0):
             pass
     finally:
+        if watchdog is not None:
+            watchdog.close()
+        if agent.failure is not None:
+            sd_notify.notify(f"STATUS={agent.failure}")
+        sd_notify.notify("STOPPING=1")
         agent.close()
         agent.store.close()
     if agent.failure is not None:

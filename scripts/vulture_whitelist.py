@@ -80,4 +80,3 @@ _.last_seq  # kitchen_display.sync.TicketSync
 _.snapshot_pending
 _.synced
 _.pending_for
-_.healthy  # edge_agent.supervisor.Supervisor: what the systemd watchdog pings depend on

@@ -27,9 +27,15 @@ restart_backoff_max_seconds = 0.2
 """
 
 
-def _cursor_stored(store: Path) -> bool:
-    with sqlite3.connect(store) as db:
-        row = db.execute("SELECT value FROM meta WHERE key = 'feed_cursor'").fetchone()
+def cursor_stored(store: Path) -> bool:
+    """Whether the agent follows the feed (its cursor is stored)."""
+    if not store.exists():
+        return False
+    try:
+        with sqlite3.connect(store) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = 'feed_cursor'").fetchone()
+    except sqlite3.OperationalError:
+        return False  # the agent is still creating the schema
     return row is not None
 
 
@@ -52,7 +58,7 @@ def test_a_thread_that_keeps_dying_makes_the_agent_exit_non_zero(
     agent = AgentProcess(config, TOKEN, tmp_path / "agent.log", env=env).start()
     assert agent.proc is not None
     try:
-        wait_until(lambda: store.exists() and _cursor_stored(store), timeout=30)
+        wait_until(lambda: cursor_stored(store), timeout=30)
         assert agent.proc.poll() is None
         lock = sqlite3.connect(store, isolation_level=None)
         lock.execute("BEGIN IMMEDIATE")
