@@ -90,7 +90,7 @@ class FeedFollower:
                 delay = self._fail(exc, delay)
             except StoreError:
                 raise  # the supervisor logs it, restarts the loop, and gives up loudly
-            except Exception:  # a store failure or a bug: never let the feed thread die
+            except Exception:  # a bug on one pass: back off, never let the feed thread die
                 log.exception("feed loop failed; retrying")
                 delay = self._sleep(delay, None)
 
