@@ -22,11 +22,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from edge_agent import wiring
+from edge_agent import sd_notify, wiring
 from edge_agent.agent import Agent
 from edge_agent.config import AgentConfig
 from edge_agent.errors import StoreError
 from edge_agent.store import Store
+from edge_agent.supervisor import RestartPolicy
 from shared.config import load, store_secret
 from shared.errors import ConfigError, KdsError, SecretError
 
@@ -44,7 +45,7 @@ def build_agent(config: AgentConfig) -> Agent:
     """Wire the real adapters (:mod:`edge_agent.wiring`) from a validated configuration."""
     return Agent(
         site_id=config.site_id,
-        store=Store(config.store.path),
+        store=Store(config.store.path, busy_timeout=config.store.busy_timeout_seconds),
         core=wiring.core_client(config),
         relay=wiring.relay(config),
         expo_station=config.expo_station or None,
@@ -57,6 +58,12 @@ def build_agent(config: AgentConfig) -> Agent:
         give_up_after=config.outbox.give_up_after_seconds,
         site_settings=wiring.site_settings(config),
         allergy_rules=config.allergy.rules(),
+        restart_policy=RestartPolicy(
+            max_restarts=config.threads.max_restarts,
+            window=config.threads.restart_window_seconds,
+            backoff_initial=config.threads.restart_backoff_initial_seconds,
+            backoff_max=config.threads.restart_backoff_max_seconds,
+        ),
         effect_rules=wiring.effect_rules(config),
         printers=wiring.printers(config),
         notifier=wiring.notifier(config),
@@ -89,12 +96,32 @@ def _cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     agent.start()
+    # systemd (Type=notify): started; then WATCHDOG=1 while every supervised thread lives
+    sd_notify.notify(f"READY=1\nSTATUS=running: site {agent.site_id}")
+    watchdog: sd_notify.Watchdog | None = None
+    interval = sd_notify.watchdog_interval()
+    if interval is not None:
+        supervisor = agent.supervisor
+        watchdog = sd_notify.Watchdog(
+            lambda: supervisor.healthy, lambda: supervisor.failure, interval
+        )
+        supervisor.spawn("watchdog", watchdog.run)
     try:
         while not agent.wait_stopped(1.0):
             pass
     finally:
+        if watchdog is not None:
+            watchdog.close()
+        if agent.failure is not None:
+            sd_notify.notify(f"STATUS={agent.failure}")
+        sd_notify.notify("STOPPING=1")
         agent.close()
         agent.store.close()
+    if agent.failure is not None:
+        log.critical(
+            "agent stopped: %s; exiting 1 so the service manager restarts it", agent.failure
+        )
+        return 1
     return 0
 
 

@@ -11,7 +11,10 @@ blocking, so each long-lived activity has one thread —
 - ``housekeeping``: clears VOID tickets, prunes delivered outbox rows, reports
   outbox depth and connection gauges.
 
-They share one :class:`~edge_agent.store.Store`, whose lock serialises writes.
+Every one but stomp.py's runs under one :class:`~edge_agent.supervisor.Supervisor`,
+which logs, counts and restarts a thread that dies, and stops the agent (``run`` exits
+1) when one cannot be kept alive. They share one :class:`~edge_agent.store.Store`,
+whose lock serialises writes.
 Adapters are injected, so tests build an ``Agent`` around real peers on loopback.
 """
 
@@ -33,6 +36,7 @@ from edge_agent.kitchen import Kitchen
 from edge_agent.outbox import Channel, Deliver, OutboxWorker
 from edge_agent.ports import Metrics, NoMetrics, Notifier, Printer, ReportSink
 from edge_agent.store import OutboxRow, Store
+from edge_agent.supervisor import RestartPolicy, Supervisor
 from shared import wire
 from shared.allergy import AllergyRules
 from shared.errors import MqError
@@ -85,6 +89,7 @@ class Agent:
         sms_sender_id: str | None = None,
         site_settings: wire.SiteSettings | None = None,
         allergy_rules: AllergyRules | None = None,
+        restart_policy: RestartPolicy | None = None,
     ) -> None:
         self.site_id = site_id
         self.store = store
@@ -95,6 +100,11 @@ class Agent:
         self.sink = sink
         self.metrics: Metrics = metrics or NoMetrics()
         self._quarantine_shown = quarantine_shown_seconds
+        #: why the agent stopped itself (a thread that could not be kept alive), or None
+        self.failure: str | None = None
+        self.supervisor = Supervisor(
+            restart_policy, metrics=self.metrics, on_give_up=self._on_thread_lost
+        )
         self._sender_id = sms_sender_id
         self.effects = Effects(
             store,
@@ -178,21 +188,19 @@ class Agent:
         )
         self.relay.on_state_change(self._on_mq_state)
         self.relay.consume_commands(self._on_command)
-        self.relay.start()
-        self.mq_outbox.start()
-        self.core_outbox.start()
+        self.relay.start(self.supervisor.spawn)
+        self.mq_outbox.start(self.supervisor)
+        self.core_outbox.start(self.supervisor)
         for worker in self.side_outboxes:
-            worker.start()
-        self.feed.start()
-        self._housekeeper = threading.Thread(
-            target=self._housekeeping, name="housekeeping", daemon=True
-        )
-        self._housekeeper.start()
+            worker.start(self.supervisor)
+        self.feed.start(self.supervisor)
+        self._housekeeper = self.supervisor.spawn("housekeeping", self._housekeeping)
         return self
 
     def close(self) -> None:
         """Stop every thread; stored work stays in the outbox for the next start."""
         self._stop.set()
+        self.supervisor.stop()
         self.feed.close()
         self.mq_outbox.close()
         self.core_outbox.close()
@@ -224,6 +232,11 @@ class Agent:
         return self._stop.wait(timeout)
 
     def stop(self) -> None:
+        self._stop.set()
+
+    def _on_thread_lost(self, reason: str) -> None:
+        """A supervised thread could not be kept alive: stop (``run`` then exits 1)."""
+        self.failure = reason
         self._stop.set()
 
     # --- wiring -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ Keys (TOML; each overridable as ``KDS_<SECTION>_<KEY>``, top-level as ``KDS_<KEY
     void_clear_seconds = 1800                # VOID until acknowledged, at most this long
     alive_interval_seconds = 5               # agent.alive on the state topic this often
     quarantine_shown_seconds = 3600          # a refused order's line on every screen
+    retry_after_max_seconds = 60             # a server's Retry-After is honoured up to this
     log_level = "INFO"
 
     [core]
@@ -22,6 +23,13 @@ Keys (TOML; each overridable as ``KDS_<SECTION>_<KEY>``, top-level as ``KDS_<KEY
 
     [store]
     path = "/var/lib/ghost-kds/edge.sqlite3" # KDS_STORE_PATH
+    busy_timeout_seconds = 30                # a write waits this long for another's lock
+
+    [threads]                                # the supervisor of the agent's threads
+    max_restarts = 5                         # more within the window: exit 1 (systemd restarts)
+    restart_window_seconds = 300
+    restart_backoff_initial_seconds = 0.5
+    restart_backoff_max_seconds = 30
 
     [outbox]
     backoff_initial_seconds = 1.0
@@ -38,7 +46,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from edge_agent.adapters.http_util import RETRY_AFTER_MAX, RETRY_AFTER_MIN
 from edge_agent.notify_templates import Templates
+from edge_agent.store import BUSY_TIMEOUT
+from edge_agent.supervisor import (
+    MAX_RESTARTS,
+    RESTART_BACKOFF_INITIAL,
+    RESTART_BACKOFF_MAX,
+    RESTART_WINDOW,
+)
 from shared.allergy import DEFAULT_PATTERNS, DEFAULT_SEVERE, AllergyRules
 from shared.config import Secret, check, secret_field
 from shared.errors import ConfigError
@@ -72,6 +88,31 @@ class StoreSettings:
     """``[store]``: the agent's SQLite database (WAL mode)."""
 
     path: Path
+    #: how long a write waits for another process's lock before it fails (StoreError)
+    busy_timeout_seconds: float = BUSY_TIMEOUT
+
+    def __post_init__(self) -> None:
+        check(self.busy_timeout_seconds > 0, "store.busy_timeout_seconds", "must be > 0")
+
+
+@dataclass(frozen=True)
+class ThreadsSettings:
+    """``[threads]``: how the agent's supervisor restarts a thread that died."""
+
+    #: more restarts of one thread than this within the window: the agent exits 1
+    max_restarts: int = MAX_RESTARTS
+    restart_window_seconds: float = RESTART_WINDOW
+    restart_backoff_initial_seconds: float = RESTART_BACKOFF_INITIAL
+    restart_backoff_max_seconds: float = RESTART_BACKOFF_MAX
+
+    def __post_init__(self) -> None:
+        check(self.max_restarts >= 0, "threads.max_restarts", "must be >= 0")
+        check(self.restart_window_seconds > 0, "threads.restart_window_seconds", "must be > 0")
+        check(
+            0 < self.restart_backoff_initial_seconds <= self.restart_backoff_max_seconds,
+            "threads.restart_backoff_initial_seconds",
+            "must be > 0 and <= threads.restart_backoff_max_seconds",
+        )
 
 
 @dataclass(frozen=True)
@@ -312,9 +353,12 @@ class AgentConfig:
     #: a refused (quarantined) order is a problem line on every screen until a lead
     #: releases or dismisses it (``edge-agent quarantine``), or at most this long
     quarantine_shown_seconds: float = 3600.0
+    #: a ``Retry-After`` (core, PoS print API) is honoured within [1 s, this]; at most 60
+    retry_after_max_seconds: float = RETRY_AFTER_MAX
     log_level: str = "INFO"
     mq: MqSettings = field(default_factory=MqSettings)
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    threads: ThreadsSettings = field(default_factory=ThreadsSettings)
     printers: dict[str, PrinterSettings] = field(default_factory=dict)
     sns: SnsSettings = field(default_factory=SnsSettings)
     statsd: StatsdSettings = field(default_factory=StatsdSettings)
@@ -352,6 +396,11 @@ class AgentConfig:
             0.1 <= self.alive_interval_seconds <= 3600,
             "alive_interval_seconds",
             "must be 0.1..3600",
+        )
+        check(
+            RETRY_AFTER_MIN <= self.retry_after_max_seconds <= RETRY_AFTER_MAX,
+            "retry_after_max_seconds",
+            f"must be {RETRY_AFTER_MIN:g}..{RETRY_AFTER_MAX:g}",
         )
         check(
             isinstance(logging.getLevelName(self.log_level.upper()), int),

@@ -4,8 +4,9 @@ order to the kitchen.
 The cursor is stored after each page, so a restart continues where it stopped;
 orders seen again (at-least-once delivery, a page re-read after a crash) are
 de-duplicated by ``(id, version)`` in :meth:`Kitchen.apply_order`. A ``410``
-resyncs from ``orders/open``. Errors back off (honouring ``Retry-After``) and
-never stop the loop.
+resyncs from ``orders/open``. A store failure ends the loop, for the
+:class:`~edge_agent.supervisor.Supervisor` to log, count and restart; other errors back
+off (honouring ``Retry-After`` within [1 s, 60 s]) and never stop the loop.
 """
 
 from __future__ import annotations
@@ -15,9 +16,17 @@ import random
 import threading
 
 from edge_agent.adapters.core_http import CoreClient
-from edge_agent.errors import CoreAuthError, CoreError, CoreUnavailable, CursorExpired
+from edge_agent.adapters.http_util import bounded_retry_after
+from edge_agent.errors import (
+    CoreAuthError,
+    CoreError,
+    CoreUnavailable,
+    CursorExpired,
+    StoreError,
+)
 from edge_agent.kitchen import Kitchen
 from edge_agent.store import Store
+from edge_agent.supervisor import Supervisor
 
 log = logging.getLogger("edge.feed")
 
@@ -46,9 +55,9 @@ class FeedFollower:
         self.connected = False
         self.last_error: str | None = None
 
-    def start(self) -> FeedFollower:
-        self._thread = threading.Thread(target=self._run, name="feed", daemon=True)
-        self._thread.start()
+    def start(self, supervisor: Supervisor | None = None) -> FeedFollower:
+        """Follow the feed on the ``feed`` thread, supervised (restarted if it dies)."""
+        self._thread = (supervisor or Supervisor()).spawn("feed", self._run)
         return self
 
     def close(self, timeout: float = 5.0) -> None:
@@ -79,13 +88,19 @@ class FeedFollower:
                 resync_needed = True
             except CoreError as exc:
                 delay = self._fail(exc, delay)
-            except Exception:  # a store failure or a bug: never let the feed thread die
+            except StoreError:
+                raise  # the supervisor logs it, restarts the loop, and gives up loudly
+            except Exception:  # a bug on one pass: back off, never let the feed thread die
                 log.exception("feed loop failed; retrying")
                 delay = self._sleep(delay, None)
 
     def _fail(self, exc: CoreError, delay: float) -> float:
         self._set_state(False, str(exc))
-        retry_after = exc.retry_after if isinstance(exc, CoreUnavailable) else None
+        # bounded again here: whatever raised it, one answer never makes a busy loop
+        # or a day-long sleep (nor an OverflowError in wait())
+        retry_after = (
+            bounded_retry_after(exc.retry_after) if isinstance(exc, CoreUnavailable) else None
+        )
         if isinstance(exc, CoreAuthError):
             log.error("core refused our token (%s): check core.token; retrying slowly", exc)
             retry_after = max(delay, 30.0)

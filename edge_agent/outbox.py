@@ -6,7 +6,7 @@ One worker thread per :class:`Channel`:
   displays see ``seq`` without gaps. A failed publish blocks the channel and is
   retried with backoff (the broker is down, nothing behind it could go either).
 - ``core``: status events and availability changes. Each row retries on its own
-  schedule (``Retry-After`` honoured, exponential backoff otherwise); a permanent
+  schedule (``Retry-After`` honoured within [1 s, 60 s], exponential backoff otherwise); a permanent
   refusal (404, 409, 422) is dead-lettered with the core's reason.
 - ``print``, ``notify``, ``report``: the kitchen's printers, customer texts and
   reporting (:mod:`edge_agent.effects`), each destination on its own schedule.
@@ -26,8 +26,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from enum import StrEnum
 
-from edge_agent.errors import CoreAuthError, PermanentError, RetryableError
+from edge_agent.adapters.http_util import bounded_retry_after
+from edge_agent.errors import CoreAuthError, PermanentError, RetryableError, StoreError
 from edge_agent.store import OutboxRow, Store
+from edge_agent.supervisor import Supervisor
 from shared.errors import MqError
 
 log = logging.getLogger("edge.outbox")
@@ -94,7 +96,8 @@ class OutboxWorker:
         self._thread: threading.Thread | None = None
         self.delivered = 0
 
-    def start(self) -> OutboxWorker:
+    def start(self, supervisor: Supervisor | None = None) -> OutboxWorker:
+        """Drain on the ``outbox-<channel>`` thread, supervised (restarted if it dies)."""
         if self._at_most_once:
             uncertain = self._store.fail_uncertain(self.channel)
             if uncertain:
@@ -104,10 +107,7 @@ class OutboxWorker:
                     self.channel,
                     uncertain,
                 )
-        self._thread = threading.Thread(
-            target=self._run, name=f"outbox-{self.channel}", daemon=True
-        )
-        self._thread.start()
+        self._thread = (supervisor or Supervisor()).spawn(f"outbox-{self.channel}", self._run)
         return self
 
     def wake(self) -> None:
@@ -126,26 +126,31 @@ class OutboxWorker:
         self.close()
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(max(retry_after, 0.05), self._backoff_max * 10)
+        bounded = bounded_retry_after(retry_after)
+        if bounded is not None:
+            return bounded
         delay = min(self._backoff_initial * (2.0 ** min(attempts, 20)), self._backoff_max)
         return delay * (0.8 + 0.4 * random.random())
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            # One try around the whole pass, the due-time query included (outside it, one
+            # StoreError there used to end the thread for good). A store failure ends the
+            # loop for the supervisor to log, count and restart; a bug backs off here.
             try:
-                progressed = self.drain_once()
-            except Exception:  # a bug or a broken disk must not kill the worker silently
+                if self.drain_once():
+                    continue
+                wait = self._idle_poll
+                if self._on_idle is not None:
+                    wait = min(wait, self._idle())
+                next_at = self._store.next_due_at(self.channel)
+                if next_at is not None:
+                    wait = max(0.0, min(wait, next_at - time.time()))
+            except StoreError:
+                raise
+            except Exception:
                 log.exception("outbox %s: drain failed", self.channel)
-                progressed = False
-            if progressed:
-                continue
-            wait = self._idle_poll
-            if self._on_idle is not None:
-                wait = min(wait, self._idle())
-            next_at = self._store.next_due_at(self.channel)
-            if next_at is not None:
-                wait = max(0.0, min(wait, next_at - time.time()))
+                wait = self._idle_poll
             self._wake.wait(wait)
             self._wake.clear()
 

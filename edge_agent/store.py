@@ -128,15 +128,19 @@ class OutboxRow:
     next_at: float
 
 
+#: how long a call waits for a lock another connection holds before StoreError (seconds)
+BUSY_TIMEOUT = 30.0
+
+
 class Store:
     """The SQLite database. Use :meth:`transaction` for every write."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
-                self.path, isolation_level=None, check_same_thread=False, timeout=30
+                self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
             )
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")

@@ -38,6 +38,7 @@ def core_client(config: AgentConfig, *, timeout: float | None = None) -> CoreCli
         config.site_id,
         config.core.token.reveal(),
         timeout=config.core.timeout_seconds if timeout is None else timeout,
+        retry_after_max=config.retry_after_max_seconds,
     )
 
 
@@ -66,6 +67,7 @@ def printer(config: AgentConfig, station: str) -> Printer:
         settings.url,
         api_key=settings.api_key.reveal() or None,
         timeout=settings.timeout_seconds,
+        retry_after_max=config.retry_after_max_seconds,
     )
 
 

@@ -121,6 +121,8 @@ class Message:
 
 Handler = Callable[[Message], None]
 StateCallback = Callable[[bool], None]
+#: starts a named thread running a loop, e.g. the agent's thread supervisor's ``spawn``
+Spawn = Callable[[str, Callable[[], None]], threading.Thread]
 
 
 @dataclass
@@ -248,12 +250,16 @@ class MqClient:
 
     # --- lifecycle ------------------------------------------------------------------
 
-    def start(self) -> MqClient:
+    def start(self, spawn: Spawn | None = None) -> MqClient:
+        """Connect (and keep connecting) on the ``<name>-supervisor`` thread; ``spawn``
+        starts it instead of a plain thread (the agent's thread supervisor)."""
         if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._supervise, name=f"{self._name}-supervisor", daemon=True
-            )
-            self._thread.start()
+            name = f"{self._name}-supervisor"
+            if spawn is not None:
+                self._thread = spawn(name, self._supervise)
+            else:
+                self._thread = threading.Thread(target=self._supervise, name=name, daemon=True)
+                self._thread.start()
         return self
 
     def close(self, timeout: float = 5.0) -> None:

@@ -2,7 +2,8 @@
 
 Translates httpx's exceptions and the core's status codes into
 :mod:`edge_agent.errors` at this boundary: network trouble, 5xx, 408 and 429
-become :class:`CoreUnavailable` (with ``Retry-After``), 401/403
+become :class:`CoreUnavailable` (with ``Retry-After``, bounded by
+:func:`~edge_agent.adapters.http_util.parse_retry_after`), 401/403
 :class:`CoreAuthError`, 410 on the feed :class:`CursorExpired`, other 4xx
 :class:`CoreRejected`. The token is sent as a bearer header and never logged.
 """
@@ -17,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from edge_agent.adapters.feed_json import PageUndecodable, decode_page
-from edge_agent.adapters.http_util import retry_after
+from edge_agent.adapters.http_util import RETRY_AFTER_MAX, retry_after
 from edge_agent.errors import (
     CoreAuthError,
     CoreRejected,
@@ -45,8 +46,10 @@ class CoreClient:
         *,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        retry_after_max: float = RETRY_AFTER_MAX,
     ) -> None:
         self.site_id = site_id
+        self._retry_after_max = retry_after_max
         self._site_path = f"/api/v1/sites/{quote(site_id, safe='')}"
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -127,7 +130,8 @@ class CoreClient:
             raise CursorExpired(f"{where}: cursor expired ({detail or code})")
         if status in (408, 429) or status >= 500:
             raise CoreUnavailable(
-                f"{where}: {status} {code}".rstrip(), retry_after=retry_after(response)
+                f"{where}: {status} {code}".rstrip(),
+                retry_after=retry_after(response, maximum=self._retry_after_max),
             )
         raise CoreRejected(status, code or f"http_{status}", detail)
 

@@ -6,8 +6,9 @@
 Answers: any 2xx is printed (or queued by the PoS, its business). ``408``, ``409``
 (the same key is still being processed), ``429``, ``5xx``, timeouts and network errors
 are :class:`PrinterUnavailable` with ``retry_after`` from ``Retry-After`` (seconds or
-an HTTP date); ``401``/``403`` too (a wrong key is fixed in the keyring, and the job
-must not be lost meanwhile). Every other ``4xx`` is :class:`PrinterRejected`: the job
+an HTTP date, within [1 s, ``retry_after_max``]: :mod:`edge_agent.adapters.http_util`);
+``401``/``403`` too (a wrong key is fixed in the keyring, and the job must not be lost
+meanwhile). Every other ``4xx`` is :class:`PrinterRejected`: the job
 is dead-lettered with the PoS's answer.
 
 ``check()`` is ``GET {url}``: 2xx, or 405 (the endpoint exists but only takes POST),
@@ -21,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from edge_agent.adapters.http_util import retry_after
+from edge_agent.adapters.http_util import RETRY_AFTER_MAX, retry_after
 from edge_agent.errors import PrinterRejected, PrinterUnavailable
 from edge_agent.printing import Receipt
 
@@ -67,9 +68,11 @@ class PosPrintApi:
         api_key: str | None,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        retry_after_max: float = RETRY_AFTER_MAX,
     ) -> None:
         self.name = name
         self.url = url
+        self._retry_after_max = retry_after_max
         headers = {"Accept": "application/json", "User-Agent": "ghost-kds-edge-agent/0.1"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
@@ -103,7 +106,7 @@ class PosPrintApi:
         if status in RETRY_STATUSES or status >= 500:
             raise PrinterUnavailable(
                 f"{self._where}: PoS answered {status}{detail}",
-                retry_after=retry_after(response),
+                retry_after=retry_after(response, maximum=self._retry_after_max),
             )
         if 300 <= status < 400:
             raise PrinterUnavailable(f"{self._where}: PoS answered {status} (redirect){detail}")

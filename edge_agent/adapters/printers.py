@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from edge_agent.adapters.http_util import RETRY_AFTER_MAX
 from edge_agent.adapters.printer_escpos import EscPosPrinter
 from edge_agent.adapters.printer_http import PosPrintApi
 from edge_agent.ports import Printer
@@ -17,7 +18,12 @@ ESCPOS_PORT = 9100
 
 
 def make_printer(
-    name: str, url: str, *, api_key: str | None = None, timeout: float = 5.0
+    name: str,
+    url: str,
+    *,
+    api_key: str | None = None,
+    timeout: float = 5.0,
+    retry_after_max: float = RETRY_AFTER_MAX,
 ) -> Printer:
     """The printer for ``url``; ``ValueError`` naming the URL if it is not one."""
     try:
@@ -32,7 +38,9 @@ def make_printer(
     if parts.scheme in ("http", "https"):
         if not parts.hostname:
             raise ValueError(f"printer {name}: bad URL {url!r}: no host")
-        return PosPrintApi(name, url, api_key=api_key, timeout=timeout)
+        return PosPrintApi(
+            name, url, api_key=api_key, timeout=timeout, retry_after_max=retry_after_max
+        )
     raise ValueError(
         f"printer {name}: unsupported URL {url!r}: expected tcp://host:9100 or http(s)://…"
     )

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from shared import wire
-from shared.mq import Message, MqClient
+from shared.mq import Message, MqClient, Spawn
 
 log = logging.getLogger("edge.relay")
 
@@ -30,8 +30,9 @@ class StompRelay:
     def connected(self) -> bool:
         return self._client.connected
 
-    def start(self) -> StompRelay:
-        self._client.start()
+    def start(self, spawn: Spawn | None = None) -> StompRelay:
+        """Connect; ``spawn`` runs the client's connection thread (the agent supervises it)."""
+        self._client.start(spawn)
         return self
 
     def close(self) -> None:

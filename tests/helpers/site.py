@@ -102,9 +102,16 @@ backoff_max_seconds = 1.0
 class AgentProcess:
     """``edge-agent run`` as a real child process (for crash tests)."""
 
-    def __init__(self, config: Path, token: str, log_path: Path) -> None:
+    def __init__(
+        self, config: Path, token: str, log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
         self._config = config
-        self._env = {**os.environ, "KDS_CORE_TOKEN": token, "PYTHONUNBUFFERED": "1"}
+        self._env = {
+            **os.environ,
+            "KDS_CORE_TOKEN": token,
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
         self._log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
 

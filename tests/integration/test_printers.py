@@ -215,6 +215,19 @@ def test_pos_api_503_is_retried_with_retry_after(pos: PosServer, api: PosPrintAp
     assert [r.headers["idempotency-key"] for r in pos.jobs] == ["job-1", "job-1"]
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0", 1.0), ("86400", 60.0), ("1e12", None), ("Fri, 31 Dec 9999 23:59:59 GMT", None)],
+)
+def test_pos_api_retry_after_is_bounded(
+    pos: PosServer, api: PosPrintApi, value: str, expected: float | None
+) -> None:
+    pos.fail_next(429, retry_after=value)
+    with pytest.raises(PrinterUnavailable, match="429") as err:
+        api.print(grill_ticket(), job_id="job-1")
+    assert err.value.retry_after == expected
+
+
 @pytest.mark.parametrize("status", [500, 502, 429, 408, 409, 401, 403])
 def test_pos_api_retryable_statuses(pos: PosServer, api: PosPrintApi, status: int) -> None:
     pos.fail_next(status)

@@ -267,14 +267,17 @@ def test_retry_after_as_http_date_and_garbage() -> None:
 
     with mock_client(handler) as client:
         with pytest.raises(CoreUnavailable) as info:
-            client.fetch_orders("Wed, 21 Oct 2015 07:28:00 GMT")  # in the past
-        assert info.value.retry_after == 0.0
+            client.fetch_orders("Wed, 21 Oct 2015 07:28:00 GMT")  # in the past: now
+        assert info.value.retry_after == 1.0
         with pytest.raises(CoreUnavailable) as info:
             client.fetch_orders("soon")
         assert info.value.retry_after is None
         with pytest.raises(CoreUnavailable) as info:
-            client.fetch_orders("-3")
-        assert info.value.retry_after == 0.0
+            client.fetch_orders("-3")  # no advice: the caller's own backoff
+        assert info.value.retry_after is None
+        with pytest.raises(CoreUnavailable) as info:
+            client.fetch_orders("86400")
+        assert info.value.retry_after == 60.0
 
 
 def test_bearer_token_and_idempotency_key_are_sent() -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from edge_agent.adapters.http_util import bounded_retry_after
 from edge_agent.errors import CoreAuthError, CoreRejected, CoreUnavailable
 from edge_agent.outbox import AUTH_RETRY_SECONDS, Channel, OutboxWorker
 from edge_agent.store import OutboxRow, Store
@@ -123,7 +124,11 @@ def test_unavailable_retries_later_with_backoff(store: Store, error: Exception) 
     assert w.delivered == 0
 
 
-@pytest.mark.parametrize(("retry_after", "expected"), [(30.0, 30.0), (0.0, 0.05), (1e9, 600.0)])
+@pytest.mark.parametrize(
+    ("retry_after", "expected"),
+    # within [1, 60]; 1e9 is no advice, so the first backoff step (1 s +-20 %) applies
+    [(30.0, 30.0), (0.0, 1.0), (86_400.0, 60.0), (1e9, 1.0), (float("nan"), 1.0)],
+)
 def test_retry_after_is_honoured(store: Store, retry_after: float, expected: float) -> None:
     enqueue(store, "a")
     deliver = FakeDeliver(lambda row: CoreUnavailable("503", retry_after=retry_after))
@@ -132,7 +137,9 @@ def test_retry_after_is_honoured(store: Store, retry_after: float, expected: flo
     w.drain_once()
     end = time.time()
     due = due_at(store, "a")
-    assert due - start >= expected - 0.001 and due - end <= expected + 0.001
+    slack = 0.2 if bounded_retry_after(retry_after) is None else 0.0  # backoff's jitter
+    assert due - start >= expected * (1 - slack) - 0.001
+    assert due - end <= expected * (1 + slack) + 0.001
 
 
 def test_rejected_goes_dead_with_the_reason(store: Store) -> None:
