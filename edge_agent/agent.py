@@ -285,6 +285,7 @@ class Agent:
             seq=seq,
             interval_seconds=self._alive_interval,
             problems=tuple(self.problems()),
+            epoch=self.store.epoch,
         )
         try:
             self.relay.announce(wire.encode(message))

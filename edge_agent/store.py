@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import sqlite3
 import threading
 import time
@@ -26,6 +27,12 @@ from typing import Any
 from edge_agent.errors import StoreError
 
 SCHEMA_VERSION = 1
+
+
+def new_epoch() -> str:
+    """A random name for one database (16 hex digits): its ``seq`` only means something
+    together with it, so a screen can tell a replaced or new database from its own."""
+    return secrets.token_hex(8)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -145,6 +152,11 @@ class Store:
                 (str(SCHEMA_VERSION),),
             )
             self._conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', '0')")
+            # A new database (or one made before epochs) gets its epoch once, here.
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?)", (new_epoch(),)
+            )
+        self.epoch: str = self.get_meta("epoch") or ""
 
     def _add_missing_columns(self) -> None:
         """Columns added after a database was first made (``CREATE TABLE IF NOT EXISTS``
