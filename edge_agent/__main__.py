@@ -25,6 +25,7 @@ from edge_agent import wiring
 from edge_agent.agent import Agent
 from edge_agent.config import AgentConfig
 from edge_agent.errors import StoreError
+from edge_agent.retention import Retention, RetentionPolicy
 from edge_agent.store import Store
 from shared.config import load, store_secret
 from shared.errors import ConfigError, KdsError, SecretError
@@ -41,9 +42,11 @@ SECRET_NAMES = (
 
 def build_agent(config: AgentConfig) -> Agent:
     """Wire the real adapters (:mod:`edge_agent.wiring`) from a validated configuration."""
+    store = Store(config.store.path)
     return Agent(
         site_id=config.site_id,
-        store=Store(config.store.path),
+        store=store,
+        retention=Retention(store, RetentionPolicy.from_settings(config.store)),
         core=wiring.core_client(config),
         relay=wiring.relay(config),
         expo_station=config.expo_station or None,

@@ -8,7 +8,8 @@ blocking, so each long-lived activity has one thread —
 - ``outbox-mq``, ``outbox-core``, ``outbox-print``, ``outbox-notify``, ``outbox-report``:
   deliver side effects (``OutboxWorker``), one thread per channel so a slow printer
   never delays a screen;
-- ``housekeeping``: clears VOID tickets, prunes delivered outbox rows, reports
+- ``housekeeping``: clears VOID tickets, prunes delivered outbox rows and, past
+  their retention, closed orders, commands and dead rows (``Retention``), reports
   outbox depth and connection gauges.
 
 They share one :class:`~edge_agent.store.Store`, whose lock serialises writes.
@@ -32,6 +33,7 @@ from edge_agent.feed import FeedFollower
 from edge_agent.kitchen import Kitchen
 from edge_agent.outbox import Channel, Deliver, OutboxWorker
 from edge_agent.ports import Metrics, NoMetrics, Notifier, Printer, ReportSink
+from edge_agent.retention import Retention
 from edge_agent.store import OutboxRow, Store
 from shared import wire
 from shared.allergy import AllergyRules
@@ -82,6 +84,7 @@ class Agent:
         sms_sender_id: str | None = None,
         site_settings: wire.SiteSettings | None = None,
         allergy_rules: AllergyRules | None = None,
+        retention: Retention | None = None,
     ) -> None:
         self.site_id = site_id
         self.store = store
@@ -159,6 +162,7 @@ class Agent:
                 )
         self._void_clear_seconds = void_clear_seconds
         self._housekeeping_interval = housekeeping_interval
+        self._retention = retention or Retention(store)
         self._stop = threading.Event()
         self._housekeeper: threading.Thread | None = None
 
@@ -379,6 +383,7 @@ class Agent:
                 self.store.prune_done(
                     now - DONE_RETENTION_SECONDS, keep_keys_until=now - KEY_RETENTION_SECONDS
                 )
+                self._retention.maybe_prune()  # closed orders, commands, dead rows: [store]
                 self._report_gauges()
             except Exception:
                 log.exception("housekeeping failed")
