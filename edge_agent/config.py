@@ -25,7 +25,7 @@ Keys (TOML; each overridable as ``KDS_<SECTION>_<KEY>``, top-level as ``KDS_<KEY
     commands_retention_days = 14             # a resent command_id gets its stored result
     dead_letters_retention_days = 30         # refused frames, kept to be looked at
     quarantine_retention_days = 30           # invalid orders, kept to be looked at
-    prune_batch_rows = 500                   # rows per pruning transaction
+    prune_batch_rows = 200                   # rows per pruning transaction
 
     [outbox]
     backoff_initial_seconds = 1.0
@@ -75,7 +75,7 @@ class CoreSettings:
 DEFAULT_RETENTION_DAYS = 14.0
 DEFAULT_COMMANDS_RETENTION_DAYS = 14.0
 DEFAULT_PROBLEM_RETENTION_DAYS = 30.0
-DEFAULT_PRUNE_BATCH_ROWS = 500
+DEFAULT_PRUNE_BATCH_ROWS = 200
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,7 @@ class Retention:
             with self.store.transaction() as db:
                 return db.execute(
                     f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} "
-                    f"WHERE {column} < ? ORDER BY rowid LIMIT ?)",
+                    f"WHERE {column} < ? LIMIT ?)",
                     (cutoff, self.policy.batch_rows),
                 ).rowcount
 

@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS orders (
     body TEXT NOT NULL,
     received_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS orders_received ON orders(received_at);
 CREATE TABLE IF NOT EXISTS tickets (
     id TEXT PRIMARY KEY,
     status TEXT NOT NULL,

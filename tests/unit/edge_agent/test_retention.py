@@ -174,7 +174,7 @@ def test_retention_comes_from_store_settings_with_env_overrides(tmp_path: Path) 
     assert (settings.retention_days, settings.commands_retention_days) == (7.0, 14.0)
     policy = RetentionPolicy.from_settings(settings)
     assert policy.finished_seconds == 7 * DAY and policy.quarantine_seconds == 60 * DAY
-    assert policy.dead_letters_seconds == 30 * DAY and policy.batch_rows == 500
+    assert policy.dead_letters_seconds == 30 * DAY and policy.batch_rows == 200
     with pytest.raises(ConfigError, match=r"store\.commands_retention_days"):
         load(
             AgentConfig,
