@@ -26,6 +26,7 @@ from edge_agent import sd_notify, wiring
 from edge_agent.agent import Agent
 from edge_agent.config import AgentConfig
 from edge_agent.errors import StoreError
+from edge_agent.retention import Retention, RetentionPolicy
 from edge_agent.store import Store
 from edge_agent.supervisor import RestartPolicy
 from shared.config import load, store_secret
@@ -43,9 +44,11 @@ SECRET_NAMES = (
 
 def build_agent(config: AgentConfig) -> Agent:
     """Wire the real adapters (:mod:`edge_agent.wiring`) from a validated configuration."""
+    store = Store(config.store.path, busy_timeout=config.store.busy_timeout_seconds)
     return Agent(
         site_id=config.site_id,
-        store=Store(config.store.path, busy_timeout=config.store.busy_timeout_seconds),
+        store=store,
+        retention=Retention(store, RetentionPolicy.from_settings(config.store)),
         core=wiring.core_client(config),
         relay=wiring.relay(config),
         expo_station=config.expo_station or None,

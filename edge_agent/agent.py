@@ -8,7 +8,8 @@ blocking, so each long-lived activity has one thread —
 - ``outbox-mq``, ``outbox-core``, ``outbox-print``, ``outbox-notify``, ``outbox-report``:
   deliver side effects (``OutboxWorker``), one thread per channel so a slow printer
   never delays a screen;
-- ``housekeeping``: clears VOID tickets, prunes delivered outbox rows, reports
+- ``housekeeping``: clears VOID tickets, prunes delivered outbox rows and, past
+  their retention, closed orders, commands and dead rows (``Retention``), reports
   outbox depth and connection gauges.
 
 Every one but stomp.py's runs under one :class:`~edge_agent.supervisor.Supervisor`,
@@ -35,6 +36,7 @@ from edge_agent.feed import FeedFollower
 from edge_agent.kitchen import Kitchen
 from edge_agent.outbox import Channel, Deliver, OutboxWorker
 from edge_agent.ports import Metrics, NoMetrics, Notifier, Printer, ReportSink
+from edge_agent.retention import Retention
 from edge_agent.store import OutboxRow, Store
 from edge_agent.supervisor import RestartPolicy, Supervisor
 from shared import wire
@@ -90,6 +92,7 @@ class Agent:
         site_settings: wire.SiteSettings | None = None,
         allergy_rules: AllergyRules | None = None,
         restart_policy: RestartPolicy | None = None,
+        retention: Retention | None = None,
     ) -> None:
         self.site_id = site_id
         self.store = store
@@ -174,6 +177,7 @@ class Agent:
                 )
         self._void_clear_seconds = void_clear_seconds
         self._housekeeping_interval = housekeeping_interval
+        self._retention = retention or Retention(store)
         self._stop = threading.Event()
         self._housekeeper: threading.Thread | None = None
 
@@ -303,6 +307,7 @@ class Agent:
             seq=seq,
             interval_seconds=self._alive_interval,
             problems=tuple(self.problems()),
+            epoch=self.store.epoch,
         )
         try:
             self.relay.announce(wire.encode(message))
@@ -411,6 +416,7 @@ class Agent:
                 self.store.prune_done(
                     now - DONE_RETENTION_SECONDS, keep_keys_until=now - KEY_RETENTION_SECONDS
                 )
+                self._retention.maybe_prune()  # closed orders, commands, dead rows: [store]
                 self._report_gauges()
             except Exception:
                 log.exception("housekeeping failed")

@@ -30,6 +30,11 @@ Keys (TOML; each overridable as ``KDS_<SECTION>_<KEY>``, top-level as ``KDS_<KEY
     restart_window_seconds = 300
     restart_backoff_initial_seconds = 0.5
     restart_backoff_max_seconds = 30
+    retention_days = 14                      # closed orders and tickets, failed side effects
+    commands_retention_days = 14             # a resent command_id gets its stored result
+    dead_letters_retention_days = 30         # refused frames, kept to be looked at
+    quarantine_retention_days = 30           # invalid orders, kept to be looked at
+    prune_batch_rows = 200                   # rows per pruning transaction
 
     [outbox]
     backoff_initial_seconds = 1.0
@@ -83,16 +88,41 @@ class CoreSettings:
         check(self.timeout_seconds > 0, "core.timeout_seconds", "must be > 0")
 
 
+#: how long the store keeps what is finished (see ``StoreSettings``), in days
+DEFAULT_RETENTION_DAYS = 14.0
+DEFAULT_COMMANDS_RETENTION_DAYS = 14.0
+DEFAULT_PROBLEM_RETENTION_DAYS = 30.0
+DEFAULT_PRUNE_BATCH_ROWS = 200
+
+
 @dataclass(frozen=True)
 class StoreSettings:
-    """``[store]``: the agent's SQLite database (WAL mode)."""
+    """``[store]``: the agent's SQLite database (WAL mode), and how long it keeps what
+    is finished (the housekeeping thread prunes it; an open ticket's rows never go)."""
 
     path: Path
+    #: closed orders (picked up, cleared VOID, closed by the core) with their tickets,
+    #: and side effects that failed for good
+    retention_days: float = DEFAULT_RETENTION_DAYS
+    #: commands: within this a resent ``command_id`` gets its stored result again
+    commands_retention_days: float = DEFAULT_COMMANDS_RETENTION_DAYS
+    dead_letters_retention_days: float = DEFAULT_PROBLEM_RETENTION_DAYS
+    quarantine_retention_days: float = DEFAULT_PROBLEM_RETENTION_DAYS
+    #: rows deleted per transaction, so the store's lock is never held long
+    prune_batch_rows: int = DEFAULT_PRUNE_BATCH_ROWS
     #: how long a write waits for another process's lock before it fails (StoreError)
     busy_timeout_seconds: float = BUSY_TIMEOUT
 
     def __post_init__(self) -> None:
         check(self.busy_timeout_seconds > 0, "store.busy_timeout_seconds", "must be > 0")
+        for key in (
+            "retention_days",
+            "commands_retention_days",
+            "dead_letters_retention_days",
+            "quarantine_retention_days",
+        ):
+            check(1 <= getattr(self, key) <= 3650, f"store.{key}", "must be 1..3650 days")
+        check(1 <= self.prune_batch_rows <= 10_000, "store.prune_batch_rows", "must be 1..10000")
 
 
 @dataclass(frozen=True)

@@ -484,6 +484,7 @@ class Kitchen:
             seq=seq,
             tickets=tickets,
             settings=settings,
+            epoch=self.store.epoch,
         )
 
     def clear_voids(self, older_than_seconds: float) -> int:
@@ -566,12 +567,14 @@ class Kitchen:
         self._enqueue_state(seq, message)
 
     def _enqueue_state(self, seq: int, message: wire.StateMessage) -> None:
+        # the database's epoch: with it a screen tells this seq from another database's
+        stamped = message.model_copy(update={"epoch": self.store.epoch})
         self.store.enqueue(
             Channel.MQ,
             "state",
             f"state:{seq}",
             wire.state_topic(self.site_id),
-            wire.encode(message),
+            wire.encode(stamped),
         )
 
     def _reply(self, result: wire.CommandResult, reply_to: str | None, *, key: str) -> None:

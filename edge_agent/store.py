@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,13 @@ from typing import Any
 from edge_agent.errors import StoreError
 
 SCHEMA_VERSION = 1
+
+
+def new_epoch() -> str:
+    """A random name for one database (16 hex digits): its ``seq`` only means something
+    together with it, so a screen can tell a replaced or new database from its own."""
+    return secrets.token_hex(8)
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,6 +43,7 @@ CREATE TABLE IF NOT EXISTS orders (
     body TEXT NOT NULL,
     received_at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS orders_received ON orders(received_at);
 CREATE TABLE IF NOT EXISTS tickets (
     id TEXT PRIMARY KEY,
     status TEXT NOT NULL,
@@ -42,6 +51,7 @@ CREATE TABLE IF NOT EXISTS tickets (
     updated_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS tickets_status ON tickets(status);
+CREATE INDEX IF NOT EXISTS tickets_cleared ON tickets(status, updated_at);
 CREATE TABLE IF NOT EXISTS bumps (
     ticket_id TEXT NOT NULL,
     station TEXT NOT NULL,
@@ -56,6 +66,7 @@ CREATE TABLE IF NOT EXISTS commands (
     result TEXT NOT NULL,
     at REAL NOT NULL
 );
+CREATE INDEX IF NOT EXISTS commands_at ON commands(at);
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     channel TEXT NOT NULL,
@@ -135,8 +146,18 @@ BUSY_TIMEOUT = 30.0
 class Store:
     """The SQLite database. Use :meth:`transaction` for every write."""
 
-    def __init__(self, path: Path | str, *, busy_timeout: float = BUSY_TIMEOUT) -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        busy_timeout: float = BUSY_TIMEOUT,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """``busy_timeout``: how long a write waits for another process's lock;
+        ``clock``: the time every row is stamped with (tests and the retention
+        benchmark pass one they move)."""
         self.path = Path(path)
+        self._clock = clock
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
@@ -157,6 +178,11 @@ class Store:
                 (str(SCHEMA_VERSION),),
             )
             self._conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', '0')")
+            # A new database (or one made before epochs) gets its epoch once, here.
+            self._conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('epoch', ?)", (new_epoch(),)
+            )
+        self.epoch: str = self.get_meta("epoch") or ""
 
     def _add_missing_columns(self) -> None:
         """Columns added after a database was first made (``CREATE TABLE IF NOT EXISTS``
@@ -164,6 +190,10 @@ class Store:
         columns = {row[1] for row in self._conn.execute("PRAGMA table_info(lifecycle)")}
         if "actor" not in columns:
             self._conn.execute("ALTER TABLE lifecycle ADD COLUMN actor TEXT NOT NULL DEFAULT ''")
+
+    def now(self) -> float:
+        """The store's clock (seconds since the epoch, as ``time.time``)."""
+        return self._clock()
 
     def close(self) -> None:
         with self._lock:
@@ -259,7 +289,7 @@ class Store:
             db.execute(
                 "INSERT INTO orders(id, version, body, received_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET version = excluded.version, body = excluded.body",
-                (order_id, version, json.dumps(body), time.time()),
+                (order_id, version, json.dumps(body), self.now()),
             )
 
     def ticket_json(self, ticket_id: str) -> str | None:
@@ -277,7 +307,7 @@ class Store:
                 "INSERT INTO tickets(id, status, body, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET status = excluded.status, body = excluded.body, "
                 "updated_at = excluded.updated_at",
-                (ticket_id, status, body, time.time()),
+                (ticket_id, status, body, self.now()),
             )
 
     def tickets_json(self, statuses: tuple[str, ...]) -> list[str]:
@@ -301,7 +331,7 @@ class Store:
         with self.transaction() as db:
             db.execute(
                 "UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?",
-                (status, time.time(), ticket_id),
+                (status, self.now(), ticket_id),
             )
 
     def last_bump(self, ticket_id: str, station: str) -> list[str] | None:
@@ -321,7 +351,7 @@ class Store:
                     "INSERT INTO bumps(ticket_id, station, lines, at) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT(ticket_id, station) DO UPDATE SET lines = excluded.lines, "
                     "at = excluded.at",
-                    (ticket_id, station, json.dumps(lines), time.time()),
+                    (ticket_id, station, json.dumps(lines), self.now()),
                 )
 
     # --- commands ----------------------------------------------------------------------
@@ -334,7 +364,7 @@ class Store:
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO commands(command_id, type, body, result, at) VALUES (?, ?, ?, ?, ?)",
-                (command_id, kind, body, result, time.time()),
+                (command_id, kind, body, result, self.now()),
             )
 
     # --- outbox ------------------------------------------------------------------------
@@ -351,7 +381,7 @@ class Store:
         delay: float = 0.0,
     ) -> bool:
         """Add a side effect; ``False`` if one with this idempotency ``key`` exists."""
-        now = time.time()
+        now = self.now()
         with self.transaction() as db:
             cur = db.execute(
                 "INSERT OR IGNORE INTO outbox(channel, kind, key, dest, body, headers, next_at, "
@@ -375,7 +405,7 @@ class Store:
         ``dest`` is still backing off, so the core never hears ``ready`` before
         ``in_progress``.
         """
-        now = time.time() if now is None else now
+        now = self.now() if now is None else now
         condition = "AND next_at <= ?"
         if fifo_per_dest:
             condition += (
@@ -412,7 +442,7 @@ class Store:
             db.execute(
                 "UPDATE outbox SET state = 'done', done_at = ?, attempts = attempts + 1, "
                 "last_error = NULL WHERE id = ?",
-                (time.time(), row_id),
+                (self.now(), row_id),
             )
 
     def mark_retry(self, row_id: int, error: str, next_at: float) -> None:
@@ -435,7 +465,7 @@ class Store:
                 "UPDATE outbox SET state = 'dead', done_at = ?, last_error = "
                 "'delivery uncertain: the agent stopped while sending; not resent to avoid "
                 "a duplicate' WHERE channel = ? AND state = 'sending'",
-                (time.time(), channel),
+                (self.now(), channel),
             ).rowcount
 
     def mark_dead(self, row_id: int, error: str) -> None:
@@ -443,7 +473,7 @@ class Store:
             db.execute(
                 "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, "
                 "done_at = ? WHERE id = ?",
-                (error[:500], time.time(), row_id),
+                (error[:500], self.now(), row_id),
             )
 
     def outbox_stats(self) -> dict[str, dict[str, int]]:
@@ -648,7 +678,7 @@ class Store:
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO dead_letters(source, error, body, at) VALUES (?, ?, ?, ?)",
-                (source, error[:1000], body[:65536], time.time()),
+                (source, error[:1000], body[:65536], self.now()),
             )
 
     def dead_letters(self) -> list[dict[str, Any]]:

@@ -10,6 +10,15 @@ tickets this display bumped (for recall). It applies state messages strictly in
     seq >  last + 1      a gap: kept for later, ask for a snapshot: RESYNC
     no snapshot yet      kept for later, ask for a snapshot: RESYNC
     a snapshot pending   kept for later: BUFFERED
+    another ``epoch``    a new database (its seq started over): everything dropped,
+                         kept for later, ask for a snapshot: RESYNC
+
+The ``epoch`` (an optional field of state messages, ``agent.alive`` and snapshot
+results) names the agent's database; a ``seq`` only counts within one. When it
+changes, the tickets, the ``seq`` and this display's recall history are dropped at
+once (a :class:`Reset` to no tickets: nothing stale stays on screen) until the new
+database's snapshot arrives; buffered messages of another epoch are never applied.
+Messages without an ``epoch`` (an older agent) are handled as before.
 
 Each call returns an :class:`Update`: its :class:`Outcome` and the changes to
 announce, in order. The caller (:class:`~kitchen_display.sync.TicketSync`) sends the
@@ -133,6 +142,8 @@ class TicketReplica:
         self._problems: tuple[str, ...] = ()
         #: tickets this display bumped (accepted), oldest first
         self._bumped: list[str] = []
+        #: the agent database's epoch the tickets and ``seq`` belong to (None: unknown)
+        self._epoch: str | None = None
 
     # --- what it knows ----------------------------------------------------------------
 
@@ -140,6 +151,11 @@ class TicketReplica:
     def last_seq(self) -> int | None:
         """The ``seq`` of the last applied state message; ``None`` before the first snapshot."""
         return self._last_seq
+
+    @property
+    def epoch(self) -> str | None:
+        """The epoch of the agent's database as last heard; ``None`` until one was."""
+        return self._epoch
 
     @property
     def settings(self) -> SiteSettings | None:
@@ -180,6 +196,10 @@ class TicketReplica:
 
     def receive(self, message: StateMessage) -> Update:
         """Apply ``message`` if it is the next ``seq``; keep it or ignore it otherwise."""
+        if message.epoch is not None and self._is_new_epoch(message.epoch):
+            changes = self._start_over(message.epoch)
+            self._buffer.append(message)
+            return Update(Outcome.RESYNC, changes)
         if self._snapshot_ids:
             self._buffer.append(message)
             return Update(Outcome.BUFFERED)
@@ -196,6 +216,31 @@ class TicketReplica:
         log.warning("seq gap: got %d after %d; asking for a snapshot", message.seq, last)
         self._buffer.append(message)
         return Update(Outcome.RESYNC)
+
+    def _is_new_epoch(self, epoch: str) -> bool:
+        """Whether ``epoch`` names another database than the one the replica holds."""
+        if self._epoch is None:
+            self._epoch = epoch
+            return False
+        return epoch != self._epoch
+
+    def _start_over(self, epoch: str) -> tuple[Change, ...]:
+        """The agent has another database: drop everything of the old one."""
+        log.warning(
+            "agent database changed (epoch %s -> %s): dropping %d tickets and seq %s; resyncing",
+            self._epoch,
+            epoch,
+            len(self._tickets),
+            self._last_seq,
+        )
+        self._epoch = epoch
+        self._tickets = {}
+        self._last_seq = None
+        self._buffer = [m for m in self._buffer if m.epoch == epoch]
+        # answers to requests made before may come from the old database
+        self._snapshot_ids.clear()
+        self._bumped = []
+        return (Reset(()),)
 
     def _apply(self, message: StateMessage) -> tuple[Change, ...]:
         self._last_seq = message.seq
@@ -226,6 +271,8 @@ class TicketReplica:
         if message.problems != self._problems:
             self._problems = message.problems
             changes = (ProblemsChanged(message.problems),)
+        if message.epoch is not None and self._is_new_epoch(message.epoch):
+            return Update(Outcome.RESYNC, (*changes, *self._start_over(message.epoch)))
         last = self._last_seq
         if self._snapshot_ids or last is None or message.seq == last:
             return Update(Outcome.IN_STEP, changes)
@@ -272,6 +319,14 @@ class TicketReplica:
             )
             return Update(Outcome.REFUSED)
         self._snapshot_ids.clear()
+        if result.epoch is not None and result.epoch != self._epoch:
+            if self._epoch is not None:
+                log.warning("snapshot from another agent database (epoch %s)", result.epoch)
+                self._bumped = []
+            self._epoch = result.epoch
+        if self._epoch is not None:
+            # messages kept meanwhile from another database never apply to this one
+            self._buffer = [m for m in self._buffer if m.epoch in (None, self._epoch)]
         self._tickets = {ticket.id: ticket for ticket in result.tickets}
         self._last_seq = result.seq
         log.info("snapshot: %d tickets at seq %d", len(self._tickets), result.seq)

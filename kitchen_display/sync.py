@@ -6,6 +6,8 @@
   settings and the ``seq``: it applies ``ticket.updated`` / ``ticket.removed`` /
   ``site.settings`` strictly in ``seq`` order, buffers them while a snapshot is
   pending and says when a gap needs a new one (its docstring has the rules).
+  A new ``epoch`` (the agent's database was replaced: its ``seq`` started over) drops
+  every ticket and asks for the new database's snapshot.
 * :class:`~kitchen_display.command_queue.CommandQueue` holds the commands waiting for
   the broker and the ones whose results are still to come.
 
@@ -178,6 +180,13 @@ class TicketSync(QObject):
     def last_seq(self) -> int | None:
         """The ``seq`` of the last applied state message; ``None`` before the first snapshot."""
         return self._replica.last_seq
+
+    @property
+    def epoch(self) -> str | None:
+        """The epoch of the agent's database the tickets come from (``None``: none heard
+        yet, or an agent too old to send one). When it changes, the replica drops every
+        ticket at once (``ticketsReset`` with none) and this asks for a snapshot."""
+        return self._replica.epoch
 
     @property
     def settings(self) -> SiteSettings | None:

@@ -16,7 +16,16 @@ import typing
 import uuid
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 from pydantic import ValidationError as _PydanticValidationError
 
 from shared.errors import UnsupportedVersion, WireError
@@ -56,6 +65,23 @@ class _Envelope(BaseModel):
     site_id: NonEmptyStr
 
 
+def _epoch_or_absent(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except _PydanticValidationError:
+        return None  # not a short string: as if absent (an older receiver ignores it too)
+
+
+#: extension: the name of the agent's database (16 hex digits from this agent), carried
+#: by state messages, ``agent.alive`` and snapshot results. A ``seq`` counts within one
+#: epoch; a new epoch means a new database whose ``seq`` started over. Optional: a
+#: message without one parses exactly as before.
+Epoch = Annotated[
+    Annotated[StrictStr, Field(min_length=1, max_length=64)] | None,
+    WrapValidator(_epoch_or_absent),
+]
+
+
 # --- state messages -------------------------------------------------------------------
 
 
@@ -64,6 +90,7 @@ class TicketUpdated(_Envelope):
     seq: Annotated[StrictInt, Field(ge=1)]
     at: Time = Field(default_factory=utcnow)
     ticket: Ticket
+    epoch: Epoch = None
 
 
 class TicketRemoved(_Envelope):
@@ -72,6 +99,7 @@ class TicketRemoved(_Envelope):
     at: Time = Field(default_factory=utcnow)
     ticket_id: NonEmptyStr
     reason: StrictStr = ""  # extension: picked_up, cancelled, expired
+    epoch: Epoch = None
 
 
 #: how the site treats a declared allergy (see ``SiteSettings.allergy_gate``)
@@ -157,6 +185,7 @@ class SettingsUpdated(_Envelope):
     seq: Annotated[StrictInt, Field(ge=1)]
     at: Time = Field(default_factory=utcnow)
     settings: SiteSettings
+    epoch: Epoch = None
 
 
 class AgentAlive(_Envelope):
@@ -174,6 +203,7 @@ class AgentAlive(_Envelope):
     #: what the kitchen should know is wrong right now, one short line each
     #: ("printer grill: out of paper, 3 jobs waiting", "core unreachable")
     problems: tuple[Annotated[StrictStr, Field(max_length=200)], ...] = ()
+    epoch: Epoch = None
 
 
 #: what the kitchen publishes with a ``seq`` of its own
@@ -318,6 +348,8 @@ class CommandResult(_Envelope):
     tickets: tuple[Ticket, ...] | None = None
     #: extension: the site's shared settings, in a snapshot
     settings: SiteSettings | None = None
+    #: extension: the database a snapshot comes from (see ``Epoch``)
+    epoch: Epoch = None
 
 
 # --- encoding and parsing ---------------------------------------------------------------
