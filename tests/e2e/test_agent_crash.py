@@ -18,7 +18,7 @@ from core_sim.server import CoreSimulator
 from shared import wire
 from shared.model import ItemStatus, TicketStatus
 from tests.helpers.fixtures import TOKEN
-from tests.helpers.site import AgentProcess, SitePeer, agent_toml, wait_until
+from tests.helpers.site import AgentProcess, SitePeer, wait_until, write_agent_config
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -55,16 +55,8 @@ def _stored_ticket_ids(store: Path) -> list[str]:
 def test_sigkill_mid_stream_loses_and_duplicates_nothing(
     site_id: str, core_sim: CoreSimulator, activemq_url: str, tmp_path: Path
 ) -> None:
-    store = tmp_path / "edge.sqlite3"
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        agent_toml(
-            site_id=site_id,
-            core_url=core_sim.url,
-            mq_url=activemq_url,
-            store_path=store,
-            poll_wait=1,
-        )
+    config, store = write_agent_config(
+        tmp_path, site_id=site_id, core_url=core_sim.url, mq_url=activemq_url
     )
     agent = AgentProcess(config, TOKEN, tmp_path / "agent.log").start()
     peer = SitePeer(activemq_url, site_id, "recorder")

@@ -18,7 +18,7 @@ import pytest
 from core_sim.server import CoreSimulator
 from tests.e2e.test_agent_supervised import THREADS, cursor_stored
 from tests.helpers.fixtures import TOKEN
-from tests.helpers.site import AgentProcess, agent_toml, wait_until
+from tests.helpers.site import AgentProcess, wait_until, write_agent_config
 
 pytestmark = [pytest.mark.broker]
 
@@ -72,17 +72,8 @@ def test_ready_then_watchdog_pings_that_stop_when_a_thread_is_lost(
     tmp_path: Path,
     notify_socket: NotifySocket,
 ) -> None:
-    store = tmp_path / "edge.sqlite3"
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        agent_toml(
-            site_id=site_id,
-            core_url=core_sim.url,
-            mq_url=activemq_url,
-            store_path=store,
-            poll_wait=1,
-            extra=THREADS,
-        )
+    config, store = write_agent_config(
+        tmp_path, site_id=site_id, core_url=core_sim.url, mq_url=activemq_url, extra=THREADS
     )
     env = {
         "NOTIFY_SOCKET": notify_socket.name,

@@ -14,7 +14,7 @@ import pytest
 
 from core_sim.server import CoreSimulator
 from tests.helpers.fixtures import TOKEN
-from tests.helpers.site import AgentProcess, agent_toml, wait_until
+from tests.helpers.site import AgentProcess, wait_until, write_agent_config
 
 pytestmark = [pytest.mark.broker]
 
@@ -42,17 +42,8 @@ def cursor_stored(store: Path) -> bool:
 def test_a_thread_that_keeps_dying_makes_the_agent_exit_non_zero(
     site_id: str, core_sim: CoreSimulator, activemq_url: str, tmp_path: Path
 ) -> None:
-    store = tmp_path / "edge.sqlite3"
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        agent_toml(
-            site_id=site_id,
-            core_url=core_sim.url,
-            mq_url=activemq_url,
-            store_path=store,
-            poll_wait=1,
-            extra=THREADS,
-        )
+    config, store = write_agent_config(
+        tmp_path, site_id=site_id, core_url=core_sim.url, mq_url=activemq_url, extra=THREADS
     )
     env = {"KDS_STORE_BUSY_TIMEOUT_SECONDS": "0.2"}
     agent = AgentProcess(config, TOKEN, tmp_path / "agent.log", env=env).start()

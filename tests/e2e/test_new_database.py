@@ -22,7 +22,7 @@ from kitchen_display.config import DisplayConfig, DisplaySettings
 from shared.mq import MqClient
 from shared.settings import MqSettings
 from tests.helpers.fixtures import TOKEN
-from tests.helpers.site import AgentProcess, agent_toml, line_item
+from tests.helpers.site import AgentProcess, line_item, write_agent_config
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -57,16 +57,8 @@ def _orders(sim: CoreSimulator, site_id: str, name: str) -> set[str]:
 def test_a_replaced_database_leaves_no_phantom_ticket_on_a_running_display(
     site_id: str, core_sim: CoreSimulator, activemq_url: str, tmp_path: Path, qtbot: QtBot
 ) -> None:
-    store = tmp_path / "edge.sqlite3"
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        agent_toml(
-            site_id=site_id,
-            core_url=core_sim.url,
-            mq_url=activemq_url,
-            store_path=store,
-            poll_wait=1,
-        )
+    config, store = write_agent_config(
+        tmp_path, site_id=site_id, core_url=core_sim.url, mq_url=activemq_url
     )
     agent = AgentProcess(config, TOKEN, tmp_path / "agent.log").start()
     display = DisplayConfig(

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-from edge_agent.ports import Tags
+from edge_agent.ports import NoMetrics, Tags
 
 
-class RecordingMetrics:
+class RecordingMetrics(NoMetrics):
     """Has the agent's metrics port (``edge_agent.ports.Metrics``); ``counted`` lists
-    each increment's name."""
+    each increment's name, ``tagged`` each one's name with its tags."""
 
     def __init__(self) -> None:
         self.counted: list[str] = []
+        self.tagged: list[tuple[str, dict[str, str]]] = []
 
     def increment(self, name: str, value: float = 1, tags: Tags = None) -> None:
         self.counted.append(name)
-
-    def gauge(self, name: str, value: float, tags: Tags = None) -> None:
-        return None
-
-    def histogram(self, name: str, value: float, tags: Tags = None) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
+        self.tagged.append((name, dict(tags or {})))

@@ -99,6 +99,25 @@ backoff_max_seconds = 1.0
 """
 
 
+def write_agent_config(
+    workdir: Path, *, site_id: str, core_url: str, mq_url: str, extra: str = ""
+) -> tuple[Path, Path]:
+    """``workdir/agent.toml`` for an :class:`AgentProcess` (a 1 s long poll) with its
+    store ``workdir/edge.sqlite3`` beside it: ``(config, store)``."""
+    config, store = workdir / "agent.toml", workdir / "edge.sqlite3"
+    config.write_text(
+        agent_toml(
+            site_id=site_id,
+            core_url=core_url,
+            mq_url=mq_url,
+            store_path=store,
+            poll_wait=1,
+            extra=extra,
+        )
+    )
+    return config, store
+
+
 class AgentProcess:
     """``edge-agent run`` as a real child process (for crash tests)."""
 

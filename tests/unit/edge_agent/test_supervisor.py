@@ -13,31 +13,12 @@ import pytest
 
 from edge_agent.errors import StoreError
 from edge_agent.outbox import Channel, OutboxWorker
-from edge_agent.ports import Tags
 from edge_agent.store import OutboxRow, Store
 from edge_agent.supervisor import RestartPolicy, Supervisor
+from tests.helpers.metrics import RecordingMetrics
 from tests.helpers.site import wait_until
 
 FAST = RestartPolicy(max_restarts=3, window=60.0, backoff_initial=0.05, backoff_max=0.1)
-
-
-class TaggedMetrics:
-    """The metrics port, recording each increment with its tags."""
-
-    def __init__(self) -> None:
-        self.counted: list[tuple[str, dict[str, str]]] = []
-
-    def increment(self, name: str, value: float = 1, tags: Tags = None) -> None:
-        self.counted.append((name, dict(tags or {})))
-
-    def gauge(self, name: str, value: float, tags: Tags = None) -> None:
-        return None
-
-    def histogram(self, name: str, value: float, tags: Tags = None) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
 
 
 class Flaky:
@@ -58,7 +39,7 @@ class Flaky:
 
 
 def test_a_died_thread_is_logged_counted_and_restarted(caplog: pytest.LogCaptureFixture) -> None:
-    metrics = TaggedMetrics()
+    metrics = RecordingMetrics()
     given_up: list[str] = []
     supervisor = Supervisor(FAST, metrics=metrics, on_give_up=given_up.append)
     loop = Flaky(deaths=2)
@@ -67,7 +48,7 @@ def test_a_died_thread_is_logged_counted_and_restarted(caplog: pytest.LogCapture
         assert loop.running.wait(5)
     assert thread.name == "feed" and thread.is_alive()
     assert loop.runs == 3
-    assert metrics.counted == [("thread.restarts", {"thread": "feed"})] * 2
+    assert metrics.tagged == [("thread.restarts", {"thread": "feed"})] * 2
     assert supervisor.restarts == {"feed": 2}
     died = [r for r in caplog.records if r.getMessage().startswith("thread feed died")]
     assert len(died) == 2 and all(r.exc_info for r in died)
@@ -113,7 +94,7 @@ def test_an_outbox_worker_whose_store_fails_is_restarted_and_delivers(
     def deliver(row: OutboxRow) -> None:
         delivered.append(row.key)
 
-    metrics = TaggedMetrics()
+    metrics = RecordingMetrics()
     supervisor = Supervisor(FAST, metrics=metrics)
     with Store(path, busy_timeout=0.1) as store:
         assert store.enqueue(Channel.CORE, "event", "ev-1", "ord_1", b'{"type": "status"}')
@@ -133,7 +114,7 @@ def test_an_outbox_worker_whose_store_fails_is_restarted_and_delivers(
         worker.close()
     assert delivered and set(delivered) == {"ev-1"}  # at least once, with its key
     assert worker.delivered == 1
-    assert ("thread.restarts", {"thread": "outbox-core"}) in metrics.counted
+    assert ("thread.restarts", {"thread": "outbox-core"}) in metrics.tagged
     died = [r for r in caplog.records if r.getMessage().startswith("thread outbox-core died")]
     assert died and died[0].exc_info and "StoreError" in died[0].getMessage()
     assert supervisor.healthy
