@@ -118,15 +118,6 @@ class TicketCardDelegate(QStyledItemDelegate):
             min_touch_px=self._min_touch,
         )
 
-    def _restyle(self) -> None:
-        self._style = self._make_style()
-        self._layout = CardLayout(self._style)
-
-    def set_theme(self, theme: Theme) -> None:
-        """Paint the cards in ``theme``'s :class:`~kitchen_display.theme.CardColors`."""
-        self._theme = theme
-        self._restyle()
-
     @property
     def style(self) -> CardStyle:
         """The fonts, metrics and inks the cards are painted with now."""

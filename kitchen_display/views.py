@@ -154,9 +154,8 @@ class ExpoPage(QWidget):
         self.model.setParent(self)
         follow_tickets(sync, self.model)
         self.delegate = TicketCardDelegate(
-            config.expo_station, is_expo=True, font_scale=scale, parent=self
+            config.expo_station, is_expo=True, font_scale=scale, theme=theme, parent=self
         )
-        self.delegate.set_theme(theme)
         self.cards = card_wall(
             self.model, self.delegate, name="expoTickets", scale=scale, parent=self
         )

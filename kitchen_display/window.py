@@ -122,9 +122,9 @@ class MainWindow(QMainWindow):
             font_scale=scale,
             card_size=config.display.card_size,
             min_touch_px=themes.min_touch_px(),
+            theme=self.theme,
             parent=self,
         )
-        self.delegate.set_theme(self.theme)
         self.view = card_wall(model, self.delegate, name="tickets", scale=scale, parent=central)
         self.view.installEventFilter(self)
         self.view.setFocusPolicy(Qt.FocusPolicy.StrongFocus)

@@ -109,8 +109,7 @@ def test_every_text_is_painted_in_an_ink_of_the_table(
 ) -> None:
     kinds: set[str] = set()
     for model in models:
-        delegate = Recording(model.station, is_expo=model.is_expo)
-        delegate.set_theme(theme)
+        delegate = Recording(model.station, is_expo=model.is_expo, theme=theme)
         paint_all(delegate, model)
         table = {id(ink): name for name, ink in delegate.style.all_inks()}
         strays = [text for text, ink in delegate.drawn if id(ink) not in table]
@@ -208,12 +207,11 @@ def test_a_pressed_button_darkens_under_its_white_label(
     qtbot.waitUntil(lambda: len(agent.commands_of("bump")) == 1)
 
 
-def test_set_theme_restyles_and_lays_out_again(qapp: object) -> None:
-    delegate = TicketCardDelegate("grill", is_expo=False)
-    assert delegate.style.theme is DARK
-    dark = delegate.style
-    delegate.set_theme(LIGHT)
-    assert delegate.style is not dark and delegate.style.theme is LIGHT
+def test_the_theme_styles_the_cards_and_not_their_layout(qapp: object) -> None:
+    dark = TicketCardDelegate("grill", is_expo=False).style
+    assert dark.theme is DARK
+    delegate = TicketCardDelegate("grill", is_expo=False, theme=LIGHT)
+    assert delegate.style.theme is LIGHT
     assert delegate.style.inks["block.note"].fg == QColor(LIGHT.colors.note)
     assert delegate.card_width == dark.width  # the same layout in the new colours
 
