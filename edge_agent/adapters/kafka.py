@@ -22,7 +22,8 @@ After an unavailable or fatal outcome the producer is thrown away and the next
 :meth:`~KafkaSink.send` starts a fresh one (new connection, new producer id), so
 an idempotent producer whose broker forgot its producer id never stays stuck.
 librdkafka's own log lines go to the ``edge.kafka.client`` logger at DEBUG; the
-last client error is quoted in the :class:`SinkUnavailable` message instead.
+last client error is quoted in the :class:`SinkUnavailable` message instead, with
+the one before it when the last is only "all brokers down" (which names no cause).
 """
 
 from __future__ import annotations
@@ -120,6 +121,9 @@ class KafkaSink:
         self._lock = threading.Lock()
         self._producer: Producer | None = None
         self._last_error: KafkaError | None = None
+        # the last error that says why (connection refused, ...): librdkafka follows it
+        # with a bare "1/1 brokers are down", which alone names no cause
+        self._cause: KafkaError | None = None
         self._closed = False
 
     # --- internals ---------------------------------------------------------------------
@@ -127,6 +131,8 @@ class KafkaSink:
     def _on_error(self, err: KafkaError) -> None:
         """librdkafka's global errors (connection refused, all brokers down, fatal)."""
         self._last_error = err
+        if err.code() != KafkaError._ALL_BROKERS_DOWN:
+            self._cause = err
         if err.fatal():
             log.error("kafka producer fatal error: %s", err.str())
         else:
@@ -136,7 +142,7 @@ class KafkaSink:
         if self._closed:
             raise SinkUnavailable("kafka sink is closed")
         if self._producer is None:
-            self._last_error = None
+            self._last_error = self._cause = None
             try:
                 self._producer = Producer(self._config)
             except KafkaException as exc:
@@ -156,8 +162,12 @@ class KafkaSink:
             log.debug("kafka: error while closing the producer", exc_info=True)
 
     def _context(self) -> str:
-        last = self._last_error
-        return f"last client error: {last.str()}" if last is not None else ""
+        last, cause = self._last_error, self._cause
+        if last is None:
+            return ""
+        if cause is not None and cause is not last:
+            return f"last client error: {last.str()}; before it: {cause.str()}"
+        return f"last client error: {last.str()}"
 
     def _error(self, err: Any, context: str = "") -> SinkError:
         if isinstance(err, KafkaError):
