@@ -4,7 +4,10 @@ Concurrency model (threads, chosen once): stomp.py and httpx's sync client are
 blocking, so each long-lived activity has one thread —
 
 - ``feed``: long-polls the core and applies orders (``FeedFollower``);
-- stomp.py's receiver thread: applies commands as they arrive, then acks;
+- stomp.py's receiver thread: only hands each command frame to ``commands`` (it also
+  services heart-beats, so it never waits on the store);
+- ``commands``: applies each command, stores its effect, then acks; while the store
+  fails it waits and tries the same frame again (backing off; no reconnect);
 - ``outbox-mq``, ``outbox-core``, ``outbox-print``, ``outbox-notify``, ``outbox-report``:
   deliver side effects (``OutboxWorker``), one thread per channel so a slow printer
   never delays a screen;
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
 import time
 from collections.abc import Mapping
@@ -37,7 +41,7 @@ from edge_agent.kitchen import Kitchen
 from edge_agent.outbox import Channel, Deliver, OutboxWorker
 from edge_agent.ports import Metrics, NoMetrics, Notifier, Printer, ReportSink
 from edge_agent.retention import Retention
-from edge_agent.store import OutboxRow, Store
+from edge_agent.store import TROUBLE_WAIT_INITIAL, TROUBLE_WAIT_MAX, OutboxRow, Store
 from edge_agent.supervisor import RestartPolicy, Supervisor
 from shared import wire
 from shared.allergy import AllergyRules
@@ -180,6 +184,15 @@ class Agent:
         self._retention = retention or Retention(store)
         self._stop = threading.Event()
         self._housekeeper: threading.Thread | None = None
+        #: command frames from stomp.py's receiver thread, for the ``commands`` thread
+        #: (at most the subscription's prefetch: the broker holds the rest)
+        self._commands: queue.Queue[Message] = queue.Queue()
+        self._frames_received = 0
+        self._frames_handled = 0
+        #: the seq of the last ``agent.alive``
+        self._alive_seq = 0
+        #: store failures already counted in the ``store.errors`` metric, by kind
+        self._store_errors_reported: dict[str, int] = {}
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -198,6 +211,7 @@ class Agent:
         for worker in self.side_outboxes:
             worker.start(self.supervisor)
         self.feed.start(self.supervisor)
+        self.supervisor.spawn("commands", self._command_loop)
         self._housekeeper = self.supervisor.spawn("housekeeping", self._housekeeping)
         return self
 
@@ -256,29 +270,60 @@ class Agent:
             self.mq_outbox.wake()
 
     def _on_command(self, message: Message) -> None:
-        """Runs on stomp.py's receiver thread: store the effect, then ack."""
+        """Runs on stomp.py's receiver thread: hand the frame on, nothing more."""
+        self._frames_received += 1  # only this thread counts these
+        self._commands.put(message)
+
+    def commands_in_hand(self) -> int:
+        """Command frames received and not yet handled (stored and acked, or left)."""
+        return self._frames_received - self._frames_handled
+
+    def _command_loop(self) -> None:
+        """The ``commands`` thread: each frame in arrival order, stored, then acked."""
+        while not self._stop.is_set():
+            try:
+                message = self._commands.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            try:
+                self._handle_command(message)
+            finally:
+                self._frames_handled += 1  # only this thread counts these
+
+    def _handle_command(self, message: Message) -> None:
         log.debug(
             "command frame %s (reply-to %s, redelivered %s)",
             message.headers.get("message-id"),
             message.reply_to,
             message.redelivered,
         )
-        try:
-            result = self.kitchen.handle_command(message.body, message.reply_to)
-        except StoreError:
-            # Nothing was stored. Unacked, the command comes back only when the
-            # connection does: reconnect so the broker redelivers it.
-            log.exception("command not stored; reconnecting so the broker redelivers it")
-            self.relay.reconnect("command could not be stored")
-            return
-        except Exception as exc:  # a bug on a frame we cannot handle: never loop on it
-            log.exception("command frame could not be handled; dead-lettered")
+        wait = TROUBLE_WAIT_INITIAL
+        while True:
             try:
-                self.store.dead_letter("commands", f"internal: {type(exc).__name__}", message.body)
-            except StoreError:
-                self.relay.reconnect("dead letter could not be stored")
-                return
-            result = None
+                result = self.kitchen.handle_command(message.body, message.reply_to)
+                break
+            except StoreError as exc:
+                # Nothing was stored and the frame stays unacked. Try it again after a
+                # while (the frames behind it wait: commands apply in order); a stop
+                # leaves it to the broker, which redelivers it to the next start.
+                log.warning("command not stored (%s); trying again in %.1fs", exc, wait)
+                if self._stop.wait(wait):
+                    return
+                wait = min(wait * 2, TROUBLE_WAIT_MAX)
+            except Exception as exc:  # a bug on a frame we cannot handle: never loop on it
+                log.exception("command frame could not be handled; dead-lettered")
+                try:
+                    self.store.dead_letter(
+                        "commands", f"internal: {type(exc).__name__}", message.body
+                    )
+                except StoreError as store_exc:
+                    log.warning("dead letter not stored (%s); again in %.1fs", store_exc, wait)
+                    if self._stop.wait(wait):
+                        return
+                    wait = min(wait * 2, TROUBLE_WAIT_MAX)
+                    continue
+                result = None
+                break
         if result is not None and result.tickets is not None and message.reply_to:
             # Snapshots are read-only and can be large: answer directly, not via the outbox.
             try:
@@ -299,9 +344,16 @@ class Agent:
         """``agent.alive`` with the last *published* seq (runs on the mq outbox thread)."""
         if not self.relay.connected:
             return
-        seq = self.store.current_seq()
-        if self.store.pending(Channel.MQ, limit=1):
-            return  # rows up to ``seq`` are not all out yet; they are news enough
+        try:
+            seq = self.store.current_seq()
+            if self.store.trouble is None and self.store.pending(Channel.MQ, limit=1):
+                return  # rows up to ``seq`` are not all out yet; they are news enough
+        except StoreError as exc:
+            if not exc.is_trouble:
+                raise
+            seq = self._alive_seq  # the last one read: the screens see no false gap
+            log.debug("agent.alive with the last seq read: %s", exc)
+        self._alive_seq = seq
         message = wire.AgentAlive(
             site_id=self.site_id,
             seq=seq,
@@ -316,6 +368,16 @@ class Agent:
 
     def problems(self) -> list[str]:
         """Short lines for the screens: stuck printers and texts, the core, dead letters."""
+        try:
+            found = self._problems()
+        except StoreError:
+            found = []  # a damaged or failing store: its alarm says enough
+        trouble = self.store.trouble
+        if trouble is not None:
+            found.insert(0, trouble.headline)
+        return found[:8]
+
+    def _problems(self) -> list[str]:
         found: list[str] = []
         for channel, dest, count, error in self.store.stuck_destinations(min_attempts=1):
             if channel == Channel.PRINT:
@@ -339,7 +401,7 @@ class Agent:
                 f"{dead} side effects failed for good in the last hour: "
                 "run edge-agent outbox --dead"
             )
-        return found[:8]
+        return found
 
     def _refused_orders(self) -> list[str]:
         """One line per quarantined order nobody has dealt with yet (the newest first)."""
@@ -417,9 +479,15 @@ class Agent:
                     now - DONE_RETENTION_SECONDS, keep_keys_until=now - KEY_RETENTION_SECONDS
                 )
                 self._retention.maybe_prune()  # closed orders, commands, dead rows: [store]
-                self._report_gauges()
+            except StoreError as exc:
+                if not exc.is_trouble:
+                    log.exception("housekeeping failed")
             except Exception:
                 log.exception("housekeeping failed")
+            try:
+                self._report_gauges()
+            except Exception:
+                log.exception("reporting gauges failed")
 
     def _report_gauges(self) -> None:
         now = time.time()
@@ -430,5 +498,11 @@ class Agent:
             self.metrics.gauge("outbox.depth", depth, tags={"channel": channel})
             age = now - oldest if oldest is not None else 0.0
             self.metrics.gauge("outbox.oldest_age", age, tags={"channel": channel})
+        self.metrics.gauge("store.healthy", 0 if self.store.trouble else 1)
+        for kind, count in sorted(self.store.error_counts.items()):
+            new = count - self._store_errors_reported.get(kind, 0)
+            if new > 0:
+                self.metrics.increment("store.errors", new, tags={"kind": kind})
+                self._store_errors_reported[kind] = count
         self.metrics.gauge("connection.broker", 1 if self.relay.connected else 0)
         self.metrics.gauge("connection.core", 1 if self.feed.connected else 0)

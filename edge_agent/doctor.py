@@ -9,6 +9,7 @@ Secrets are never printed: a check reports where a secret came from, not its val
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -132,18 +133,69 @@ def _secret(name: str, secret: Secret) -> Check:
     return ok(label, f"from {secret.source}")
 
 
+#: free space next to the database below which ``doctor`` warns, and fails (MiB)
+LOW_DISK_MIB = 100
+FULL_DISK_MIB = 5
+
+
+def store_fix(kind: str, path: Path) -> str:
+    """How a site admin fixes each kind of store trouble (``StoreError.kind``)."""
+    folder = path.parent
+    fixes = {
+        "disk_full": (
+            f"free space on the disk holding {folder}; the agent carries on by itself "
+            "once there is room ([store] retention keeps the database small)"
+        ),
+        "read_only": (
+            f"make {path} and {folder} writable for the agent, and check the disk is "
+            f"not mounted read-only (findmnt -T {folder})"
+        ),
+        "io": (
+            f"the disk holding {folder} reports errors: check dmesg, replace the disk, "
+            f"restore {path} from a backup"
+        ),
+        "corrupt": (
+            f"stop the agent, move {path} (and its -wal and -shm files) aside, then restore "
+            "the last backup or start empty (open orders come back from the core)"
+        ),
+    }
+    return fixes.get(kind, f"make {folder} writable for the agent")
+
+
 def _store(config: AgentConfig) -> Check:
-    from edge_agent.store import Store
+    from edge_agent.errors import StoreError
+    from edge_agent.store import TROUBLE_WORDS, Store
 
     path = config.store.path
-    with Store(path) as store:
+    try:
+        store = Store(path)  # runs PRAGMA quick_check
+    except StoreError as exc:
+        return fail("store", f"cannot open {path}: {exc}"[:300], store_fix(exc.kind, path))
+    with store:
+        if store.damage:
+            detail = f"{path} is damaged (quick_check): {store.damage}"
+            return fail("store", detail[:300], store_fix("corrupt", path))
+        try:
+            store.set_meta("doctor_checked_at", str(time.time()))  # a real write
+        except StoreError as exc:
+            words = TROUBLE_WORDS.get(exc.kind, exc.kind)
+            detail = f"{path} cannot be written ({words}): {exc}"
+            return fail("store", detail[:300], store_fix(exc.kind, path))
         stats = store.outbox_stats()
         dead = sum(channel.get("dead", 0) for channel in stats.values())
         pending = sum(channel.get("pending", 0) for channel in stats.values())
         quarantined = len(store.quarantined())
-    detail = f"{path}: {pending} pending, {dead} dead-lettered, {quarantined} quarantined orders"
+    free = shutil.disk_usage(path.parent).free / 2**20
+    detail = (
+        f"{path}: {pending} pending, {dead} dead-lettered, {quarantined} quarantined orders, "
+        f"{free:.0f} MiB free"
+    )
+    if free < FULL_DISK_MIB:
+        return fail("store", f"{detail}: the disk is full", store_fix("disk_full", path))
     if dead:
         return fail("store", detail, "edge-agent outbox --dead shows the reasons")
+    if free < LOW_DISK_MIB:
+        return warn("store", f"{detail}: the disk is nearly full", store_fix("disk_full", path))
     return ok("store", detail)
 
 

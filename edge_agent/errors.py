@@ -20,7 +20,8 @@
         +-- SinkError                  the reporting sink (Kafka)
         |   +-- SinkUnavailable        (Retryable) broker down, timeout
         |   +-- SinkRejected           (Permanent) message too large, topic refused
-        +-- StoreError                 the local SQLite database failed
+        +-- StoreError                 the local SQLite database failed (``kind``: disk_full,
+                                       read_only, corrupt, io, busy, error)
 
 The outbox retries :class:`RetryableError` (and ``MqError``) with backoff and
 dead-letters :class:`PermanentError` with its message. Each adapter raises these
@@ -111,5 +112,24 @@ class SinkRejected(SinkError, PermanentError):
     """The sink refused the event for good (too large, topic refused)."""
 
 
+#: store failures of the machine, not of the agent: restarting the process cannot fix
+#: them, so loops wait and retry while the screens show the alarm (``Store.trouble``)
+STORE_TROUBLE_KINDS = frozenset({"disk_full", "read_only", "corrupt", "io"})
+
+
 class StoreError(AgentError):
-    """The local database failed (disk full, corrupt file, locked)."""
+    """The local database failed.
+
+    ``kind`` says how, from SQLite's result code: ``disk_full``, ``read_only``,
+    ``corrupt``, ``io`` (the machine's trouble, see :attr:`is_trouble`), ``busy``
+    (another process holds the lock) or ``error`` (anything else).
+    """
+
+    def __init__(self, message: str, kind: str = "error") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+    @property
+    def is_trouble(self) -> bool:
+        """Disk full, read-only, damaged or failing storage: wait for a fix, alarm."""
+        return self.kind in STORE_TROUBLE_KINDS

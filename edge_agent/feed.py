@@ -25,7 +25,7 @@ from edge_agent.errors import (
     StoreError,
 )
 from edge_agent.kitchen import Kitchen
-from edge_agent.store import Store
+from edge_agent.store import TROUBLE_WAIT_INITIAL, TROUBLE_WAIT_MAX, Store
 from edge_agent.supervisor import Supervisor
 
 log = logging.getLogger("edge.feed")
@@ -88,8 +88,13 @@ class FeedFollower:
                 resync_needed = True
             except CoreError as exc:
                 delay = self._fail(exc, delay)
-            except StoreError:
-                raise  # the supervisor logs it, restarts the loop, and gives up loudly
+            except StoreError as exc:
+                if not exc.is_trouble:
+                    raise  # the supervisor logs it, restarts the loop, and gives up loudly
+                # disk full, read-only, damaged: the store raised the alarm; the page is
+                # not acknowledged (the cursor stays), so it is fetched again later
+                log.debug("feed waits for the store: %s", exc)
+                delay = min(self._sleep(max(delay, TROUBLE_WAIT_INITIAL), None), TROUBLE_WAIT_MAX)
             except Exception:  # a bug on one pass: back off, never let the feed thread die
                 log.exception("feed loop failed; retrying")
                 delay = self._sleep(delay, None)

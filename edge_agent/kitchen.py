@@ -473,7 +473,7 @@ class Kitchen:
 
     def snapshot(self, command_id: str) -> wire.CommandResult:
         """Every ticket a screen shows, with the ``seq`` it is consistent with."""
-        with self.store.transaction():
+        with self.store.transaction(write=False):
             seq = self.store.current_seq()
             tickets = tuple(Ticket.model_validate_json(b) for b in self.store.tickets_json(SHOWN))
             settings = self.settings()

@@ -28,7 +28,7 @@ from enum import StrEnum
 
 from edge_agent.adapters.http_util import bounded_retry_after
 from edge_agent.errors import CoreAuthError, PermanentError, RetryableError, StoreError
-from edge_agent.store import OutboxRow, Store
+from edge_agent.store import TROUBLE_WAIT_INITIAL, TROUBLE_WAIT_MAX, OutboxRow, Store
 from edge_agent.supervisor import Supervisor
 from shared.errors import MqError
 
@@ -133,12 +133,15 @@ class OutboxWorker:
         return delay * (0.8 + 0.4 * random.random())
 
     def _run(self) -> None:
+        trouble_wait = TROUBLE_WAIT_INITIAL / 2
         while not self._stop.is_set():
             # One try around the whole pass, the due-time query included (outside it, one
-            # StoreError there used to end the thread for good). A store failure ends the
-            # loop for the supervisor to log, count and restart; a bug backs off here.
+            # StoreError there used to end the thread for good). Store trouble (disk full,
+            # read-only, damaged) waits here; another store failure ends the loop for the
+            # supervisor to log, count and restart; a bug backs off here.
             try:
                 if self.drain_once():
+                    trouble_wait = TROUBLE_WAIT_INITIAL / 2
                     continue
                 wait = self._idle_poll
                 if self._on_idle is not None:
@@ -146,11 +149,21 @@ class OutboxWorker:
                 next_at = self._store.next_due_at(self.channel)
                 if next_at is not None:
                     wait = max(0.0, min(wait, next_at - time.time()))
-            except StoreError:
-                raise
+            except StoreError as exc:
+                if not exc.is_trouble:
+                    raise
+                # disk full, read-only, damaged: the store raised the alarm; wait for a
+                # fix without dying (a restarted process would not fix the disk)
+                trouble_wait = min(trouble_wait * 2, TROUBLE_WAIT_MAX)
+                wait = trouble_wait
+                if self._on_idle is not None:  # agent.alive carries the alarm to the screens
+                    wait = min(wait, self._idle())
+                log.debug("outbox %s: store trouble (%s); retry in %.0fs", self.channel, exc, wait)
             except Exception:
                 log.exception("outbox %s: drain failed", self.channel)
                 wait = self._idle_poll
+            else:
+                trouble_wait = TROUBLE_WAIT_INITIAL / 2
             self._wake.wait(wait)
             self._wake.clear()
 

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import os
 import secrets
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +29,83 @@ from typing import Any
 
 from edge_agent.errors import StoreError
 
+log = logging.getLogger("edge.store")
+
 SCHEMA_VERSION = 1
+
+#: SQLite's primary result codes (``sqlite_errorcode & 0xFF``) -> ``StoreError.kind``
+_KINDS = {
+    5: "busy",  # SQLITE_BUSY: another connection holds the lock
+    6: "busy",  # SQLITE_LOCKED
+    8: "read_only",  # SQLITE_READONLY
+    10: "io",  # SQLITE_IOERR
+    11: "corrupt",  # SQLITE_CORRUPT
+    13: "disk_full",  # SQLITE_FULL
+    14: "io",  # SQLITE_CANTOPEN
+    26: "corrupt",  # SQLITE_NOTADB
+}
+
+#: how long a loop waits before it tries the troubled store again (doubling to the max)
+TROUBLE_WAIT_INITIAL = 0.5
+TROUBLE_WAIT_MAX = 15.0
+
+#: the alarm ends after this long without a failed write (seconds)
+TROUBLE_CLEAR_SECONDS = 10.0
+
+#: how each kind of store trouble reads on the screens and in ``doctor``
+TROUBLE_WORDS = {
+    "disk_full": "disk full",
+    "read_only": "read-only",
+    "io": "disk error",
+    "corrupt": "damaged",
+}
+
+
+def store_error(what: str, exc: sqlite3.Error) -> StoreError:
+    """``exc`` as a :class:`StoreError` whose ``kind`` names SQLite's reason."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    kind = _KINDS.get(code & 0xFF, "error") if isinstance(code, int) else "error"
+    return StoreError(f"{what}: {exc}", kind)
+
+
+def _read_only_folder(folder: Path, mounts: Path = Path("/proc/self/mounts")) -> bool:
+    """Whether ``folder`` is on a read-only mount (or not writable for this user).
+
+    A failing ext4 disk goes ``emergency_ro`` without the read-only flag ``statvfs``
+    shows, so Linux's mount table is read too."""
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY or not os.access(folder, os.W_OK):
+            return True
+        table = mounts.read_text().splitlines()
+    except OSError:
+        return False
+    target = str(folder.resolve())
+    best, options = "", ""
+    for line in table:
+        fields = line.split()
+        if len(fields) < 4:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, options = point, fields[3]
+    return bool({"ro", "emergency_ro"} & set(options.split(",")))
+
+
+@dataclass(frozen=True)
+class StoreTrouble:
+    """Why the database cannot be written (or is damaged), and since when."""
+
+    kind: str
+    detail: str
+    since: float
+
+    @property
+    def headline(self) -> str:
+        """The line for the screens' problems."""
+        if self.kind == "corrupt":
+            return "kitchen database is damaged: run edge-agent doctor"
+        return f"kitchen database cannot be written: {TROUBLE_WORDS.get(self.kind, self.kind)}"
 
 
 def new_epoch() -> str:
@@ -152,12 +231,19 @@ class Store:
         *,
         busy_timeout: float = BUSY_TIMEOUT,
         clock: Callable[[], float] = time.time,
+        check: bool = True,
     ) -> None:
         """``busy_timeout``: how long a write waits for another process's lock;
         ``clock``: the time every row is stamped with (tests and the retention
-        benchmark pass one they move)."""
+        benchmark pass one they move); ``check``: run ``PRAGMA quick_check`` first."""
         self.path = Path(path)
         self._clock = clock
+        #: failures so far, by ``StoreError.kind`` (the agent turns them into a metric)
+        self.error_counts: Counter[str] = Counter()
+        self._trouble: StoreTrouble | None = None
+        self._last_failure = 0.0
+        #: what ``PRAGMA quick_check`` found at start, if it was not "ok"
+        self.damage: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._conn = sqlite3.connect(
@@ -169,9 +255,14 @@ class Store:
             self._conn.executescript(_SCHEMA)
             self._add_missing_columns()
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+            error = store_error(f"cannot open the database {self.path}", exc)
+            if error.kind == "io" and _read_only_folder(self.path.parent):
+                error.kind = "read_only"  # SQLite says only that it cannot open the file
+            raise error from exc
         self._lock = threading.RLock()
         self._depth = 0
+        if check:
+            self._quick_check()
         with self.transaction():
             self._conn.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)",
@@ -191,6 +282,59 @@ class Store:
         if "actor" not in columns:
             self._conn.execute("ALTER TABLE lifecycle ADD COLUMN actor TEXT NOT NULL DEFAULT ''")
 
+    def _quick_check(self) -> None:
+        """A damaged file is an alarm from the start, not a surprise mid-rush."""
+        try:
+            found = [str(row[0]) for row in self._conn.execute("PRAGMA quick_check(10)")]
+        except sqlite3.Error as exc:
+            found = [str(exc)]
+        if found != ["ok"]:
+            self.damage = "; ".join(found)[:500]
+            self._trouble = StoreTrouble("corrupt", self.damage, time.time())
+            self.error_counts["corrupt"] += 1
+            log.error("kitchen database %s is damaged (quick_check): %s", self.path, self.damage)
+
+    @property
+    def trouble(self) -> StoreTrouble | None:
+        """Why the database cannot be written now (or is damaged); ``None`` when fine."""
+        return self._trouble
+
+    def _failed(self, exc: StoreError) -> StoreError:
+        """Count a failure; disk full, read-only or I/O trouble raise the alarm."""
+        if exc.kind == "io" and _read_only_folder(self.path.parent):
+            exc.kind = "read_only"  # a disk that failed and was remounted read-only
+        with self._lock:
+            self.error_counts[exc.kind] += 1
+            self._last_failure = time.time()
+            current = self._trouble
+            if exc.is_trouble and (current is None or current.kind not in (exc.kind, "corrupt")):
+                self._trouble = StoreTrouble(exc.kind, str(exc), time.time())
+                log.error(
+                    "kitchen database %s cannot be written (%s): %s; nothing is acknowledged "
+                    "until it can, and work waits and retries",
+                    self.path,
+                    TROUBLE_WORDS[exc.kind],
+                    exc,
+                )
+        return exc
+
+    def _committed(self) -> None:
+        trouble = self._trouble
+        # A full disk still takes a few small commits (SQLite reuses its WAL): the alarm
+        # ends only after TROUBLE_CLEAR_SECONDS of commits without a failure.
+        if (
+            trouble is not None
+            and trouble.kind != "corrupt"
+            and time.time() - self._last_failure >= TROUBLE_CLEAR_SECONDS
+        ):
+            self._trouble = None
+            log.warning(
+                "kitchen database %s can be written again (after %.0fs of %s)",
+                self.path,
+                time.time() - trouble.since,
+                TROUBLE_WORDS[trouble.kind],
+            )
+
     def now(self) -> float:
         """The store's clock (seconds since the epoch, as ``time.time``)."""
         return self._clock()
@@ -206,8 +350,10 @@ class Store:
         self.close()
 
     @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (``BEGIN IMMEDIATE``); nested calls join the outer one."""
+    def transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``), or with ``write=False`` a consistent
+        read (``BEGIN``: works on a full or read-only disk too); nested calls join the
+        outer one."""
         with self._lock:
             if self._depth:
                 self._depth += 1
@@ -217,15 +363,15 @@ class Store:
                     self._depth -= 1
                 return
             try:
-                self._conn.execute("BEGIN IMMEDIATE")
+                self._conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             except sqlite3.Error as exc:
-                raise StoreError(f"cannot begin a transaction: {exc}") from exc
+                raise self._failed(store_error("cannot begin a transaction", exc)) from exc
             self._depth = 1
             try:
                 yield self._conn
             except sqlite3.Error as exc:
                 self._rollback()
-                raise StoreError(f"database error: {exc}") from exc
+                raise self._failed(store_error("database error", exc)) from exc
             except BaseException:
                 self._rollback()
                 raise
@@ -234,21 +380,26 @@ class Store:
                     self._conn.execute("COMMIT")
                 except sqlite3.Error as exc:
                     self._rollback()
-                    raise StoreError(f"commit failed: {exc}") from exc
+                    raise self._failed(store_error("commit failed", exc)) from exc
+                if write:
+                    self._committed()
             finally:
                 self._depth = 0
 
     def _rollback(self) -> None:
         # SQLite may already have rolled back by itself (disk full, I/O error).
         if self._conn.in_transaction:
-            self._conn.execute("ROLLBACK")
+            try:
+                self._conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:  # the error being raised says more
+                log.debug("rollback failed: %s", exc)
 
     def _query(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             try:
                 return self._conn.execute(sql, args).fetchall()
             except sqlite3.Error as exc:
-                raise StoreError(f"query failed: {exc}") from exc
+                raise self._failed(store_error("query failed", exc)) from exc
 
     # --- meta --------------------------------------------------------------------------
 
