@@ -219,6 +219,11 @@ class Agent:
         """Stop every thread; stored work stays in the outbox for the next start."""
         self._stop.set()
         self.supervisor.stop()
+        if self.commands_in_hand():
+            log.info(
+                "%d command frames left unacked; the broker redelivers them",
+                self.commands_in_hand(),
+            )
         self.feed.close()
         self.mq_outbox.close()
         self.core_outbox.close()
