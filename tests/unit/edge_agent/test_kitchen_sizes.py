@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from edge_agent.kitchen import Kitchen
@@ -9,7 +11,7 @@ from edge_agent.outbox import Channel
 from edge_agent.store import Store
 from shared import wire
 from shared.model import ItemStatus, Ticket
-from shared.wire_form import DISPLAY_MESSAGE_BYTES, TICKET_MESSAGE_BYTES
+from shared.wire_form import DISPLAY_MESSAGE_BYTES, SETTINGS_BYTES, TICKET_MESSAGE_BYTES
 from tests.unit.edge_agent.test_kitchen import ORDER_ID, command, handled, rows
 from tests.unit.shared.factories import NOW, SITE, item_dict, order_dict
 
@@ -37,7 +39,7 @@ def stored(store: Store, ticket_id: str = ORDER_ID) -> Ticket:
 def test_ten_thousand_lines_go_out_under_64_kib_and_a_left_out_line_can_be_done(
     kitchen: Kitchen, store: Store
 ) -> None:
-    items = [item_dict(f"l{i}", "grill", notes=NOTE) for i in range(10_000)]
+    items = [item_dict(f"l{i}", "grill") for i in range(10_000)]
     kitchen.apply_order(order_dict(items=items))
     size, message = last_state(store)
     assert size <= TICKET_MESSAGE_BYTES
@@ -69,3 +71,27 @@ def test_a_snapshot_of_many_huge_orders_is_one_answer_within_512_kib(
     assert set(by_id) == {*ids, "ord_small"}
     assert all(len(by_id[i].items) + by_id[i].more_lines["grill"] == 1100 for i in ids)
     assert len(by_id["ord_small"].items) == 3 and by_id["ord_small"].more_lines == {}
+
+
+def test_settings_with_hundreds_of_86d_items_go_out_bounded_and_stay_whole_in_the_store(
+    kitchen: Kitchen, store: Store
+) -> None:
+    skus = [f"SKU-{n:04d}-" + "x" * 190 for n in range(300)]
+    for sku in skus:
+        assert handled(kitchen, command("set_availability", sku=sku, available=False)).ok
+    row = [r for r in rows(store, Channel.MQ) if r.kind == "state"][-1]
+    message = wire.parse_state_message(row.body)
+    assert isinstance(message, wire.SettingsUpdated) and len(row.body) <= SETTINGS_BYTES + 1024
+    assert 0 < len(message.settings.out_of_stock) < 300
+    assert message.settings.out_of_stock[-1].sku == skus[-1]  # the newest are kept
+    assert [o.sku for o in kitchen.settings().out_of_stock] == skus
+    snapshot = kitchen.snapshot("c-snap").settings
+    assert snapshot is not None and snapshot.out_of_stock == message.settings.out_of_stock
+
+
+def test_folding_more_than_64_stations_at_once_is_refused(kitchen: Kitchen) -> None:
+    folds = {f"s{n}": "grill" for n in range(wire.MAX_FOLDS + 1)}
+    frame = {"v": 1, "type": "fold_stations", "site_id": SITE, "command_id": "c-fold"}
+    result = handled(kitchen, json.dumps({**frame, "folds": folds}).encode())
+    assert not result.ok and result.error == "bad_request" and "folds" in (result.detail or "")
+    assert handled(kitchen, command("fold_stations", folds={"fry": "grill"})).ok
