@@ -363,7 +363,7 @@ class Agent:
             site_id=self.site_id,
             seq=seq,
             interval_seconds=self._alive_interval,
-            problems=tuple(self.problems()),
+            problems=tuple(line[:200] for line in self.problems()),
             epoch=self.store.epoch,
         )
         try:

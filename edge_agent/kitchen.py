@@ -23,7 +23,7 @@ from edge_agent.errors import StoreError
 from edge_agent.outbox import Channel
 from edge_agent.ports import Metrics, NoMetrics
 from edge_agent.store import Store
-from shared import state, wire
+from shared import state, wire, wire_form
 from shared.allergy import AllergyRules
 from shared.errors import BadRequest, CommandRefused, UnknownTicket, UnsupportedVersion, WireError
 from shared.model import (
@@ -161,7 +161,10 @@ class Kitchen:
         self.store.set_meta(SETTINGS_KEY, settings.model_dump_json())
         seq = self.store.next_seq()
         message = wire.SettingsUpdated(
-            site_id=self.site_id, seq=seq, at=self._clock(), settings=settings
+            site_id=self.site_id,
+            seq=seq,
+            at=self._clock(),
+            settings=wire_form.wire_settings(settings),
         )
         self._enqueue_state(seq, message)
 
@@ -477,15 +480,28 @@ class Kitchen:
             seq = self.store.current_seq()
             tickets = tuple(Ticket.model_validate_json(b) for b in self.store.tickets_json(SHOWN))
             settings = self.settings()
-        return wire.CommandResult(
+        result = wire.CommandResult(
             site_id=self.site_id,
             command_id=command_id,
             ok=True,
             seq=seq,
-            tickets=tickets,
-            settings=settings,
+            tickets=(),
+            settings=wire_form.wire_settings(settings),
             epoch=self.store.epoch,
         )
+        # v1: every ticket in one answer; within the budget, each cut as far as needed
+        room = wire_form.DISPLAY_MESSAGE_BYTES - len(wire.encode(result))
+        result = result.model_copy(update={"tickets": wire_form.wire_tickets(tickets, room)})
+        size = len(wire.encode(result))
+        if size > wire_form.DISPLAY_MESSAGE_BYTES:
+            log.error(
+                "snapshot of %d tickets takes %d bytes even with every ticket cut to its "
+                "least (budget %d)",
+                len(tickets),
+                size,
+                wire_form.DISPLAY_MESSAGE_BYTES,
+            )
+        return result
 
     def clear_voids(self, older_than_seconds: float) -> int:
         """Cancelled tickets leave the screens after they were shown VOID for a while."""
@@ -561,20 +577,28 @@ class Kitchen:
                 reason=removed_reason,
             )
         else:
+            # the screens get a copy within the message budget; the store keeps it whole
             message = wire.TicketUpdated(
-                site_id=self.site_id, seq=seq, at=self._clock(), ticket=ticket
+                site_id=self.site_id,
+                seq=seq,
+                at=self._clock(),
+                ticket=wire_form.wire_ticket(ticket),
             )
         self._enqueue_state(seq, message)
 
     def _enqueue_state(self, seq: int, message: wire.StateMessage) -> None:
         # the database's epoch: with it a screen tells this seq from another database's
         stamped = message.model_copy(update={"epoch": self.store.epoch})
+        body = wire.encode(stamped)
+        limit = (
+            wire_form.TICKET_MESSAGE_BYTES
+            if isinstance(message, wire.TicketUpdated)
+            else wire_form.DISPLAY_MESSAGE_BYTES
+        )
+        if len(body) > limit:
+            log.error("%s seq %d takes %d bytes (budget %d)", message.type, seq, len(body), limit)
         self.store.enqueue(
-            Channel.MQ,
-            "state",
-            f"state:{seq}",
-            wire.state_topic(self.site_id),
-            wire.encode(stamped),
+            Channel.MQ, "state", f"state:{seq}", wire.state_topic(self.site_id), body
         )
 
     def _reply(self, result: wire.CommandResult, reply_to: str | None, *, key: str) -> None:

@@ -146,6 +146,8 @@ class CardState:
     actions: tuple[str, ...] = ACTIONS
     # actions tapped here that wait to be sent (offline)
     pending: tuple[str, ...] = ()
+    # lines of this card the agent left out to keep the message small
+    more_lines: int = 0
 
     @property
     def age(self) -> AgeState:
@@ -166,7 +168,7 @@ class Block:
     """One wrapped run of body text and how to draw it.
 
     ``kind``: heading, line, waiting, changed, unavailable, done, fire, modifier, note,
-    allergy, contains, order_note, also or gap (a ``line`` .. ``note`` block of a line
+    more, allergy, contains, order_note, also or gap (a ``line`` .. ``note`` block of a line
     that declares the allergy has ``allergy`` set). ``line_id``: the line this block
     belongs to (a tap on it is a tap on that line).
     """
@@ -273,6 +275,10 @@ def _blocks(ticket: Ticket, state: CardState) -> tuple[Block, ...]:
                 last_station = view.item.station
                 blocks.append(Block("heading", last_station.upper()))
             blocks += _line_blocks(view)
+    if state.more_lines:
+        # the agent sent part of a huge order; the printed ticket has every line
+        more = QCoreApplication.translate("TicketCardDelegate", "+{count} more lines")
+        blocks.append(Block("more", more.format(count=state.more_lines)))
     if ticket.notes and " ".join(ticket.notes.split()) not in ticket.allergy:
         # (a note that is all declared allergy is in the banner already)
         order_note = QCoreApplication.translate("TicketCardDelegate", "ORDER NOTE: {note}")
@@ -345,6 +351,7 @@ def card_state(index: AnyIndex, station: str, is_expo: bool) -> CardState:
         other_stations=tuple(index.data(Role.OtherStationsRole) or ()),
         folded=tuple(index.data(Role.FoldedStationsRole) or ()),
         pending=tuple(index.data(Role.PendingRole) or ()),
+        more_lines=int(index.data(Role.MoreLinesRole) or 0),
         allergy_seen=seen if isinstance(seen, datetime) else None,
         actions=tuple(index.data(Role.ActionsRole) or ACTIONS),
     )

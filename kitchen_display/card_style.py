@@ -34,7 +34,7 @@ CARD_SIZES: dict[str, tuple[float, float]] = {"compact": (0.8, 0.84), "large": (
 
 # the block kinds drawn in the plain text / dim colour on the card's body
 _TEXT_BLOCKS = ("line", "modifier")
-_DIM_BLOCKS = ("waiting", "done", "unavailable", "also", "contains")
+_DIM_BLOCKS = ("waiting", "done", "unavailable", "also", "contains", "more")
 
 
 def relative_luminance(color: QColor) -> float:
@@ -272,6 +272,7 @@ def _fonts(fs: float) -> Fonts:
             "order_note": font(16, bold=True),
             "heading": font(15, bold=True),
             "also": font(15, italic=True),
+            "more": font(16, bold=True),
         },
     )
 

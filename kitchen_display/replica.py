@@ -52,6 +52,9 @@ log = logging.getLogger("kds.sync.replica")
 
 #: how many of this display's bumps ``R`` (recall) can walk back through
 MAX_RECALL_HISTORY = 50
+#: the most state messages kept while waiting for a snapshot; one more drops them all
+#: and asks for a fresh snapshot (which covers them)
+MAX_BUFFERED = 1000
 
 
 class Outcome(enum.Enum):
@@ -198,15 +201,16 @@ class TicketReplica:
         """Apply ``message`` if it is the next ``seq``; keep it or ignore it otherwise."""
         if message.epoch is not None and self._is_new_epoch(message.epoch):
             changes = self._start_over(message.epoch)
-            self._buffer.append(message)
+            self._keep(message)
             return Update(Outcome.RESYNC, changes)
         if self._snapshot_ids:
-            self._buffer.append(message)
+            if not self._keep(message):
+                return Update(Outcome.RESYNC)
             return Update(Outcome.BUFFERED)
         last = self._last_seq
         if last is None:
             log.info("state message seq %d before any snapshot; asking for one", message.seq)
-            self._buffer.append(message)
+            self._keep(message)
             return Update(Outcome.RESYNC)
         if message.seq <= last:
             log.debug("ignored state message seq %d (last applied %d)", message.seq, last)
@@ -214,8 +218,24 @@ class TicketReplica:
         if message.seq == last + 1:
             return Update(Outcome.APPLIED, self._apply(message))
         log.warning("seq gap: got %d after %d; asking for a snapshot", message.seq, last)
-        self._buffer.append(message)
+        self._keep(message)
         return Update(Outcome.RESYNC)
+
+    def _keep(self, message: StateMessage) -> bool:
+        """Buffer ``message`` until a snapshot arrives; False when the buffer was full:
+        then nothing is kept, and only a snapshot asked for from now covers them."""
+        if len(self._buffer) < MAX_BUFFERED:
+            self._buffer.append(message)
+            return True
+        log.warning(
+            "more than %d state messages while waiting for a snapshot: dropped them; "
+            "asking for a fresh snapshot",
+            MAX_BUFFERED,
+        )
+        self._buffer = []
+        # an answer to an earlier request is older than the messages just dropped
+        self._snapshot_ids.clear()
+        return False
 
     def _is_new_epoch(self, epoch: str) -> bool:
         """Whether ``epoch`` names another database than the one the replica holds."""

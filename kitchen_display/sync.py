@@ -52,6 +52,7 @@ from shared.errors import MqError, WireError
 from shared.model import Ticket
 from shared.mq import Handler, Message, StateCallback
 from shared.wire import (
+    MAX_FRAME_BYTES,
     AgentAlive,
     CommandResult,
     SiteSettings,
@@ -70,6 +71,9 @@ log = logging.getLogger("kds.sync")
 
 _STATE = "state"
 _REPLY = "reply"
+#: after a reply too large to read, the next snapshot request waits twice as long as
+#: the last (from ``display.snapshot_timeout_seconds``), up to this
+SNAPSHOT_BACKOFF_MAX_SECONDS = 300.0
 
 
 class MqLike(Protocol):
@@ -156,6 +160,8 @@ class TicketSync(QObject):
         self._snapshot_timer.setSingleShot(True)
         self._snapshot_timer.setInterval(round(config.display.snapshot_timeout_seconds * 1000))
         self._snapshot_timer.timeout.connect(self._on_snapshot_timeout)
+        #: replies too large to read since the last snapshot applied
+        self._oversized = 0
 
         self._frameReceived.connect(self._on_frame, Qt.ConnectionType.QueuedConnection)
         self._linkChanged.connect(self._on_link_changed, Qt.ConnectionType.QueuedConnection)
@@ -349,6 +355,9 @@ class TicketSync(QObject):
     def _on_frame(self, channel: str, body: bytes) -> None:
         if self._closed:
             return
+        if len(body) > MAX_FRAME_BYTES:
+            self._drop_oversized(channel, len(body))
+            return
         if channel == _STATE:
             try:
                 message = parse_state_message(body)
@@ -371,6 +380,21 @@ class TicketSync(QObject):
                 return
             self._heard_from_agent()
             self._handle_result(result)
+
+    def _drop_oversized(self, channel: str, size: int) -> None:
+        """A frame this screen refuses to read: log it, and when it may have been the
+        snapshot answer, ask again later and later rather than in a loop."""
+        what = "state message" if channel == _STATE else "command result"
+        log.error(
+            "dropped a %s of %d bytes (this screen reads %d at most)", what, size, MAX_FRAME_BYTES
+        )
+        if channel != _REPLY or not self._replica.snapshot_pending:
+            return
+        self._oversized += 1
+        base = self._config.display.snapshot_timeout_seconds
+        delay = min(base * 2**self._oversized, max(base, SNAPSHOT_BACKOFF_MAX_SECONDS))
+        log.warning("the snapshot answer was too large; asking again in %.1fs", delay)
+        self._snapshot_timer.start(round(delay * 1000))
 
     @Slot(bool)
     def _on_link_changed(self, up: bool) -> None:
@@ -397,7 +421,7 @@ class TicketSync(QObject):
             return  # the next connect asks again
         log.warning(
             "no snapshot answer in %.1fs; asking again",
-            self._config.display.snapshot_timeout_seconds,
+            self._snapshot_timer.interval() / 1000,
         )
         self.request_snapshot()
 
@@ -472,6 +496,10 @@ class TicketSync(QObject):
         if update.outcome is Outcome.REFUSED:
             return  # the timer sends it again
         self._snapshot_timer.stop()
+        self._snapshot_timer.setInterval(
+            round(self._config.display.snapshot_timeout_seconds * 1000)
+        )
+        self._oversized = 0
         self._announce(update)
         # One by one, so each change is announced with the replica in its state.
         for message in self._replica.take_buffered():

@@ -98,6 +98,8 @@ class Role(enum.IntEnum):
     RushUpRole = enum.auto()  #: the order became a rush in the last RUSH_UP_SECONDS (bool)
     PendingRole = enum.auto()  #: this screen's actions on it still waiting to be sent
     #: (tuple[str], e.g. ("bump",)) while the broker is unreachable
+    MoreLinesRole = enum.auto()  #: lines of this screen the agent left out of the
+    #: ticket to keep its message small (int; ``Ticket.more_lines``)
 
 
 @dataclass(frozen=True)
@@ -236,12 +238,13 @@ class TicketListModel(TicketRows, QAbstractListModel):
             # expo bags the orders: it must see a VOID before packing food
             return ticket.status in _WORKING or ticket.status is TicketStatus.CANCELLED
         lines = self.station_items(ticket)
-        if not lines:
+        if not lines and not self.more_lines(ticket):
             return False
         if ticket.status is TicketStatus.CANCELLED:
             return True
-        return ticket.status in _WORKING and not all(
-            item.status is ItemStatus.DONE for item in lines
+        # lines left out are never still to make while a kept one of theirs is done
+        return ticket.status in _WORKING and not (
+            lines and all(item.status is ItemStatus.DONE for item in lines)
         )
 
     def allergen_gate_stations(self, ticket: Ticket) -> tuple[str, ...]:
@@ -468,6 +471,8 @@ class TicketListModel(TicketRows, QAbstractListModel):
             return self.station_items(ticket)
         if role is Role.LinesRole:
             return self.lines(ticket)
+        if role is Role.MoreLinesRole:
+            return self.more_lines(ticket)
         if role is Role.OtherStationsRole:
             if self._is_expo:
                 return []
@@ -517,6 +522,12 @@ class TicketListModel(TicketRows, QAbstractListModel):
             return ticket.items
         shown = self._shown_stations
         return tuple(item for item in ticket.items if item.station in shown)
+
+    def more_lines(self, ticket: Ticket) -> int:
+        """How many of this screen's lines the agent left out of ``ticket`` (expo: all)."""
+        if self._is_expo:
+            return sum(ticket.more_lines.values())
+        return sum(ticket.more_lines.get(station, 0) for station in self._shown_stations)
 
     def _describe(self, ticket: Ticket) -> str:
         lines = ", ".join(f"{item.qty}x {item.name}" for item in self.station_items(ticket))

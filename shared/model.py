@@ -244,6 +244,10 @@ class Ticket(_Model):
     void_acked: tuple[StrictStr, ...] = ()
     #: when each station last bumped it (for the recall list)
     bumped_at: dict[StrictStr, Time] = Field(default_factory=dict)
+    #: lines left out of this copy to keep the message small, per station (only ever
+    #: set on the copy sent to the screens: :mod:`shared.wire_form`; the store, the
+    #: printed ticket and commands have every line)
+    more_lines: dict[StrictStr, Annotated[StrictInt, Field(ge=1)]] = Field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:

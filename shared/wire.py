@@ -270,6 +270,10 @@ class AckVoidCommand(_TicketCommand):
     type: Literal["ack_void"] = "ack_void"
 
 
+#: the most stations one ``fold_stations`` may fold (the settings stay small)
+MAX_FOLDS = 64
+
+
 class FoldStationsCommand(_Command):
     """Extension (kitchen leads): fold stations together for quiet hours.
 
@@ -278,7 +282,10 @@ class FoldStationsCommand(_Command):
     """
 
     type: Literal["fold_stations"] = "fold_stations"
-    folds: dict[Annotated[StrictStr, Field(min_length=1, max_length=64)], NonEmptyStr]
+    folds: Annotated[
+        dict[Annotated[StrictStr, Field(min_length=1, max_length=64)], NonEmptyStr],
+        Field(max_length=MAX_FOLDS),
+    ]
 
 
 class ItemUnavailableCommand(_TicketCommand):
@@ -458,7 +465,13 @@ def make_command(kind: str, site_id: str, /, **fields: Any) -> AnyCommand:
     return parse_command({"v": VERSION, "type": kind, "site_id": site_id, **fields})
 
 
+#: a refusal's ``detail`` is cut to this many characters (it may quote a ticket's texts)
+DETAIL_CHARS = 500
+
+
 def error_result(site_id: str, command_id: str, code: str, detail: str) -> CommandResult:
+    if len(detail) > DETAIL_CHARS:
+        detail = detail[: DETAIL_CHARS - 1] + "…"
     return CommandResult(
         site_id=site_id, command_id=command_id, ok=False, error=code, detail=detail
     )

@@ -466,6 +466,10 @@ AFGEHAALD</translation>
         <translation>✓ GEZIEN {time}</translation>
     </message>
     <message>
+        <source>+{count} more lines</source>
+        <translation>+{count} regels meer</translation>
+    </message>
+    <message>
         <source>UNAVAILABLE</source>
         <translation>UITVERKOCHT</translation>
     </message>

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from kitchen_display.sync import TicketSync
-from shared.wire import command_queue, parse_command, state_topic
+from shared.wire import MAX_FRAME_BYTES, command_queue, parse_command, state_topic
 from tests.unit.kitchen_display.fakes import (
     SITE,
     FakeAgent,
@@ -319,3 +319,38 @@ def test_close_closes_the_client_and_ignores_late_frames(
     agent.broker.drain()
     qtbot.wait(50)  # let any queued slot run; nothing may change
     assert sync.ticket("ord_late") is None
+
+
+def test_a_reply_too_large_to_read_is_logged_and_asked_for_later_and_later(
+    broker: FakeBroker,
+    agent: FakeAgent,
+    make_sync: MakeSync,
+    qtbot: QtBot,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="kds.sync")
+    agent.answer_snapshots = False
+    sync = make_sync(wait=False, snapshot_timeout_seconds=0.05)
+    too_large = b" " * (MAX_FRAME_BYTES + 1)
+
+    def requests() -> int:
+        return len(agent.snapshot_requests())
+
+    def backoffs() -> int:
+        return caplog.text.count("too large; asking")
+
+    for n in range(1, 4):
+        qtbot.waitUntil(lambda: requests() >= backoffs() + 1, timeout=10_000)
+        broker.publish(sync.config.reply_queue, too_large)
+        qtbot.waitUntil(lambda: backoffs() == n, timeout=10_000)  # noqa: B023
+    assert f"dropped a command result of {MAX_FRAME_BYTES + 1} bytes" in caplog.text
+    delays = [
+        float(r.message.rsplit(" ", 1)[1].rstrip("s"))
+        for r in caplog.records
+        if "too large; asking again in" in r.message
+    ]
+    assert delays == sorted(delays) and delays[-1] > delays[0]  # backing off, not a loop
+    agent.answer_snapshots = True
+    agent.publish(ticket("ord_a"))
+    agent.release_snapshots()
+    qtbot.waitUntil(lambda: sync.synced and sync.ticket("ord_a") is not None, timeout=10_000)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from kitchen_display.replica import (
+    MAX_BUFFERED,
     MAX_RECALL_HISTORY,
     AgentWatch,
     Outcome,
@@ -423,3 +424,25 @@ def test_the_plain_classes_import_no_qt() -> None:
         cwd=Path(__file__).resolve().parents[3],
     )
     assert done.stdout.strip() == ""
+
+
+# --- a bounded buffer -----------------------------------------------------------------
+
+
+def test_the_buffer_is_bounded_a_full_one_is_dropped_for_a_fresh_snapshot(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    replica = synced_replica(seq=0)
+    replica.snapshot_requested("slow")  # its answer does not come for a long time
+    removals = [removed(seq, f"ord_{seq}") for seq in range(1, MAX_BUFFERED + 2)]
+    outcomes = [replica.receive(message).outcome for message in removals]
+    assert outcomes[:MAX_BUFFERED] == [Outcome.BUFFERED] * MAX_BUFFERED
+    assert outcomes[-1] is Outcome.RESYNC
+    assert replica.buffered == () and not replica.snapshot_pending
+    assert "dropped them; asking for a fresh snapshot" in caplog.text
+    # the answer to the old request is older than what was dropped: not applied
+    assert not replica.answers_snapshot("slow")
+    replica.snapshot_requested("fresh")
+    update = replica.apply_snapshot(snapshot_answer("fresh", MAX_BUFFERED + 1, []))
+    assert update.outcome is Outcome.APPLIED and replica.synced
+    assert replica.receive(removed(MAX_BUFFERED + 2, "x")).outcome is Outcome.APPLIED
