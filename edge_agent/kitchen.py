@@ -60,6 +60,8 @@ class OrderOutcome:
 
     action: str  # created, updated, duplicate, quarantined, ignored
     order_id: str | None = None
+    #: what the feed log says once the order is committed (empty: nothing)
+    note: str = ""
 
 
 def order_identity(raw: Any) -> tuple[str | None, int | None, str | None]:
@@ -198,12 +200,14 @@ class Kitchen:
                 existing = self._load(order.id)
                 outcome = self._create(order) if existing is None else self._merge(existing, order)
         except StoreError:
-            raise  # the disk, not the order: the feed retries this page later
+            raise  # the disk, not the order: the feed retries this page later (unlogged)
         except Exception as exc:  # the order passed validation but cannot be applied
             log.exception("order %s v%d could not be applied", order.id, order.version)
             return self._quarantine(
                 raw, WireError(f"order {order.id} could not be applied: {type(exc).__name__}")
             )
+        if outcome.note:
+            feed_log.info("%s", outcome.note)  # only once it is committed
         self._on_change()
         return outcome
 
@@ -217,15 +221,11 @@ class Kitchen:
         self._save_and_publish(ticket)
         self._core_status(ticket.id, "accepted", actor="agent")
         self._life(ticket, "received")
-        feed_log.info(
-            "order %s v%d accepted: %s %s, %d lines",
-            order.id,
-            order.version,
-            order.brand.name,
-            order.display_number,
-            len(order.items),
+        note = (
+            f"order {order.id} v{order.version} accepted: {order.brand.name} "
+            f"{order.display_number}, {len(order.items)} lines"
         )
-        return OrderOutcome("created", order.id)
+        return OrderOutcome("created", order.id, note)
 
     def _merge(self, ticket: Ticket, order: Order) -> OrderOutcome:
         if not ticket.is_open and ticket.status is not TicketStatus.CANCELLED:
@@ -243,8 +243,8 @@ class Kitchen:
             TicketStatus.PICKED_UP,
         ):
             self._life(new, new.status.value)
-        feed_log.info("order %s now v%d (%s)", order.id, order.version, new.status)
-        return OrderOutcome("updated", order.id)
+        note = f"order {order.id} now v{order.version} ({new.status})"
+        return OrderOutcome("updated", order.id, note)
 
     def close_missing(self, open_ids: set[str]) -> int:
         """After a resync: tickets the core no longer lists as open are closed by the core."""
