@@ -114,6 +114,15 @@ def pending_text(kind: str) -> str:
     )
 
 
+def unconfirmed_text(kind: str) -> str:
+    """``↻ BUMP NOT CONFIRMED``: an action sent from here that the kitchen has not
+    answered in time (it is sent again)."""
+    action = button_label(kind) if kind in ACTIONS else kind.replace("_", " ").upper()
+    return QCoreApplication.translate("TicketCardDelegate", "↻ {action} NOT CONFIRMED").format(
+        action=action
+    )
+
+
 def heading_text(station: str, progress: StationProgress) -> str:
     """``GRILL — in progress``: expo's heading of one station's lines."""
     label = {
@@ -146,6 +155,8 @@ class CardState:
     actions: tuple[str, ...] = ACTIONS
     # actions tapped here that wait to be sent (offline)
     pending: tuple[str, ...] = ()
+    # actions sent from here whose result did not come in time (sent again)
+    unconfirmed: tuple[str, ...] = ()
 
     @property
     def age(self) -> AgeState:
@@ -243,6 +254,7 @@ def _chips(state: CardState) -> tuple[Chip, ...]:
         chips.append(Chip("started", QCoreApplication.translate("TicketCardDelegate", "STARTED")))
     chips += [Chip("fold", f"+{station}") for station in state.folded]
     chips += [Chip("pending", pending_text(kind)) for kind in state.pending]
+    chips += [Chip("pending", unconfirmed_text(kind)) for kind in state.unconfirmed]
     return tuple(chips)
 
 
@@ -345,6 +357,7 @@ def card_state(index: AnyIndex, station: str, is_expo: bool) -> CardState:
         other_stations=tuple(index.data(Role.OtherStationsRole) or ()),
         folded=tuple(index.data(Role.FoldedStationsRole) or ()),
         pending=tuple(index.data(Role.PendingRole) or ()),
+        unconfirmed=tuple(index.data(Role.UnconfirmedRole) or ()),
         allergy_seen=seen if isinstance(seen, datetime) else None,
         actions=tuple(index.data(Role.ActionsRole) or ACTIONS),
     )
