@@ -38,11 +38,7 @@ from typing import Protocol
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal, Slot
 
-from kitchen_display.command_queue import (
-    MAX_QUEUED_COMMANDS,
-    CommandQueue,
-    PendingCommand,
-)
+from kitchen_display.command_queue import MAX_QUEUED_COMMANDS, CommandQueue, PendingCommand
 from kitchen_display.config import DisplayConfig
 from kitchen_display.replica import (
     AgentWatch,
@@ -409,13 +405,6 @@ class TicketSync(QObject):
     def _handle_link(self, up: bool) -> None:
         self._linkChanged.emit(bool(up))
 
-    @Slot(str, int, bool)
-    def _on_receipt(self, command_id: str, send: int, delivered: bool) -> None:
-        if self._closed:
-            return
-        self._commands.receipt(command_id, send, delivered)
-        self._commands_changed()
-
     # --- Qt thread --------------------------------------------------------------------
 
     @Slot(str, object)
@@ -473,6 +462,13 @@ class TicketSync(QObject):
             self._config.display.snapshot_timeout_seconds,
         )
         self.request_snapshot()
+
+    @Slot(str, int, bool)
+    def _on_receipt(self, command_id: str, send: int, delivered: bool) -> None:
+        if self._closed:
+            return
+        self._commands.receipt(command_id, send, delivered)
+        self._commands_changed()
 
     @Slot()
     def _on_commands_due(self) -> None:
