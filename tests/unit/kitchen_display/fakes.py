@@ -177,6 +177,10 @@ class FakeMq:
         self.started = False
         self.closed = False
         self.subscriptions: list[tuple[str, str]] = []  # (destination, ack) in call order
+        #: True: frames sent now are lost on the way (never routed, never confirmed); their
+        #: receipt callbacks are told False when the link goes down, as MqClient does
+        self.lose_frames = False
+        self._unconfirmed: list[Callable[[bool], None]] = []
         self._connected = threading.Event()
         self._callbacks: list[Callable[[bool], None]] = []
 
@@ -224,6 +228,10 @@ class FakeMq:
             raise MqNotConnected(f"{self.name}: not connected")
         frame_headers = dict(headers or {})
         frame_headers["persistent"] = "true" if persistent else "false"
+        if self.lose_frames:
+            if on_receipt is not None:
+                self._unconfirmed.append(on_receipt)
+            return
         self.broker._record(Sent(self.name, destination, bytes(body), frame_headers, persistent))
         self.broker.publish(destination, bytes(body), frame_headers)
         if on_receipt is not None:
@@ -241,6 +249,9 @@ class FakeMq:
                 self._connected.set()
             else:
                 self._connected.clear()
+                lost, self._unconfirmed = self._unconfirmed, []
+                for on_receipt in lost:
+                    on_receipt(False)
             for callback in list(self._callbacks):
                 callback(up)
             if up:

@@ -1,5 +1,6 @@
 """Confirmed commands on the screen (fake broker and agent): a command without a result
-in time is marked "not confirmed" and sent again; one unanswered too long expires with
+in time is marked "not confirmed" and sent again; one the broker never confirmed
+before the link went is sent again on reconnect; one unanswered too long expires with
 a line on the screen, also one left in the file by the last run. (On the real ActiveMQ:
 tests/integration/test_display_confirm.py; the plain logic: test_command_queue.py.)"""
 
@@ -122,3 +123,28 @@ def test_the_queue_file_is_the_configured_one_or_the_users_state_folder(tmp_path
         5.0,
         120.0,
     )
+
+
+def test_a_command_lost_in_a_disconnect_is_sent_again_on_reconnect(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
+    agent.publish(ticket("ord_1", number="41"))
+    app = make_display("grill")
+    mq = as_fake(app.mq)
+    mq.lose_frames = True  # the link is dying: this frame never reaches the broker
+    with qtbot.waitSignal(app.window.commandRequested) as requested:
+        tap(qtbot, app, "ord_1", "bump")
+    command_id = requested.args[2]
+    assert "↻ BUMP PENDING" not in card(app, "ord_1")  # sent, as far as the display knows
+    with qtbot.waitSignal(app.sync.connectionChanged):
+        mq.set_connected(False)  # the broker never confirmed it: it waits to be sent
+    qtbot.waitUntil(lambda: "↻ BUMP PENDING" in card(app, "ord_1"))
+    assert app.window.header.pending_label.text() == "↻ 1 waiting to send"
+    assert agent.commands_of("bump") == []
+
+    mq.lose_frames = False
+    mq.set_connected(True)
+    qtbot.waitUntil(lambda: [c.command_id for c in agent.commands_of("bump")] == [command_id])
+    qtbot.waitUntil(lambda: "↻ BUMP PENDING" not in card(app, "ord_1"))
+    assert app.sync.pending_commands() == [] and app.sync.unconfirmed_commands() == []
+    assert not app.window.header.pending_label.isVisible()
