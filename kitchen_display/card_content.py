@@ -114,6 +114,15 @@ def pending_text(kind: str) -> str:
     )
 
 
+def unconfirmed_text(kind: str) -> str:
+    """``↻ BUMP NOT CONFIRMED``: an action sent from here that the kitchen has not
+    answered in time (it is sent again)."""
+    action = button_label(kind) if kind in ACTIONS else kind.replace("_", " ").upper()
+    return QCoreApplication.translate("TicketCardDelegate", "↻ {action} NOT CONFIRMED").format(
+        action=action
+    )
+
+
 def heading_text(station: str, progress: StationProgress) -> str:
     """``GRILL — in progress``: expo's heading of one station's lines."""
     label = {
@@ -148,6 +157,8 @@ class CardState:
     pending: tuple[str, ...] = ()
     # lines of this card the agent left out to keep the message small
     more_lines: int = 0
+    # actions sent from here whose result did not come in time (sent again)
+    unconfirmed: tuple[str, ...] = ()
 
     @property
     def age(self) -> AgeState:
@@ -245,6 +256,7 @@ def _chips(state: CardState) -> tuple[Chip, ...]:
         chips.append(Chip("started", QCoreApplication.translate("TicketCardDelegate", "STARTED")))
     chips += [Chip("fold", f"+{station}") for station in state.folded]
     chips += [Chip("pending", pending_text(kind)) for kind in state.pending]
+    chips += [Chip("pending", unconfirmed_text(kind)) for kind in state.unconfirmed]
     return tuple(chips)
 
 
@@ -352,6 +364,7 @@ def card_state(index: AnyIndex, station: str, is_expo: bool) -> CardState:
         folded=tuple(index.data(Role.FoldedStationsRole) or ()),
         pending=tuple(index.data(Role.PendingRole) or ()),
         more_lines=int(index.data(Role.MoreLinesRole) or 0),
+        unconfirmed=tuple(index.data(Role.UnconfirmedRole) or ()),
         allergy_seen=seen if isinstance(seen, datetime) else None,
         actions=tuple(index.data(Role.ActionsRole) or ACTIONS),
     )

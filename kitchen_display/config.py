@@ -21,6 +21,9 @@ Keys (TOML, each overridable as ``KDS_<SECTION>_<KEY>``; top-level as ``KDS_<KEY
     late_minutes = 8.0
     snapshot_timeout_seconds = 5.0
     agent_timeout_seconds = 15.0
+    confirm_seconds = 5.0       # no command.result in this time: "not confirmed", sent again
+    queue_max_age_seconds = 120.0  # an unanswered command expires (with a notice) after this
+    queue_path = ""             # "": $XDG_STATE_HOME/ghost-kds/<site_id>.<display_id>.commands.json
     sound = true
     volume = 0.8                # 0.0..1.0
     sound_repeat_seconds = 20.0 # repeat (louder) while a new ticket is unacknowledged; 0: off
@@ -34,8 +37,11 @@ Keys (TOML, each overridable as ``KDS_<SECTION>_<KEY>``; top-level as ``KDS_<KEY
 
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
@@ -49,6 +55,12 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 THEMES = ("dark", "light", "high-contrast")
 LANGUAGES = ("en", "nl")
 VIEWS = ("station", "expo", "board")
+
+#: a command with no ``command.result`` in this time is "not confirmed" and sent again
+CONFIRM_SECONDS = 5.0
+#: a command still unanswered this long after the tap expires (with a notice): a bump
+#: from minutes ago must not fire blindly when the kitchen is back
+QUEUE_MAX_AGE_SECONDS = 120.0
 
 #: friendlier spellings accepted in [keys] for Qt's key names
 _KEY_ALIASES = {
@@ -79,6 +91,16 @@ class DisplaySettings:
     #: say "kitchen agent not responding" after this long without a word from it
     #: (the agent sends agent.alive every few seconds)
     agent_timeout_seconds: float = 15.0
+    #: a command with no ``command.result`` in this time: its card says "not confirmed"
+    #: and it is sent again with the same ``command_id`` (after 1x, 2x, 4x this)
+    confirm_seconds: float = CONFIRM_SECONDS
+    #: a command still unanswered this long after the tap (unsent while offline, or
+    #: never answered) expires, with a notice on the screen
+    queue_max_age_seconds: float = QUEUE_MAX_AGE_SECONDS
+    #: the small file the unanswered commands are kept in across restarts;
+    #: "" means ``$XDG_STATE_HOME/ghost-kds/<site_id>.<display_id>.commands.json``
+    #: (``~/.local/state`` without ``XDG_STATE_HOME``)
+    queue_path: str = ""
     #: play sounds for new, rush, changed and voided tickets
     sound: bool = True
     #: 0.0 (silent) .. 1.0
@@ -124,6 +146,12 @@ class DisplaySettings:
             "must be greater than display.warn_minutes",
         )
         check(self.snapshot_timeout_seconds > 0, "display.snapshot_timeout_seconds", "must be > 0")
+        check(self.confirm_seconds > 0, "display.confirm_seconds", "must be > 0")
+        check(
+            self.queue_max_age_seconds > self.confirm_seconds,
+            "display.queue_max_age_seconds",
+            "must be greater than display.confirm_seconds",
+        )
         check(
             self.view in VIEWS,
             "display.view",
@@ -225,3 +253,11 @@ class DisplayConfig:
     @property
     def reply_queue(self) -> str:
         return f"/queue/kds.{self.site_id}.replies.{self.display_id}"
+
+    def queue_file(self, env: Mapping[str, str] | None = None) -> Path:
+        """Where this screen keeps its unanswered commands (``[display] queue_path``)."""
+        if self.display.queue_path:
+            return Path(self.display.queue_path).expanduser()
+        env = os.environ if env is None else env
+        base = Path(env.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+        return base / "ghost-kds" / f"{self.site_id}.{self.display_id}.commands.json"

@@ -8,14 +8,19 @@
   pending and says when a gap needs a new one (its docstring has the rules).
   A new ``epoch`` (the agent's database was replaced: its ``seq`` started over) drops
   every ticket and asks for the new database's snapshot.
-* :class:`~kitchen_display.command_queue.CommandQueue` holds the commands waiting for
-  the broker and the ones whose results are still to come.
+* :class:`~kitchen_display.command_queue.CommandQueue` holds this screen's commands
+  until their results come: waiting for the broker, sent, not confirmed (sent again),
+  expired; kept in a small file (``DisplayConfig.queue_file``) across restarts.
 
 TicketSync subscribes to the site's state topic and to this display's reply queue,
 asks for a ``snapshot`` on every (re)connect (and whenever the replica says so),
 resends a snapshot request that gets no answer within
 ``display.snapshot_timeout_seconds``, and turns what the two classes return into
-signals.
+signals. Every command is sent with a STOMP receipt: one the broker does not confirm
+before the connection goes waits to be sent again. One whose ``command.result`` does
+not come within ``display.confirm_seconds`` is marked on its card and sent again with
+the same ``command_id``; one unanswered ``display.queue_max_age_seconds`` after the
+tap expires with a line on the screen.
 
 Threads: the MQ client calls handlers on its own receiver thread. Those handlers
 only emit a private signal carrying the raw bytes; a queued connection delivers it
@@ -50,7 +55,7 @@ from kitchen_display.replica import (
 )
 from shared.errors import MqError, WireError
 from shared.model import Ticket
-from shared.mq import Handler, Message, StateCallback
+from shared.mq import Handler, Message, ReceiptCallback, StateCallback
 from shared.wire import (
     MAX_FRAME_BYTES,
     AgentAlive,
@@ -97,6 +102,7 @@ class MqLike(Protocol):
         *,
         headers: dict[str, str] | None = ...,
         persistent: bool = ...,
+        on_receipt: ReceiptCallback | None = ...,
     ) -> None: ...
 
     def on_state_change(self, callback: StateCallback) -> None: ...
@@ -113,6 +119,8 @@ class TicketSync(QObject):
     * ``connectionChanged(bool)``: the broker connection went up or down.
     * ``commandFailed(str)``: a command was refused or could not be sent; the text is
       ready for the screen (``"Bump refused: ticket ord_x is cancelled"``).
+    * ``commandsExpired(list[Expired])``: commands forgotten unanswered after
+      ``display.queue_max_age_seconds`` (the window says which).
     * ``commandResult(CommandResult)``: every result for a command of this display.
     * ``seqChanged(int)``: the last applied state ``seq``.
     * ``settingsChanged(SiteSettings)``: the site's shared settings changed (a
@@ -129,9 +137,13 @@ class TicketSync(QObject):
     #: the agent's list of current problems (agent.alive), emitted when it changes
     problemsChanged = Signal(list)
     commandFailed = Signal(str)
+    #: commands forgotten unanswered after ``display.queue_max_age_seconds``
+    #: (list[:class:`~kitchen_display.command_queue.Expired`], oldest first)
+    commandsExpired = Signal(list)
     commandResult = Signal(object)
     seqChanged = Signal(int)
-    #: commands queued while the broker is unreachable (count); sent in order on reconnect
+    #: the commands waiting to be sent (queued while the broker is unreachable; sent in
+    #: order on reconnect) or not confirmed changed; carries how many wait to be sent
     pendingChanged = Signal(int)
     #: the site's shared settings (``site.settings`` or a snapshot's ``settings``)
     #: changed; carries the new :class:`~shared.wire.SiteSettings`
@@ -140,13 +152,23 @@ class TicketSync(QObject):
     # Private: emitted on the MQ client's threads, delivered queued to the Qt thread.
     _frameReceived = Signal(str, object)
     _linkChanged = Signal(bool)
+    #: (command_id, send number, whether the broker confirmed it)
+    _receiptReceived = Signal(str, int, bool)
 
     def __init__(self, config: DisplayConfig, mq: MqLike, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._config = config
         self._mq = mq
         self._replica = TicketReplica()
-        self._commands = CommandQueue(limit=MAX_QUEUED_COMMANDS)
+        settings = config.display
+        self._commands = CommandQueue(
+            limit=MAX_QUEUED_COMMANDS,
+            confirm_seconds=settings.confirm_seconds,
+            max_age_seconds=settings.queue_max_age_seconds,
+            path=config.queue_file(),
+        )
+        #: what the cards were last told (see _commands_changed)
+        self._marks: tuple[tuple[str, bool], ...] = ()
         self._agent = AgentWatch(config.display.agent_timeout_seconds)
         self._connected = False
         self._started = False
@@ -163,8 +185,14 @@ class TicketSync(QObject):
         #: replies too large to read since the last snapshot applied
         self._oversized = 0
 
+        #: fires when the command queue has something due (a result overdue, an expiry)
+        self._commands_timer = QTimer(self)
+        self._commands_timer.setSingleShot(True)
+        self._commands_timer.timeout.connect(self._on_commands_due)
+
         self._frameReceived.connect(self._on_frame, Qt.ConnectionType.QueuedConnection)
         self._linkChanged.connect(self._on_link_changed, Qt.ConnectionType.QueuedConnection)
+        self._receiptReceived.connect(self._on_receipt, Qt.ConnectionType.QueuedConnection)
 
     # --- public API -------------------------------------------------------------------
 
@@ -228,6 +256,9 @@ class TicketSync(QObject):
         self._mq.subscribe(self._config.reply_queue, self._handle_reply_frame, ack="auto")
         self._mq.on_state_change(self._handle_link)
         self._agent_timer.start()
+        # commands left from the last run: the stale ones expire now, the rest are sent
+        # on connect
+        self._on_commands_due()
         self._mq.start()
         if self._mq.connected:
             # Already up (a shared or pre-started client): no callback will tell us.
@@ -238,9 +269,15 @@ class TicketSync(QObject):
         if self._closed:
             return
         self._closed = True
-        if self._commands:
-            log.warning("closing with %d commands never sent", len(self._commands))
+        unanswered = len(self._commands.unanswered())
+        if unanswered:
+            log.warning(
+                "closing with %d commands unanswered (kept in %s for the next start)",
+                unanswered,
+                self._commands.path,
+            )
         self._snapshot_timer.stop()
+        self._commands_timer.stop()
         self._agent_timer.stop()
         try:
             self._mq.close()
@@ -250,9 +287,10 @@ class TicketSync(QObject):
     def send_command(self, kind: str, /, **fields: object) -> str:
         """Send one command to the site's agent; return its ``command_id``.
 
-        ``display_id`` and ``station`` are filled in from the configuration. A command
-        that cannot be sent now (no connection, or the send fails) is queued with its
-        ``command_id`` and sent, in order, on reconnect (the agent de-duplicates by
+        ``display_id`` and ``station`` are filled in from the configuration. The
+        command is kept until its result comes: one that cannot be sent now (no
+        connection, the send fails, or the broker does not confirm it) waits with its
+        ``command_id`` and is sent, in order, on reconnect (the agent de-duplicates by
         ``command_id``); while any command waits, newer ones queue behind it so the
         agent sees them in the order the cook gave them. A ``snapshot`` is never
         queued (every connect asks for one anyway).
@@ -261,31 +299,32 @@ class TicketSync(QObject):
         fields.setdefault("station", self._config.station)
         command = make_command(kind, self._config.site_id, **fields)
         command_id = str(command.command_id)
-        ticket_id = str(fields.get("ticket_id", ""))
-        snapshot = kind == "snapshot"
-        if not snapshot:
-            self._commands.expect_result(command_id, kind, ticket_id)
         headers = {"reply-to": self._config.reply_queue}
-        if snapshot:
+        body = encode(command)
+        if kind == "snapshot":
             # A snapshot is only worth its answer while we wait for it: it must not pile
             # up in the queue while the agent is down (we ask again on every timeout).
             timeout_ms = round(self._config.display.snapshot_timeout_seconds * 1000)
             headers["expires"] = str(int(time.time() * 1000) + 2 * timeout_ms)
-        body = encode(command)
-        if not snapshot and self._commands and self._connected:
-            # left over from a send that failed while the link stayed up: try them first
-            self.flush_pending()
-        if not snapshot and (self._commands or not self._connected):
-            self._enqueue(command_id, kind, ticket_id, body, headers)
+            try:
+                self._send(body, headers, persistent=False)
+            except MqError as exc:
+                log.warning("snapshot request %s not sent: %s", command_id, exc)
             return command_id
-        try:
-            self._send(body, headers, persistent=not snapshot)
-        except MqError as exc:
-            log.warning("%s command %s not sent: %s", kind, command_id, exc)
-            if not snapshot:
-                self._enqueue(command_id, kind, ticket_id, body, headers)
-        else:
-            log.debug("sent %s %s %s", kind, command_id, ticket_id)
+        ticket_id = str(fields.get("ticket_id", ""))
+        ticket = self._replica.ticket(ticket_id) if ticket_id else None
+        number = ticket.display_number if ticket is not None else ""
+        dropped = self._commands.add(command_id, kind, ticket_id, body, headers, number=number)
+        for gone in dropped:
+            self.commandFailed.emit(
+                QCoreApplication.translate(
+                    "TicketSync",
+                    "{kind} dropped: more than {limit} commands waiting for the kitchen",
+                ).format(kind=_title(gone.kind), limit=self._commands.limit)
+            )
+        if self._connected:
+            self._commands.flush(self._send_pending)
+        self._commands_changed()
         return command_id
 
     def request_snapshot(self) -> str:
@@ -295,18 +334,28 @@ class TicketSync(QObject):
         self._snapshot_timer.start()
         return command_id
 
-    # --- the offline command queue ----------------------------------------------------
+    # --- the commands until their results come ----------------------------------------
 
     def pending_commands(self) -> list[PendingCommand]:
-        """Commands queued while the broker is unreachable, oldest first."""
-        return self._commands.commands()
+        """Commands waiting to be sent (queued while the broker is unreachable), oldest first."""
+        return self._commands.waiting()
+
+    def unconfirmed_commands(self) -> list[PendingCommand]:
+        """Sent commands whose result did not come within ``display.confirm_seconds``
+        (they are sent again), oldest first."""
+        return self._commands.unconfirmed()
 
     def pending_for(self, ticket_id: str) -> list[str]:
         """The kinds of the queued commands for ``ticket_id`` (``["bump"]``), oldest first.
 
-        For the card's "⏳ BUMP pending" mark; ``pendingChanged`` says when to look again.
+        For the card's "↻ BUMP PENDING" mark; ``pendingChanged`` says when to look again.
         """
         return self._commands.pending_for(ticket_id)
+
+    def unconfirmed_for(self, ticket_id: str) -> list[str]:
+        """The kinds of the not confirmed commands for ``ticket_id``, oldest first (the
+        card's "↻ BUMP NOT CONFIRMED"); ``pendingChanged`` says when to look again."""
+        return self._commands.unconfirmed_for(ticket_id)
 
     def flush_pending(self) -> int:
         """Send the queued commands in order (done on every reconnect); return how many
@@ -314,29 +363,42 @@ class TicketSync(QObject):
         if not self._connected:
             return 0
         sent = self._commands.flush(self._send_pending)
-        if sent:
-            self.pendingChanged.emit(len(self._commands))
+        self._commands_changed()
         return sent
 
-    def _send_pending(self, pending: PendingCommand) -> None:
-        self._send(pending.body, dict(pending.headers), persistent=True)
+    def _send_pending(self, pending: PendingCommand, send: int) -> None:
+        command_id = pending.command_id
+
+        def on_receipt(delivered: bool) -> None:  # on an MQ client thread
+            self._receiptReceived.emit(command_id, send, delivered)
+
+        self._mq.send(
+            command_queue(self._config.site_id),
+            pending.body,
+            headers=dict(pending.headers),
+            persistent=True,
+            on_receipt=on_receipt,
+        )
 
     def _send(self, body: bytes, headers: dict[str, str], *, persistent: bool) -> None:
         self._mq.send(
             command_queue(self._config.site_id), body, headers=headers, persistent=persistent
         )
 
-    def _enqueue(
-        self, command_id: str, kind: str, ticket_id: str, body: bytes, headers: dict[str, str]
-    ) -> None:
-        for dropped in self._commands.enqueue(command_id, kind, ticket_id, body, headers):
-            self.commandFailed.emit(
-                QCoreApplication.translate(
-                    "TicketSync",
-                    "{kind} dropped: more than {limit} commands waiting for the kitchen",
-                ).format(kind=_title(dropped.kind), limit=self._commands.limit)
-            )
-        self.pendingChanged.emit(len(self._commands))
+    def _commands_changed(self) -> None:
+        """Tell the cards when what waits or is not confirmed changed; arm the timer."""
+        marks = tuple((c.command_id, False) for c in self._commands.waiting()) + tuple(
+            (c.command_id, True) for c in self._commands.unconfirmed()
+        )
+        if marks != self._marks:
+            self._marks = marks
+            self.pendingChanged.emit(len(self._commands.waiting()))
+        deadline = self._commands.next_deadline()
+        if deadline is None or self._closed:
+            self._commands_timer.stop()
+            return
+        wait_ms = (deadline - time.time()) * 1000
+        self._commands_timer.start(max(0, min(round(wait_ms) + 1, 24 * 3600 * 1000)))
 
     # --- MQ threads: hand everything to the Qt thread ---------------------------------
 
@@ -425,6 +487,24 @@ class TicketSync(QObject):
         )
         self.request_snapshot()
 
+    @Slot(str, int, bool)
+    def _on_receipt(self, command_id: str, send: int, delivered: bool) -> None:
+        if self._closed:
+            return
+        self._commands.receipt(command_id, send, delivered)
+        self._commands_changed()
+
+    @Slot()
+    def _on_commands_due(self) -> None:
+        if self._closed:
+            return
+        expired = self._commands.check(self._send_pending)
+        if expired:
+            self.commandsExpired.emit(expired)
+        if self._connected:
+            self._commands.flush(self._send_pending)
+        self._commands_changed()
+
     @Slot()
     def _on_agent_check(self) -> None:
         silent = self._agent.check(self._connected)
@@ -475,10 +555,11 @@ class TicketSync(QObject):
         if self._replica.answers_snapshot(result.command_id):
             self._handle_snapshot(result)
             return
-        sent = self._commands.take_result(result.command_id)
+        sent = self._commands.answered(result.command_id)
         if sent is None:
             log.debug("result for an unknown or old command %s ignored", result.command_id)
             return
+        self._commands_changed()
         if result.ok:
             self._replica.command_accepted(sent.kind, sent.ticket_id)
         else:

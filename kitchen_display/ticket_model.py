@@ -100,6 +100,8 @@ class Role(enum.IntEnum):
     #: (tuple[str], e.g. ("bump",)) while the broker is unreachable
     MoreLinesRole = enum.auto()  #: lines of this screen the agent left out of the
     #: ticket to keep its message small (int; ``Ticket.more_lines``)
+    UnconfirmedRole = enum.auto()  #: this screen's actions on it sent but not confirmed
+    #: by a result in time (tuple[str]; they are sent again)
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,7 @@ class TicketListModel(TicketRows, QAbstractListModel):
         self._sync: TicketSync | None = None
         self._shown_stations: tuple[str, ...] = (station,)
         self._pending: dict[str, tuple[str, ...]] = {}
+        self._unconfirmed: dict[str, tuple[str, ...]] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._on_tick)
@@ -494,6 +497,8 @@ class TicketListModel(TicketRows, QAbstractListModel):
             return self.rush_up(ticket)
         if role is Role.PendingRole:
             return self._pending.get(ticket.id, ())
+        if role is Role.UnconfirmedRole:
+            return self._unconfirmed.get(ticket.id, ())
         if role is Role.StationProgressRole:
             return [(station, station_progress(ticket, station)) for station in ticket.stations()]
         if role is Role.VoidRole:
@@ -504,17 +509,27 @@ class TicketListModel(TicketRows, QAbstractListModel):
             return ticket.priority is Priority.RUSH
         return None  # pragma: no cover - every Role is handled above
 
-    def set_pending(self, pending: dict[str, tuple[str, ...]]) -> None:
-        """Actions queued while offline, per ticket; repaints only the cards that changed."""
-        changed = set(pending) ^ set(self._pending) | {
-            t for t in pending if pending[t] != self._pending.get(t)
+    def set_pending(
+        self,
+        pending: dict[str, tuple[str, ...]],
+        unconfirmed: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        """Actions queued while offline, and actions sent but not confirmed, per ticket;
+        repaints only the cards that changed."""
+        unconfirmed = unconfirmed or {}
+        changed = {
+            t
+            for old, new in ((self._pending, pending), (self._unconfirmed, unconfirmed))
+            for t in set(old) | set(new)
+            if old.get(t, ()) != new.get(t, ())
         }
         self._pending = {t: kinds for t, kinds in pending.items() if kinds}
+        self._unconfirmed = {t: kinds for t, kinds in unconfirmed.items() if kinds}
         for ticket_id in changed:
             row = self.row_of(ticket_id)
             if row >= 0:
                 index = self.index(row, 0)
-                self.dataChanged.emit(index, index, [Role.PendingRole])
+                self.dataChanged.emit(index, index, [Role.PendingRole, Role.UnconfirmedRole])
 
     def station_items(self, ticket: Ticket) -> tuple[TicketItem, ...]:
         """The lines this screen works on: its own and folded-in stations' (expo: all)."""

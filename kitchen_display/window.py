@@ -30,6 +30,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 from kitchen_display import theme as themes
 from kitchen_display.board import BoardView
 from kitchen_display.card_delegate import TicketCardDelegate
+from kitchen_display.command_queue import Expired, PendingCommand
 from kitchen_display.config import DisplayConfig
 from kitchen_display.header import Header
 from kitchen_display.keys import KeyMap
@@ -50,8 +51,20 @@ from kitchen_display.widgets import font
 
 log = logging.getLogger("kds.ui")
 
+
+def _kinds_by_ticket(commands: list[PendingCommand]) -> dict[str, tuple[str, ...]]:
+    """ticket id -> the kinds of its commands (``("start", "bump")``), oldest first."""
+    kinds: dict[str, list[str]] = {}
+    for command in commands:
+        if command.ticket_id:
+            kinds.setdefault(command.ticket_id, []).append(command.kind)
+    return {ticket_id: tuple(k) for ticket_id, k in kinds.items()}
+
+
 #: how long a refused-command message stays on screen
 MESSAGE_SECONDS = 8
+#: how many expired commands a notice names ("bump #1042, start #1043 …")
+MAX_NAMED_COMMANDS = 5
 
 
 class MainWindow(QMainWindow):
@@ -166,6 +179,9 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.message)
         self.setCentralWidget(central)
 
+        #: the expired commands the message line names, while it does
+        self._expired: list[Expired] = []
+        self._expired_notice = ""
         self._message_timer = QTimer(self)
         self._message_timer.setSingleShot(True)
         self._message_timer.setInterval(MESSAGE_SECONDS * 1000)
@@ -198,6 +214,7 @@ class MainWindow(QMainWindow):
         sync.problemsChanged.connect(self._on_problems_changed)
         sync.pendingChanged.connect(self._on_pending_changed)
         sync.commandFailed.connect(self.show_message)
+        sync.commandsExpired.connect(self._on_commands_expired)
         for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
             signal.connect(self._on_rows_changed)
         model.rowsMoved.connect(self._on_rows_moved)
@@ -553,11 +570,38 @@ class MainWindow(QMainWindow):
     def _on_pending_changed(self, count: int) -> None:
         self.header.pending_label.setText(self.tr("↻ %n waiting to send", "", count))
         self.header.pending_label.setVisible(count > 0)
-        pending: dict[str, list[str]] = {}
-        for command in self._sync.pending_commands():
-            if command.ticket_id:
-                pending.setdefault(command.ticket_id, []).append(command.kind)
-        self._model.set_pending({t: tuple(kinds) for t, kinds in pending.items()})
+        self._model.set_pending(
+            _kinds_by_ticket(self._sync.pending_commands()),
+            _kinds_by_ticket(self._sync.unconfirmed_commands()),
+        )
+
+    @Slot(list)
+    def _on_commands_expired(self, expired: list[Expired]) -> None:
+        """One notice for the commands that expire while it shows ("2 commands expired
+        unsent: bump #1042, start #1043"), not one hiding the other."""
+        if self.message.isHidden() or self.message.text() != self._expired_notice:
+            self._expired = []
+        self._expired += expired
+        self._expired_notice = self._expiry_text(self._expired)
+        self.show_message(self._expired_notice)
+
+    def _expiry_text(self, expired: list[Expired]) -> str:
+        count = len(expired)
+        names = [gone.command.label() for gone in expired[:MAX_NAMED_COMMANDS]]
+        listed = ", ".join(names) + (" …" if count > MAX_NAMED_COMMANDS else "")
+        if any(gone.sent for gone in expired):
+            # the broker took them: the agent may still apply them when it is back
+            if count == 1:
+                text = self.tr("1 command expired without an answer from the kitchen: {commands}")
+            else:
+                text = self.tr(
+                    "%n commands expired without an answer from the kitchen: {commands}", "", count
+                )
+        elif count == 1:
+            text = self.tr("1 command expired unsent: {commands}")
+        else:
+            text = self.tr("%n commands expired unsent: {commands}", "", count)
+        return text.format(commands=listed)
 
     def _update_count(self) -> None:
         count = self._model.rowCount()

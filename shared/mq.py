@@ -121,6 +121,8 @@ class Message:
 
 Handler = Callable[[Message], None]
 StateCallback = Callable[[bool], None]
+#: told whether the broker confirmed a frame (``True``) or the connection went first
+ReceiptCallback = Callable[[bool], None]
 #: starts a named thread running a loop, e.g. the agent's thread supervisor's ``spawn``
 Spawn = Callable[[str, Callable[[], None]], threading.Thread]
 
@@ -162,6 +164,18 @@ def _ack_headers(message: Message) -> dict[str, str]:
     }
     headers["id"] = message.headers.get("ack") or message.subscription
     return headers
+
+
+class _ReceiptWaiter:
+    """A receipt callback a thread waits on (a blocking send, a subscription)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.delivered = False
+
+    def __call__(self, delivered: bool) -> None:
+        self.delivered = delivered
+        self.event.set()
 
 
 class _Listener(_ListenerBase):
@@ -242,8 +256,8 @@ class MqClient:
         self._wake = threading.Event()
         self._closing = threading.Event()
         self._subs: dict[str, _Subscription] = {}
-        #: receipt id -> [event, delivered?]; a dropped connection fails them all
-        self._receipts: dict[str, tuple[threading.Event, list[bool]]] = {}
+        #: receipt id -> told True on its RECEIPT; a dropped connection tells them all False
+        self._receipts: dict[str, ReceiptCallback] = {}
         self._callbacks: list[StateCallback] = []
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
@@ -330,8 +344,14 @@ class MqClient:
         headers: dict[str, str] | None = None,
         persistent: bool = True,
         receipt_timeout: float | None = None,
+        on_receipt: ReceiptCallback | None = None,
     ) -> None:
         """Send one JSON body. With ``receipt_timeout`` wait for the broker's RECEIPT.
+
+        With ``on_receipt`` ask for a RECEIPT without waiting: the callback is told
+        ``True`` when it comes (on stomp.py's receiver thread) or ``False`` when the
+        connection is lost first (on the thread that notices). It must be quick and
+        never raise.
 
         Raises :class:`MqNotConnected` when down and :class:`MqError` when the
         send or its receipt fails; the message may then be resent by the caller.
@@ -342,25 +362,23 @@ class MqClient:
             raise MqNotConnected(f"not connected to {self._url.host}:{self._url.port}")
         frame_headers = {"persistent": "true" if persistent else "false"}
         frame_headers.update(headers or {})
-        event = None
-        delivered = [False]
-        if receipt_timeout is not None:
-            receipt_id = uuid.uuid4().hex
-            event = threading.Event()
-            self._receipts[receipt_id] = (event, delivered)
+        waiter = _ReceiptWaiter() if receipt_timeout is not None else None
+        callback = waiter or on_receipt
+        receipt_id = uuid.uuid4().hex
+        if callback is not None:
+            self._receipts[receipt_id] = callback
             frame_headers["receipt"] = receipt_id
         try:
             with self._send_lock:
                 conn.send(destination, body, content_type="application/json", headers=frame_headers)
         except Exception as exc:
-            if event is not None:
-                self._receipts.pop(frame_headers["receipt"], None)
+            self._receipts.pop(receipt_id, None)
             raise MqError(f"send to {destination} failed: {exc}") from exc
-        if event is not None:
-            if not event.wait(receipt_timeout):
-                self._receipts.pop(frame_headers["receipt"], None)
+        if waiter is not None:
+            if not waiter.event.wait(receipt_timeout):
+                self._receipts.pop(receipt_id, None)
                 raise MqError(f"no receipt from the broker for {destination} in {receipt_timeout}s")
-            if not delivered[0]:
+            if not waiter.delivered:
                 raise MqError(f"connection lost before the broker confirmed {destination}")
 
     def ack(self, message: Message) -> None:
@@ -468,13 +486,12 @@ class MqClient:
         missed). Never call it from a message handler (the receipt comes on that thread).
         """
         receipt_id = uuid.uuid4().hex
-        event = threading.Event()
-        delivered = [False]
-        self._receipts[receipt_id] = (event, delivered)
+        waiter = _ReceiptWaiter()
+        self._receipts[receipt_id] = waiter
         headers = {**sub.headers, "receipt": receipt_id}
         with self._send_lock:
             conn.subscribe(sub.destination, id=sub.sub_id, ack=sub.ack, headers=headers)
-        if not event.wait(self._connect_timeout) or not delivered[0]:
+        if not waiter.event.wait(self._connect_timeout) or not waiter.delivered:
             self._receipts.pop(receipt_id, None)
             raise MqError(f"the broker did not confirm the subscription to {sub.destination}")
 
@@ -518,16 +535,21 @@ class MqClient:
                 log.exception("%s: state callback failed", self._name)
 
     def _receipt(self, receipt_id: str) -> None:
-        waiting = self._receipts.pop(receipt_id, None)
-        if waiting is not None:
-            event, delivered = waiting
-            delivered[0] = True
-            event.set()
+        callback = self._receipts.pop(receipt_id, None)
+        if callback is not None:
+            self._tell(callback, True)
 
     def _fail_receipts(self) -> None:
         waiting, self._receipts = self._receipts, {}
-        for event, _delivered in waiting.values():
-            event.set()  # delivered stays False: the sender raises MqError at once
+        for callback in waiting.values():
+            self._tell(callback, False)  # a waiting sender raises MqError at once
+
+    def _tell(self, callback: ReceiptCallback, delivered: bool) -> None:
+        try:
+            callback(delivered)
+        except Exception:
+            # Never let an exception reach stomp.py: it would kill the connection.
+            log.exception("%s: receipt callback failed", self._name)
 
     def _dispatch(self, frame: Any, generation: int) -> None:
         try:

@@ -145,6 +145,26 @@ def no_keyring() -> Iterator[object]:
 
 
 # =============================================================================
+# Local state
+#
+#   display_state    function (autouse) XDG_STATE_HOME is a fresh folder of the
+#                             test's, so a display (in-process or a process the
+#                             test starts) keeps its unanswered commands there, never
+#                             in the user's ~/.local/state, and no test sees
+#                             another's. Yields the folder.
+# =============================================================================
+
+
+@pytest.fixture(autouse=True)
+def display_state(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    state = tmp_path_factory.mktemp("xdg-state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    return state
+
+
+# =============================================================================
 # Whole-site fixtures (core simulator + edge agent): see tests/helpers/fixtures.py
 #
 #   site_id, core_sim, site

@@ -359,6 +359,28 @@
             <numerusform>↻ %n wachten op verzending</numerusform>
         </translation>
     </message>
+    <message>
+        <source>1 command expired without an answer from the kitchen: {commands}</source>
+        <translation>1 opdracht vervallen zonder antwoord van de keuken: {commands}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n commands expired without an answer from the kitchen: {commands}</source>
+        <translation>
+            <numerusform>%n opdracht vervallen zonder antwoord van de keuken: {commands}</numerusform>
+            <numerusform>%n opdrachten vervallen zonder antwoord van de keuken: {commands}</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>1 command expired unsent: {commands}</source>
+        <translation>1 opdracht vervallen, niet verzonden: {commands}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n commands expired unsent: {commands}</source>
+        <translation>
+            <numerusform>%n opdracht vervallen, niet verzonden: {commands}</numerusform>
+            <numerusform>%n opdrachten vervallen, niet verzonden: {commands}</numerusform>
+        </translation>
+    </message>
     <message numerus="yes">
         <source>%n open</source>
         <translation>
@@ -440,6 +462,10 @@ AFGEHAALD</translation>
     <message>
         <source>↻ {action} PENDING</source>
         <translation>↻ {action} IN WACHTRIJ</translation>
+    </message>
+    <message>
+        <source>↻ {action} NOT CONFIRMED</source>
+        <translation>↻ {action} NIET BEVESTIGD</translation>
     </message>
     <message>
         <source>VOID</source>

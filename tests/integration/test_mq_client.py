@@ -46,3 +46,21 @@ def test_a_handler_can_answer_a_message_delivered_while_subscribing(activemq_url
         wait_until(lambda: len(answered) + len(failed) == 5, timeout=20)
         assert failed == []
         wait_until(lambda: len(got) == 5, timeout=20)
+
+
+def test_a_send_can_ask_for_its_receipt_without_waiting(activemq_url: str) -> None:
+    """``on_receipt`` is told True once the broker took the frame (the display's
+    commands); a callback that raises is logged and the connection lives on."""
+    queue = f"/queue/t.{uuid.uuid4().hex[:8]}.receipts"
+    told: list[bool] = []
+    with MqClient(activemq_url, name="sender").start() as client:
+        assert client.wait_connected(15)
+        client.send(queue, b'{"n": 1}', on_receipt=told.append)
+        wait_until(lambda: told == [True], timeout=15)
+
+        def broken(_delivered: bool) -> None:
+            raise RuntimeError("a bug in the callback")
+
+        client.send(queue, b'{"n": 2}', on_receipt=broken)
+        client.send(queue, b'{"n": 3}', receipt_timeout=10)  # still connected, still answered
+        assert client.connected

@@ -9,7 +9,8 @@
   tests drop and restore its link with :meth:`FakeMq.set_connected`.
 * :class:`FakeAgent` plays the site's edge agent: it answers ``snapshot`` with its
   tickets and ``seq``, answers other commands ``ok`` (or refuses them as told) but
-  never changes a ticket by itself; tests publish state with :meth:`FakeAgent.publish`.
+  never changes a ticket by itself (or, for the kinds in ``silent``, says nothing);
+  tests publish state with :meth:`FakeAgent.publish`.
 
 """
 
@@ -176,6 +177,10 @@ class FakeMq:
         self.started = False
         self.closed = False
         self.subscriptions: list[tuple[str, str]] = []  # (destination, ack) in call order
+        #: True: frames sent now are lost on the way (never routed, never confirmed); their
+        #: receipt callbacks are told False when the link goes down, as MqClient does
+        self.lose_frames = False
+        self._unconfirmed: list[Callable[[bool], None]] = []
         self._connected = threading.Event()
         self._callbacks: list[Callable[[bool], None]] = []
 
@@ -217,13 +222,21 @@ class FakeMq:
         headers: dict[str, str] | None = None,
         persistent: bool = True,
         receipt_timeout: float | None = None,
+        on_receipt: Callable[[bool], None] | None = None,
     ) -> None:
         if not self.connected:
             raise MqNotConnected(f"{self.name}: not connected")
         frame_headers = dict(headers or {})
         frame_headers["persistent"] = "true" if persistent else "false"
+        if self.lose_frames:
+            if on_receipt is not None:
+                self._unconfirmed.append(on_receipt)
+            return
         self.broker._record(Sent(self.name, destination, bytes(body), frame_headers, persistent))
         self.broker.publish(destination, bytes(body), frame_headers)
+        if on_receipt is not None:
+            # the broker took it: the receipt comes on the broker's thread, as stomp.py's
+            self.broker._post(lambda: on_receipt(True))
 
     def set_connected(self, up: bool) -> None:
         """Bring the link up or down; callbacks run on the broker thread, like stomp.py's."""
@@ -236,6 +249,9 @@ class FakeMq:
                 self._connected.set()
             else:
                 self._connected.clear()
+                lost, self._unconfirmed = self._unconfirmed, []
+                for on_receipt in lost:
+                    on_receipt(False)
             for callback in list(self._callbacks):
                 callback(up)
             if up:
@@ -267,6 +283,8 @@ class FakeAgent:
         self.reply_to: dict[str, str] = {}
         #: kind -> (error, detail) to refuse every command of that kind
         self.refuse: dict[str, tuple[str, str]] = {}
+        #: kinds taken (recorded) but never answered, as a stuck agent or a lost frame
+        self.silent: set[str] = set()
         #: False: snapshot requests are recorded (with the state as of then) but not answered
         self.answer_snapshots = True
         self._held_snapshots: list[tuple[str, str, CommandResult]] = []
@@ -363,6 +381,8 @@ class FakeAgent:
                 if not self.answer_snapshots:
                     self._held_snapshots.append((reply_to, command.command_id, result))
                     return
+            elif command.type in self.silent:
+                return
             elif command.type in self.refuse:
                 error, detail = self.refuse[command.type]
                 result = CommandResult(

@@ -92,6 +92,7 @@ def test_chips_in_order() -> None:
         rush=True,
         folded=("fry",),
         pending=("bump", "item_done"),
+        unconfirmed=("start",),
     )
     assert [(c.kind, c.text) for c in card.chips] == [
         ("void", "VOID"),
@@ -99,6 +100,7 @@ def test_chips_in_order() -> None:
         ("fold", "+fry"),
         ("pending", "↻ BUMP PENDING"),
         ("pending", "↻ ITEM DONE PENDING"),
+        ("pending", "↻ START NOT CONFIRMED"),
     ]  # a VOID is not "STARTED"
     assert card.veil == "VOID"
     assert [c.text for c in content(ticket("t1"), rush=True, rush_up=True).chips] == ["RUSH ↑"]

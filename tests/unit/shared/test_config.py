@@ -263,6 +263,8 @@ def test_outbox_backoff_relation(tmp_path: Path) -> None:
         ({"KDS_DISPLAY_FONT_SCALE": "huge"}, "display.font_scale"),
         ({"KDS_DISPLAY_FONT_SCALE": "9"}, "display.font_scale"),
         ({"KDS_DISPLAY_LATE_MINUTES": "1"}, "display.late_minutes"),
+        ({"KDS_DISPLAY_CONFIRM_SECONDS": "0"}, "display.confirm_seconds"),
+        ({"KDS_DISPLAY_QUEUE_MAX_AGE_SECONDS": "5"}, "display.queue_max_age_seconds"),
         ({"KDS_STATION": "gr ill"}, "station"),
         ({"KDS_DISPLAY_ID": ""}, "display_id"),
     ],
