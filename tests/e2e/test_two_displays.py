@@ -273,6 +273,8 @@ def test_broker_outage_shows_offline_then_screens_catch_up(
         _click(qtbot, grill, second["id"], "start")
         qtbot.waitUntil(lambda: len(grill.sync.pending_commands()) == 2, timeout=WAIT_MS)
         assert grill.sync.pending_for(first["id"]) == ["bump"]
+        shown_pending = grill.model.data(grill.model.index_of(first["id"]), Role.PendingRole)
+        assert list(shown_pending) == ["bump"], "the card says its BUMP is pending"
         assert site.agent is not None
         wait_until(
             lambda: (
