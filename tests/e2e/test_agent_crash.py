@@ -51,7 +51,7 @@ class CrashPlan:
 
 
 DEFAULT = CrashPlan(orders=100, kills=5)
-LONG = CrashPlan(orders=500, kills=20)
+LONG = CrashPlan(orders=500, kills=20, interval=0.08)
 PLAN = LONG if long_variant() else DEFAULT
 
 
@@ -141,12 +141,12 @@ def _wait_for_all(what: str, expected: set[str], actual: Callable[[], set[str]])
 
 
 def _working(peer: SitePeer | None, stream: OrderStream, more: int) -> Callable[[], bool]:
-    """A condition: ``more`` new orders at the core (or the stream is done) and, with
-    ``peer``, the agent has published something since now."""
+    """A condition: ``more`` new orders at the core and, with ``peer``, the agent has
+    published something since now; or the stream is done (then: at once)."""
     seen, made = (len(peer.seqs()) if peer else 0), len(stream.ids)
     return lambda: (
-        (peer is None or len(peer.seqs()) > seen)
-        and (len(stream.ids) >= made + more or stream.done)
+        stream.done
+        or (len(stream.ids) >= made + more and (peer is None or len(peer.seqs()) > seen))
     )
 
 
@@ -204,7 +204,7 @@ def test_sigkills_mid_rush_lose_and_duplicate_nothing(
     first_snapshot = peer.send("snapshot")
     replica.snapshot_requested(first_snapshot)
     replica.apply_snapshot(peer.result(first_snapshot, timeout=30))
-    kills = early_kills = 0
+    kills = early_kills = kills_mid_stream = 0
     try:
         with OrderStream(core_sim, site_id, plan) as stream:
             cook = Cook(peer, stream)
@@ -219,6 +219,7 @@ def test_sigkills_mid_rush_lose_and_duplicate_nothing(
                     wait_until(_working(peer, stream, rng.randint(1, step)), timeout=60)
                 agent.kill()
                 kills += 1
+                kills_mid_stream += not stream.done
                 # dead for a moment: orders keep coming, bumps wait in the broker
                 wait_until(_working(None, stream, rng.randint(0, 3)))
                 agent = start_agent()
@@ -315,6 +316,7 @@ def test_sigkills_mid_rush_lose_and_duplicate_nothing(
             orders=len(created),
             kills=kills,
             kills_while_starting=early_kills,
+            kills_while_orders_arrived=kills_mid_stream,
             cancelled_by_core=len(stream.cancelled),
             cooked_to_ready=len(cooked),
             bumps=len(cook.commands),
