@@ -179,10 +179,16 @@ def test_cursor_expired_mid_rush_loses_and_doubles_nothing(site: Site) -> None:
         # the cancellation comes on the feed (a VOID card), or, when the core had
         # cancelled it before the resync read orders/open, as "closed by the core"
         wait_until(lambda: _cancelled_or_closed(peer, first[0]))
-        assert site.sim.faults.pending() == []  # the 410 was met
+        # the long poll waiting when the fault was set may have brought them all; the
+        # request after it meets the 410 and resyncs
+        wait_until(lambda: site.sim.faults.pending() == [])
+        marker = site.sim.create_order(site.site_id)["id"]
+        peer.latest(marker)  # after the resync
         for order_id in first[1:] + meanwhile:
             assert len(peer.updates_for(order_id)) == 1
-        wait_until(lambda: all(_status_events(site, i) == ["accepted"] for i in meanwhile))
+        wait_until(
+            lambda: all(_status_events(site, i) == ["accepted"] for i in [*meanwhile, marker])
+        )
         events = _all_events(site)
         assert len(events) == len(set(events))
 
