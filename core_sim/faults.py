@@ -14,6 +14,7 @@ FAULT_KINDS: tuple[str, ...] = (
     "duplicate",
     "expire_cursor",
     "raw_page",
+    "cut_off",
 )
 ENDPOINTS: tuple[str, ...] = ("feed", "open", "events", "menu", "availability")
 _FEED_ONLY = frozenset({"duplicate", "expire_cursor", "raw_page"})

@@ -156,6 +156,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def _dispatch(self) -> None:
         split = urlsplit(self.path)
         self.query = parse_qs(split.query, keep_blank_values=True)
+        self.cut_off = False
         try:
             self.body = self._read_body()
         except _ClientGone:
@@ -205,6 +206,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             for name, value in headers.items():
                 self.send_header(name, value)
             self.end_headers()
+            if self.cut_off:
+                # Content-Length promised the whole body: half of it, then hang up
+                self.wfile.write(payload[: len(payload) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
             self.wfile.write(payload)
         except OSError:
             self.close_connection = True
@@ -251,6 +258,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         slow = faults.take("slow", endpoint)
         if slow is not None:
             self.sim.closing.wait(float(slow.options["delay"]))
+        # the request is handled in full; only its answer is cut short (see _send)
+        self.cut_off = faults.take("cut_off", endpoint) is not None
         if faults.take("error500", endpoint) is not None:
             raise ApiError(500, "internal", "injected fault: internal server error")
         for kind, status, code in (

@@ -291,6 +291,19 @@ def test_duplicate_fault_repeats_delivered_orders(sim: CoreSimulator, client: ht
     assert client.get(FEED, params={"cursor": repeated["cursor"]}).json()["orders"] == []
 
 
+def test_cut_off_fault_sends_half_the_promised_body_then_hangs_up(
+    sim: CoreSimulator, client: httpx.Client
+) -> None:
+    sim.create_order()
+    whole = client.get(FEED).json()["orders"]
+    sim.inject_fault("cut_off", endpoint="feed")
+    with pytest.raises(httpx.RemoteProtocolError):
+        client.get(FEED)
+    # the feed did not move: the retry gets the same orders, whole
+    assert client.get(FEED).json()["orders"] == whole
+    assert sim.faults.pending() == []
+
+
 def test_error_faults(sim: CoreSimulator, client: httpx.Client) -> None:
     sim.inject_fault("error500")
     sim.inject_fault("error503", retry_after=2)
