@@ -425,7 +425,22 @@ class Agent:
     def _deliver_core(self, row: OutboxRow) -> None:
         body = json.loads(row.body)
         if row.kind == "event":
-            self.core.post_event(row.dest, body, idempotency_key=row.key)
+            try:
+                self.core.post_event(row.dest, body, idempotency_key=row.key)
+            except CoreRejected as exc:
+                if exc.status != 409:
+                    raise
+                # The core moved the order on first (cancelled it, say): its word wins and
+                # the feed brings it. Not a failure to show on every screen for an hour.
+                log.info(
+                    "core refused %s event %s for order %s as %s (%s); the core's state wins",
+                    body.get("type"),
+                    row.key,
+                    row.dest,
+                    exc.code,
+                    exc.detail,
+                )
+                self.metrics.increment("core.events_superseded", tags={"code": exc.code})
         elif row.kind == "availability":
             self.core.set_availability(row.dest, bool(body["available"]))
         else:

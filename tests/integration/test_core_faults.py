@@ -214,3 +214,20 @@ def test_answers_cut_off_halfway_are_retried_without_doubles(site: Site) -> None
         assert _status_events(site, third) == ["accepted"]
         events = _all_events(site)
         assert len(events) == len(set(events))
+
+
+def test_an_event_the_core_refuses_as_invalid_transition_is_not_a_failure(site: Site) -> None:
+    """The core cancelled the order before the kitchen's "accepted" reached it: its ``409``
+    is the core's word winning, not a side effect that failed (no dead letter, no line on
+    every screen for an hour)."""
+    assert site.agent is not None
+    site.sim.inject_fault("error503", count=MANY, endpoint="events")
+    with site.peer() as peer:
+        order = site.sim.create_order(site.site_id)
+        peer.latest(order["id"])
+        site.sim.cancel_order(order["id"])  # meanwhile, at the core
+        wait_until(lambda: _cancelled_or_closed(peer, order["id"]), 30)
+        site.sim.clear_faults()
+        wait_until(lambda: not site.agent.store.pending("core", limit=1), 30)  # type: ignore[union-attr]
+        assert site.agent.store.outbox_stats().get("core", {}).get("dead", 0) == 0
+        assert not any("failed for good" in line for line in site.agent.problems())
