@@ -200,7 +200,9 @@ def _geometry(text: str) -> tuple[int, int, int, int]:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="kitchen-display", description="Kitchen display screen for one station."
+        prog="kitchen-display",
+        description="Kitchen display screen for one station.",
+        epilog="kitchen-display set-pin [--print]: set the lead PIN (asks twice, stores a hash)",
     )
     parser.add_argument("--config", required=True, metavar="FILE", help="TOML config file")
     parser.add_argument("--station", help="override the config's station (KDS_STATION)")
@@ -268,7 +270,13 @@ def load_config(args: argparse.Namespace) -> DisplayConfig:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one display until its window is closed; return the exit status."""
+    """Run one display until its window is closed (``set-pin``: set the lead PIN);
+    return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["set-pin"]:
+        from kitchen_display.lead_pin import set_pin_command
+
+        return set_pin_command(argv[1:])
     args = parse_args(argv)
     if args.autopilot is not None and not args.autopilot > 0:
         print("kitchen-display: --autopilot: SECONDS must be > 0", file=sys.stderr)
@@ -299,8 +307,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     i18n.install(config.display.language)
     if config.display.kiosk and not config.display.lead_pin:
         log.warning(
-            "kiosk mode without a lead PIN: set KDS_DISPLAY_LEAD_PIN or the keyring's "
-            "display.lead_pin, or the screen can only be stopped from outside"
+            "kiosk mode without a lead PIN: set one with kitchen-display set-pin, "
+            "or the screen can only be stopped from outside"
         )
     display = build_display(config, mq)
     pilot = (

@@ -27,7 +27,8 @@ Keys (TOML, each overridable as ``KDS_<SECTION>_<KEY>``; top-level as ``KDS_<KEY
     sound = true
     volume = 0.8                # 0.0..1.0
     sound_repeat_seconds = 20.0 # repeat (louder) while a new ticket is unacknowledged; 0: off
-    # lead_pin: never in the file; KDS_DISPLAY_LEAD_PIN or keyring "display.lead_pin"
+    # lead_pin: never in the file; its hash from kitchen-display set-pin (keyring
+    #           "display.lead_pin"), or KDS_DISPLAY_LEAD_PIN (set-pin --print)
     view = "station"            # station | expo | board (also --view)
 
     [keys]                      # bump-bar keys, Qt key names (QKeySequence)
@@ -108,7 +109,8 @@ class DisplaySettings:
     #: replay the new-ticket sound, louder each time, while a new ticket is not
     #: acknowledged (selected, tapped, started); 0 turns the repeat off
     sound_repeat_seconds: float = 20.0
-    #: the kiosk exit PIN (secret: KDS_DISPLAY_LEAD_PIN or keyring "display.lead_pin")
+    #: the lead PIN's salted hash (secret: ``kitchen-display set-pin`` stores it in the
+    #: keyring as "display.lead_pin"; KDS_DISPLAY_LEAD_PIN); see kitchen_display.lead_pin
     lead_pin: Secret = secret_field()
     #: the view at start: "station" (this station's cards), "expo" (whole orders and the
     #: ready shelf) or "board" (every ticket for kitchen leads); also ``--view``

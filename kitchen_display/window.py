@@ -113,6 +113,7 @@ class MainWindow(QMainWindow):
         self._kiosk = config.display.kiosk
         self._close_allowed = not self._kiosk
         self.lead_gate = LeadGate(config.display.lead_pin, self)
+        self.lead_gate.messageRequested.connect(self.show_message)
 
         central = QWidget(self)
         central.setObjectName("central")
@@ -411,9 +412,7 @@ class MainWindow(QMainWindow):
             self.close()
             return
         if not self._config.display.lead_pin:
-            self.show_message(
-                self.tr("No lead PIN is set (KDS_DISPLAY_LEAD_PIN or keyring display.lead_pin)")
-            )
+            self.show_message(self.tr("No lead PIN is set (kitchen-display set-pin)"))
             return
         self.lead_gate.ask(
             "kiosk exit",

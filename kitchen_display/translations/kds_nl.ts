@@ -187,6 +187,13 @@
     </message>
 </context>
 <context>
+    <name>LeadGate</name>
+    <message>
+        <source>The lead PIN cannot be checked: set it again (kitchen-display set-pin)</source>
+        <translation>De pincode van de leidinggevende kan niet worden gecontroleerd: stel hem opnieuw in (kitchen-display set-pin)</translation>
+    </message>
+</context>
+<context>
     <name>LeadPinDialog</name>
     <message>
         <source>Exit kiosk mode</source>
@@ -203,6 +210,10 @@
     <message>
         <source>Cancel</source>
         <translation>Annuleren</translation>
+    </message>
+    <message>
+        <source>Too many wrong PINs: try again in {seconds} s</source>
+        <translation>Te vaak een verkeerde pincode: probeer het over {seconds} s opnieuw</translation>
     </message>
 </context>
 <context>
@@ -291,8 +302,8 @@
         <translation>Kioskmodus: een leidinggevende sluit af met Ctrl+Alt+Q en de pincode</translation>
     </message>
     <message>
-        <source>No lead PIN is set (KDS_DISPLAY_LEAD_PIN or keyring display.lead_pin)</source>
-        <translation>Er is geen pincode ingesteld (KDS_DISPLAY_LEAD_PIN of keyring display.lead_pin)</translation>
+        <source>No lead PIN is set (kitchen-display set-pin)</source>
+        <translation>Er is geen pincode ingesteld (kitchen-display set-pin)</translation>
     </message>
     <message>
         <source>Wrong PIN: the screen stays open</source>

@@ -12,6 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from kitchen_display.app import load_config, parse_args
 from kitchen_display.kiosk import LeadPinDialog
+from kitchen_display.lead_pin import hash_pin
 from kitchen_display.widgets import ChoiceDialog
 from shared.config import Secret
 from shared.errors import ConfigError
@@ -59,7 +60,7 @@ def test_a_lead_switches_views_with_the_pin(
     agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
 ) -> None:
     agent.publish(ticket("ord_1", number="7"))
-    app = start_screen(config_with("grill", lead_pin=Secret("4321")))
+    app = start_screen(config_with("grill", lead_pin=Secret(hash_pin("432100"))))
     views = app.window.views
     assert views.current == "station" and app.view.isVisible()
 
@@ -72,7 +73,7 @@ def test_a_lead_switches_views_with_the_pin(
     pin = app.window.lead_gate.dialog
     assert isinstance(pin, LeadPinDialog) and pin.isVisible()
     assert pin.prompt.text() == "Lead PIN to show the BOARD view:"
-    qtbot.keyClicks(pin.edit, "1111")
+    qtbot.keyClicks(pin.edit, "111111")
     click(qtbot, pin.ok_button)
     assert views.current == "station"
     assert app.window.message.text() == "Wrong PIN: the view stays"
@@ -80,7 +81,7 @@ def test_a_lead_switches_views_with_the_pin(
     assert not app.window.views.switch_view("board")  # the PIN is asked first
     pin = app.window.lead_gate.dialog
     assert pin is not None and pin.isVisible()
-    qtbot.keyClicks(pin.edit, "4321")
+    qtbot.keyClicks(pin.edit, "432100")
     click(qtbot, pin.ok_button)
     assert views.current == "board"
     assert app.window.board.isVisible() and not app.view.isVisible()
@@ -89,7 +90,7 @@ def test_a_lead_switches_views_with_the_pin(
     assert not app.window.views.switch_view("station")
     pin = app.window.lead_gate.dialog
     assert pin is not None
-    qtbot.keyClicks(pin.edit, "4321")
+    qtbot.keyClicks(pin.edit, "432100")
     click(qtbot, pin.ok_button)
     assert views.current == "station" and app.view.isVisible()
 
