@@ -40,8 +40,8 @@ from shared.errors import KdsError, SecretError
 MIN_DIGITS = 6
 #: the most digits (a typing slip, not a PIN, beyond this)
 MAX_DIGITS = 32
-#: scrypt's cost parameters for new hashes: n=2**14, r=8 takes ~50 ms and 16 MiB
-#: (see bench/bench_lead_pin.py)
+#: scrypt's cost parameters for new hashes: n=2**14, r=8 takes 16 MiB and 60-110 ms
+#: on the test machine (bench/bench_lead_pin.py, docs/bench.md)
 SCRYPT_N = 2**14
 SCRYPT_R = 8
 SCRYPT_P = 1

@@ -11,6 +11,7 @@ import pytest
 
 from edge_agent.config import AgentConfig
 from kitchen_display.config import DisplayConfig
+from kitchen_display.lead_pin import parse_stored, verify_pin
 from shared.config import load
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +106,28 @@ def test_set_secret_stores_in_keyring_and_never_prints_it(
     config = load(AgentConfig, config_file, env={})
     assert config.core.token.reveal() == SECRET
     assert SECRET not in repr(config)
+
+
+def test_display_set_pin_asks_twice_and_stores_only_a_hash(
+    test_keyring: object, tmp_path: Path
+) -> None:
+    env = {
+        "PYTHON_KEYRING_BACKEND": os.environ["PYTHON_KEYRING_BACKEND"],
+        "XDG_DATA_HOME": os.environ["XDG_DATA_HOME"],
+    }
+    refused = _run("kitchen_display", "set-pin", env=env, stdin="2468\n2468\n")
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "kitchen-display set-pin: a lead PIN is 6 to 32 digits (0-9 only); nothing stored\n"
+    )
+    result = _run("kitchen_display", "set-pin", env=env, stdin="246813\n246813\n")
+    assert result.returncode == 0, result.stderr
+    assert "246813" not in result.stdout + result.stderr
+    config_file = tmp_path / "display.toml"
+    config_file.write_text('site_id = "a"\ndisplay_id = "g1"\nstation = "grill"\n')
+    stored = load(DisplayConfig, config_file, env={}).display.lead_pin.reveal()
+    assert stored.startswith("scrypt$") and "246813" not in stored
+    assert verify_pin(parse_stored(stored), "246813")
 
 
 def test_set_secret_refuses_unknown_names() -> None:
