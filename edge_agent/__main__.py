@@ -130,7 +130,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_set_secret(args: argparse.Namespace) -> int:
     printer_key = args.name.startswith("printers.") and args.name.endswith(".api_key")
-    if args.name not in SECRET_NAMES and not printer_key and args.name != "display.lead_pin":
+    if args.name == "display.lead_pin":
+        # the display keeps only a salted hash of its PIN, made by its own command
+        raise ConfigError(args.name, "set the lead PIN with: kitchen-display set-pin")
+    if args.name not in SECRET_NAMES and not printer_key:
         raise ConfigError(args.name, f"not a secret; known secrets: {', '.join(SECRET_NAMES)}")
     if sys.stdin.isatty():
         value = getpass.getpass(f"{args.name}: ")

@@ -136,6 +136,13 @@ def test_set_secret_refuses_unknown_names() -> None:
     assert "core.url" in result.stderr
 
 
+def test_set_secret_sends_the_lead_pin_to_the_display_command() -> None:
+    result = _run("edge_agent", "set-secret", "display.lead_pin", stdin="123456\n")
+    assert result.returncode != 0
+    assert "kitchen-display set-pin" in result.stderr
+    assert "123456" not in result.stdout + result.stderr
+
+
 def test_example_configs_in_packaging_are_valid() -> None:
     agent = load(
         AgentConfig,
