@@ -20,24 +20,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pytestqt.qtbot import QtBot
 
 from core_sim.server import CoreSimulator
 from edge_agent.doctor import Check, run_checks
+from kitchen_display.app import DisplayApp, build_display
 from kitchen_display.config import DisplayConfig
-from shared import wire
 from shared.config import Secret, load
-from shared.mq import Message, MqClient, mq_client_from_settings
+from shared.mq import MqClient, mq_client_from_settings
 from shared.settings import MqSettings
 from tests.helpers.activemq import ActiveMQ, SslConnector
 from tests.helpers.fixtures import TOKEN, Site, make_site
 from tests.helpers.net import free_port
-from tests.helpers.site import wait_until
+from tests.helpers.site import line_item, wait_until
 from tests.helpers.tls import CertAuthority, Issued
 
 pytestmark = pytest.mark.broker
 
 PASSWORD = "kds-test-store"
 WAIT = 20.0
+WAIT_MS = 20_000
 
 
 @dataclass(frozen=True)
@@ -129,37 +131,38 @@ def impostor_of_another_name(tls_broker: TlsBroker) -> Iterator[Impostor]:
 
 
 def test_the_agent_and_a_display_connect_with_the_ca_file(
-    tls_broker: TlsBroker, core_sim: CoreSimulator, site_id: str, tmp_path: Path
+    tls_broker: TlsBroker, core_sim: CoreSimulator, site_id: str, tmp_path: Path, qtbot: QtBot
 ) -> None:
     env = {"KDS_MQ_CA_FILE": str(tls_broker.ca.cert)}
     site = make_site(core_sim, site_id, tls_broker.url, tmp_path, env=env)
     assert site.config().mq.ca_file == tls_broker.ca.cert
-    display_toml = tmp_path / "display.toml"  # the display's own file, and the same variable
+    display_toml = tmp_path / "display.toml"  # the display's own file, the same variable
     display_toml.write_text(
         f'site_id = "{site_id}"\ndisplay_id = "grill-1"\nstation = "grill"\n'
         f'[mq]\nurl = "{tls_broker.url}"\nheartbeat_ms = 2000\n'
     )
-    display_config = load(DisplayConfig, display_toml, env=env, secrets=None)
-    assert display_config.mq.ca_file == tls_broker.ca.cert
-    # the display's connection, built as kitchen_display/app.py builds it
-    display = mq_client_from_settings(display_config.mq, name="display-grill-1")
-    seen: list[str] = []
-
-    def on_state(message: Message) -> None:
-        parsed = wire.parse_state_message(message.body)
-        if isinstance(parsed, wire.TicketUpdated):
-            seen.append(parsed.ticket.id)
-
-    display.subscribe(wire.state_topic(site_id), on_state)
-    display.start()
+    config = load(DisplayConfig, display_toml, env=env, secrets=None)
+    assert config.mq.ca_file == tls_broker.ca.cert
+    # the display as kitchen_display/app.py builds it, its connection from [mq]
+    mq = mq_client_from_settings(config.mq, name="display-grill-1")
+    display = build_display(config, mq, sound_player=None)
+    display.start(show=True)
     try:
-        assert display.wait_connected(WAIT), display.last_error
+        qtbot.waitExposed(display.window, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: mq.connected, timeout=WAIT_MS)
         site.start_agent()  # the agent's relay over TLS too (start_agent waits for it)
-        order = core_sim.create_order(site_id)
-        wait_until(lambda: order["id"] in seen, WAIT)
+        order = core_sim.create_order(site_id, items=[line_item("l1", "Burger", "grill")])
+        number = f"#{order['display_number']}"
+        qtbot.waitUntil(lambda: number in card(display, order["id"]), timeout=WAIT_MS)
     finally:
-        site.stop_agent()
         display.close()
+        site.stop_agent()
+
+
+def card(display: DisplayApp, ticket_id: str) -> list[str]:
+    """What the grill screen shows on the ticket's card (nothing while it has none)."""
+    index = display.model.index_of(ticket_id)
+    return display.delegate.card_texts(index) if index.isValid() else []
 
 
 def test_a_client_certificate_is_sent_to_a_broker_that_wants_one(tls_broker: TlsBroker) -> None:
