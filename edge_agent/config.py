@@ -12,7 +12,7 @@ Keys (TOML; each overridable as ``KDS_<SECTION>_<KEY>``, top-level as ``KDS_<KEY
     log_level = "INFO"
 
     [core]
-    url = "https://core.example.com"         # KDS_CORE_URL
+    url = "https://core.example.com"         # KDS_CORE_URL; http:// only on loopback
     # token: keyring "core.token" (edge-agent set-secret core.token) or KDS_CORE_TOKEN
     poll_wait_seconds = 25
     timeout_seconds = 10.0
@@ -20,6 +20,9 @@ Keys (TOML; each overridable as ``KDS_<SECTION>_<KEY>``, top-level as ``KDS_<KEY
     [mq]                                     # shared.settings.MqSettings
     url = "stomp+ssl://b-xxxx.mq.eu-west-1.amazonaws.com:61614"
     user = "kds-ams-01"                      # password: keyring "mq.password" / KDS_MQ_PASSWORD
+    # ca_file = "/etc/ghost-kds/mq-ca.pem"   # KDS_MQ_CA_FILE; default: the system CA store
+    # cert_file, key_file                    # a client certificate, if the broker wants one
+    # insecure_skip_verify = false           # true: no certificate check (logged, doctor WARN)
 
     [store]
     path = "/var/lib/ghost-kds/edge.sqlite3" # KDS_STORE_PATH
@@ -44,6 +47,7 @@ Keys (TOML; each overridable as ``KDS_<SECTION>_<KEY>``, top-level as ``KDS_<KEY
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from dataclasses import dataclass, field
@@ -68,6 +72,16 @@ from shared.settings import MqSettings
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
+def _loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 or localhost: a URL that never leaves this machine."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True)
 class CoreSettings:
     """``[core]``: the company's core server."""
@@ -80,9 +94,15 @@ class CoreSettings:
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
         check(
-            parts.scheme in ("http", "https") and bool(parts.netloc),
+            parts.scheme in ("http", "https") and bool(parts.hostname),
             "core.url",
-            f"must be an http(s):// URL, got {self.url!r}",
+            f"must be an https:// URL, got {self.url!r}",
+        )
+        check(
+            parts.scheme == "https" or _loopback(parts.hostname or ""),
+            "core.url",
+            f"must be https:// (the site token goes with every request); plain http:// "
+            f"only to this machine (127.0.0.1, ::1, localhost), got {self.url!r}",
         )
         check(0 <= self.poll_wait_seconds <= 30, "core.poll_wait_seconds", "must be 0..30")
         check(self.timeout_seconds > 0, "core.timeout_seconds", "must be > 0")

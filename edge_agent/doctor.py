@@ -260,6 +260,13 @@ def _broker(config: AgentConfig, timeout: float) -> Check:
     client.start()
     try:
         if not client.wait_connected(timeout * 2):
+            if client.certificate_refused:
+                return fail(
+                    "broker",
+                    f"{config.mq.url}: {client.last_error}",
+                    "set [mq] ca_file to the PEM of the CA that signed the broker's "
+                    "certificate, and check the certificate is for this host name",
+                )
             return fail(
                 "broker",
                 f"{config.mq.url}: cannot connect ({client.last_error or 'no answer'})",
@@ -275,7 +282,14 @@ def _broker(config: AgentConfig, timeout: float) -> Check:
         )
     finally:
         client.close()
-    return ok("broker", f"{config.mq.url}: connected, subscribed, send confirmed")
+    detail = f"{config.mq.url}: connected, subscribed, send confirmed"
+    if config.mq.insecure_skip_verify:
+        return warn(
+            "broker",
+            f"{detail}; insecure_skip_verify = true: the broker's certificate is NOT verified",
+            "set [mq] ca_file to the broker's CA (PEM) and remove insecure_skip_verify",
+        )
+    return ok("broker", detail)
 
 
 def _sns(config: AgentConfig) -> Check:

@@ -15,6 +15,7 @@ caller that wants "anything we know about" catches one class. The tree::
     |   +-- BadRequest         fields missing or wrong       (error "bad_request")
     +-- MqError                the broker cannot be reached or refused a frame
         +-- MqNotConnected     a send was attempted while disconnected
+        +-- MqCertificateError the broker's TLS certificate was refused (chain or name)
 
 ``CommandRefused.code`` is the site-protocol error code sent in a
 ``command.result``.
@@ -86,3 +87,9 @@ class MqError(KdsError):
 
 class MqNotConnected(MqError):
     """A send was attempted while the client has no live connection."""
+
+
+class MqCertificateError(MqError):
+    """The broker's TLS certificate was refused: an unknown CA, another host's name,
+    expired. Not a network problem: retrying will not help until the certificate or
+    ``[mq] ca_file`` changes."""

@@ -10,8 +10,12 @@ Threads: the supervisor thread connects; stomp.py's receiver thread calls the
 handlers given to :meth:`MqClient.subscribe` and the state callbacks. Handlers
 must be quick or hand work to their own thread (the Qt app emits a signal).
 
-URLs: ``stomp://host:port`` (plain) or ``stomp+ssl://host:port`` (TLS, verified
-against the system CAs, as Amazon MQ on port 61614 needs).
+URLs: ``stomp://host:port`` (plain) or ``stomp+ssl://host:port`` (TLS, as Amazon MQ
+on port 61614 needs). TLS always verifies the broker's certificate chain (against
+``[mq] ca_file``, else the system's CA store) and its host name, unless
+``insecure_skip_verify`` says otherwise (a warning at every start). A certificate the
+client refuses is a :class:`~shared.errors.MqCertificateError`, named as such in the
+log and in ``edge-agent doctor``.
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import stomp
 import stomp.exception
 
-from shared.errors import ConfigError, MqError, MqNotConnected
+from shared.errors import ConfigError, MqCertificateError, MqError, MqNotConnected
 
 if TYPE_CHECKING:
     from shared.settings import MqSettings
@@ -97,6 +102,92 @@ class MqUrl:
         except ValueError:
             raise ConfigError(key, f"bad port in {url!r}") from None
         return cls(parts.hostname, port, parts.scheme != "stomp")
+
+
+def _pem(path: Path, key: str, marker: str, what: str) -> None:
+    """Raise ``ConfigError(key)`` unless ``path`` is readable and holds a PEM ``what``."""
+    try:
+        text = path.read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise ConfigError(key, f"cannot read {path}: {exc.strerror}") from None
+    if marker not in text:
+        raise ConfigError(key, f"no PEM {what} in {path}")
+
+
+@dataclass(frozen=True)
+class TlsOptions:
+    """How a ``stomp+ssl://`` connection checks the broker (``[mq] ca_file`` and friends).
+
+    stomp.py 9 builds a ``PROTOCOL_TLS_CLIENT`` context from these: chain and host name
+    are verified unless ``insecure_skip_verify`` (then neither is).
+    """
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    insecure_skip_verify: bool = False
+
+    def context(self) -> ssl.SSLContext:
+        """The context these options make; raises ``ConfigError`` naming a file that is
+        missing or not PEM. Used to check the settings and to explain a refused handshake.
+        """
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        try:
+            if self.ca_file is not None:
+                context.load_verify_locations(cafile=str(self.ca_file))
+            else:
+                context.load_default_certs()
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                "mq.ca_file", f"cannot read CA certificates from {self.ca_file}: {exc}"
+            ) from None
+        if self.cert_file is not None:
+            key_key = "mq.key_file" if self.key_file else "mq.cert_file"
+            _pem(self.cert_file, "mq.cert_file", "CERTIFICATE-----", "certificate")
+            _pem(self.key_file or self.cert_file, key_key, "PRIVATE KEY-----", "private key")
+            try:
+                context.load_cert_chain(
+                    str(self.cert_file), str(self.key_file) if self.key_file else None
+                )
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(
+                    key_key, f"the key does not fit the client certificate: {exc}"
+                ) from None
+        if self.insecure_skip_verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def apply(self, conn: Any, host_port: tuple[str, int]) -> None:
+        """Hand these options to a stomp.py connection for ``host_port``."""
+        conn.set_ssl(
+            for_hosts=[host_port],
+            ca_certs=str(self.ca_file) if self.ca_file else None,
+            cert_file=str(self.cert_file) if self.cert_file else None,
+            key_file=str(self.key_file) if self.key_file else None,
+            # PROTOCOL_TLS_CLIENT, never PROTOCOL_TLS: only it turns check_hostname on
+            ssl_version=ssl.PROTOCOL_TLS_CLIENT,
+            verify=not self.insecure_skip_verify,
+        )
+
+    def handshake_error(self, host: str, port: int, timeout: float) -> ssl.SSLError | None:
+        """Why a TLS handshake with ``host:port`` fails, if it is TLS that fails.
+
+        stomp.py logs a failed handshake and raises a bare ``ConnectFailedException``:
+        after one, this repeats the handshake with the same options to name the cause
+        (a refused certificate, say). ``None`` when TLS is not the problem.
+        """
+        try:
+            context = self.context()
+            with (
+                socket.create_connection((host, port), timeout=timeout) as raw,
+                context.wrap_socket(raw, server_hostname=host),
+            ):
+                return None
+        except ssl.SSLError as exc:
+            return exc
+        except (OSError, ConfigError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -233,8 +324,10 @@ class MqClient:
         connect_timeout: float = CONNECT_TIMEOUT,
         vhost: str | None = None,
         name: str = "mq",
+        tls: TlsOptions | None = None,
     ) -> None:
         self._url = MqUrl.parse(url)
+        self._tls = tls or TlsOptions()
         self._user = user
         self._password = password
         self._client_id = client_id
@@ -261,6 +354,8 @@ class MqClient:
         self._callbacks: list[StateCallback] = []
         self._thread: threading.Thread | None = None
         self.last_error: str | None = None
+        #: the last connect failed because the broker's certificate was refused
+        self.certificate_refused = False
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -268,6 +363,14 @@ class MqClient:
         """Connect (and keep connecting) on the ``<name>-supervisor`` thread; ``spawn``
         starts it instead of a plain thread (the agent's thread supervisor)."""
         if self._thread is None:
+            if self._url.tls and self._tls.insecure_skip_verify:
+                log.warning(
+                    "%s: [mq] insecure_skip_verify = true: the certificate of %s:%s is NOT "
+                    "verified; anyone on the network path can read the broker password",
+                    self._name,
+                    self._url.host,
+                    self._url.port,
+                )
             name = f"{self._name}-supervisor"
             if spawn is not None:
                 self._thread = spawn(name, self._supervise)
@@ -413,7 +516,9 @@ class MqClient:
                     delay = self._backoff_initial
                 except Exception as exc:
                     self.last_error = str(exc) or type(exc).__name__
-                    log.warning(
+                    self.certificate_refused = isinstance(exc, MqCertificateError)
+                    log.log(
+                        logging.ERROR if self.certificate_refused else logging.WARNING,
                         "%s: cannot connect to %s:%s (%s); retrying in %.1fs",
                         self._name,
                         self._url.host,
@@ -445,7 +550,7 @@ class MqClient:
             vhost=self._vhost,
         )
         if self._url.tls:
-            conn.set_ssl(for_hosts=[host_port], ssl_version=ssl.PROTOCOL_TLS_CLIENT)
+            self._tls.apply(conn, host_port)
         with self._lock:
             self._generation += 1
             generation = self._generation
@@ -458,6 +563,13 @@ class MqClient:
             # accepts TCP but never answers CONNECT (one that is still starting, say).
             conn.connect(self._user, self._password, wait=False, headers=headers)
         except stomp.exception.StompException as exc:
+            refused = self._url.tls and self._tls.handshake_error(*host_port, self._connect_timeout)
+            if isinstance(refused, ssl.SSLCertVerificationError):
+                raise MqCertificateError(
+                    f"the broker's certificate was refused: {refused.verify_message}"
+                ) from exc
+            if refused:
+                raise MqError(f"TLS handshake failed: {refused.reason or refused}") from exc
             raise MqError(f"connect failed: {type(exc).__name__} {exc}") from exc
         _no_delay(conn)
         if not listener.connected.wait(self._connect_timeout):
@@ -476,6 +588,7 @@ class MqClient:
                 raise MqError("connection lost while subscribing")
             self._connected.set()
         self.last_error = None
+        self.certificate_refused = False
         log.info("%s: connected to %s:%s", self._name, self._url.host, self._url.port)
         self._notify(True)
 
@@ -604,4 +717,5 @@ def mq_client_from_settings(
         connect_timeout=connect_timeout,
         vhost=settings.vhost or None,
         name=name,
+        tls=settings.tls,
     )

@@ -31,6 +31,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from xml.sax.saxutils import quoteattr
@@ -89,8 +90,8 @@ _ACTIVEMQ_XML = """\
         <tempUsage><tempUsage limit="512 mb"/></tempUsage>
       </systemUsage>
     </systemUsage>
-    <transportConnectors>
-      <transportConnector name="stomp" uri={stomp_uri}/>
+{ssl_context}    <transportConnectors>
+{ssl_connectors}      <transportConnector name="stomp" uri={stomp_uri}/>
     </transportConnectors>
   </broker>
 </beans>
@@ -131,6 +132,45 @@ def stomp_handshake(host: str, port: int, timeout: float = 2.0) -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class SslConnector:
+    """Optional STOMP-over-TLS connectors (``stomp+ssl://127.0.0.1:PORT``).
+
+    ``keystore``: PKCS12 with the broker's certificate and key (tests/helpers/tls.py);
+    ``truststore``: PKCS12 with the CA whose client certificates the broker accepts,
+    needed for ``client_auth_port`` (a second connector with ``needClientAuth=true``).
+    """
+
+    keystore: Path
+    password: str
+    port: int = 0
+    truststore: Path | None = None
+    client_auth_port: int = 0
+
+
+def _ssl_xml(ssl: SslConnector | None, port: int, client_auth_port: int) -> tuple[str, str]:
+    if ssl is None:
+        return "", ""
+    trust = ""
+    if ssl.truststore is not None:
+        trust = (
+            f" trustStore={quoteattr(f'file:{ssl.truststore}')}"
+            f' trustStorePassword={quoteattr(ssl.password)} trustStoreType="pkcs12"'
+        )
+    context = (
+        "    <sslContext>\n"
+        f"      <sslContext keyStore={quoteattr(f'file:{ssl.keystore}')}"
+        f' keyStorePassword={quoteattr(ssl.password)} keyStoreType="pkcs12"{trust}/>\n'
+        "    </sslContext>\n"
+    )
+    uri = f"stomp+ssl://127.0.0.1:{port}?transport.tcpNoDelay=true"
+    connectors = f'      <transportConnector name="stomp-ssl" uri={quoteattr(uri)}/>\n'
+    if client_auth_port:
+        uri = f"stomp+ssl://127.0.0.1:{client_auth_port}?needClientAuth=true"
+        connectors += f'      <transportConnector name="stomp-ssl-auth" uri={quoteattr(uri)}/>\n'
+    return context, connectors
+
+
 def _pid_alive(pid: int) -> bool:
     """True when ``pid`` exists and is not a zombie."""
     try:
@@ -169,12 +209,18 @@ class ActiveMQ:
         broker_name: str = "kds-test",
         activemq_home: Path = DEFAULT_ACTIVEMQ_HOME,
         max_heap: str = "256M",
+        ssl: SslConnector | None = None,
     ) -> None:
         self.workdir = Path(workdir).absolute()
         self.stomp_port = stomp_port or free_port()
         self.broker_name = broker_name
         self.activemq_home = Path(activemq_home)
         self.max_heap = max_heap
+        self.ssl = ssl
+        self.ssl_port = (ssl.port or free_port()) if ssl else 0
+        self.client_auth_port = 0
+        if ssl is not None and ssl.truststore is not None:
+            self.client_auth_port = ssl.client_auth_port or free_port()
         self.startup_seconds: float | None = None
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -182,6 +228,16 @@ class ActiveMQ:
     @property
     def url(self) -> str:
         return f"stomp://127.0.0.1:{self.stomp_port}"
+
+    @property
+    def ssl_url(self) -> str:
+        """The TLS connector's URL (only with ``ssl``)."""
+        return f"stomp+ssl://127.0.0.1:{self.ssl_port}"
+
+    @property
+    def client_auth_url(self) -> str:
+        """The TLS connector that wants a client certificate (``ssl`` with a truststore)."""
+        return f"stomp+ssl://127.0.0.1:{self.client_auth_port}"
 
     @property
     def conf_dir(self) -> Path:
@@ -229,7 +285,10 @@ class ActiveMQ:
             f"stomp://127.0.0.1:{self.stomp_port}"
             "?transport.hbGracePeriodMultiplier=1.5&transport.tcpNoDelay=true"
         )
+        ssl_context, ssl_connectors = _ssl_xml(self.ssl, self.ssl_port, self.client_auth_port)
         xml = _ACTIVEMQ_XML.format(
+            ssl_context=ssl_context,
+            ssl_connectors=ssl_connectors,
             broker_name=quoteattr(self.broker_name),
             data_dir=quoteattr(str(self.data_dir)),
             kahadb_dir=quoteattr(str(self.data_dir / "kahadb")),
@@ -297,7 +356,10 @@ class ActiveMQ:
                     f"ActiveMQ exited with status {code} during startup; "
                     f"tail of {self.log_path}:\n{self.log_tail()}"
                 )
-            if stomp_handshake("127.0.0.1", self.stomp_port, timeout=1.0):
+            # the TLS connectors are listed first: the plain one answering means they listen
+            if stomp_handshake("127.0.0.1", self.stomp_port, timeout=1.0) and all(
+                port_in_use(port) for port in (self.ssl_port, self.client_auth_port) if port
+            ):
                 return
             if time.monotonic() > deadline:
                 raise RuntimeError(

@@ -44,19 +44,19 @@ def _run(
             "core.url",
         ),
         (
-            'site_id = "a"\n[core]\nurl = "http://core"\ntoken = "in-file"\n'
+            'site_id = "a"\n[core]\nurl = "https://core"\ntoken = "in-file"\n'
             '[store]\npath = "/tmp/x.db"\n',
             {},
             "core.token",
         ),
         (
-            'site_id = "a"\n[core]\nurl = "http://core"\n[store]\npath = "/tmp/x.db"\n'
+            'site_id = "a"\n[core]\nurl = "https://core"\n[store]\npath = "/tmp/x.db"\n'
             "[mq]\nhearbeat_ms = 5\n",
             {"KDS_CORE_TOKEN": "t"},
             "mq.hearbeat_ms",
         ),
         (
-            'site_id = "a"\n[core]\nurl = "http://core"\n[store]\npath = "/tmp/x.db"\n',
+            'site_id = "a"\n[core]\nurl = "https://core"\n[store]\npath = "/tmp/x.db"\n',
             {"KDS_CORE_TOKEN": "t", "KDS_MQ_HEARTBEAT_MS": "often"},
             "mq.heartbeat_ms",
         ),
@@ -101,7 +101,7 @@ def test_set_secret_stores_in_keyring_and_never_prints_it(
     # the agent's config now finds the token in the keyring, and hides it
     config_file = tmp_path / "agent.toml"
     config_file.write_text(
-        'site_id = "a"\n[core]\nurl = "http://core"\n[store]\npath = "/tmp/x.db"\n'
+        'site_id = "a"\n[core]\nurl = "https://core"\n[store]\npath = "/tmp/x.db"\n'
     )
     config = load(AgentConfig, config_file, env={})
     assert config.core.token.reveal() == SECRET

@@ -469,3 +469,96 @@ def test_keyring_store_and_lookup(test_keyring: object, tmp_path: Path) -> None:
 def test_keyring_without_the_secret(test_keyring: object, tmp_path: Path) -> None:
     err = config_error(lambda: load_agent(tmp_path, env={}, secrets=keyring_lookup))
     assert err.key == "core.token"
+
+
+# --- TLS: the core over https, the broker's certificate ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://core.example.com", "http://10.0.0.5:8700", "http://128.0.0.1", "http://[::2]:80"],
+)
+def test_core_url_must_be_https_off_this_machine(tmp_path: Path, url: str) -> None:
+    env = {"KDS_CORE_TOKEN": TOKEN, "KDS_CORE_URL": url}
+    err = config_error(lambda: load_agent(tmp_path, env=env))
+    assert err.key == "core.url"
+    assert "https://" in err.problem and url in err.problem
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://core.example.com",
+        "http://127.0.0.1:8700",
+        "http://127.4.5.6",
+        "http://localhost:8700",
+        "http://LOCALHOST",
+        "http://[::1]:8700",
+    ],
+)
+def test_core_url_may_be_http_on_loopback(tmp_path: Path, url: str) -> None:
+    env = {"KDS_CORE_TOKEN": TOKEN, "KDS_CORE_URL": url}
+    assert load_agent(tmp_path, env=env).core.url == url
+
+
+@pytest.fixture(scope="module")
+def pems(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(CA certificate, client certificate, client key), made with openssl."""
+    from tests.helpers.tls import CertAuthority
+
+    ca = CertAuthority.create(tmp_path_factory.mktemp("pems"), "config test CA")
+    client = ca.issue("client", ["kds-client"])
+    return ca.cert, client.cert, client.key
+
+
+TLS_MQ = "stomp+ssl://broker.example.com:61614"
+
+
+def test_mq_tls_keys_from_file_and_environment(
+    tmp_path: Path, pems: tuple[Path, Path, Path]
+) -> None:
+    ca, cert, key = pems
+    text = AGENT_TOML.replace('url = "stomp://127.0.0.1:61613"', f'url = "{TLS_MQ}"')
+    text += f'cert_file = "{cert}"\nkey_file = "{key}"\n'
+    agent = load_agent(tmp_path, text, env={"KDS_CORE_TOKEN": TOKEN, "KDS_MQ_CA_FILE": str(ca)})
+    assert (agent.mq.ca_file, agent.mq.cert_file, agent.mq.key_file) == (ca, cert, key)
+    assert agent.mq.insecure_skip_verify is False
+    display = load_display(tmp_path, KDS_MQ_URL=TLS_MQ, KDS_MQ_CA_FILE=str(ca))
+    assert display.mq.tls.ca_file == ca
+    assert load_display(tmp_path).mq.ca_file is None  # default: the system's CA store
+
+
+@pytest.mark.parametrize(
+    ("env", "key", "words"),
+    [
+        ({"KDS_MQ_CA_FILE": "/nonexistent/ca.pem"}, "mq.ca_file", "/nonexistent/ca.pem"),
+        ({"KDS_MQ_CA_FILE": "{key}"}, "mq.ca_file", "cannot read CA certificates"),
+        ({"KDS_MQ_CERT_FILE": "{ca}"}, "mq.cert_file", "no PEM private key"),
+        ({"KDS_MQ_CERT_FILE": "{key}"}, "mq.cert_file", "no PEM certificate"),
+        ({"KDS_MQ_CERT_FILE": "/nonexistent/c.pem"}, "mq.cert_file", "cannot read"),
+        (
+            {"KDS_MQ_CERT_FILE": "{cert}", "KDS_MQ_KEY_FILE": "{ca}"},
+            "mq.key_file",
+            "no PEM private key",
+        ),
+        ({"KDS_MQ_KEY_FILE": "{key}"}, "mq.key_file", "needs mq.cert_file"),
+        ({"KDS_MQ_INSECURE_SKIP_VERIFY": "maybe"}, "mq.insecure_skip_verify", "true or false"),
+        ({"KDS_MQ_URL": "stomp://b:61613", "KDS_MQ_CA_FILE": "{ca}"}, "mq.ca_file", "stomp+ssl"),
+        (
+            {"KDS_MQ_URL": "stomp://b:61613", "KDS_MQ_INSECURE_SKIP_VERIFY": "true"},
+            "mq.insecure_skip_verify",
+            "stomp+ssl",
+        ),
+    ],
+)
+def test_bad_mq_tls_key_is_named(
+    tmp_path: Path, pems: tuple[Path, Path, Path], env: dict[str, str], key: str, words: str
+) -> None:
+    ca, cert, pem_key = pems
+    values = {k: v.format(ca=ca, cert=cert, key=pem_key) for k, v in env.items()}
+    values = {"KDS_MQ_URL": TLS_MQ, **values}
+    err = config_error(lambda: load_display(tmp_path, **values))
+    assert err.key.split(" ")[0] == key  # "(from KDS_...)" when the variable is the bad value
+    assert words in err.problem
+    agent_err = config_error(lambda: load_agent(tmp_path, env={"KDS_CORE_TOKEN": TOKEN, **values}))
+    assert agent_err.key.split(" ")[0] == key
