@@ -16,6 +16,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -220,8 +221,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: files the agent makes (the database and its ``-wal``/``-shm``, exports) are its own
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    os.umask(PRIVATE_UMASK)  # every subcommand may create the database: customer data
     try:
         return int(args.func(args))
     except ConfigError as exc:
