@@ -182,11 +182,10 @@ class Retention:
         pruned, more = self.prune(now)
         self._next_at = now if more else now + self._interval
         if any(pruned.values()):
-            log.info(
-                "pruned %s%s",
-                ", ".join(f"{n} {table}" for table, n in pruned.items() if n),
-                " (more next round)" if more else "",
-            )
+            parts = [f"pruned {n} {table}" for table, n in pruned.items() if n]
+            if pruned.get("customer_data"):
+                parts[-1] = f"scrubbed customer data from {pruned['customer_data']} older rows"
+            log.info("%s%s", ", ".join(parts), " (more next round)" if more else "")
         return pruned
 
     def prune(self, now: float) -> tuple[dict[str, int], bool]:

@@ -251,15 +251,17 @@ def test_retention_keeps_everything_else(db: Store, store_path: Path, clock: Clo
 
 
 def test_scrub_goes_on_where_the_last_round_stopped(
-    db: Store, store_path: Path, clock: Clock
+    db: Store, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
     kitchen = _kitchen(db)
     for n in range(7):
         kitchen.apply_order(_customer_order(f"ord_{n}"))
     clock.t += 8 * DAY
     policy = RetentionPolicy(batch_rows=2, max_batches=2)
-    _, more = Retention(db, policy).prune(clock.t)
-    assert more  # two batches of two orders: three are left
+    with caplog.at_level(logging.INFO, logger="edge.retention"):
+        Retention(db, policy).maybe_prune()
+    # two batches of two orders and two of their outbox rows: more are left
+    assert "scrubbed customer data from 8 older rows (more next round)" in caplog.text
     assert [NAME in json.dumps(db.order(f"ord_{n}")) for n in range(7)] == [False] * 4 + [True] * 3
     Retention(db, policy).prune(clock.t)
     assert not any(NAME in json.dumps(db.order(f"ord_{n}")) for n in range(7))
