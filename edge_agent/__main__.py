@@ -227,7 +227,8 @@ PRIVATE_UMASK = 0o077
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    os.umask(PRIVATE_UMASK)  # every subcommand may create the database: customer data
+    # every subcommand may create the database (customer data) or write an export
+    umask = os.umask(PRIVATE_UMASK)
     try:
         return int(args.func(args))
     except ConfigError as exc:
@@ -239,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KdsError as exc:
         print(f"edge-agent: {exc}", file=sys.stderr)
         return 1
+    finally:
+        os.umask(umask)  # a caller in the same process (a test) keeps its own
 
 
 if __name__ == "__main__":
