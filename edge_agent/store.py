@@ -458,11 +458,16 @@ class Store:
         return json.loads(rows[0][0]) if rows else None
 
     def put_order(self, order_id: str, version: int, body: dict[str, Any]) -> None:
+        """Store an order version; ``received_at`` stays the first version's. A new
+        version is a new row (a new rowid): retention scrubs customer data in rowid
+        order, so a version that comes after its order was scrubbed gets its turn."""
         with self.transaction() as db:
+            first = db.execute("SELECT received_at FROM orders WHERE id = ?", (order_id,))
+            row = first.fetchone()
+            db.execute("DELETE FROM orders WHERE id = ?", (order_id,))
             db.execute(
-                "INSERT INTO orders(id, version, body, received_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET version = excluded.version, body = excluded.body",
-                (order_id, version, json.dumps(body), self.now()),
+                "INSERT INTO orders(id, version, body, received_at) VALUES (?, ?, ?, ?)",
+                (order_id, version, json.dumps(body), row[0] if row else self.now()),
             )
 
     def ticket_json(self, ticket_id: str) -> str | None:

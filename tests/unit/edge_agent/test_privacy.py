@@ -267,6 +267,22 @@ def test_scrub_goes_on_where_the_last_round_stopped(
     assert not any(NAME in json.dumps(db.order(f"ord_{n}")) for n in range(7))
 
 
+def test_a_version_that_comes_after_the_scrub_is_scrubbed_too(db: Store, clock: Clock) -> None:
+    kitchen = _kitchen(db)
+    kitchen.apply_order(_customer_order("ord_late"))
+    kitchen.apply_order(_customer_order("ord_other"))
+    clock.t += 8 * DAY
+    Retention(db).prune(clock.t)
+    assert NAME not in json.dumps(db.order("ord_late"))
+    # the core sends a new version, with the customer again, 8 days after the first
+    assert kitchen.apply_order(_customer_order("ord_late", version=2)).action == "updated"
+    assert NAME in json.dumps(db.order("ord_late")) and NAME in (db.ticket_json("ord_late") or "")
+    Retention(db).prune(clock.t)
+    assert NAME not in json.dumps(db.order("ord_late"))
+    assert NAME not in (db.ticket_json("ord_late") or "")
+    assert db.order_version("ord_late") == 2
+
+
 # --- texts: only the validated number -------------------------------------------------------
 
 
