@@ -12,10 +12,11 @@ at grill and at expo, picked up (three commands); every 200th order a refused co
 frame (a dead letter). Every 10 simulated minutes the housekeeping steps the agent
 runs: ``prune_done`` (delivered outbox rows, as before) and, in the second run only,
 ``Retention.maybe_prune`` with the default ``[store]`` retention (14 days; 30 for dead
-letters). Prints, per run, the file size, the pages in use, the rows per table, the
-longest single pruning batch (the longest the store's lock is held for it) and the
-time taken. Writes are grouped 100 orders to a transaction to keep the run short;
-that changes neither the rows nor the size. Exit status 0.
+letters; customer names and phones scrubbed after 7). Prints, per run, the file size,
+the pages in use, the rows per table, the longest single pruning or scrubbing batch
+(the longest the store's lock is held for it) and the time taken. Writes are grouped
+100 orders to a transaction to keep the run short; that changes neither the rows nor
+the size. Exit status 0.
 """
 
 from __future__ import annotations
@@ -110,7 +111,15 @@ def _deliver_all(store: Store) -> None:
 def _timed_retention(retention: Retention) -> tuple[Retention, dict[str, list[float]]]:
     """Wrap each pruning batch to time it (how long it holds the store's lock)."""
     batches: dict[str, list[float]] = {}
-    for name in ("_closed_tickets", "_ticketless_orders", "_dead_outbox"):
+    for name in (
+        "_closed_tickets",
+        "_ticketless_orders",
+        "_dead_outbox",
+        "_scrub_orders",
+        "_scrub_outbox",
+        "_scrub_quarantine",
+        "_scrub_dead_letters",
+    ):
         step = getattr(retention, name)
 
         def timed(cutoff: float, step: Any = step, name: str = name) -> int:

@@ -16,6 +16,7 @@ import argparse
 import getpass
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -223,8 +224,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: files the agent makes (the database and its ``-wal``/``-shm``, exports) are its own
+PRIVATE_UMASK = 0o077
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # every subcommand may create the database (customer data) or write an export
+    umask = os.umask(PRIVATE_UMASK)
     try:
         return int(args.func(args))
     except ConfigError as exc:
@@ -236,6 +243,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KdsError as exc:
         print(f"edge-agent: {exc}", file=sys.stderr)
         return 1
+    finally:
+        os.umask(umask)  # a caller in the same process (a test) keeps its own
 
 
 if __name__ == "__main__":

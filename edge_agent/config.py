@@ -27,17 +27,18 @@ Keys (TOML; each overridable as ``KDS_<SECTION>_<KEY>``, top-level as ``KDS_<KEY
     [store]
     path = "/var/lib/ghost-kds/edge.sqlite3" # KDS_STORE_PATH
     busy_timeout_seconds = 30                # a write waits this long for another's lock
+    retention_days = 14                      # closed orders and tickets, failed side effects
+    commands_retention_days = 14             # a resent command_id gets its stored result
+    dead_letters_retention_days = 30         # refused frames, kept to be looked at
+    quarantine_retention_days = 30           # invalid orders, kept to be looked at
+    customer_data_retention_days = 7         # then names and phones are scrubbed everywhere
+    prune_batch_rows = 200                   # rows per pruning transaction
 
     [threads]                                # the supervisor of the agent's threads
     max_restarts = 5                         # more within the window: exit 1 (systemd restarts)
     restart_window_seconds = 300
     restart_backoff_initial_seconds = 0.5
     restart_backoff_max_seconds = 30
-    retention_days = 14                      # closed orders and tickets, failed side effects
-    commands_retention_days = 14             # a resent command_id gets its stored result
-    dead_letters_retention_days = 30         # refused frames, kept to be looked at
-    quarantine_retention_days = 30           # invalid orders, kept to be looked at
-    prune_batch_rows = 200                   # rows per pruning transaction
 
     [outbox]
     backoff_initial_seconds = 1.0
@@ -112,6 +113,8 @@ class CoreSettings:
 DEFAULT_RETENTION_DAYS = 14.0
 DEFAULT_COMMANDS_RETENTION_DAYS = 14.0
 DEFAULT_PROBLEM_RETENTION_DAYS = 30.0
+#: customer names and phones, in every table (dead letters and quarantine too)
+DEFAULT_CUSTOMER_DATA_RETENTION_DAYS = 7.0
 DEFAULT_PRUNE_BATCH_ROWS = 200
 
 
@@ -128,6 +131,9 @@ class StoreSettings:
     commands_retention_days: float = DEFAULT_COMMANDS_RETENTION_DAYS
     dead_letters_retention_days: float = DEFAULT_PROBLEM_RETENTION_DAYS
     quarantine_retention_days: float = DEFAULT_PROBLEM_RETENTION_DAYS
+    #: then the customer's name and phone are scrubbed from every row that has them
+    #: (orders, tickets, texts and labels, quarantine, dead letters); the rest is kept
+    customer_data_retention_days: float = DEFAULT_CUSTOMER_DATA_RETENTION_DAYS
     #: rows deleted per transaction, so the store's lock is never held long
     prune_batch_rows: int = DEFAULT_PRUNE_BATCH_ROWS
     #: how long a write waits for another process's lock before it fails (StoreError)
@@ -140,6 +146,7 @@ class StoreSettings:
             "commands_retention_days",
             "dead_letters_retention_days",
             "quarantine_retention_days",
+            "customer_data_retention_days",
         ):
             check(1 <= getattr(self, key) <= 3650, f"store.{key}", "must be 1..3650 days")
         check(1 <= self.prune_batch_rows <= 10_000, "store.prune_batch_rows", "must be 1..10000")

@@ -28,11 +28,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 from edge_agent.outbox import Channel
 from edge_agent.ports import Metrics, NoMetrics
 from edge_agent.store import Store
 from shared.aging import late_when_ready
-from shared.model import Ticket, TicketItem
+from shared.model import Customer, Ticket, TicketItem
 from shared.wire import SiteSettings
 
 log = logging.getLogger("edge.effects")
@@ -155,8 +157,7 @@ class Effects:
         render = self.rules.render_text
         if render is None or not (self.rules.sms or self.rules.topic_arn):
             return
-        order = self._store.order(ticket.id) or {}
-        customer = order.get("customer") or {}
+        customer = self._customer(ticket.id)
         text = render(
             kind,
             brand_id=ticket.brand.id,
@@ -166,12 +167,17 @@ class Effects:
             item=item.name if item else "",
         )
         suffix = f"{kind}:{item.line_id}" if item else kind
-        phone = customer.get("phone") if isinstance(customer, dict) else None
-        if self.rules.sms and customer.get("notify") is True and isinstance(phone, str) and phone:
+        if self.rules.sms and customer.notify and not customer.phone:
+            log.warning(
+                "order %s: no %s text: customer.phone is missing or not an E.164 number",
+                ticket.id,
+                kind,
+            )
+        elif self.rules.sms and customer.notify:
             body: dict[str, Any] = {
                 "order_id": ticket.id,
                 "kind": kind,
-                "phone": phone,
+                "phone": customer.phone,
                 "text": text,
             }
             self._store.enqueue(
@@ -203,6 +209,15 @@ class Effects:
                 ticket.id,
                 json.dumps(body).encode(),
             )
+
+    def _customer(self, order_id: str) -> Customer:
+        """The order's customer as validated (a phone only in E.164 form, else none):
+        the stored order is the core's JSON as it came."""
+        order = self._store.order(order_id) or {}
+        try:
+            return Customer.model_validate(order.get("customer") or {})
+        except ValidationError:  # the order was valid when stored; scrubbed or not
+            return Customer()
 
     # --- reporting ----------------------------------------------------------------------
 

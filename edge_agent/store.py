@@ -92,6 +92,20 @@ def _read_only_folder(folder: Path, mounts: Path = Path("/proc/self/mounts")) ->
     return bool({"ro", "emergency_ro"} & set(options.split(",")))
 
 
+def _make_private(path: Path) -> None:
+    """The database and its ``-wal``/``-shm`` (customer names and phones) readable by
+    this user only: SQLite gives the ``-wal``/``-shm`` the database file's mode, and a
+    file an older agent made 0644 is fixed here."""
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+        except FileNotFoundError:
+            continue
+        except OSError as exc:  # not ours (another user's file): say so, open it anyway
+            log.warning("cannot make %s private (mode 0600): %s", file, exc)
+
+
 @dataclass(frozen=True)
 class StoreTrouble:
     """Why the database cannot be written (or is damaged), and since when."""
@@ -249,7 +263,10 @@ class Store:
             self._conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
             )
+            _make_private(self.path)
             self._conn.execute("PRAGMA journal_mode=WAL")
+            # what is deleted or rewritten (customer data past its retention) is zeroed
+            self._conn.execute("PRAGMA secure_delete=ON")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
             self._conn.executescript(_SCHEMA)
@@ -334,6 +351,11 @@ class Store:
                 time.time() - trouble.since,
                 TROUBLE_WORDS[trouble.kind],
             )
+
+    def checkpoint(self) -> None:
+        """Copy the WAL into the database and truncate it to nothing (after a scrub, so
+        no old page of customer data is left in the ``-wal``)."""
+        self._query("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def now(self) -> float:
         """The store's clock (seconds since the epoch, as ``time.time``)."""
@@ -436,11 +458,16 @@ class Store:
         return json.loads(rows[0][0]) if rows else None
 
     def put_order(self, order_id: str, version: int, body: dict[str, Any]) -> None:
+        """Store an order version; ``received_at`` stays the first version's. A new
+        version is a new row (a new rowid): retention scrubs customer data in rowid
+        order, so a version that comes after its order was scrubbed gets its turn."""
         with self.transaction() as db:
+            first = db.execute("SELECT received_at FROM orders WHERE id = ?", (order_id,))
+            row = first.fetchone()
+            db.execute("DELETE FROM orders WHERE id = ?", (order_id,))
             db.execute(
-                "INSERT INTO orders(id, version, body, received_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET version = excluded.version, body = excluded.body",
-                (order_id, version, json.dumps(body), self.now()),
+                "INSERT INTO orders(id, version, body, received_at) VALUES (?, ?, ?, ?)",
+                (order_id, version, json.dumps(body), row[0] if row else self.now()),
             )
 
     def ticket_json(self, ticket_id: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -155,3 +156,26 @@ def test_example_configs_in_packaging_are_valid() -> None:
         DisplayConfig, ROOT / "packaging/config/display.example.toml", env={}, secrets=None
     )
     assert display.station == "grill"
+
+
+def test_a_database_the_agent_creates_is_its_own_only(tmp_path: Path) -> None:
+    """Whatever the umask it is started with (here 022: files 0644), the agent makes the
+    database (customer names and phones) 0600 and its folder 0700."""
+    config = tmp_path / "agent.toml"
+    db = tmp_path / "state" / "edge.sqlite3"
+    config.write_text(f'site_id = "a"\n[core]\nurl = "http://core"\n[store]\npath = "{db}"\n')
+    base = {k: v for k, v in os.environ.items() if not k.startswith("KDS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "edge_agent", "outbox", "--config", str(config)],
+        cwd=ROOT,
+        env={**base, "KDS_CORE_TOKEN": "t"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        umask=0o022,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (stat.S_IMODE(db.stat().st_mode), stat.S_IMODE(db.parent.stat().st_mode)) == (
+        0o600,
+        0o700,
+    )
