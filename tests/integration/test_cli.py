@@ -163,7 +163,7 @@ def test_a_database_the_agent_creates_is_its_own_only(tmp_path: Path) -> None:
     database (customer names and phones) 0600 and its folder 0700."""
     config = tmp_path / "agent.toml"
     db = tmp_path / "state" / "edge.sqlite3"
-    config.write_text(f'site_id = "a"\n[core]\nurl = "http://core"\n[store]\npath = "{db}"\n')
+    config.write_text(f'site_id = "a"\n[core]\nurl = "https://core"\n[store]\npath = "{db}"\n')
     base = {k: v for k, v in os.environ.items() if not k.startswith("KDS_")}
     result = subprocess.run(
         [sys.executable, "-m", "edge_agent", "outbox", "--config", str(config)],
