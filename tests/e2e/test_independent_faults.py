@@ -26,7 +26,7 @@ import stomp
 
 from tests.e2e.independent_core import IndependentCore
 from tests.helpers.fixtures import TOKEN
-from tests.helpers.site import AgentProcess, agent_toml, wait_until
+from tests.helpers.site import AgentProcess, wait_until, write_agent_config
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -136,15 +136,8 @@ def _gaps(times: list[float]) -> list[float]:
 def test_faults_from_an_independent_core_leave_the_kitchen_working(
     site_id: str, core: IndependentCore, activemq_url: str, tmp_path: Path
 ) -> None:
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        agent_toml(
-            site_id=site_id,
-            core_url=core.url,
-            mq_url=activemq_url,
-            store_path=tmp_path / "edge.sqlite3",
-            poll_wait=1,
-        )
+    config, _ = write_agent_config(
+        tmp_path, site_id=site_id, core_url=core.url, mq_url=activemq_url
     )
     env = {"KDS_RETRY_AFTER_MAX_SECONDS": str(RETRY_MAX)}
     display = RawDisplay(activemq_url, site_id)

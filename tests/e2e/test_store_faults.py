@@ -25,7 +25,7 @@ import pytest
 from core_sim.server import CoreSimulator
 from tests.helpers.fault_tally import long_variant, record
 from tests.helpers.fixtures import TOKEN
-from tests.helpers.site import AgentProcess, SitePeer, agent_toml, wait_until
+from tests.helpers.site import AgentProcess, SitePeer, wait_until, write_agent_config
 from tests.helpers.small_disk import fill, small_tmpfs
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -73,15 +73,12 @@ def test_disk_full_loses_nothing_and_the_agent_catches_up(
     site_id: str, core_sim: CoreSimulator, activemq_url: str, tmp_path: Path, small_disk: Path
 ) -> None:
     full_seconds = FULL_SECONDS_LONG if long_variant() else FULL_SECONDS
-    config = tmp_path / "agent.toml"
-    config.write_text(
-        agent_toml(
-            site_id=site_id,
-            core_url=core_sim.url,
-            mq_url=activemq_url,
-            store_path=small_disk / "edge.sqlite3",
-            poll_wait=1,
-        )
+    config, _ = write_agent_config(
+        tmp_path,
+        site_id=site_id,
+        core_url=core_sim.url,
+        mq_url=activemq_url,
+        store_dir=small_disk,
     )
     log = tmp_path / "agent.log"
     agent = AgentProcess(config, TOKEN, log).start()

@@ -21,7 +21,7 @@ import pytest
 
 from core_sim.server import CoreSimulator
 from tests.helpers.fixtures import TOKEN
-from tests.helpers.site import ROOT, AgentProcess, agent_toml, line_item, wait_until
+from tests.helpers.site import ROOT, AgentProcess, line_item, wait_until, write_agent_config
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -67,16 +67,9 @@ def _orders(sim: CoreSimulator, site_id: str) -> list[dict[str, object]]:
 def test_a_raw_v1_display_takes_allergen_orders_through_the_whole_flow(
     site_id: str, core_sim: CoreSimulator, activemq_url: str, tmp_path: Path
 ) -> None:
-    config = tmp_path / "agent.toml"
     # the default config: no allergen_gate, no [allergy] (nothing opted in)
-    config.write_text(
-        agent_toml(
-            site_id=site_id,
-            core_url=core_sim.url,
-            mq_url=activemq_url,
-            store_path=tmp_path / "edge.sqlite3",
-            poll_wait=1,
-        )
+    config, _ = write_agent_config(
+        tmp_path, site_id=site_id, core_url=core_sim.url, mq_url=activemq_url
     )
     assert "allergen_gate" not in config.read_text()
     agent = AgentProcess(config, TOKEN, tmp_path / "agent.log").start()

@@ -100,11 +100,18 @@ backoff_max_seconds = 1.0
 
 
 def write_agent_config(
-    workdir: Path, *, site_id: str, core_url: str, mq_url: str, extra: str = ""
+    workdir: Path,
+    *,
+    site_id: str,
+    core_url: str,
+    mq_url: str,
+    extra: str = "",
+    store_dir: Path | None = None,
 ) -> tuple[Path, Path]:
     """``workdir/agent.toml`` for an :class:`AgentProcess` (a 1 s long poll) with its
-    store ``workdir/edge.sqlite3`` beside it: ``(config, store)``."""
-    config, store = workdir / "agent.toml", workdir / "edge.sqlite3"
+    store ``edge.sqlite3`` beside it, or in ``store_dir`` (a disk of its own):
+    ``(config, store)``."""
+    config, store = workdir / "agent.toml", (store_dir or workdir) / "edge.sqlite3"
     config.write_text(
         agent_toml(
             site_id=site_id,

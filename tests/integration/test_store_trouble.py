@@ -19,7 +19,7 @@ from core_sim.server import CoreSimulator
 from edge_agent.doctor import Check, run_checks
 from shared.model import TicketStatus
 from tests.helpers.fixtures import TOKEN, Site, make_site
-from tests.helpers.site import AgentProcess, SitePeer, agent_toml, wait_until
+from tests.helpers.site import AgentProcess, SitePeer, wait_until, write_agent_config
 from tests.helpers.small_disk import Ext4Image, fill, small_tmpfs
 from tests.helpers.udp_listener import UdpListener
 
@@ -169,15 +169,12 @@ def test_a_disk_that_fails_read_only_under_the_agent_is_an_alarm_and_recovers(
         Ext4Image(tmp_path / "disk.img", tmp_path / "disk") as disk,
         SitePeer(activemq_url, site_id) as peer,
     ):
-        config = tmp_path / "agent.toml"  # on a good disk: only the database is on the bad one
-        config.write_text(
-            agent_toml(
-                site_id=site_id,
-                core_url=core_sim.url,
-                mq_url=activemq_url,
-                store_path=disk.where / "edge.sqlite3",
-                poll_wait=1,
-            )
+        config, _ = write_agent_config(  # on a good disk: only the database on the bad one
+            tmp_path,
+            site_id=site_id,
+            core_url=core_sim.url,
+            mq_url=activemq_url,
+            store_dir=disk.where,
         )
         agent = AgentProcess(config, TOKEN, tmp_path / "agent.log").start()
         try:
