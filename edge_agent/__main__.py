@@ -74,6 +74,7 @@ def build_agent(config: AgentConfig) -> Agent:
         sink=wiring.report_sink(config),
         metrics=wiring.metrics(config),
         sms_sender_id=config.sns.sender_id or None,
+        access=wiring.access_policy(config),
     )
 
 

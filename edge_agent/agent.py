@@ -32,6 +32,7 @@ import time
 from collections.abc import Mapping
 from typing import TypedDict
 
+from edge_agent.access import AccessPolicy
 from edge_agent.adapters.core_http import CoreClient
 from edge_agent.adapters.stomp_relay import StompRelay
 from edge_agent.effects import EffectRules, Effects
@@ -97,6 +98,7 @@ class Agent:
         allergy_rules: AllergyRules | None = None,
         restart_policy: RestartPolicy | None = None,
         retention: Retention | None = None,
+        access: AccessPolicy | None = None,
     ) -> None:
         self.site_id = site_id
         self.store = store
@@ -129,6 +131,7 @@ class Agent:
             settings=site_settings,
             allergy_rules=allergy_rules,
             metrics=self.metrics,
+            access=access,
         )
         self.feed = FeedFollower(core, self.kitchen, store, wait_seconds=poll_wait_seconds)
         common = _Backoff(
@@ -203,6 +206,11 @@ class Agent:
             self.store.path,
             self.store.current_seq(),
         )
+        access = self.kitchen.access
+        if access.enabled and access.settings.identity == "broker":
+            log.info("access: %s", access.describe())
+        else:  # said at every start (and by doctor): a kitchen must know
+            log.warning("access: %s", access.describe())
         self.relay.on_state_change(self._on_mq_state)
         self.relay.consume_commands(self._on_command)
         self.relay.start(self.supervisor.spawn)
@@ -305,7 +313,9 @@ class Agent:
         wait = TROUBLE_WAIT_INITIAL
         while True:
             try:
-                result = self.kitchen.handle_command(message.body, message.reply_to)
+                result = self.kitchen.handle_command(
+                    message.body, message.reply_to, message.headers
+                )
                 break
             except StoreError as exc:
                 # Nothing was stored and the frame stays unacked. Try it again after a

@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from edge_agent.access import AccessPolicy, AccessSettings
 from edge_agent.adapters.http_util import RETRY_AFTER_MAX, RETRY_AFTER_MIN
 from edge_agent.notify_templates import Templates
 from edge_agent.store import BUSY_TIMEOUT
@@ -421,6 +422,7 @@ class AgentConfig:
     statsd: StatsdSettings = field(default_factory=StatsdSettings)
     kafka: KafkaSettings = field(default_factory=KafkaSettings)
     aging: AgingSettings = field(default_factory=AgingSettings)
+    access: AccessSettings = field(default_factory=AccessSettings)
 
     def __post_init__(self) -> None:
         check(
@@ -463,4 +465,8 @@ class AgentConfig:
             isinstance(logging.getLevelName(self.log_level.upper()), int),
             "log_level",
             f"must be DEBUG, INFO, WARNING or ERROR, got {self.log_level!r}",
+        )
+        # names a screen's bad station or an expo role at a site without expo
+        AccessPolicy(
+            self.access, self.site_id, expo_station=self.expo_station, stations=self.stations
         )

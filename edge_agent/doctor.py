@@ -88,11 +88,13 @@ def _checks(config: AgentConfig, timeout: float) -> Iterator[Check]:
         "check [core] url, the network, and the token (edge-agent set-secret core.token)",
         lambda: _core(config, timeout),
     )
+    seen = _BrokerProbe()
     yield _guard(
         "broker",
         "check [mq] url, user, password (set-secret mq.password) and the broker",
-        lambda: _broker(config, timeout),
+        lambda: _broker(config, timeout, seen),
     )
+    yield _access(config, seen)
     yield _guard("sns", "check [sns] and the AWS credentials", lambda: _sns(config))
     for station, settings in sorted(config.printers.items()):
         yield _guard(
@@ -248,15 +250,37 @@ def _core(config: AgentConfig, timeout: float) -> Check:
     )
 
 
-def _broker(config: AgentConfig, timeout: float) -> Check:
+@dataclass
+class _BrokerProbe:
+    """What the broker check saw, for the access check after it."""
+
+    reached: bool = False
+    #: the ``JMSXUserID`` the broker stamped on the doctor's own probe message ("" none)
+    stamped: str | None = None
+
+
+def _broker(config: AgentConfig, timeout: float, seen: _BrokerProbe) -> Check:
+    import threading
+
+    from edge_agent.access import USER_HEADER
     from shared import wire
-    from shared.mq import mq_client_from_settings
+    from shared.mq import Message, mq_client_from_settings
 
     # not the agent's client-id: a running agent holds it, and ActiveMQ refuses a second
     client = mq_client_from_settings(
         config.mq, name="doctor", heartbeat_ms=0, connect_timeout=timeout
     )
     client.subscribe(wire.state_topic(config.site_id), lambda message: None)
+    # a temporary queue of the doctor's own (the ACL of broker-acl allows it): the
+    # probe comes back stamped with the sender when the broker populates JMSXUserID
+    probe = f"/temp-queue/kds-doctor-{uuid.uuid4().hex[:8]}"
+    back = threading.Event()
+
+    def _on_probe(message: Message) -> None:
+        seen.stamped = message.headers.get(USER_HEADER, "")
+        back.set()
+
+    client.subscribe(probe, _on_probe)
     client.start()
     try:
         if not client.wait_connected(timeout * 2):
@@ -272,7 +296,6 @@ def _broker(config: AgentConfig, timeout: float) -> Check:
                 f"{config.mq.url}: cannot connect ({client.last_error or 'no answer'})",
                 "check [mq] url, the network and the broker's STOMP connector",
             )
-        probe = f"/queue/kds.{config.site_id}.doctor.{uuid.uuid4().hex[:8]}"
         client.send(
             probe,
             b"{}",
@@ -280,6 +303,8 @@ def _broker(config: AgentConfig, timeout: float) -> Check:
             receipt_timeout=timeout,
             headers={"expires": str(int(time.time() * 1000) + 1000)},
         )
+        seen.reached = True
+        back.wait(timeout)
     finally:
         client.close()
     detail = f"{config.mq.url}: connected, subscribed, send confirmed"
@@ -290,6 +315,42 @@ def _broker(config: AgentConfig, timeout: float) -> Check:
             "set [mq] ca_file to the broker's CA (PEM) and remove insecure_skip_verify",
         )
     return ok("broker", detail)
+
+
+ACCESS_FIX = (
+    "list every screen in [access.screens.<display_id>] with its role, and lock the "
+    "broker per site (edge-agent broker-acl; docs/security.md)"
+)
+
+
+def _access(config: AgentConfig, seen: _BrokerProbe) -> Check:
+    """Who may command this site: the role map, and whether the broker vouches for senders."""
+    from edge_agent.access import USER_HEADER
+
+    policy = wiring.access_policy(config)
+    detail = policy.describe()
+    if not policy.enabled:
+        return warn("access", detail, ACCESS_FIX)
+    if config.access.identity == "display_id":
+        if seen.stamped:
+            detail += f'; the broker stamps {USER_HEADER}: identity = "broker" would verify'
+        return warn(
+            "access",
+            detail,
+            'set populateJMSXUserID="true" and useAuthenticatedPrincipalForJMSXUserID='
+            '"true" on the broker, then [access] identity = "broker"',
+        )
+    if not seen.reached:
+        return skip("access", f"{detail}; the broker was not reached to see its stamp")
+    if not seen.stamped:
+        return fail(
+            "access",
+            f"{detail}, but the broker did not stamp {USER_HEADER} on a probe: every "
+            f"command will be refused",
+            'set populateJMSXUserID="true" and useAuthenticatedPrincipalForJMSXUserID='
+            '"true" on the broker (docs/security.md), or [access] identity = "display_id"',
+        )
+    return ok("access", f"{detail}; the broker stamped this agent as {seen.stamped!r}")
 
 
 def _sns(config: AgentConfig) -> Check:

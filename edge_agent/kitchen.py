@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from edge_agent.access import AccessPolicy, AccessSettings, Forbidden
 from edge_agent.adapters.feed_json import decode_order
 from edge_agent.effects import EffectRules, Effects
 from edge_agent.errors import StoreError
@@ -119,8 +120,10 @@ class Kitchen:
         settings: wire.SiteSettings | None = None,
         allergy_rules: AllergyRules | None = None,
         metrics: Metrics | None = None,
+        access: AccessPolicy | None = None,
     ) -> None:
         self.store = store
+        self.access = access or AccessPolicy(AccessSettings(), site_id, expo_station=expo_station)
         self.metrics: Metrics = metrics or NoMetrics()
         self.allergy_rules = allergy_rules or AllergyRules()
         self.effects = effects or Effects(store, EffectRules(site_id=site_id))
@@ -305,12 +308,22 @@ class Kitchen:
 
     # --- commands from displays --------------------------------------------------------
 
-    def handle_command(self, raw: bytes, reply_to: str | None) -> wire.CommandResult | None:
+    def handle_command(
+        self, raw: bytes, reply_to: str | None, headers: Mapping[str, str] | None = None
+    ) -> wire.CommandResult | None:
         """Apply one command frame exactly once; returns its result (also queued as reply).
 
         A repeated ``command_id`` gets the stored result again and changes nothing.
-        ``snapshot`` is answered from the store and never stored.
+        ``snapshot`` is answered from the store and never stored. ``headers`` are the
+        frame's (the broker's ``JMSXUserID`` names the sender, see ``[access]``); a
+        ``reply-to`` the agent does not write to is dropped with a warning.
         """
+        if reply_to:
+            refusal = self.access.reply_refusal(reply_to)
+            if refusal is not None:
+                log.warning("no answer to reply-to %r: %s", reply_to[:200], refusal)
+                self.metrics.increment("commands.reply_refused")
+                reply_to = None
         try:
             command = wire.parse_command(raw)
         except WireError as exc:
@@ -324,6 +337,10 @@ class Kitchen:
             )
             self._reply(result, reply_to, key=f"reply:{command.command_id}:{wire.new_id()}")
             return result
+        refused = self._authorise(command, headers or {})
+        if refused is not None:
+            self._reply(refused, reply_to, key=f"reply:{command.command_id}:{wire.new_id()}")
+            return refused
         if isinstance(command, wire.SnapshotCommand):
             return self.snapshot(command.command_id)
         with self.store.transaction():
@@ -343,6 +360,27 @@ class Kitchen:
             self._reply(result, reply_to, key=f"reply:{command.command_id}")
         self._on_change()
         return result
+
+    def _authorise(
+        self, command: wire.AnyCommand, headers: Mapping[str, str]
+    ) -> wire.CommandResult | None:
+        """The refusal when the sender's role may not send ``command`` (not stored)."""
+        if not self.access.enabled:
+            return None
+        sender = self.access.sender(headers, command)
+        ticket = None
+        if isinstance(command, wire.TicketCommand):
+            with self.store.transaction(write=False):
+                ticket = self._load(command.ticket_id)
+        try:
+            self.access.check(sender, command, ticket, self.settings().folds)
+        except Forbidden as exc:
+            log.warning("command %s %s refused: %s", command.type, command.command_id, exc)
+            self.metrics.increment("commands.forbidden")
+            return wire.error_result(
+                self.site_id, command.command_id, exc.code, str(exc), reason="forbidden"
+            )
+        return None
 
     def _bad_frame(
         self, raw: bytes, exc: WireError, reply_to: str | None

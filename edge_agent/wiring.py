@@ -17,6 +17,7 @@ from __future__ import annotations
 import socket
 from typing import TYPE_CHECKING, cast
 
+from edge_agent.access import AccessPolicy
 from edge_agent.adapters.core_http import CoreClient
 from edge_agent.adapters.stomp_relay import StompRelay
 from edge_agent.config import AgentConfig, AgingRuleSettings, AgingSettings
@@ -127,6 +128,12 @@ def effect_rules(config: AgentConfig) -> EffectRules:
         topic_arn=config.sns.topic_arn,
         render_text=config.sns.texts().render if config.sns.enabled else None,
         report=bool(config.kafka.bootstrap),
+    )
+
+
+def access_policy(config: AgentConfig) -> AccessPolicy:
+    return AccessPolicy(
+        config.access, config.site_id, expo_station=config.expo_station, stations=config.stations
     )
 
 

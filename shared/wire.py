@@ -357,6 +357,9 @@ class CommandResult(_Envelope):
     settings: SiteSettings | None = None
     #: extension: the database a snapshot comes from (see ``Epoch``)
     epoch: Epoch = None
+    #: extension: why a refusal happened beyond v1's ``error`` (``"forbidden"``: the
+    #: sender's role may not send this command; ``error`` is then ``bad_request``)
+    reason: StrictStr | None = None
 
 
 # --- encoding and parsing ---------------------------------------------------------------
@@ -469,9 +472,11 @@ def make_command(kind: str, site_id: str, /, **fields: Any) -> AnyCommand:
 DETAIL_CHARS = 500
 
 
-def error_result(site_id: str, command_id: str, code: str, detail: str) -> CommandResult:
+def error_result(
+    site_id: str, command_id: str, code: str, detail: str, *, reason: str | None = None
+) -> CommandResult:
     if len(detail) > DETAIL_CHARS:
         detail = detail[: DETAIL_CHARS - 1] + "…"
     return CommandResult(
-        site_id=site_id, command_id=command_id, ok=False, error=code, detail=detail
+        site_id=site_id, command_id=command_id, ok=False, error=code, detail=detail, reason=reason
     )
