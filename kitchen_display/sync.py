@@ -575,6 +575,12 @@ class TicketSync(QObject):
     def _handle_snapshot(self, result: CommandResult) -> None:
         update = self._replica.apply_snapshot(result)
         if update.outcome is Outcome.REFUSED:
+            if result.reason == "forbidden":  # the agent's [access] does not know this screen
+                self.commandFailed.emit(
+                    QCoreApplication.translate(
+                        "TicketSync", "This screen may not show site {site}: {why}"
+                    ).format(site=self._config.site_id, why=result.detail or result.error)
+                )
             return  # the timer sends it again
         self._snapshot_timer.stop()
         self._snapshot_timer.setInterval(

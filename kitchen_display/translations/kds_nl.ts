@@ -561,6 +561,10 @@ AFGEHAALD</translation>
         <source>{kind} refused: {why}</source>
         <translation>{kind} geweigerd: {why}</translation>
     </message>
+    <message>
+        <source>This screen may not show site {site}: {why}</source>
+        <translation>Dit scherm mag site {site} niet tonen: {why}</translation>
+    </message>
 </context>
 <context>
     <name>UndoBar</name>

@@ -281,8 +281,9 @@ class FakeAgent:
         self.seq = 0
         self.commands: list[Any] = []
         self.reply_to: dict[str, str] = {}
-        #: kind -> (error, detail) to refuse every command of that kind
-        self.refuse: dict[str, tuple[str, str]] = {}
+        #: kind -> (error, detail) or (error, detail, reason) to refuse every command of
+        #: that kind (a snapshot too)
+        self.refuse: dict[str, tuple[str, ...]] = {}
         #: kinds taken (recorded) but never answered, as a stuck agent or a lost frame
         self.silent: set[str] = set()
         #: False: snapshot requests are recorded (with the state as of then) but not answered
@@ -365,7 +366,17 @@ class FakeAgent:
         with self._lock:
             self.commands.append(command)
             self.reply_to[command.command_id] = reply_to
-            if command.type == "snapshot":
+            if command.type in self.refuse:
+                error, detail, *reason = self.refuse[command.type]
+                result = CommandResult(
+                    site_id=self.site_id,
+                    command_id=command.command_id,
+                    ok=False,
+                    error=error,
+                    detail=detail,
+                    reason=reason[0] if reason else None,
+                )
+            elif command.type == "snapshot":
                 open_tickets = tuple(
                     t
                     for t in self.tickets.values()
@@ -383,15 +394,6 @@ class FakeAgent:
                     return
             elif command.type in self.silent:
                 return
-            elif command.type in self.refuse:
-                error, detail = self.refuse[command.type]
-                result = CommandResult(
-                    site_id=self.site_id,
-                    command_id=command.command_id,
-                    ok=False,
-                    error=error,
-                    detail=detail,
-                )
             else:
                 result = CommandResult(site_id=self.site_id, command_id=command.command_id, ok=True)
         if reply_to:

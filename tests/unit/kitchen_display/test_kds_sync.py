@@ -246,6 +246,20 @@ def test_refused_command_emits_a_readable_message(
     assert failed.args == ["Bump refused: ticket ord_x is cancelled"]
 
 
+def test_a_screen_the_agent_does_not_know_says_so_on_screen(
+    agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
+) -> None:
+    detail = "kds-ams-01-grill-1 is not a screen of site ams-01 ([access])"
+    agent.refuse["snapshot"] = ("bad_request", detail, "forbidden")
+    sync = make_sync(start=False, snapshot_timeout_seconds=0.5)
+    with qtbot.waitSignal(sync.commandFailed) as failed:
+        sync.start()
+    assert failed.args == [f"This screen may not show site {SITE}: {detail}"]
+    assert not sync.synced
+    del agent.refuse["snapshot"]  # the lead added the screen to [access]
+    qtbot.waitUntil(lambda: sync.synced, timeout=10_000)
+
+
 def test_send_command_fills_in_display_and_station(
     broker: FakeBroker, agent: FakeAgent, make_sync: MakeSync, qtbot: QtBot
 ) -> None:
