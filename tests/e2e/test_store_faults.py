@@ -45,10 +45,6 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield disk
 
 
-def _latest_problems(peer: SitePeer) -> tuple[str, ...]:
-    return peer.alive[-1].problems if peer.alive else ()
-
-
 class Orders(threading.Thread):
     """New orders at the core, one every ``interval`` seconds, until stopped."""
 
@@ -97,7 +93,7 @@ def test_disk_full_loses_nothing_and_the_agent_catches_up(
         bump = peer.send("bump", station=ticket.stations()[0], ticket_id=ticket.id)
         held_until = time.monotonic() + full_seconds
         # every screen is told (agent.alive), and the agent keeps saying it while full
-        wait_until(lambda: FULL in _latest_problems(peer), timeout=30)
+        wait_until(lambda: FULL in peer.problems(), timeout=30)
         wait_until(
             lambda: time.monotonic() >= held_until or agent.proc is None or agent.proc.poll(),
             timeout=full_seconds + 10,

@@ -197,6 +197,11 @@ class SitePeer:
     def close(self) -> None:
         self.client.close()
 
+    def problems(self) -> tuple[str, ...]:
+        """The problem lines of the newest ``agent.alive`` (none before the first)."""
+        with self._lock:
+            return self.alive[-1].problems if self.alive else ()
+
     def __enter__(self) -> SitePeer:
         return self
 

@@ -24,6 +24,7 @@ from edge_agent.doctor import Check, format_table, run_checks
 from edge_agent.outbox import Channel
 from edge_agent.store import Store
 from shared.config import store_secret
+from tests.helpers.doctor import doctor_checks
 from tests.helpers.fixtures import TOKEN, Site, make_site
 from tests.helpers.kafka_broker import KafkaBroker
 from tests.helpers.moto_server import ACCESS_KEY, REGION, SECRET_KEY, MotoSns
@@ -59,10 +60,6 @@ def credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def printer() -> Iterator[SocketPrinter]:
     with SocketPrinter() as p:
         yield p
-
-
-def by_name(checks: list[Check]) -> dict[str, Check]:
-    return {check.name: check for check in checks}
 
 
 def doctor(site: Site, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -119,7 +116,7 @@ port = {free_port()}
     )
     site.start_agent()
     try:
-        checks = by_name(run_checks(site.config_path, timeout=TIMEOUT))
+        checks = doctor_checks(site.config_path, timeout=TIMEOUT)
         status, output = doctor(site, capsys)
     finally:
         site.stop_agent()
@@ -180,7 +177,7 @@ def test_failures_say_what_failed_and_how_to_fix_it(
     monkeypatch.setenv("KDS_CORE_TOKEN", "an-expired-token")
     printer.go_offline()
 
-    checks = by_name(run_checks(site.config_path, timeout=TIMEOUT))
+    checks = doctor_checks(site.config_path, timeout=TIMEOUT)
     failed = {name: check for name, check in checks.items() if check.failed}
     assert sorted(failed) == ["broker", "core", "printer grill"]
     assert "the token was refused (401)" in failed["core"].detail
@@ -244,7 +241,7 @@ def test_dead_letters_fail_the_store_check(
         store.enqueue(Channel.CORE, "event", "k1", "ord-1", b"{}")
         [row] = store.pending(Channel.CORE)
         store.mark_dead(row.id, "core refused it: 422")
-    checks = by_name(run_checks(site.config_path, timeout=TIMEOUT))
+    checks = doctor_checks(site.config_path, timeout=TIMEOUT)
     assert checks["store"].failed
     assert "1 dead-lettered" in checks["store"].detail
     assert checks["store"].fix == "edge-agent outbox --dead shows the reasons"

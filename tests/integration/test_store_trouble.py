@@ -8,17 +8,14 @@ fixed."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from core_sim.server import CoreSimulator
-from edge_agent.doctor import Check, run_checks
 from shared.model import TicketStatus
-from tests.helpers.fixtures import TOKEN, Site, make_site
+from tests.helpers.doctor import doctor_checks, doctor_cli
+from tests.helpers.fixtures import TOKEN, make_site
 from tests.helpers.site import AgentProcess, SitePeer, wait_until, write_agent_config
 from tests.helpers.small_disk import Ext4Image, fill, small_tmpfs
 from tests.helpers.udp_listener import UdpListener
@@ -32,26 +29,14 @@ DISK_KIB = 16 * 1024
 DAMAGED = "kitchen database is damaged: run edge-agent doctor"
 
 
-def _problems(peer: SitePeer) -> tuple[str, ...]:
-    with peer._lock:
-        return peer.alive[-1].problems if peer.alive else ()
-
-
 def _alarm(peer: SitePeer, line: str, timeout: float = 30.0) -> None:
-    wait_until(lambda: line in _problems(peer), timeout)
+    wait_until(lambda: line in peer.problems(), timeout)
 
 
 @pytest.fixture(autouse=True)
 def _doctor_token(monkeypatch: pytest.MonkeyPatch) -> None:
     """``doctor`` (run in this process) finds the core token where a site admin's would."""
     monkeypatch.setenv("KDS_CORE_TOKEN", TOKEN)
-
-
-def _store_check(site: Site) -> Check:
-    checks = run_checks(site.config_path, timeout=2)
-    found = [c for c in checks if c.name == "store"]
-    assert found, checks
-    return found[0]
 
 
 def _open_tickets(peer: SitePeer) -> set[str]:
@@ -81,7 +66,7 @@ def test_a_full_disk_is_an_alarm_everywhere_and_nothing_is_lost(
                 created = [first["id"]]
                 for _ in range(400):
                     created.append(core_sim.create_order(site_id)["id"])
-                    if FULL in _problems(peer) or (
+                    if FULL in peer.problems() or (
                         site.agent is not None and site.agent.store.trouble is not None
                     ):
                         break
@@ -89,7 +74,7 @@ def test_a_full_disk_is_an_alarm_everywhere_and_nothing_is_lost(
                 started = peer.send(
                     "start", ticket_id=first["id"], station=first["items"][0]["station"]
                 )
-                assert _store_check(site).status == "FAIL"
+                assert doctor_checks(site.config_path)["store"].status == "FAIL"
                 wait_until(lambda: any(r.value == 0 for r in udp.by_name("kds.store.healthy")), 15)
                 errors = udp.by_name("kds.store.errors")
                 assert any(r.tags.get("kind") == "disk_full" for r in errors), errors
@@ -98,12 +83,14 @@ def test_a_full_disk_is_an_alarm_everywhere_and_nothing_is_lost(
                 filler.unlink()  # the site admin frees space: the agent carries on by itself
                 assert peer.result(started, timeout=30).ok
                 wait_until(lambda: set(created) <= _open_tickets(peer), 30)
-                wait_until(lambda: FULL not in _problems(peer), 30)
+                wait_until(lambda: FULL not in peer.problems(), 30)
                 assert peer.latest(first["id"]).ticket.status is TicketStatus.IN_PROGRESS
                 seqs = sorted(set(peer.seqs()))
                 assert seqs == list(range(seqs[0], seqs[-1] + 1))
                 wait_until(lambda: udp.by_name("kds.store.healthy")[-1].value == 1, 15)
-            after = _store_check(site)  # no longer FAIL; a 16 MiB disk is "nearly full"
+            after = doctor_checks(site.config_path)[
+                "store"
+            ]  # no longer FAIL; a 16 MiB disk is "nearly full"
             assert (after.status, after.detail.endswith("the disk is nearly full")) == (
                 "WARN",
                 True,
@@ -142,24 +129,12 @@ def test_a_damaged_database_is_an_alarm_from_the_start(
     try:
         with site.peer() as peer:
             _alarm(peer, DAMAGED)
-        check = _store_check(site)
+        check = doctor_checks(site.config_path)["store"]
         assert check.status == "FAIL"
         assert "damaged (quick_check)" in check.detail
         assert "move" in check.fix and "aside" in check.fix
     finally:
         site.stop_agent()
-
-
-def _doctor(config: Path) -> subprocess.CompletedProcess[str]:
-    """``edge-agent doctor`` as a site admin runs it."""
-    return subprocess.run(
-        [sys.executable, "-m", "edge_agent", "doctor", "--config", str(config)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "KDS_CORE_TOKEN": TOKEN},
-        timeout=60,
-        check=False,
-    )
 
 
 def test_a_disk_that_fails_read_only_under_the_agent_is_an_alarm_and_recovers(
@@ -183,7 +158,7 @@ def test_a_disk_that_fails_read_only_under_the_agent_is_an_alarm_and_recovers(
             disk.fail()  # the kernel remounts it read-only, as for a failing disk
             second = core_sim.create_order(site_id)
             _alarm(peer, READ_ONLY)
-            doctor = _doctor(config)
+            doctor = doctor_cli(config, {"KDS_CORE_TOKEN": TOKEN})
             assert doctor.returncode == 1, doctor.stdout
             assert "read-only" in doctor.stdout and "findmnt" in doctor.stdout, doctor.stdout
             assert agent.proc is not None and agent.proc.poll() is None, agent.log()
@@ -191,7 +166,7 @@ def test_a_disk_that_fails_read_only_under_the_agent_is_an_alarm_and_recovers(
             disk.repair()  # the site admin: fsck, mount read-write, start the agent
             agent = AgentProcess(config, TOKEN, tmp_path / "agent.log").start()
             peer.latest(second["id"], timeout=30)
-            wait_until(lambda: READ_ONLY not in _problems(peer), 30)
+            wait_until(lambda: READ_ONLY not in peer.problems(), 30)
             assert {first["id"], second["id"]} <= _open_tickets(peer)
         finally:
             agent.stop()
