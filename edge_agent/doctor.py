@@ -250,6 +250,7 @@ def _core(config: AgentConfig, timeout: float) -> Check:
 
 def _broker(config: AgentConfig, timeout: float) -> Check:
     from shared import wire
+    from shared.errors import MqNotAuthorized
     from shared.mq import mq_client_from_settings
 
     # not the agent's client-id: a running agent holds it, and ActiveMQ refuses a second
@@ -267,19 +268,35 @@ def _broker(config: AgentConfig, timeout: float) -> Check:
                     "set [mq] ca_file to the PEM of the CA that signed the broker's "
                     "certificate, and check the certificate is for this host name",
                 )
+            if client.last_refusal is not None:
+                return fail(
+                    "broker",
+                    f"{config.mq.url}: {client.last_refusal}",
+                    "check [mq] user and its password (edge-agent set-secret mq.password) "
+                    "against the broker's users and authorization map "
+                    "(edge-agent broker-acl, docs/broker-acl.md)",
+                )
             return fail(
                 "broker",
                 f"{config.mq.url}: cannot connect ({client.last_error or 'no answer'})",
                 "check [mq] url, the network and the broker's STOMP connector",
             )
         probe = f"/queue/kds.{config.site_id}.doctor.{uuid.uuid4().hex[:8]}"
-        client.send(
-            probe,
-            b"{}",
-            persistent=False,
-            receipt_timeout=timeout,
-            headers={"expires": str(int(time.time() * 1000) + 1000)},
-        )
+        try:
+            client.send(
+                probe,
+                b"{}",
+                persistent=False,
+                receipt_timeout=timeout,
+                headers={"expires": str(int(time.time() * 1000) + 1000)},
+            )
+        except MqNotAuthorized as exc:
+            return fail(
+                "broker",
+                f"{config.mq.url}: {exc}",
+                "the broker's authorization map must let [mq] user write to "
+                f"kds.{config.site_id}.doctor.> (edge-agent broker-acl, docs/broker-acl.md)",
+            )
     finally:
         client.close()
     detail = f"{config.mq.url}: connected, subscribed, send confirmed"

@@ -426,6 +426,9 @@ class MqClient:
         self.last_error: str | None = None
         #: the last connect failed because the broker's certificate was refused
         self.certificate_refused = False
+        #: the last connect failed because the broker refused this user (its login, or a
+        #: subscription its authorization map does not allow)
+        self.last_refusal: MqRefused | None = None
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -589,9 +592,10 @@ class MqClient:
                 except Exception as exc:
                     self.last_error = str(exc) or type(exc).__name__
                     self.certificate_refused = isinstance(exc, MqCertificateError)
+                    self.last_refusal = exc if isinstance(exc, MqRefused) else None
                     log.log(
                         logging.ERROR
-                        if self.certificate_refused or isinstance(exc, MqRefused)
+                        if self.certificate_refused or self.last_refusal
                         else logging.WARNING,
                         "%s: cannot connect to %s:%s (%s); retrying in %.1fs",
                         self._name,
@@ -665,6 +669,7 @@ class MqClient:
             self._connected.set()
         self.last_error = None
         self.certificate_refused = False
+        self.last_refusal = None
         log.info("%s: connected to %s:%s", self._name, self._url.host, self._url.port)
         self._notify(True)
 

@@ -22,13 +22,14 @@ import stomp
 
 from core_sim.server import CoreSimulator
 from edge_agent.broker_acl import Fleet
+from edge_agent.doctor import run_checks
 from shared import wire
 from shared.errors import MqLoginRefused, MqNotAuthorized
 from shared.model import TicketStatus
 from shared.mq import MqClient
 from tests.helpers.activemq import ActiveMQ
 from tests.helpers.fixtures import TOKEN, make_site
-from tests.helpers.site import wait_until
+from tests.helpers.site import wait_until, write_agent_config
 
 pytestmark = pytest.mark.broker
 
@@ -350,3 +351,33 @@ def test_a_real_agent_serves_a_screen_user_through_the_acl(acl: AclBroker, tmp_p
     finally:
         site.stop_agent()
         sim.close()
+
+
+@pytest.mark.parametrize("who", ["agent", "wrong-password", "screen"])
+def test_doctor_says_what_the_broker_refused(
+    acl: AclBroker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    config, _ = write_agent_config(
+        tmp_path, site_id=A, core_url="http://127.0.0.1:9", mq_url=acl.broker.url
+    )
+    user = f"kds-{A}-grill-1" if who == "screen" else f"kds-{A}-agent"
+    monkeypatch.setenv("KDS_CORE_TOKEN", TOKEN)
+    monkeypatch.setenv("KDS_MQ_USER", user)
+    password = "not-it-7f3a" if who == "wrong-password" else acl.passwords[user]
+    monkeypatch.setenv("KDS_MQ_PASSWORD", password)
+    broker = next(c for c in run_checks(config, timeout=2.0) if c.name == "broker")
+    if who == "agent":
+        assert broker.status == "ok", broker
+        return
+    assert broker.status == "FAIL"
+    if who == "wrong-password":
+        assert broker.detail == (
+            f"{acl.broker.url}: MQ refused the login of user {user}: unknown user or wrong password"
+        )
+        assert "set-secret mq.password" in broker.fix
+    else:
+        assert broker.detail.startswith(
+            f"{acl.broker.url}: MQ refused: user {user} may not write to queue://kds.{A}.doctor."
+        )
+        assert f"kds.{A}.doctor.>" in broker.fix
+    assert password not in broker.detail + broker.fix
