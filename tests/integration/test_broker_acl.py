@@ -10,6 +10,7 @@ screen user, and the project's client names the refusals (MqNotAuthorized).
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
 import uuid
 from collections.abc import Iterator
@@ -21,15 +22,18 @@ import pytest
 import stomp
 
 from core_sim.server import CoreSimulator
+from edge_agent.__main__ import main
 from edge_agent.broker_acl import Fleet
 from edge_agent.doctor import run_checks
 from shared import wire
 from shared.errors import MqLoginRefused, MqNotAuthorized
 from shared.model import TicketStatus
-from shared.mq import MqClient
+from shared.mq import MqClient, TlsOptions
 from tests.helpers.activemq import ActiveMQ
 from tests.helpers.fixtures import TOKEN, make_site
+from tests.helpers.net import port_in_use
 from tests.helpers.site import wait_until, write_agent_config
+from tests.helpers.tls import CertAuthority
 
 pytestmark = pytest.mark.broker
 
@@ -381,3 +385,67 @@ def test_doctor_says_what_the_broker_refused(
         )
         assert f"kds.{A}.doctor.>" in broker.fix
     assert password not in broker.detail + broker.fix
+
+
+class _PackagedBroker(ActiveMQ):
+    """ActiveMQ running a site admin's files as ``edge-agent broker-acl --out`` writes
+    them (only the connector's port changed), started as Debian's service starts it:
+    no ``-Djava.security.auth.login.config``, JAAS finds ``login.config`` in the conf
+    folder on its own."""
+
+    def __init__(self, workdir: Path, files: Path) -> None:
+        super().__init__(workdir)
+        self._files = files
+
+    def write_conf(self) -> None:
+        self.conf_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        for path in self._files.iterdir():
+            shutil.copy2(path, self.conf_dir / path.name)
+        xml = self.conf_dir / "activemq.xml"
+        ours = f"stomp+ssl://127.0.0.1:{self.stomp_port}"
+        xml.write_text(xml.read_text().replace("stomp+ssl://0.0.0.0:61614", ours))
+        (self.conf_dir / "log4j.properties").write_text(
+            "log4j.rootLogger=INFO, stdout\n"
+            "log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n"
+            "log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n"
+        )
+
+    def _wait_ready(self, deadline: float, timeout: float) -> None:
+        wait_until(lambda: port_in_use(self.stomp_port) or not self.running, timeout)
+        assert self.running, self.log_tail()
+
+
+def test_the_generated_activemq_xml_runs_as_written(tmp_path: Path) -> None:
+    files = tmp_path / "conf"
+    assert main(["broker-acl", "--site", f"{A}:grill-1", "--out", str(files)]) == 0
+    ca = CertAuthority.create(tmp_path / "ca", "kds-test-ca")
+    keystore = ca.issue("broker", ["127.0.0.1"]).pkcs12("keystore-pw-1")
+    shutil.copy2(keystore, files / "broker.p12")
+    (files / "credentials.properties").write_text("kds.keystore.password=keystore-pw-1\n")
+    passwords = dict(
+        line.split("=", 1)
+        for line in (files / "users.properties").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    broker = _PackagedBroker(tmp_path / "mq", files)
+    tls = TlsOptions(ca_file=ca.cert)
+
+    def client(user: str, password: str | None = None) -> MqClient:
+        password = passwords[user] if password is None else password
+        url = f"stomp+ssl://127.0.0.1:{broker.stomp_port}"
+        return MqClient(url, user=user, password=password, tls=tls, backoff_max=0.5)
+
+    received: list[bytes] = []
+    with broker:
+        screen = client(f"kds-{A}-grill-1")
+        screen.subscribe(wire.state_topic(A), lambda message: received.append(message.body))
+        with screen, client(f"kds-{A}-agent") as agent:
+            assert screen.wait_connected(20) and agent.wait_connected(20)
+            agent.send(wire.state_topic(A), b'{"hello": 1}', receipt_timeout=10)
+            wait_until(lambda: received, 10)
+            with pytest.raises(MqNotAuthorized):
+                screen.send(wire.state_topic(A), b"{}", receipt_timeout=10)
+        with client(f"kds-{A}-agent", "not-it") as refused:
+            wait_until(lambda: refused.last_refusal, 20)
+        assert isinstance(refused.last_refusal, MqLoginRefused)
