@@ -428,6 +428,7 @@ def render(fleet: Fleet, fmt: str) -> str:
         return (
             f"{fleet.amazon_mq_xml()}\n"
             "# --- users (Amazon MQ API; passwords: 12+ characters, none of , : =) ---\n"
+            "# each password is on aws's command line while it runs; --out avoids that\n"
             f"{fleet.amazon_mq_commands()}"
         )
     return (
