@@ -449,3 +449,11 @@ def test_the_generated_activemq_xml_runs_as_written(tmp_path: Path) -> None:
         with client(f"kds-{A}-agent", "not-it") as refused:
             wait_until(lambda: refused.last_refusal, 20)
         assert isinstance(refused.last_refusal, MqLoginRefused)
+
+
+def test_a_user_added_to_users_properties_logs_in_without_a_restart(acl: AclBroker) -> None:
+    """``login.config``'s ``reload=true``: JAAS re-reads the files when they change."""
+    users = acl.broker.conf_dir / "users.properties"
+    users.write_text(users.read_text() + "kds-acl-a-late=late-password-42\n")
+    with MqClient(acl.broker.url, user="kds-acl-a-late", password="late-password-42") as late:
+        assert late.wait_connected(15), late.last_error
