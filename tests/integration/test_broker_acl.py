@@ -208,10 +208,18 @@ def test_an_agent_serves_its_own_site_only(connect: Any) -> None:
     _ok(agent, frames, "send", f"/queue/kds.{A}.replies.grill-1")
     _ok(agent, frames, "send", f"/queue/kds.{A}.doctor.probe", expires="1")
     wait_until(lambda: len(seen.messages) == 2, 10)
-    _ok(screen, seen, "send", f"/queue/kds.{A}.commands")
-    command = wait_until(lambda: frames.messages, 10)[0]
-    # the broker names the sender; the sender cannot choose it
-    assert command.headers["JMSXUserID"] == f"kds-{A}-grill-1"
+    mark = uuid.uuid4().hex  # the queue also holds other tests' probes
+    _ok(screen, seen, "send", f"/queue/kds.{A}.commands", mark=mark)
+    _ok(screen, seen, "send", f"/queue/kds.{A}.commands", mark=mark, JMSXUserID="kds-admin")
+
+    def marked() -> list[Any]:
+        found = [m for m in frames.messages if m.headers.get("mark") == mark]
+        return found if len(found) == 2 else []
+
+    commands = wait_until(marked, 10)
+    # the broker names the sender; the sender cannot choose it (a JMSXUserID it sets
+    # itself is replaced)
+    assert [c.headers["JMSXUserID"] for c in commands] == [f"kds-{A}-grill-1"] * 2
     own = f"/topic/kds.{A}.state"
     assert _refused(agent, frames, "send", f"/topic/kds.{B}.state", own) == (
         f"User {user} is not authorized to write to: topic://kds.{B}.state"
@@ -231,8 +239,13 @@ def test_a_temp_queue_reply_works(connect: Any) -> None:
     _ok(agent, frames, "subscribe", f"/queue/kds.{A}.commands")
     _ok(screen, seen, "subscribe", "/temp-queue/answers")
     _ok(screen, seen, "send", f"/queue/kds.{A}.commands", **{"reply-to": "/temp-queue/answers"})
-    command = wait_until(lambda: frames.messages, 10)[-1]
-    reply_to = command.headers["reply-to"]
+    # the queue also holds other tests' probes: the command is the one with a reply-to
+    reply_to = wait_until(
+        lambda: next(
+            (m.headers["reply-to"] for m in frames.messages if "reply-to" in m.headers), ""
+        ),
+        10,
+    )
     assert reply_to.startswith("/remote-temp-queue/")
     _ok(agent, frames, "send", reply_to)
     wait_until(lambda: seen.messages, 10)
