@@ -8,6 +8,7 @@
     edge-agent doctor --config FILE           # check every connection, say how to fix it
     edge-agent quarantine list|show ID|release ID|dismiss ID --config FILE  # refused orders
     edge-agent export --config FILE --since 2026-11-24T00:00Z --format csv|hyper --out PATH
+    edge-agent broker-acl --site ams-01[:grill-1,expo-1] ... [--format amazon-mq] [--out DIR]
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from edge_agent import sd_notify, wiring
+from edge_agent import broker_acl, sd_notify, wiring
 from edge_agent.agent import Agent
 from edge_agent.config import AgentConfig
 from edge_agent.errors import StoreError
@@ -222,6 +223,7 @@ def _parser() -> argparse.ArgumentParser:
     exporter.add_argument("--format", choices=("csv", "hyper"), default="csv")
     exporter.add_argument("--out", required=True, help="output path")
     exporter.set_defaults(func=_cmd_export)
+    broker_acl.add_parser(sub)
     return parser
 
 

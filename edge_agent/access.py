@@ -29,7 +29,8 @@ and the extension field ``reason: "forbidden"``; ``detail`` names the sender, it
 and what it may not do. A refusal is not stored: once the role map is fixed, the same
 ``command_id`` is applied.
 
-``reply-to`` is honoured for ``/temp-queue/...`` and the site's own reply queues
+``reply-to`` is honoured for temporary queues (``/temp-queue/...``, which reaches the
+agent as ``/remote-temp-queue/...`` from ActiveMQ) and the site's own reply queues
 (``/queue/kds.{site}.reply.<name>`` and the displays' ``/queue/kds.{site}.replies.<id>``).
 Another site's or any other ``kds.*`` destination is never written to. With access
 on, nothing else either; with access off, any other ``/queue/...`` (as v1 allows).
@@ -54,6 +55,10 @@ log = logging.getLogger("edge.access")
 USER_HEADER = "JMSXUserID"
 
 IDENTITIES = ("broker", "display_id")
+
+#: a temporary queue: as the sender named it, and as ActiveMQ hands it on to another
+#: connection (``/temp-queue/x`` arrives as ``/remote-temp-queue/ID:host-…:1``)
+TEMP_QUEUE_PREFIXES = ("/temp-queue/", "/remote-temp-queue/")
 
 #: a site's own reply queues: ``kds.{site}.replies.{display_id}`` (the project's
 #: displays) and ``kds.{site}.reply.{name}`` (tools)
@@ -190,8 +195,9 @@ class AccessPolicy:
 
     def reply_refusal(self, reply_to: str) -> str | None:
         """Why the agent will not answer at ``reply_to``, or None when it will."""
-        if reply_to.startswith("/temp-queue/") and len(reply_to) > len("/temp-queue/"):
-            return None
+        for temp in TEMP_QUEUE_PREFIXES:
+            if reply_to.startswith(temp) and len(reply_to) > len(temp):
+                return None
         for family in REPLY_FAMILIES:
             own = f"/queue/kds.{self.site_id}.{family}."
             if reply_to.startswith(own) and len(reply_to) > len(own):

@@ -264,6 +264,7 @@ def _broker(config: AgentConfig, timeout: float, seen: _BrokerProbe) -> Check:
 
     from edge_agent.access import USER_HEADER
     from shared import wire
+    from shared.errors import MqNotAuthorized
     from shared.mq import Message, mq_client_from_settings
 
     # not the agent's client-id: a running agent holds it, and ActiveMQ refuses a second
@@ -271,9 +272,10 @@ def _broker(config: AgentConfig, timeout: float, seen: _BrokerProbe) -> Check:
         config.mq, name="doctor", heartbeat_ms=0, connect_timeout=timeout
     )
     client.subscribe(wire.state_topic(config.site_id), lambda message: None)
-    # a temporary queue of the doctor's own (the ACL of broker-acl allows it): the
-    # probe comes back stamped with the sender when the broker populates JMSXUserID
-    probe = f"/temp-queue/kds-doctor-{uuid.uuid4().hex[:8]}"
+    # a probe queue of the doctor's own (broker-acl lets the agent's user read and
+    # write kds.{site}.doctor.>): the probe comes back stamped with the sender when
+    # the broker populates JMSXUserID
+    probe = f"/queue/kds.{config.site_id}.doctor.{uuid.uuid4().hex[:8]}"
     back = threading.Event()
 
     def _on_probe(message: Message) -> None:
@@ -291,18 +293,34 @@ def _broker(config: AgentConfig, timeout: float, seen: _BrokerProbe) -> Check:
                     "set [mq] ca_file to the PEM of the CA that signed the broker's "
                     "certificate, and check the certificate is for this host name",
                 )
+            if client.last_refusal is not None:
+                return fail(
+                    "broker",
+                    f"{config.mq.url}: {client.last_refusal}",
+                    "check [mq] user and its password (edge-agent set-secret mq.password) "
+                    "against the broker's users and authorization map "
+                    "(edge-agent broker-acl, docs/broker-acl.md)",
+                )
             return fail(
                 "broker",
                 f"{config.mq.url}: cannot connect ({client.last_error or 'no answer'})",
                 "check [mq] url, the network and the broker's STOMP connector",
             )
-        client.send(
-            probe,
-            b"{}",
-            persistent=False,
-            receipt_timeout=timeout,
-            headers={"expires": str(int(time.time() * 1000) + 1000)},
-        )
+        try:
+            client.send(
+                probe,
+                b"{}",
+                persistent=False,
+                receipt_timeout=timeout,
+                headers={"expires": str(int(time.time() * 1000) + 1000)},
+            )
+        except MqNotAuthorized as exc:
+            return fail(
+                "broker",
+                f"{config.mq.url}: {exc}",
+                "the broker's authorization map must let [mq] user read and write "
+                f"kds.{config.site_id}.doctor.> (edge-agent broker-acl, docs/broker-acl.md)",
+            )
         seen.reached = True
         back.wait(timeout)
     finally:

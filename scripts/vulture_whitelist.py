@@ -80,3 +80,5 @@ _.last_seq  # kitchen_display.sync.TicketSync
 _.snapshot_pending
 _.synced
 _.pending_for
+_.broker_auth  # edge_agent.broker_acl.Fleet: what tests/helpers/activemq.py takes (auth=)
+_.login_config  # edge_agent.broker_acl.BrokerAuth: written by tests/helpers/activemq.py

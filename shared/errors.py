@@ -16,6 +16,9 @@ caller that wants "anything we know about" catches one class. The tree::
     +-- MqError                the broker cannot be reached or refused a frame
         +-- MqNotConnected     a send was attempted while disconnected
         +-- MqCertificateError the broker's TLS certificate was refused (chain or name)
+        +-- MqRefused          the broker's authentication/authorization said no
+            +-- MqLoginRefused     wrong user name or password (``user``)
+            +-- MqNotAuthorized    the user may not read/write/create ``destination``
 
 ``CommandRefused.code`` is the site-protocol error code sent in a
 ``command.result``.
@@ -93,3 +96,32 @@ class MqCertificateError(MqError):
     """The broker's TLS certificate was refused: an unknown CA, another host's name,
     expired. Not a network problem: retrying will not help until the certificate or
     ``[mq] ca_file`` changes."""
+
+
+class MqRefused(MqError):
+    """The broker refused this user something (ActiveMQ's JAAS and authorization map).
+    Not a network problem: retrying will not help until the broker's users, groups or
+    authorization entries (``edge-agent broker-acl``) or ``[mq] user`` change.
+
+    ``user`` is the user the broker names; ``detail`` the broker's own words."""
+
+    def __init__(self, message: str, *, user: str, detail: str) -> None:
+        super().__init__(message)
+        self.user = user
+        self.detail = detail
+
+
+class MqLoginRefused(MqRefused):
+    """The broker refused the login: unknown user or wrong password (or none given)."""
+
+
+class MqNotAuthorized(MqRefused):
+    """The user may not ``action`` (``read from``, ``write to``, ``create``) the
+    ``destination`` (ActiveMQ's form: ``queue://kds.ams-01.commands``)."""
+
+    def __init__(
+        self, message: str, *, user: str, detail: str, action: str, destination: str
+    ) -> None:
+        super().__init__(message, user=user, detail=detail)
+        self.action = action
+        self.destination = destination

@@ -16,6 +16,12 @@ on port 61614 needs). TLS always verifies the broker's certificate chain (agains
 ``insecure_skip_verify`` says otherwise (a warning at every start). A certificate the
 client refuses is a :class:`~shared.errors.MqCertificateError`, named as such in the
 log and in ``edge-agent doctor``.
+
+A broker with authentication and an authorization map (``edge-agent broker-acl``,
+docs/broker-acl.md) answers a refused login, SUBSCRIBE or SEND with an ERROR frame:
+:func:`refusal` reads ActiveMQ's words into :class:`~shared.errors.MqLoginRefused` or
+:class:`~shared.errors.MqNotAuthorized`, logged as ``MQ refused: user X may not write
+to queue://...`` and raised to the sender that waited for its receipt.
 """
 
 from __future__ import annotations
@@ -36,7 +42,15 @@ from urllib.parse import urlsplit
 import stomp
 import stomp.exception
 
-from shared.errors import ConfigError, MqCertificateError, MqError, MqNotConnected
+from shared.errors import (
+    ConfigError,
+    MqCertificateError,
+    MqError,
+    MqLoginRefused,
+    MqNotAuthorized,
+    MqNotConnected,
+    MqRefused,
+)
 
 if TYPE_CHECKING:
     from shared.settings import MqSettings
@@ -82,6 +96,49 @@ class _HidePasscode(logging.Filter):
 
 _hide_passcode = _HidePasscode()
 logging.getLogger("stomp.py").addFilter(_hide_passcode)
+
+#: ActiveMQ 5's AuthorizationBroker: ``User X is not authorized to write to: queue://Q``
+_NOT_AUTHORIZED = re.compile(
+    r"User (?P<user>\S+) is not authorized to (?P<action>read from|write to|create|remove)"
+    r": (?P<destination>\S+)"
+)
+#: ActiveMQ 5's JAAS and simple authentication: ``User name [X] or password is invalid.``
+_LOGIN_REFUSED = re.compile(r"User name \[(?P<user>[^\]]*)\] or password is invalid")
+
+
+def refusal(detail: str) -> MqRefused | None:
+    """The :class:`MqRefused` an ActiveMQ ERROR frame's message means; ``None`` when it
+    is about something else."""
+    found = _NOT_AUTHORIZED.search(detail)
+    if found is not None:
+        user, action, destination = found["user"], found["action"], found["destination"]
+        return MqNotAuthorized(
+            f"MQ refused: user {user} may not {action} {destination}",
+            user=user,
+            detail=detail,
+            action=action,
+            destination=destination,
+        )
+    found = _LOGIN_REFUSED.search(detail)
+    if found is not None:
+        user = found["user"]
+        who = "(no user name given)" if user in ("", "null") else user
+        return MqLoginRefused(
+            f"MQ refused the login of user {who}: unknown user or wrong password",
+            user="" if user == "null" else user,
+            detail=detail,
+        )
+    return None
+
+
+def _error_text(frame: Any) -> str:
+    r"""An ERROR frame's words: its ``message`` header (a STOMP 1.2 ``\c`` undone), else
+    the start of its body."""
+    header = str(frame.headers.get("message", "")).replace("\\c", ":")
+    if header:
+        return header
+    body = frame.body if isinstance(frame.body, bytes) else str(frame.body or "").encode()
+    return body[:500].decode("utf-8", "replace").strip() or "(an ERROR frame with no message)"
 
 
 @dataclass(frozen=True)
@@ -263,6 +320,8 @@ class _ReceiptWaiter:
     def __init__(self) -> None:
         self.event = threading.Event()
         self.delivered = False
+        #: set when the broker answered the frame with an ERROR instead
+        self.error: MqError | None = None
 
     def __call__(self, delivered: bool) -> None:
         self.delivered = delivered
@@ -276,6 +335,7 @@ class _Listener(_ListenerBase):
         #: set on CONNECTED, or on an ERROR / disconnect before it (then ``refused`` says why)
         self.connected = threading.Event()
         self.refused: str | None = None
+        self.refusal: MqRefused | None = None
 
     def on_connected(self, frame: Any) -> None:
         self.connected.set()
@@ -287,11 +347,21 @@ class _Listener(_ListenerBase):
         self._client._receipt(frame.headers.get("receipt-id", ""))
 
     def on_error(self, frame: Any) -> None:
-        message = frame.headers.get("message", "") or repr(frame.body[:200])
-        log.error("broker sent ERROR: %s", message)
+        message = _error_text(frame)
+        refused = refusal(message)
+        if refused is not None:
+            log.error("%s: %s", self._client._name, refused)
+        else:
+            log.error("broker sent ERROR: %s", message)
         if not self.connected.is_set():
-            self.refused = message
+            self.refused, self.refusal = message, refused
             self.connected.set()
+            return
+        receipt_id = frame.headers.get("receipt-id")
+        if receipt_id:
+            self._client._refused(
+                receipt_id, refused or MqError(f"the broker refused the frame: {message}")
+            )
 
     def on_disconnected(self) -> None:
         if not self.connected.is_set():
@@ -356,6 +426,9 @@ class MqClient:
         self.last_error: str | None = None
         #: the last connect failed because the broker's certificate was refused
         self.certificate_refused = False
+        #: the last connect failed because the broker refused this user (its login, or a
+        #: subscription its authorization map does not allow)
+        self.last_refusal: MqRefused | None = None
 
     # --- lifecycle ------------------------------------------------------------------
 
@@ -481,6 +554,8 @@ class MqClient:
             if not waiter.event.wait(receipt_timeout):
                 self._receipts.pop(receipt_id, None)
                 raise MqError(f"no receipt from the broker for {destination} in {receipt_timeout}s")
+            if waiter.error is not None:
+                raise waiter.error
             if not waiter.delivered:
                 raise MqError(f"connection lost before the broker confirmed {destination}")
 
@@ -517,8 +592,11 @@ class MqClient:
                 except Exception as exc:
                     self.last_error = str(exc) or type(exc).__name__
                     self.certificate_refused = isinstance(exc, MqCertificateError)
+                    self.last_refusal = exc if isinstance(exc, MqRefused) else None
                     log.log(
-                        logging.ERROR if self.certificate_refused else logging.WARNING,
+                        logging.ERROR
+                        if self.certificate_refused or self.last_refusal
+                        else logging.WARNING,
                         "%s: cannot connect to %s:%s (%s); retrying in %.1fs",
                         self._name,
                         self._url.host,
@@ -574,6 +652,8 @@ class MqClient:
         _no_delay(conn)
         if not listener.connected.wait(self._connect_timeout):
             raise MqError(f"no CONNECTED from the broker within {self._connect_timeout}s")
+        if listener.refusal is not None:
+            raise listener.refusal
         if listener.refused:
             raise MqError(f"connect refused by broker: {listener.refused}")
         with self._lock:
@@ -589,6 +669,7 @@ class MqClient:
             self._connected.set()
         self.last_error = None
         self.certificate_refused = False
+        self.last_refusal = None
         log.info("%s: connected to %s:%s", self._name, self._url.host, self._url.port)
         self._notify(True)
 
@@ -606,6 +687,8 @@ class MqClient:
             conn.subscribe(sub.destination, id=sub.sub_id, ack=sub.ack, headers=headers)
         if not waiter.event.wait(self._connect_timeout) or not waiter.delivered:
             self._receipts.pop(receipt_id, None)
+            if waiter.error is not None:
+                raise waiter.error
             raise MqError(f"the broker did not confirm the subscription to {sub.destination}")
 
     def _drop_connection(self, *, graceful: bool) -> None:
@@ -651,6 +734,14 @@ class MqClient:
         callback = self._receipts.pop(receipt_id, None)
         if callback is not None:
             self._tell(callback, True)
+
+    def _refused(self, receipt_id: str, error: MqError) -> None:
+        """The broker answered the frame that wanted ``receipt_id`` with an ERROR."""
+        callback = self._receipts.pop(receipt_id, None)
+        if isinstance(callback, _ReceiptWaiter):
+            callback.error = error
+        if callback is not None:
+            self._tell(callback, False)
 
     def _fail_receipts(self) -> None:
         waiting, self._receipts = self._receipts, {}

@@ -11,7 +11,9 @@ import logging
 import time
 from collections.abc import Callable
 
+from edge_agent.errors import PermanentError
 from shared import wire
+from shared.errors import MqNotAuthorized
 from shared.mq import Message, MqClient, Spawn
 
 log = logging.getLogger("edge.relay")
@@ -48,14 +50,25 @@ class StompRelay:
         self._client.on_state_change(callback)
 
     def publish(self, destination: str, body: bytes, headers: dict[str, str]) -> None:
-        """Send one outbox row; raises ``MqError`` when it did not reach the broker."""
-        self._client.send(
-            destination,
-            body,
-            headers=headers,
-            persistent=True,
-            receipt_timeout=RECEIPT_TIMEOUT,
-        )
+        """Send one outbox row; raises ``MqError`` when it did not reach the broker.
+
+        A reply the broker's authorization map refuses (a ``reply-to`` this agent may
+        not write to) is a ``PermanentError``: dead-lettered, so it never holds up the
+        site's state messages behind it. A refused state topic stays an ``MqError``
+        (retried): nothing may overtake it, and the broker's ACL has to be fixed.
+        """
+        try:
+            self._client.send(
+                destination,
+                body,
+                headers=headers,
+                persistent=True,
+                receipt_timeout=RECEIPT_TIMEOUT,
+            )
+        except MqNotAuthorized as exc:
+            if destination == self._state_topic:
+                raise
+            raise PermanentError(str(exc)) from exc
 
     def announce(self, body: bytes) -> None:
         """A best-effort, non-persistent message on the state topic (``agent.alive``)."""

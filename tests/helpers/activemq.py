@@ -6,6 +6,11 @@ Library use::
         connect_to(broker.url)                     # stomp://127.0.0.1:PORT
         broker.restart()                           # same port, messages kept
 
+    fleet = Fleet.parse(["ams-01:grill-1"])        # edge_agent.broker_acl
+    passwords = fleet.passwords()
+    with ActiveMQ(tmp_path / "mq", auth=fleet.broker_auth(passwords)) as broker:
+        ...  # JAAS logins and the fleet's authorization map, JMSXUserID filled in
+
 CLI use (this is what ``scripts/test`` does)::
 
     python -m tests.helpers.activemq start --dir .run/activemq [--port 61613]
@@ -36,6 +41,7 @@ from pathlib import Path
 from types import TracebackType
 from xml.sax.saxutils import quoteattr
 
+from edge_agent.broker_acl import JMSX_ATTRIBUTES, BrokerAuth
 from tests.helpers.net import free_port, port_in_use
 
 DEFAULT_ACTIVEMQ_HOME = Path(os.environ.get("KDS_ACTIVEMQ_HOME", "/usr/share/activemq"))
@@ -58,7 +64,7 @@ _ACTIVEMQ_XML = """\
           useJmx="false"
           schedulerSupport="false"
           advisorySupport="true"
-          useShutdownHook="true">
+          useShutdownHook="true"{broker_attributes}>
     <destinationPolicy>
       <policyMap>
         <policyEntries>
@@ -90,7 +96,7 @@ _ACTIVEMQ_XML = """\
         <tempUsage><tempUsage limit="512 mb"/></tempUsage>
       </systemUsage>
     </systemUsage>
-{ssl_context}    <transportConnectors>
+{plugins}{ssl_context}    <transportConnectors>
 {ssl_connectors}      <transportConnector name="stomp" uri={stomp_uri}/>
     </transportConnectors>
   </broker>
@@ -110,8 +116,11 @@ log4j.appender.stdout.layout.ConversionPattern=%d{ISO8601} | %-5p | %m | %c | %t
 """
 
 
-def stomp_handshake(host: str, port: int, timeout: float = 2.0) -> bool:
-    """True when ``host:port`` answers a STOMP 1.2 CONNECT with CONNECTED."""
+def stomp_handshake(
+    host: str, port: int, timeout: float = 2.0, *, refused_is_up: bool = False
+) -> bool:
+    """True when ``host:port`` answers a STOMP 1.2 CONNECT with CONNECTED (or, with
+    ``refused_is_up``, with the ERROR of a broker that wants a login)."""
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             sock.settimeout(timeout)
@@ -122,7 +131,10 @@ def stomp_handshake(host: str, port: int, timeout: float = 2.0) -> bool:
                 if not chunk:
                     break
                 data += chunk
-            ok = data.lstrip(b"\r\n").startswith(b"CONNECTED")
+            answer = data.lstrip(b"\r\n")
+            if refused_is_up and answer.startswith(b"ERROR"):
+                return True
+            ok = answer.startswith(b"CONNECTED")
             if ok:
                 # Leave politely so the broker does not log a broken connection.
                 with contextlib.suppress(OSError):
@@ -210,6 +222,7 @@ class ActiveMQ:
         activemq_home: Path = DEFAULT_ACTIVEMQ_HOME,
         max_heap: str = "256M",
         ssl: SslConnector | None = None,
+        auth: BrokerAuth | None = None,
     ) -> None:
         self.workdir = Path(workdir).absolute()
         self.stomp_port = stomp_port or free_port()
@@ -217,6 +230,9 @@ class ActiveMQ:
         self.activemq_home = Path(activemq_home)
         self.max_heap = max_heap
         self.ssl = ssl
+        #: JAAS users/groups and the authorization map (``edge-agent broker-acl``); None:
+        #: no authentication at all (anyone may do anything), as before
+        self.auth = auth
         self.ssl_port = (ssl.port or free_port()) if ssl else 0
         self.client_auth_port = 0
         if ssl is not None and ssl.truststore is not None:
@@ -293,7 +309,18 @@ class ActiveMQ:
             data_dir=quoteattr(str(self.data_dir)),
             kahadb_dir=quoteattr(str(self.data_dir / "kahadb")),
             stomp_uri=quoteattr(stomp_uri),
+            plugins=self.auth.plugins_xml if self.auth else "",
+            broker_attributes=f"\n          {JMSX_ATTRIBUTES}" if self.auth else "",
         )
+        if self.auth is not None:
+            for name, text in (
+                ("users.properties", self.auth.users_properties),
+                ("groups.properties", self.auth.groups_properties),
+                ("login.config", self.auth.login_config),
+            ):
+                path = self.conf_dir / name
+                path.write_text(text)
+                path.chmod(0o600)
         (self.conf_dir / "activemq.xml").write_text(xml)
         (self.conf_dir / "log4j.properties").write_text(_LOG4J_PROPERTIES)
 
@@ -310,6 +337,7 @@ class ActiveMQ:
             f"-Dactivemq.conf={conf}",
             f"-Dactivemq.data={data}",
             f"-Dlog4j.configuration=file:{conf / 'log4j.properties'}",
+            *([f"-Djava.security.auth.login.config={conf / 'login.config'}"] if self.auth else []),
             "-jar",
             str(self.jar),
             "start",
@@ -357,7 +385,10 @@ class ActiveMQ:
                     f"tail of {self.log_path}:\n{self.log_tail()}"
                 )
             # the TLS connectors are listed first: the plain one answering means they listen
-            if stomp_handshake("127.0.0.1", self.stomp_port, timeout=1.0) and all(
+            up = stomp_handshake(
+                "127.0.0.1", self.stomp_port, timeout=1.0, refused_is_up=self.auth is not None
+            )
+            if up and all(
                 port_in_use(port) for port in (self.ssl_port, self.client_auth_port) if port
             ):
                 return

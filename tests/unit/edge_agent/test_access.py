@@ -171,6 +171,8 @@ def test_without_access_every_command_is_applied_as_v1_says(store: Store) -> Non
     ("reply_to", "open_site", "secured"),
     [
         ("/temp-queue/answers", True, True),
+        ("/remote-temp-queue/ID:vm-42687-1796237881415-3:36:1", True, True),  # as ActiveMQ says
+        ("/remote-temp-queue/", False, False),
         (f"/queue/kds.{SITE}.replies.grill-1", True, True),
         (f"/queue/kds.{SITE}.reply.tool-7", True, True),
         ("/queue/my-replies", True, False),  # v1: any /queue/... while access is off
