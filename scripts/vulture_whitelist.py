@@ -80,3 +80,5 @@ _.last_seq  # kitchen_display.sync.TicketSync
 _.snapshot_pending
 _.synced
 _.pending_for
+_.uninstall  # shared.redact: tests install the redaction for one test, then undo it
+_.forget_all  # shared.redact: a test that counts masks starts from no remembered secret
