@@ -5,6 +5,7 @@ Library use::
     with ActiveMQ(tmp_path / "mq") as broker:      # picks a free STOMP port
         connect_to(broker.url)                     # stomp://127.0.0.1:PORT
         broker.restart()                           # same port, messages kept
+    ActiveMQ(dir, users={"kds": "pw"})             # refuses any other login
 
 CLI use (this is what ``scripts/test`` does)::
 
@@ -31,6 +32,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -83,7 +85,7 @@ _ACTIVEMQ_XML = """\
     <persistenceAdapter>
       <kahaDB directory={kahadb_dir}/>
     </persistenceAdapter>
-    <systemUsage>
+{plugins}    <systemUsage>
       <systemUsage>
         <memoryUsage><memoryUsage limit="64 mb"/></memoryUsage>
         <storeUsage><storeUsage limit="1 gb"/></storeUsage>
@@ -110,12 +112,16 @@ log4j.appender.stdout.layout.ConversionPattern=%d{ISO8601} | %-5p | %m | %c | %t
 """
 
 
-def stomp_handshake(host: str, port: int, timeout: float = 2.0) -> bool:
-    """True when ``host:port`` answers a STOMP 1.2 CONNECT with CONNECTED."""
+def stomp_handshake(
+    host: str, port: int, timeout: float = 2.0, login: tuple[str, str] | None = None
+) -> bool:
+    """True when ``host:port`` answers a STOMP 1.2 CONNECT with CONNECTED (``login``:
+    the user and password a broker with users wants)."""
+    credentials = f"login:{login[0]}\npasscode:{login[1]}\n".encode() if login else b""
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             sock.settimeout(timeout)
-            sock.sendall(b"CONNECT\naccept-version:1.2\nhost:localhost\n\n\x00")
+            sock.sendall(b"CONNECT\naccept-version:1.2\nhost:localhost\n" + credentials + b"\n\x00")
             data = b""
             while b"\x00" not in data:
                 chunk = sock.recv(4096)
@@ -171,6 +177,24 @@ def _ssl_xml(ssl: SslConnector | None, port: int, client_auth_port: int) -> tupl
     return context, connectors
 
 
+def _users_xml(users: Mapping[str, str]) -> str:
+    """ActiveMQ's simple authentication: only these users (name -> password) connect."""
+    if not users:
+        return ""
+    lines = "".join(
+        f"          <authenticationUser username={quoteattr(name)}"
+        f' password={quoteattr(password)} groups="users,admins"/>\n'
+        for name, password in users.items()
+    )
+    return (
+        "    <plugins>\n"
+        '      <simpleAuthenticationPlugin anonymousAccessAllowed="false">\n'
+        f"        <users>\n{lines}        </users>\n"
+        "      </simpleAuthenticationPlugin>\n"
+        "    </plugins>\n"
+    )
+
+
 def _pid_alive(pid: int) -> bool:
     """True when ``pid`` exists and is not a zombie."""
     try:
@@ -210,6 +234,7 @@ class ActiveMQ:
         activemq_home: Path = DEFAULT_ACTIVEMQ_HOME,
         max_heap: str = "256M",
         ssl: SslConnector | None = None,
+        users: Mapping[str, str] | None = None,
     ) -> None:
         self.workdir = Path(workdir).absolute()
         self.stomp_port = stomp_port or free_port()
@@ -217,6 +242,8 @@ class ActiveMQ:
         self.activemq_home = Path(activemq_home)
         self.max_heap = max_heap
         self.ssl = ssl
+        #: user name -> password: a broker that refuses everyone else (none: anyone)
+        self.users = dict(users or {})
         self.ssl_port = (ssl.port or free_port()) if ssl else 0
         self.client_auth_port = 0
         if ssl is not None and ssl.truststore is not None:
@@ -293,6 +320,7 @@ class ActiveMQ:
             data_dir=quoteattr(str(self.data_dir)),
             kahadb_dir=quoteattr(str(self.data_dir / "kahadb")),
             stomp_uri=quoteattr(stomp_uri),
+            plugins=_users_xml(self.users),
         )
         (self.conf_dir / "activemq.xml").write_text(xml)
         (self.conf_dir / "log4j.properties").write_text(_LOG4J_PROPERTIES)
@@ -357,7 +385,8 @@ class ActiveMQ:
                     f"tail of {self.log_path}:\n{self.log_tail()}"
                 )
             # the TLS connectors are listed first: the plain one answering means they listen
-            if stomp_handshake("127.0.0.1", self.stomp_port, timeout=1.0) and all(
+            login = next(iter(self.users.items()), None)
+            if stomp_handshake("127.0.0.1", self.stomp_port, timeout=1.0, login=login) and all(
                 port_in_use(port) for port in (self.ssl_port, self.client_auth_port) if port
             ):
                 return
