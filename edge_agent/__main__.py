@@ -153,7 +153,9 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
     config = load(AgentConfig, args.config)
     with Store(config.store.path) as store:
         rows = store.outbox_rows("dead" if args.dead else "pending")
-        print(json.dumps({"stats": store.outbox_stats(), "rows": rows}, indent=2))
+        # a row stored before errors were masked may quote a secret the config holds
+        text = json.dumps({"stats": store.outbox_stats(), "rows": rows}, indent=2)
+        print(redact.redact(text))
     return 0
 
 
