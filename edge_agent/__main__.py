@@ -31,6 +31,7 @@ from edge_agent.errors import StoreError
 from edge_agent.retention import Retention, RetentionPolicy
 from edge_agent.store import Store
 from edge_agent.supervisor import RestartPolicy
+from shared import redact
 from shared.config import load, store_secret
 from shared.errors import ConfigError, KdsError, SecretError
 
@@ -144,6 +145,7 @@ def _cmd_set_secret(args: argparse.Namespace) -> int:
         value = sys.stdin.readline().rstrip("\r\n")
     if not value:
         raise ConfigError(args.name, "empty value; nothing stored")
+    redact.remember(value)  # a keyring backend's error might quote it
     store_secret(args.name, value)
     print(f"stored {args.name} in the keyring")
     return 0
@@ -153,7 +155,9 @@ def _cmd_outbox(args: argparse.Namespace) -> int:
     config = load(AgentConfig, args.config)
     with Store(config.store.path) as store:
         rows = store.outbox_rows("dead" if args.dead else "pending")
-        print(json.dumps({"stats": store.outbox_stats(), "rows": rows}, indent=2))
+        # a row stored before errors were masked may quote a secret the config holds
+        text = json.dumps({"stats": store.outbox_stats(), "rows": rows}, indent=2)
+        print(redact.redact(text))
     return 0
 
 
@@ -170,7 +174,7 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.CRITICAL)  # the table says it all
     checks = run_checks(args.config, timeout=args.timeout)
-    print(format_table(checks))
+    print(redact.redact(format_table(checks)))
     return 1 if any(check.failed for check in checks) else 0
 
 
@@ -232,19 +236,21 @@ PRIVATE_UMASK = 0o077
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # every secret the command loads is masked in its logs, tracebacks and errors
+    redact.install()
     args = _parser().parse_args(argv)
     # every subcommand may create the database (customer data) or write an export
     umask = os.umask(PRIVATE_UMASK)
     try:
         return int(args.func(args))
     except ConfigError as exc:
-        print(f"edge-agent: {exc}", file=sys.stderr)
+        print(f"edge-agent: {redact.redact(str(exc))}", file=sys.stderr)
         return 2
     except (SecretError, StoreError) as exc:
-        print(f"edge-agent: {exc}", file=sys.stderr)
+        print(f"edge-agent: {redact.redact(str(exc))}", file=sys.stderr)
         return 2
     except KdsError as exc:
-        print(f"edge-agent: {exc}", file=sys.stderr)
+        print(f"edge-agent: {redact.redact(str(exc))}", file=sys.stderr)
         return 1
     finally:
         os.umask(umask)  # a caller in the same process (a test) keeps its own

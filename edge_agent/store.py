@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from edge_agent.errors import StoreError
+from shared.redact import redact
 
 log = logging.getLogger("edge.store")
 
@@ -628,7 +629,7 @@ class Store:
             db.execute(
                 "UPDATE outbox SET state = 'pending', attempts = attempts + 1, last_error = ?, "
                 "next_at = ? WHERE id = ?",
-                (error[:500], next_at, row_id),
+                (redact(error)[:500], next_at, row_id),
             )
 
     def mark_sending(self, row_id: int) -> None:
@@ -651,7 +652,7 @@ class Store:
             db.execute(
                 "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ?, "
                 "done_at = ? WHERE id = ?",
-                (error[:500], self.now(), row_id),
+                (redact(error)[:500], self.now(), row_id),
             )
 
     def outbox_stats(self) -> dict[str, dict[str, int]]:
@@ -856,7 +857,7 @@ class Store:
         with self.transaction() as db:
             db.execute(
                 "INSERT INTO dead_letters(source, error, body, at) VALUES (?, ?, ?, ?)",
-                (source, error[:1000], body[:65536], self.now()),
+                (source, redact(error)[:1000], body[:65536], self.now()),
             )
 
     def dead_letters(self) -> list[dict[str, Any]]:

@@ -27,6 +27,7 @@ from kitchen_display.sound import Escalator, Player, SoundBoard, TicketSounds
 from kitchen_display.sync import MqLike, TicketSync
 from kitchen_display.ticket_model import Role, TicketListModel
 from kitchen_display.window import MainWindow
+from shared import redact
 from shared.config import load
 from shared.errors import ConfigError, SecretError
 
@@ -272,6 +273,9 @@ def load_config(args: argparse.Namespace) -> DisplayConfig:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one display until its window is closed (``set-pin``: set the lead PIN);
     return the exit status."""
+    # every secret the screen loads (the broker password, the PIN's hash) is masked in
+    # its logs, tracebacks and errors
+    redact.install()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["set-pin"]:
         from kitchen_display.lead_pin import set_pin_command
@@ -287,10 +291,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args)
     except ConfigError as exc:
-        print(f"kitchen-display: config error: {exc.key}: {exc.problem}", file=sys.stderr)
+        problem = redact.redact(exc.problem)
+        print(f"kitchen-display: config error: {exc.key}: {problem}", file=sys.stderr)
         return 2
     except SecretError as exc:
-        print(f"kitchen-display: config error: {exc}", file=sys.stderr)
+        print(f"kitchen-display: config error: {redact.redact(str(exc))}", file=sys.stderr)
         return 2
 
     from shared.mq import mq_client_from_settings

@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
+from shared import redact
 from shared.errors import ConfigError, SecretError
 
 T = TypeVar("T")
@@ -38,7 +39,8 @@ class Secret:
     """A string that never shows itself in ``repr``, ``str`` or logs.
 
     ``source`` says where it was found ("the keyring (service ghost-kds)"), never
-    what it is; it takes no part in equality.
+    what it is; it takes no part in equality. Its value is masked in every log line
+    of a program that installed :func:`shared.redact.install` (both composition roots).
     """
 
     __slots__ = ("_value", "source")
@@ -46,6 +48,7 @@ class Secret:
     def __init__(self, value: str, source: str = "") -> None:
         self._value = value
         self.source = source
+        redact.remember(value)
 
     def reveal(self) -> str:
         return self._value
@@ -306,6 +309,20 @@ def _build_named(
         raise TypeError(f"{dotted}: only dict[str, <dataclass>] settings are supported")
     if not isinstance(table, dict):
         raise ConfigError(dotted, "must be a table of [sections]")
+    result: dict[str, Any] = {}
+    for name in _entry_names(item, table, env, dotted):
+        sub = table.get(name, {})
+        if not isinstance(sub, dict):
+            raise ConfigError(f"{dotted}.{name}", "must be a [section] table")
+        result[name] = _build(item, sub, env, f"{dotted}.{name}", secrets)  # type: ignore[arg-type]
+    return result
+
+
+def _entry_names(
+    item: Any, table: Mapping[str, Any], env: Mapping[str, str], dotted: str
+) -> list[str]:
+    """The entries of a ``dict[str, Section]`` setting: the file's tables and the
+    ``KDS_<DOTTED>_<NAME>_<FIELD>`` variables."""
     names = {str(key) for key in table}
     prefix = env_name(dotted, "")
     field_names = sorted((f.name for f in dataclasses.fields(item)), key=len, reverse=True)
@@ -318,13 +335,34 @@ def _build_named(
             if rest.endswith(suffix) and len(rest) > len(suffix):
                 names.add(rest[: -len(suffix)].lower())
                 break
-    result: dict[str, Any] = {}
-    for name in sorted(names):
-        sub = table.get(name, {})
-        if not isinstance(sub, dict):
-            raise ConfigError(f"{dotted}.{name}", "must be a [section] table")
-        result[name] = _build(item, sub, env, f"{dotted}.{name}", secrets)  # type: ignore[arg-type]
-    return result
+    return sorted(names)
+
+
+def _look_up_secrets(
+    cls: Any,
+    table: Any,
+    env: Mapping[str, str],
+    section: str | None,
+    secrets: SecretLookup | None,
+) -> None:
+    """Look up every secret of ``cls`` anyway, ignoring what fails: after a config error,
+    so that the error is masked (:mod:`shared.redact`) where it quotes a secret pasted
+    into the wrong setting (``heartbeat_ms = "<the broker password>"``)."""
+    table = table if isinstance(table, dict) else {}
+    hints = typing.get_type_hints(cls)
+    for fld in dataclasses.fields(cls):
+        kind = hints[fld.name]
+        dotted = f"{section}.{fld.name}" if section else fld.name
+        sub = table.get(fld.name, {})
+        if dataclasses.is_dataclass(kind):
+            _look_up_secrets(kind, sub, env, dotted, secrets)
+        elif typing.get_origin(kind) is dict:
+            _key_type, item = typing.get_args(kind)
+            if dataclasses.is_dataclass(item) and isinstance(sub, dict):
+                for name in _entry_names(item, sub, env, dotted):
+                    _look_up_secrets(item, sub.get(name), env, f"{dotted}.{name}", secrets)
+        elif fld.metadata.get("secret"):
+            _find_secret(dotted, env_name(section, fld.name), env, secrets, required=False)
 
 
 def load(
@@ -348,7 +386,11 @@ def load(
             raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from None
         except OSError as exc:
             raise ConfigError("--config", f"cannot read {path}: {exc.strerror}") from None
-    return _build(cls, table, env, None, secrets)
+    try:
+        return _build(cls, table, env, None, secrets)
+    except ConfigError:
+        _look_up_secrets(cls, table, env, None, secrets)
+        raise
 
 
 def check(condition: bool, key: str, problem: str) -> None:

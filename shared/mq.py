@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 import stomp
 import stomp.exception
 
+from shared import redact
 from shared.errors import (
     ConfigError,
     MqCertificateError,
@@ -400,6 +401,7 @@ class MqClient:
         self._tls = tls or TlsOptions()
         self._user = user
         self._password = password
+        redact.remember(password or "")  # masked in every log line (shared.redact)
         self._client_id = client_id
         self._heartbeat_ms = heartbeat_ms
         self._backoff_initial = backoff_initial

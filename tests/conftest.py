@@ -145,6 +145,27 @@ def no_keyring() -> Iterator[object]:
 
 
 # =============================================================================
+# Secrets masked in logs (shared.redact)
+#
+#   _no_redaction    function (autouse) a test that runs a program's main() in
+#                             this process installs its redaction of every log
+#                             record; it is undone after the test, and the
+#                             secrets remembered are forgotten, so no other
+#                             test's log has a value masked that it expects to
+#                             read ("wrong" as one test's placeholder secret).
+# =============================================================================
+
+
+@pytest.fixture(autouse=True)
+def _no_redaction() -> Iterator[None]:
+    from shared import redact
+
+    yield
+    redact.uninstall()
+    redact.forget_all()
+
+
+# =============================================================================
 # Local state
 #
 #   display_state    function (autouse) XDG_STATE_HOME is a fresh folder of the

@@ -5,7 +5,8 @@ Translates httpx's exceptions and the core's status codes into
 become :class:`CoreUnavailable` (with ``Retry-After``, bounded by
 :func:`~edge_agent.adapters.http_util.parse_retry_after`), 401/403
 :class:`CoreAuthError`, 410 on the feed :class:`CursorExpired`, other 4xx
-:class:`CoreRejected`. The token is sent as a bearer header and never logged.
+:class:`CoreRejected`. The token is sent as a bearer header and never logged; the core's
+answers quoted in errors have it masked.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from edge_agent.errors import (
     CoreUnavailable,
     CursorExpired,
 )
+from shared import redact
 
 log = logging.getLogger("edge.core")
 
@@ -50,6 +52,7 @@ class CoreClient:
     ) -> None:
         self.site_id = site_id
         self._retry_after_max = retry_after_max
+        redact.remember(token)
         self._site_path = f"/api/v1/sites/{quote(site_id, safe='')}"
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"),
@@ -140,10 +143,10 @@ class CoreClient:
         try:
             body = response.json()
         except ValueError:
-            return "", response.text[:200]
+            return "", redact.redact(response.text)[:200]
         if not isinstance(body, dict):
             return "", ""
-        return str(body.get("error", "")), str(body.get("detail", ""))
+        return redact.redact(str(body.get("error", ""))), redact.redact(str(body.get("detail", "")))
 
     @staticmethod
     def _json(response: httpx.Response) -> Any:

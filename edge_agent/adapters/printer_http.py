@@ -1,7 +1,8 @@
 """The PoS's own print API over HTTP (docs/printing.md, "The PoS print API v1").
 
 ``POST {url}`` with one JSON job per request, ``Idempotency-Key: <job_id>`` and
-``Authorization: Bearer <api_key>`` (when a key is configured; never logged).
+``Authorization: Bearer <api_key>`` (when a key is configured; never logged, and
+masked in the PoS's answers quoted in errors: some quote the key they refused).
 
 Answers: any 2xx is printed (or queued by the PoS, its business). ``408``, ``409``
 (the same key is still being processed), ``429``, ``5xx``, timeouts and network errors
@@ -25,6 +26,7 @@ import httpx
 from edge_agent.adapters.http_util import RETRY_AFTER_MAX, retry_after
 from edge_agent.errors import PrinterRejected, PrinterUnavailable
 from edge_agent.printing import Receipt
+from shared import redact
 
 log = logging.getLogger("edge.printer")
 
@@ -76,6 +78,7 @@ class PosPrintApi:
         headers = {"Accept": "application/json", "User-Agent": "ghost-kds-edge-agent/0.1"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
+            redact.remember(api_key)
         self._http = httpx.Client(headers=headers, timeout=timeout, transport=transport)
 
     def __repr__(self) -> str:
@@ -149,5 +152,5 @@ class PosPrintApi:
 
     @staticmethod
     def _detail(response: httpx.Response) -> str:
-        text = response.text.strip().replace("\n", " ")
+        text = redact.redact(response.text.strip().replace("\n", " "))
         return f": {text[:200]}" if text else ""

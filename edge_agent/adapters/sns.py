@@ -29,7 +29,8 @@ but the same rule is kept for them, for one behaviour everywhere.
 Phone numbers are never logged in full (:func:`mask_phone`), also not inside error
 messages; credentials are never logged. botocore's own DEBUG logging (which dumps
 request bodies, i.e. phone numbers) is capped at WARNING unless the operator set a
-level for the ``botocore`` logger explicitly.
+level for the ``botocore`` logger explicitly; its request headers then show the access
+key id, which :mod:`shared.redact` masks (the adapter remembers both keys).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ import botocore.exceptions as bce
 from botocore.config import Config
 
 from edge_agent.errors import NotifyRejected, NotifyUnavailable
+from shared import redact
 
 log = logging.getLogger("edge.sns")
 
@@ -155,6 +157,9 @@ class SnsNotifier:
         if timeout <= 0:
             raise ValueError(f"sns: timeout must be > 0, got {timeout!r}")
         _quiet_botocore()
+        # botocore at DEBUG (set by an operator) logs the Authorization header
+        redact.remember(aws_access_key_id or "")
+        redact.remember(aws_secret_access_key or "")
         self.region = region
         self.endpoint_url = endpoint_url or None
         config = Config(

@@ -5,6 +5,7 @@ Library use::
     with ActiveMQ(tmp_path / "mq") as broker:      # picks a free STOMP port
         connect_to(broker.url)                     # stomp://127.0.0.1:PORT
         broker.restart()                           # same port, messages kept
+    ActiveMQ(dir, users={"kds": "pw"})             # refuses any other login
 
     fleet = Fleet.parse(["ams-01:grill-1"])        # edge_agent.broker_acl
     passwords = fleet.passwords()
@@ -36,6 +37,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -89,7 +91,7 @@ _ACTIVEMQ_XML = """\
     <persistenceAdapter>
       <kahaDB directory={kahadb_dir}/>
     </persistenceAdapter>
-    <systemUsage>
+{plugins}    <systemUsage>
       <systemUsage>
         <memoryUsage><memoryUsage limit="64 mb"/></memoryUsage>
         <storeUsage><storeUsage limit="1 gb"/></storeUsage>
@@ -117,14 +119,21 @@ log4j.appender.stdout.layout.ConversionPattern=%d{ISO8601} | %-5p | %m | %c | %t
 
 
 def stomp_handshake(
-    host: str, port: int, timeout: float = 2.0, *, refused_is_up: bool = False
+    host: str,
+    port: int,
+    timeout: float = 2.0,
+    *,
+    refused_is_up: bool = False,
+    login: tuple[str, str] | None = None,
 ) -> bool:
-    """True when ``host:port`` answers a STOMP 1.2 CONNECT with CONNECTED (or, with
-    ``refused_is_up``, with the ERROR of a broker that wants a login)."""
+    """True when ``host:port`` answers a STOMP 1.2 CONNECT with CONNECTED (``login``:
+    the user and password a broker with users wants; with ``refused_is_up``, also the
+    ERROR of a broker that wants a login)."""
+    credentials = f"login:{login[0]}\npasscode:{login[1]}\n".encode() if login else b""
     try:
         with socket.create_connection((host, port), timeout=timeout) as sock:
             sock.settimeout(timeout)
-            sock.sendall(b"CONNECT\naccept-version:1.2\nhost:localhost\n\n\x00")
+            sock.sendall(b"CONNECT\naccept-version:1.2\nhost:localhost\n" + credentials + b"\n\x00")
             data = b""
             while b"\x00" not in data:
                 chunk = sock.recv(4096)
@@ -183,6 +192,24 @@ def _ssl_xml(ssl: SslConnector | None, port: int, client_auth_port: int) -> tupl
     return context, connectors
 
 
+def _users_xml(users: Mapping[str, str]) -> str:
+    """ActiveMQ's simple authentication: only these users (name -> password) connect."""
+    if not users:
+        return ""
+    lines = "".join(
+        f"          <authenticationUser username={quoteattr(name)}"
+        f' password={quoteattr(password)} groups="users,admins"/>\n'
+        for name, password in users.items()
+    )
+    return (
+        "    <plugins>\n"
+        '      <simpleAuthenticationPlugin anonymousAccessAllowed="false">\n'
+        f"        <users>\n{lines}        </users>\n"
+        "      </simpleAuthenticationPlugin>\n"
+        "    </plugins>\n"
+    )
+
+
 def _pid_alive(pid: int) -> bool:
     """True when ``pid`` exists and is not a zombie."""
     try:
@@ -223,6 +250,7 @@ class ActiveMQ:
         max_heap: str = "256M",
         ssl: SslConnector | None = None,
         auth: BrokerAuth | None = None,
+        users: Mapping[str, str] | None = None,
     ) -> None:
         self.workdir = Path(workdir).absolute()
         self.stomp_port = stomp_port or free_port()
@@ -233,6 +261,10 @@ class ActiveMQ:
         #: JAAS users/groups and the authorization map (``edge-agent broker-acl``); None:
         #: no authentication at all (anyone may do anything), as before
         self.auth = auth
+        #: or simply: user name -> password, a broker that refuses everyone else
+        self.users = dict(users or {})
+        if auth is not None and users:
+            raise ValueError("auth= or users=, not both")
         self.ssl_port = (ssl.port or free_port()) if ssl else 0
         self.client_auth_port = 0
         if ssl is not None and ssl.truststore is not None:
@@ -309,7 +341,7 @@ class ActiveMQ:
             data_dir=quoteattr(str(self.data_dir)),
             kahadb_dir=quoteattr(str(self.data_dir / "kahadb")),
             stomp_uri=quoteattr(stomp_uri),
-            plugins=self.auth.plugins_xml if self.auth else "",
+            plugins=self.auth.plugins_xml if self.auth else _users_xml(self.users),
             broker_attributes=f"\n          {JMSX_ATTRIBUTES}" if self.auth else "",
         )
         if self.auth is not None:
@@ -385,8 +417,13 @@ class ActiveMQ:
                     f"tail of {self.log_path}:\n{self.log_tail()}"
                 )
             # the TLS connectors are listed first: the plain one answering means they listen
+            login = next(iter(self.users.items()), None)
             up = stomp_handshake(
-                "127.0.0.1", self.stomp_port, timeout=1.0, refused_is_up=self.auth is not None
+                "127.0.0.1",
+                self.stomp_port,
+                timeout=1.0,
+                refused_is_up=self.auth is not None,
+                login=login,
             )
             if up and all(
                 port_in_use(port) for port in (self.ssl_port, self.client_auth_port) if port

@@ -125,6 +125,10 @@ class MotoSns:
         arn: str = self._client.create_topic(Name=name, Attributes=attributes)["TopicArn"]
         return arn
 
+    def delete_topic(self, arn: str) -> None:
+        """Delete a topic: a publish to it is then refused (``NotFound``)."""
+        self._client.delete_topic(TopicArn=arn)
+
     def topic_arn(self, name: str) -> str:
         """The ARN a topic of that name has (or would have) in moto."""
         return f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:{name}"

@@ -180,14 +180,24 @@ class SitePeer:
     Qt app.
     """
 
-    def __init__(self, mq_url: str, site_id: str, name: str = "peer") -> None:
+    def __init__(
+        self,
+        mq_url: str,
+        site_id: str,
+        name: str = "peer",
+        *,
+        user: str | None = None,
+        password: str | None = None,
+    ) -> None:
         self.site_id = site_id
         self.reply_queue = f"/queue/kds.{site_id}.replies.{name}-{uuid.uuid4().hex[:6]}"
         self._lock = threading.Lock()
         self.states: list[wire.StateMessage] = []
         self.alive: list[wire.AgentAlive] = []
         self.results: dict[str, wire.CommandResult] = {}
-        self.client = MqClient(mq_url, heartbeat_ms=2000, backoff_max=1.0, name=name)
+        self.client = MqClient(
+            mq_url, user=user, password=password, heartbeat_ms=2000, backoff_max=1.0, name=name
+        )
         self.client.subscribe(wire.state_topic(site_id), self._on_state)
         self.client.subscribe(self.reply_queue, self._on_result)
         self.client.start()

@@ -179,3 +179,36 @@ def test_a_database_the_agent_creates_is_its_own_only(tmp_path: Path) -> None:
         0o600,
         0o700,
     )
+
+
+def test_outbox_masks_a_secret_an_older_row_quotes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A row written before errors were masked (by an older agent) still holds the
+    PoS key it quoted; ``edge-agent outbox --dead`` shows it masked."""
+    from edge_agent.__main__ import main
+    from edge_agent.store import Store
+
+    key = "pos-key-7f3a-not-for-the-terminal"
+    db = tmp_path / "edge.sqlite3"
+    config = tmp_path / "agent.toml"
+    config.write_text(
+        f'site_id = "a"\n[core]\nurl = "https://core"\n[store]\npath = "{db}"\n'
+        '[printers.grill]\nurl = "https://pos.example/print"\n'
+    )
+    with Store(db) as store:
+        store.enqueue("print", "ticket", "print:o1:grill", "grill", b"{}")
+        (row,) = store.due("print")
+        with store.transaction() as conn:  # as an older agent stored it: unmasked
+            conn.execute(
+                "UPDATE outbox SET state = 'dead', last_error = ? WHERE id = ?",
+                (f"PoS refused: unknown key {key}", row.id),
+            )
+    for name in [n for n in os.environ if n.startswith("KDS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("KDS_CORE_TOKEN", "t")
+    monkeypatch.setenv("KDS_PRINTERS_GRILL_API_KEY", key)
+    assert main(["outbox", "--config", str(config), "--dead"]) == 0
+    out = capsys.readouterr().out
+    assert key not in out
+    assert "PoS refused: unknown key ********" in out

@@ -279,6 +279,20 @@ def test_pos_api_check(pos: PosServer, api: PosPrintApi) -> None:
         api.check()
 
 
+def test_pos_api_key_quoted_back_by_the_pos_is_masked(pos: PosServer, api: PosPrintApi) -> None:
+    """Some PoS APIs quote the key they refused; the error (logged, and stored with the
+    outbox row) must not carry it."""
+    pos.fail_next(401, body='{"error": "unknown key k-secret"}')
+    with pytest.raises(PrinterUnavailable) as refused:
+        api.print(grill_ticket(), job_id="job-1")
+    assert "k-secret" not in str(refused.value)
+    assert 'PoS answered 401: {"error": "unknown key ********"}' in str(refused.value)
+    pos.fail_next(422, body="bad request from Bearer k-secret")
+    with pytest.raises(PrinterRejected) as rejected:
+        api.print(grill_ticket(), job_id="job-2")
+    assert "k-secret" not in str(rejected.value)
+
+
 # --- make_printer -----------------------------------------------------------------------
 
 

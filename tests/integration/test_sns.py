@@ -25,6 +25,7 @@ from edge_agent.errors import (
     RetryableError,
 )
 from edge_agent.notify_templates import Templates
+from shared import redact
 from tests.helpers.moto_server import MotoSns, moto_sns  # noqa: F401
 from tests.helpers.net import free_port
 
@@ -356,6 +357,29 @@ def test_phone_is_masked_and_credentials_never_logged(
     assert PHONE not in caplog.text
     assert moto_sns.secret_key not in caplog.text
     assert moto_sns.access_key not in caplog.text
+
+
+def test_botocore_at_debug_never_logs_the_access_key(
+    moto_sns: MotoSns,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An operator who sets botocore's logger to DEBUG gets every request's headers,
+    ``Authorization: AWS4-HMAC-SHA256 Credential=<access key id>/...`` among them:
+    a program's redaction (``shared.redact.install``) masks the key the adapter holds."""
+    caplog.set_level(logging.DEBUG)
+    botocore_log = logging.getLogger("botocore")
+    level = botocore_log.level
+    botocore_log.setLevel(logging.DEBUG)
+    redact.install()
+    try:
+        with SnsNotifier(**moto_sns.notifier_kwargs()) as sns:
+            sns.send_sms(PHONE, "Your order is ready", dedup_id="ord-9:ready")
+    finally:
+        redact.uninstall()
+        botocore_log.setLevel(level)
+    assert "Credential=********/" in caplog.text  # the headers were logged, masked
+    assert moto_sns.access_key not in caplog.text
+    assert moto_sns.secret_key not in caplog.text
 
 
 def test_mask_phone() -> None:

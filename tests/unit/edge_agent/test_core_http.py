@@ -260,6 +260,24 @@ def test_odd_responses_are_mapped(response: httpx.Response, expected: type[CoreE
         assert type(info.value) is expected
 
 
+def test_a_core_that_quotes_the_token_back_has_it_masked() -> None:
+    """The token in a core's error answer (a proxy's, say) is masked in the error."""
+    answers = iter(
+        [
+            httpx.Response(401, json={"error": "unauthorized", "detail": f"bad token {TOKEN}"}),
+            httpx.Response(400, json={"error": f"no site for {TOKEN}"}),
+            httpx.Response(403, text=f"<html>Bearer {TOKEN} refused</html>"),
+        ]
+    )
+    with mock_client(lambda request: next(answers)) as client:
+        for _ in range(3):
+            with pytest.raises(CoreRejected) as info:
+                client.fetch_orders("cursor")
+            error = info.value
+            text = f"{error} {error.code} {error.detail}"
+            assert TOKEN not in text and "********" in text, text
+
+
 def test_retry_after_as_http_date_and_garbage() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         value = request.url.params.get("cursor") or ""

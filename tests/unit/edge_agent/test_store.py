@@ -10,6 +10,7 @@ import pytest
 
 from edge_agent.errors import StoreError
 from edge_agent.store import Store
+from shared.config import Secret
 
 
 def enqueue(store: Store, key: str, channel: str = "mq", *, delay: float = 0.0) -> bool:
@@ -112,6 +113,23 @@ def test_mark_retry(store: Store) -> None:
     (info,) = [r for r in store.outbox_rows() if r["key"] == "a"]
     assert info["state"] == "pending"
     assert info["last_error"].startswith("broker down") and len(info["last_error"]) == 500
+
+
+def test_errors_stored_with_outbox_rows_have_secrets_masked(store: Store) -> None:
+    """A peer's answer quoted in an error may carry a secret the agent holds (a PoS
+    repeating the key it refused): the row's ``last_error`` never does."""
+    Secret("pos-key-9e2b-not-for-the-database")
+    enqueue(store, "a")
+    enqueue(store, "b")
+    (row_a, row_b) = store.due("mq")
+    store.mark_retry(row_a.id, "refused pos-key-9e2b-not-for-the-database", time.time())
+    store.mark_dead(row_b.id, "refused: Bearer pos-key-9e2b-not-for-the-database")
+    store.dead_letter("mq", "frame had pos-key-9e2b-not-for-the-database", b"{}")
+    errors = [r["last_error"] for r in store.outbox_rows()] + [
+        r["error"] for r in store.dead_letters()
+    ]
+    assert len(errors) == 3
+    assert all("not-for-the-database" not in e and "********" in e for e in errors), errors
 
 
 def test_mark_done(store: Store) -> None:
