@@ -8,6 +8,7 @@
     edge-agent doctor --config FILE           # check every connection, say how to fix it
     edge-agent quarantine list|show ID|release ID|dismiss ID --config FILE  # refused orders
     edge-agent export --config FILE --since 2026-11-24T00:00Z --format csv|hyper --out PATH
+    edge-agent --version                      # release, build, Python and libraries
     edge-agent broker-acl --site ams-01[:grill-1,expo-1] ... [--format amazon-mq] [--out DIR]
 """
 
@@ -31,7 +32,7 @@ from edge_agent.errors import StoreError
 from edge_agent.retention import Retention, RetentionPolicy
 from edge_agent.store import Store
 from edge_agent.supervisor import RestartPolicy
-from shared import redact
+from shared import redact, version
 from shared.config import load, store_secret
 from shared.errors import ConfigError, KdsError, SecretError
 
@@ -198,8 +199,21 @@ def _since(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _version_text() -> str:
+    from importlib import metadata
+
+    libraries = {}
+    for name in ("stomp.py", "httpx", "pydantic", "boto3", "confluent-kafka"):
+        try:
+            libraries[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            libraries[name] = "not installed"
+    return version.describe("edge-agent", libraries)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="edge-agent", description=__doc__.split("\n")[0])
+    version.add_version_flag(parser, _version_text)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the agent")
     run.add_argument("--config", required=True, help="the agent's TOML file")

@@ -27,7 +27,7 @@ from kitchen_display.sound import Escalator, Player, SoundBoard, TicketSounds
 from kitchen_display.sync import MqLike, TicketSync
 from kitchen_display.ticket_model import Role, TicketListModel
 from kitchen_display.window import MainWindow
-from shared import redact
+from shared import redact, version
 from shared.config import load
 from shared.errors import ConfigError, SecretError
 
@@ -199,6 +199,13 @@ def _geometry(text: str) -> tuple[int, int, int, int]:
     return x, y, w, h
 
 
+def _version_text() -> str:
+    from PySide6 import __version__ as pyside_version
+    from PySide6.QtCore import qVersion
+
+    return version.describe("kitchen-display", {"PySide6": pyside_version, "Qt": qVersion()})
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="kitchen-display",
@@ -206,6 +213,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         epilog="kitchen-display set-pin [--print]: set the lead PIN (asks twice, stores a hash)",
     )
     parser.add_argument("--config", required=True, metavar="FILE", help="TOML config file")
+    version.add_version_flag(parser, _version_text)
     parser.add_argument("--station", help="override the config's station (KDS_STATION)")
     parser.add_argument("--display-id", help="override the config's display_id (KDS_DISPLAY_ID)")
     parser.add_argument(

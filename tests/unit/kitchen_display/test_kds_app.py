@@ -90,3 +90,14 @@ def test_build_display_wires_sync_model_and_window(
         app.close()
     assert mq.closed
     app.close()  # idempotent
+
+
+def test_version_needs_no_config_and_names_qt(capsys: pytest.CaptureFixture[str]) -> None:
+    from shared.version import VERSION
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"kitchen-display {VERSION} (build: ")
+    assert any(line.startswith("Qt 6.") for line in lines)
