@@ -187,10 +187,11 @@ def _store(config: AgentConfig) -> Check:
         dead = sum(channel.get("dead", 0) for channel in stats.values())
         pending = sum(channel.get("pending", 0) for channel in stats.values())
         quarantined = len(store.quarantined())
+        version = store.schema_version
     free = shutil.disk_usage(path.parent).free / 2**20
     detail = (
-        f"{path}: {pending} pending, {dead} dead-lettered, {quarantined} quarantined orders, "
-        f"{free:.0f} MiB free"
+        f"{path} (schema version {version}): {pending} pending, {dead} dead-lettered, "
+        f"{quarantined} quarantined orders, {free:.0f} MiB free"
     )
     if free < FULL_DISK_MIB:
         return fail("store", f"{detail}: the disk is full", store_fix("disk_full", path))
