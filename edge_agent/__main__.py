@@ -8,6 +8,7 @@
     edge-agent doctor --config FILE           # check every connection, say how to fix it
     edge-agent quarantine list|show ID|release ID|dismiss ID --config FILE  # refused orders
     edge-agent export --config FILE --since 2026-11-24T00:00Z --format csv|hyper --out PATH
+    edge-agent setup [--non-interactive ...]  # first configuration, each connection tested
     edge-agent config upgrade --config FILE   # rewrite an older file as config_version 1
     edge-agent --version                      # release, build, Python and libraries
     edge-agent broker-acl --site ams-01[:grill-1,expo-1] ... [--format amazon-mq] [--out DIR]
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from edge_agent import broker_acl, sd_notify, wiring
+from edge_agent import broker_acl, sd_notify, setup_cli, wiring
 from edge_agent.agent import Agent
 from edge_agent.config import AgentConfig
 from edge_agent.errors import StoreError
@@ -259,6 +260,7 @@ def _parser() -> argparse.ArgumentParser:
     upgrade.add_argument("--config", required=True, help="the file, rewritten in place")
     upgrade.set_defaults(func=_cmd_config_upgrade)
     broker_acl.add_parser(sub)
+    setup_cli.add_parser(sub)
     return parser
 
 
