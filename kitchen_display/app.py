@@ -293,7 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.autopilot is not None and not args.autopilot > 0:
         print("kitchen-display: --autopilot: SECONDS must be > 0", file=sys.stderr)
         return 2
-    logs.setup("kitchen-display", args.log_level)
+    logs.setup("kitchen-display", args.log_level, quiet=())
     try:
         config = load_config(args)
     except ConfigError as exc:

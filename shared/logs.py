@@ -66,9 +66,11 @@ def setup(
     *,
     stream: TextIO | None = None,
     env: Mapping[str, str] | None = None,
+    quiet: tuple[str, ...] = QUIET_LOGGERS,
 ) -> Path | None:
     """Log ``program``'s records at ``level`` to stderr and to its rotating file;
-    the file's path, or ``None`` when the folder cannot be written (then one warning)."""
+    the file's path, or ``None`` when the folder cannot be written (then one warning).
+    The ``quiet`` loggers stay at WARNING whatever the level."""
     root = logging.getLogger()
     for handler in _ours:
         root.removeHandler(handler)
@@ -96,7 +98,7 @@ def setup(
         root.addHandler(handler)
         _ours.append(handler)
     set_level(level)
-    for name in QUIET_LOGGERS:
+    for name in quiet:
         logging.getLogger(name).setLevel(logging.WARNING)
     if problem:
         log.warning("%slogging to stderr only; set KDS_LOG_DIR to a writable folder", problem)
