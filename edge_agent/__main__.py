@@ -9,6 +9,7 @@
     edge-agent quarantine list|show ID|release ID|dismiss ID --config FILE  # refused orders
     edge-agent export --config FILE --since 2026-11-24T00:00Z --format csv|hyper --out PATH
     edge-agent setup [--non-interactive ...]  # first configuration, each connection tested
+    edge-agent support-bundle --config FILE [--out PATH.zip]  # for support, no secrets
     edge-agent config upgrade --config FILE   # rewrite an older file as config_version 1
     edge-agent --version                      # release, build, Python and libraries
     edge-agent broker-acl --site ams-01[:grill-1,expo-1] ... [--format amazon-mq] [--out DIR]
@@ -200,6 +201,22 @@ def _cmd_config_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_support_bundle(args: argparse.Namespace) -> int:
+    from edge_agent.support_bundle import make_bundle
+
+    logging.basicConfig(level=logging.CRITICAL)  # doctor's table in the zip says it all
+    out = make_bundle(
+        Path(args.config),
+        Path(args.out) if args.out else None,
+        version_text=_version_text(),
+        doctor_timeout=args.timeout,
+        doctor_budget=args.doctor_budget,
+    )
+    print(f"wrote {out}: logs, config without secrets, versions, doctor, store counts")
+    print("(README.txt inside says what is in it; no secret, no customer phone number)")
+    return 0
+
+
 def _since(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -252,6 +269,14 @@ def _parser() -> argparse.ArgumentParser:
     exporter.add_argument("--format", choices=("csv", "hyper"), default="csv")
     exporter.add_argument("--out", required=True, help="output path")
     exporter.set_defaults(func=_cmd_export)
+    bundle = sub.add_parser("support-bundle", help="a zip for support: logs, config, doctor")
+    bundle.add_argument("--config", required=True)
+    bundle.add_argument("--out", help="the zip (default ghost-kds-support-SITE-TIME.zip)")
+    bundle.add_argument("--timeout", type=float, default=5.0, help="per doctor check, seconds")
+    bundle.add_argument(
+        "--doctor-budget", type=float, default=60.0, help="all of doctor at most, seconds"
+    )
+    bundle.set_defaults(func=_cmd_support_bundle)
     config_cmd = sub.add_parser("config", help="the config file's layout (config_version)")
     config_sub = config_cmd.add_subparsers(dest="config_command", required=True)
     upgrade = config_sub.add_parser(
