@@ -19,8 +19,11 @@ SECRET = "log-secret-4f1c-never-in-a-file"
 def _restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in logs.QUIET_LOGGERS}
     redact.install()
     yield
+    for name, old in quiet.items():  # setup() quiets them; other tests want them as they were
+        logging.getLogger(name).setLevel(old)
     for handler in list(root.handlers):
         if handler not in handlers:
             root.removeHandler(handler)
