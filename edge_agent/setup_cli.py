@@ -330,11 +330,25 @@ class Setup:
                 continue
             a.printers[station] = url
         for station in sorted(a.printers):
-            self._checked(
-                f"printer {station}",
-                lambda _again: None,
-                lambda station=station: [doctor.check_printer(a.config(), station)],  # type: ignore[misc]
-            )
+
+            def ask_printer(again: bool, station: str = station) -> None:
+                while again:  # a new address for this station (empty: leave it out)
+                    text = self.ask.optional(f"Printer {station} host:port")
+                    if not text:
+                        del a.printers[station]
+                        return
+                    try:
+                        a.printers[station] = printer_url(f"{station}={text}")[1]
+                        return
+                    except SetupError as exc:
+                        print(f"  {exc}")
+
+            def check_printer(station: str = station) -> list[doctor.Check]:
+                if station not in a.printers:
+                    return []
+                return [doctor.check_printer(a.config(), station)]
+
+            self._checked(f"printer {station}", ask_printer, check_printer)
         a.config()  # every answer valid together (a printer's station is one of stations)
         self._write_config()
         self._store_secrets()

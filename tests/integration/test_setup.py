@@ -291,8 +291,13 @@ def test_interactive_setup_through_a_terminal_re_enters_a_refused_token(
         term.answer("Use Amazon SNS (texts, pickup notifications)? [y/N]: ", "n")
         term.answer("Printer station=host:port (empty: none): ", "grill=nowhere")
         term.expect("expected station=host:port")
-        term.answer("Printer station=host:port (empty: none): ", "grill=" + printer.url[6:])
+        closed = f"127.0.0.1:{free_port()}"  # nothing listens there
+        term.answer("Printer station=host:port (empty: none): ", f"grill={closed}")
         term.answer("Printer station=host:port (empty: none): ", "")
+        term.expect("printer grill: FAIL:")
+        term.expect("-> fix: check the printer at tcp://")
+        term.answer("[r]e-enter, [k]eep these answers, or [q]uit?", "r")
+        term.answer("Printer grill host:port (empty: none): ", printer.url.removeprefix("tcp://"))
         term.expect("printer grill: ok:")
         term.expect("next steps:")
         assert term.wait() == 0, term.seen
@@ -305,3 +310,4 @@ def test_interactive_setup_through_a_terminal_re_enters_a_refused_token(
     assert keyring_lookup("core.token") == TOKEN
     assert keyring_lookup("mq.password") == MQ_PASSWORD
     assert f"wrote {config_path}" in term.seen
+    assert tomllib.loads(config_path.read_text())["printers"]["grill"]["url"] == printer.url
