@@ -47,7 +47,8 @@ Made by `edge-agent support-bundle` on {made} for site {site}.
   store.json     the database: schema version, outbox rows per channel and state,
                  quarantined orders (waiting / dealt with), dead letters; counts only
   logs/          the recent log files of edge-agent and kitchen-display on this machine
-                 ({log_dir}), secrets and phone numbers masked
+                 ({log_dir}; logs/service/: the service's, {system_log_dir}),
+                 secrets and phone numbers masked
 
 What is never in it: a secret (the core token, broker password, AWS keys, PoS keys,
 the lead PIN) and customer data (no database row; phone numbers in logs masked).
@@ -203,6 +204,7 @@ def make_bundle(
         config=config_path,
         doctor_budget=doctor_budget,
         log_dir=log_dir,
+        system_log_dir=logs.SYSTEM_LOG_DIR,
     )
     if problem:
         readme += f"\nNote: {problem}\n"
@@ -219,5 +221,7 @@ def make_bundle(
                 text = file.read_text(encoding="utf-8", errors="replace")
             except OSError as exc:
                 text = f"cannot read {file}: {exc.strerror}\n"
-            bundle.writestr(f"logs/{file.name}", scrub(text))
+            # the service's folder apart from this shell's own
+            inner = "service/" if file.parent == logs.SYSTEM_LOG_DIR != log_dir else ""
+            bundle.writestr(f"logs/{inner}{file.name}", scrub(text))
     return out

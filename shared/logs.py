@@ -32,6 +32,10 @@ BACKUPS = 4
 #: chatty libraries kept at WARNING unless the program asks otherwise
 QUIET_LOGGERS = ("stomp.py", "httpx", "httpcore")
 
+#: where the service's files are (``LogsDirectory=ghost-kds``): an admin's shell, which
+#: has no ``$LOGS_DIRECTORY``, still finds them for a support bundle
+SYSTEM_LOG_DIR = Path("/var/log") / APP_NAME
+
 log = logging.getLogger("kds.logs")
 
 #: the handlers :func:`setup` added, so a second call (a test) replaces them
@@ -113,11 +117,17 @@ def set_level(level: str | int) -> None:
 
 
 def log_files(program: str | None = None, env: Mapping[str, str] | None = None) -> list[Path]:
-    """The log files there are (newest first within each program): for a support bundle."""
-    folder = log_dir(env)
+    """The log files there are in :func:`log_dir` and :data:`SYSTEM_LOG_DIR`, by folder,
+    then by program and age (newest first): for a support bundle."""
     pattern = f"{program}.log*" if program else "*.log*"
-    try:
-        found = [p for p in folder.glob(pattern) if p.is_file()]
-    except OSError:
-        return []
-    return sorted(found, key=lambda p: (p.name.split(".log")[0], p.name))
+    found: list[Path] = []
+    folders = [log_dir(env)]
+    if SYSTEM_LOG_DIR.resolve() != folders[0].resolve():
+        folders.append(SYSTEM_LOG_DIR)
+    for folder in folders:
+        try:
+            files = [p for p in folder.glob(pattern) if p.is_file()]
+        except OSError:
+            continue
+        found += sorted(files, key=lambda p: (p.name.split(".log")[0], p.name))
+    return found

@@ -151,3 +151,28 @@ def test_a_broker_that_never_answers_does_not_hang_the_bundle(
     assert result.returncode == 0, result.stderr
     assert took < 30, took  # doctor alone would wait 2 x 30 s for the broker
     assert "doctor did not finish within 3 s" in contents(out)["doctor.txt"]
+
+
+def test_an_admin_shell_also_gets_the_service_s_log_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service logs to LogsDirectory= (/var/log/ghost-kds); the admin's shell has no
+    $LOGS_DIRECTORY: the bundle takes both folders."""
+    from edge_agent import support_bundle
+    from shared import logs
+
+    service, own = tmp_path / "var-log", tmp_path / "own"
+    service.mkdir()
+    own.mkdir()
+    (service / "edge-agent.log").write_text("the service's line\n")
+    (own / "edge-agent.log").write_text("the shell's line\n")
+    monkeypatch.setattr(logs, "SYSTEM_LOG_DIR", service)
+    monkeypatch.setenv("KDS_LOG_DIR", str(own))
+    config = tmp_path / "agent.toml"
+    config.write_text('config_version = 1\nsite_id = "ams-01"\n')
+    out = support_bundle.make_bundle(
+        config, tmp_path / "b.zip", version_text="edge-agent test", doctor_budget=10
+    )
+    files = contents(out)
+    assert files["logs/edge-agent.log"] == "the shell's line\n"
+    assert files["logs/service/edge-agent.log"] == "the service's line\n"
