@@ -14,6 +14,7 @@ of orders a minute at peak) a transaction takes well under a millisecond.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -322,6 +323,14 @@ class Store:
         self.damage: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file where the folder should be, a read-only disk
+            kind = "read_only" if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) else "io"
+            raise StoreError(
+                f"cannot make the folder {self.path.parent} for the database: "
+                f"{exc.strerror or exc}",
+                kind,
+            ) from exc
+        try:
             self._conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
             )

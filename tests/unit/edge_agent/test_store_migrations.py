@@ -188,3 +188,12 @@ def test_a_process_killed_mid_migration_leaves_a_file_the_next_start_migrates(
     assert time.monotonic() - started < 10
     assert dump(path) == before
     assert json.loads(str(dump(path)["commands"][0][3])) == {"ok": True}
+
+
+def test_a_database_folder_that_cannot_be_made_is_a_store_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(StoreError) as caught:
+        Store(blocker / "state" / "edge.sqlite3")
+    assert f"cannot make the folder {blocker / 'state'}" in str(caught.value)
+    assert caught.value.kind == "io"
