@@ -378,6 +378,18 @@ class Setup:
         print(f"wrote {path}")
 
     def _store_secrets(self) -> None:
+        if self.args.secrets is None:
+            if self.interactive:
+                can = shutil.which("systemd-creds") is not None and os.geteuid() == 0
+                hint = (
+                    "[s]ystemd-creds (recommended here) or [k]eyring?"
+                    if can
+                    else ("[k]eyring or [s]ystemd-creds (needs root)?")
+                )
+                picked = self.ask.choice(f"Store the secrets in {hint}", "sk")
+                self.args.secrets = "systemd-creds" if picked == "s" else "keyring"
+            else:
+                self.args.secrets = "keyring"
         mode = self.args.secrets
         for name, value in self.answers.secrets.items():
             if not value:
@@ -461,8 +473,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument(
         "--secrets",
         choices=("keyring", "systemd-creds"),
-        default="keyring",
-        help="where the secrets go (default keyring)",
+        help="where the secrets go (default: asked; keyring with --non-interactive)",
     )
     p.add_argument("--creds-dir", default=str(DEFAULT_CREDS_DIR), help="for systemd-creds files")
     p.add_argument("--site-id")

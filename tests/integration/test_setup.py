@@ -299,6 +299,8 @@ def test_interactive_setup_through_a_terminal_re_enters_a_refused_token(
         term.answer("[r]e-enter, [k]eep these answers, or [q]uit?", "r")
         term.answer("Printer grill host:port (empty: none): ", printer.url.removeprefix("tcp://"))
         term.expect("printer grill: ok:")
+        term.answer("Store the secrets in ", "k")
+        term.expect("stored core.token in the keyring")
         term.expect("next steps:")
         assert term.wait() == 0, term.seen
     finally:
