@@ -8,6 +8,9 @@
     edge-agent doctor --config FILE           # check every connection, say how to fix it
     edge-agent quarantine list|show ID|release ID|dismiss ID --config FILE  # refused orders
     edge-agent export --config FILE --since 2026-11-24T00:00Z --format csv|hyper --out PATH
+    edge-agent setup [--non-interactive ...]  # first configuration, each connection tested
+    edge-agent support-bundle --config FILE [--out PATH.zip]  # for support, no secrets
+    edge-agent config upgrade --config FILE   # rewrite an older file as config_version 1
     edge-agent --version                      # release, build, Python and libraries
     edge-agent broker-acl --site ams-01[:grill-1,expo-1] ... [--format amazon-mq] [--out DIR]
 """
@@ -25,15 +28,15 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from edge_agent import broker_acl, sd_notify, wiring
+from edge_agent import broker_acl, sd_notify, setup_cli, wiring
 from edge_agent.agent import Agent
 from edge_agent.config import AgentConfig
 from edge_agent.errors import StoreError
 from edge_agent.retention import Retention, RetentionPolicy
 from edge_agent.store import Store
 from edge_agent.supervisor import RestartPolicy
-from shared import redact, version
-from shared.config import load, store_secret
+from shared import logs, redact, version
+from shared.config import CONFIG_VERSION, load, store_secret, upgrade_file
 from shared.errors import ConfigError, KdsError, SecretError
 
 log = logging.getLogger("edge.main")
@@ -82,19 +85,15 @@ def build_agent(config: AgentConfig) -> Agent:
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("stomp.py").setLevel(logging.WARNING)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    """stderr (journald) and the rotating file in the log folder (:mod:`shared.logs`)."""
+    logs.setup("edge-agent", level)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    # logging first: loading the config may say it migrated an older file
+    _setup_logging(args.log_level or "INFO")
     config = load(AgentConfig, args.config)
-    _setup_logging(args.log_level or config.log_level)
+    logs.set_level(args.log_level or config.log_level)
     agent = build_agent(config)
 
     def _on_signal(signum: int, _frame: object) -> None:
@@ -189,6 +188,35 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_config_upgrade(args: argparse.Namespace) -> int:
+    path = Path(args.config)
+    old, backup = upgrade_file(path)
+    if backup is None:
+        print(f"{path} is already config_version = {CONFIG_VERSION}; nothing to do")
+    else:
+        print(
+            f"rewrote {path} from config_version {old} to {CONFIG_VERSION} "
+            f"(comments kept; the old file is {backup})"
+        )
+    return 0
+
+
+def _cmd_support_bundle(args: argparse.Namespace) -> int:
+    from edge_agent.support_bundle import make_bundle
+
+    logging.basicConfig(level=logging.CRITICAL)  # doctor's table in the zip says it all
+    out = make_bundle(
+        Path(args.config),
+        Path(args.out) if args.out else None,
+        version_text=_version_text(),
+        doctor_timeout=args.timeout,
+        doctor_budget=args.doctor_budget,
+    )
+    print(f"wrote {out}: logs, config without secrets, versions, doctor, store counts")
+    print("(README.txt inside says what is in it; no secret, no customer phone number)")
+    return 0
+
+
 def _since(text: str) -> datetime:
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -241,7 +269,23 @@ def _parser() -> argparse.ArgumentParser:
     exporter.add_argument("--format", choices=("csv", "hyper"), default="csv")
     exporter.add_argument("--out", required=True, help="output path")
     exporter.set_defaults(func=_cmd_export)
+    bundle = sub.add_parser("support-bundle", help="a zip for support: logs, config, doctor")
+    bundle.add_argument("--config", required=True)
+    bundle.add_argument("--out", help="the zip (default ghost-kds-support-SITE-TIME.zip)")
+    bundle.add_argument("--timeout", type=float, default=5.0, help="per doctor check, seconds")
+    bundle.add_argument(
+        "--doctor-budget", type=float, default=60.0, help="all of doctor at most, seconds"
+    )
+    bundle.set_defaults(func=_cmd_support_bundle)
+    config_cmd = sub.add_parser("config", help="the config file's layout (config_version)")
+    config_sub = config_cmd.add_subparsers(dest="config_command", required=True)
+    upgrade = config_sub.add_parser(
+        "upgrade", help=f"rewrite an older file as config_version = {CONFIG_VERSION}"
+    )
+    upgrade.add_argument("--config", required=True, help="the file, rewritten in place")
+    upgrade.set_defaults(func=_cmd_config_upgrade)
     broker_acl.add_parser(sub)
+    setup_cli.add_parser(sub)
     return parser
 
 

@@ -83,27 +83,48 @@ def _checks(config: AgentConfig, timeout: float) -> Iterator[Check]:
             yield _secret(name, secret)
     yield _guard("store", f"make {config.store.path.parent} writable", lambda: _store(config))
     yield _guard("quarantine", QUARANTINE_FIX, lambda: _quarantine(config))
-    yield _guard(
+    yield check_core(config, timeout)
+    seen = _BrokerProbe()
+    yield check_broker(config, timeout, seen)
+    yield _access(config, seen)
+    yield check_sns(config)
+    for station in sorted(config.printers):
+        yield check_printer(config, station)
+    yield _guard("kafka", "check [kafka] bootstrap and the broker", lambda: _kafka(config))
+    yield _statsd(config)
+
+
+def check_core(config: AgentConfig, timeout: float) -> Check:
+    """The core's health, then an authenticated call with the site's token."""
+    return _guard(
         "core",
         "check [core] url, the network, and the token (edge-agent set-secret core.token)",
         lambda: _core(config, timeout),
     )
-    seen = _BrokerProbe()
-    yield _guard(
+
+
+def check_broker(config: AgentConfig, timeout: float, seen: _BrokerProbe | None = None) -> Check:
+    """A STOMP login with [mq] user and password, a subscription and a confirmed send."""
+    probe = _BrokerProbe() if seen is None else seen
+    return _guard(
         "broker",
         "check [mq] url, user, password (set-secret mq.password) and the broker",
-        lambda: _broker(config, timeout, seen),
+        lambda: _broker(config, timeout, probe),
     )
-    yield _access(config, seen)
-    yield _guard("sns", "check [sns] and the AWS credentials", lambda: _sns(config))
-    for station, settings in sorted(config.printers.items()):
-        yield _guard(
-            f"printer {station}",
-            f"check the printer at {settings.url}: power, network, paper, cover",
-            lambda station=station: _printer(config, station),  # type: ignore[misc]
-        )
-    yield _guard("kafka", "check [kafka] bootstrap and the broker", lambda: _kafka(config))
-    yield _statsd(config)
+
+
+def check_sns(config: AgentConfig) -> Check:
+    """SNS with the configured keys (the topic, when one is set); skip when off."""
+    return _guard("sns", "check [sns] and the AWS credentials", lambda: _sns(config))
+
+
+def check_printer(config: AgentConfig, station: str) -> Check:
+    """A connection to ``[printers.<station>]`` and its status."""
+    return _guard(
+        f"printer {station}",
+        f"check the printer at {config.printers[station].url}: power, network, paper, cover",
+        lambda: _printer(config, station),
+    )
 
 
 def _keyring() -> Check:
@@ -187,10 +208,11 @@ def _store(config: AgentConfig) -> Check:
         dead = sum(channel.get("dead", 0) for channel in stats.values())
         pending = sum(channel.get("pending", 0) for channel in stats.values())
         quarantined = len(store.quarantined())
+        version = store.schema_version
     free = shutil.disk_usage(path.parent).free / 2**20
     detail = (
-        f"{path}: {pending} pending, {dead} dead-lettered, {quarantined} quarantined orders, "
-        f"{free:.0f} MiB free"
+        f"{path} (schema version {version}): {pending} pending, {dead} dead-lettered, "
+        f"{quarantined} quarantined orders, {free:.0f} MiB free"
     )
     if free < FULL_DISK_MIB:
         return fail("store", f"{detail}: the disk is full", store_fix("disk_full", path))

@@ -14,6 +14,7 @@ of orders a minute at peak) a transaction takes well under a millisecond.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -32,7 +33,6 @@ from shared.redact import redact
 
 log = logging.getLogger("edge.store")
 
-SCHEMA_VERSION = 1
 
 #: SQLite's primary result codes (``sqlite_errorcode & 0xFF``) -> ``StoreError.kind``
 _KINDS = {
@@ -129,7 +129,9 @@ def new_epoch() -> str:
     return secrets.token_hex(8)
 
 
-_SCHEMA = """
+#: schema version 1, the first released (kept as tests/fixtures/store_v1_schema.sql):
+#: never edit it, add a migration
+_V1_SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS orders (
     id TEXT PRIMARY KEY,
@@ -219,6 +221,65 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 """
 
 
+#: version 2: the indexes the hot paths lacked: delivered and dead rows by age (pruning,
+#: the screens' dead-letter count), the next due time per channel, and the problem
+#: tables by age (retention)
+_V2_INDEXES = """
+CREATE INDEX IF NOT EXISTS outbox_done ON outbox(state, done_at);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(channel, state, next_at);
+CREATE INDEX IF NOT EXISTS quarantine_at ON quarantine(at);
+CREATE INDEX IF NOT EXISTS dead_letters_at ON dead_letters(at);
+"""
+
+
+def _statements(script: str) -> list[str]:
+    """A script's statements, one by one (``executescript`` would commit first)."""
+    statements, current = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.lstrip().startswith("--"):
+            continue
+        current += line
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements
+
+
+def _to_v1(db: sqlite3.Connection) -> None:
+    """An empty file (or one from before versions) gets the first released schema."""
+    for statement in _statements(_V1_SCHEMA):
+        db.execute(statement)
+
+
+def _to_v2(db: sqlite3.Connection) -> None:
+    """Formalises what opening a v1 file used to do ad hoc, then adds the indexes."""
+    # a file an early v1 agent made may lack a table or the lifecycle.actor column
+    _to_v1(db)
+    columns = {row[1] for row in db.execute("PRAGMA table_info(lifecycle)")}
+    if "actor" not in columns:
+        db.execute("ALTER TABLE lifecycle ADD COLUMN actor TEXT NOT NULL DEFAULT ''")
+    for statement in _statements(_V2_INDEXES):
+        db.execute(statement)
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One step: ``apply`` turns a database of ``version - 1`` into ``version``, inside
+    one transaction that also stores the new version (a crash leaves the old one)."""
+
+    version: int
+    what: str
+    apply: Callable[[sqlite3.Connection], None]
+
+
+#: every schema change, oldest first; the last one's version is the current
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "the first released schema", _to_v1),
+    Migration(2, "lifecycle.actor formalised; outbox, quarantine, dead letter indexes", _to_v2),
+)
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
 @dataclass(frozen=True)
 class OutboxRow:
     id: int
@@ -247,6 +308,7 @@ class Store:
         busy_timeout: float = BUSY_TIMEOUT,
         clock: Callable[[], float] = time.time,
         check: bool = True,
+        migrations: tuple[Migration, ...] = MIGRATIONS,
     ) -> None:
         """``busy_timeout``: how long a write waits for another process's lock;
         ``clock``: the time every row is stamped with (tests and the retention
@@ -261,6 +323,14 @@ class Store:
         self.damage: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file where the folder should be, a read-only disk
+            kind = "read_only" if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) else "io"
+            raise StoreError(
+                f"cannot make the folder {self.path.parent} for the database: "
+                f"{exc.strerror or exc}",
+                kind,
+            ) from exc
+        try:
             self._conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=busy_timeout
             )
@@ -270,8 +340,7 @@ class Store:
             self._conn.execute("PRAGMA secure_delete=ON")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.executescript(_SCHEMA)
-            self._add_missing_columns()
+            found = self._read_schema_version()
         except sqlite3.Error as exc:
             error = store_error(f"cannot open the database {self.path}", exc)
             if error.kind == "io" and _read_only_folder(self.path.parent):
@@ -279,13 +348,10 @@ class Store:
             raise error from exc
         self._lock = threading.RLock()
         self._depth = 0
-        if check:
+        if check and found:
             self._quick_check()
+        self._migrate(found, migrations)
         with self.transaction():
-            self._conn.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema', ?)",
-                (str(SCHEMA_VERSION),),
-            )
             self._conn.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('seq', '0')")
             # A new database (or one made before epochs) gets its epoch once, here.
             self._conn.execute(
@@ -293,12 +359,67 @@ class Store:
             )
         self.epoch: str = self.get_meta("epoch") or ""
 
-    def _add_missing_columns(self) -> None:
-        """Columns added after a database was first made (``CREATE TABLE IF NOT EXISTS``
-        leaves an older table as it is)."""
-        columns = {row[1] for row in self._conn.execute("PRAGMA table_info(lifecycle)")}
-        if "actor" not in columns:
-            self._conn.execute("ALTER TABLE lifecycle ADD COLUMN actor TEXT NOT NULL DEFAULT ''")
+    def _read_schema_version(self) -> int:
+        """The file's schema version: 0 for an empty file (no ``meta`` table yet)."""
+        has_meta = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()
+        if not has_meta:
+            return 0
+        row = self._conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        try:
+            return int(row[0]) if row else 0
+        except ValueError:
+            raise StoreError(
+                f"the database {self.path} has a schema version that is not a number: {row[0]!r}"
+            ) from None
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version this file is at (after opening: the current one)."""
+        with self._lock:
+            return self._read_schema_version()
+
+    def _migrate(self, found: int, migrations: tuple[Migration, ...]) -> None:
+        """Bring the file from ``found`` to the last migration's version, one
+        transaction per step; a file of a newer program is refused, never changed."""
+        latest = migrations[-1].version
+        if found > latest:
+            raise StoreError(
+                f"the database {self.path} has schema version {found}, but this edge-agent "
+                f"knows schema versions up to {latest}: a newer release made it. Install "
+                "that release again, or restore the copy of the database taken before the "
+                "upgrade (an older program never changes a newer database)"
+            )
+        for step in migrations:
+            if step.version <= found:
+                continue
+            try:
+                with self.transaction() as db:
+                    if self._read_schema_version() >= step.version:
+                        continue  # another process (doctor, a second start) did it
+                    step.apply(db)
+                    db.execute(
+                        "INSERT INTO meta(key, value) VALUES ('schema', ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                        (str(step.version),),
+                    )
+            except StoreError:
+                raise
+            except Exception as exc:
+                raise StoreError(
+                    f"migrating the database {self.path} to schema version {step.version} "
+                    f"failed ({type(exc).__name__}: {exc}); it is left at version "
+                    f"{step.version - 1}, and the next start tries again"
+                ) from exc
+            if found:
+                log.info(
+                    "database %s: schema migrated from version %d to %d (%s)",
+                    self.path,
+                    step.version - 1,
+                    step.version,
+                    step.what,
+                )
 
     def _quick_check(self) -> None:
         """A damaged file is an alarm from the start, not a surprise mid-rush."""

@@ -27,7 +27,7 @@ from kitchen_display.sound import Escalator, Player, SoundBoard, TicketSounds
 from kitchen_display.sync import MqLike, TicketSync
 from kitchen_display.ticket_model import Role, TicketListModel
 from kitchen_display.window import MainWindow
-from shared import redact, version
+from shared import logs, redact, version
 from shared.config import load
 from shared.errors import ConfigError, SecretError
 
@@ -293,9 +293,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.autopilot is not None and not args.autopilot > 0:
         print("kitchen-display: --autopilot: SECONDS must be > 0", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.setup("kitchen-display", args.log_level, quiet=())
     try:
         config = load_config(args)
     except ConfigError as exc:

@@ -84,3 +84,4 @@ _.broker_auth  # edge_agent.broker_acl.Fleet: what tests/helpers/activemq.py tak
 _.login_config  # edge_agent.broker_acl.BrokerAuth: written by tests/helpers/activemq.py
 _.uninstall  # shared.redact: tests install the redaction for one test, then undo it
 _.forget_all  # shared.redact: a test that counts masks starts from no remembered secret
+_.SCHEMA_VERSION  # edge_agent.store: the current schema version, for tests and docs

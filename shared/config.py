@@ -19,6 +19,7 @@ where it came from (``source``), which is what ``edge-agent doctor`` reports.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import tomllib
 import types
@@ -31,6 +32,8 @@ from shared import redact
 from shared.errors import ConfigError, SecretError
 
 T = TypeVar("T")
+
+log = logging.getLogger("kds.config")
 
 KEYRING_SERVICE = "ghost-kds"
 
@@ -365,6 +368,74 @@ def _look_up_secrets(
             _find_secret(dotted, env_name(section, fld.name), env, secrets, required=False)
 
 
+#: the top-level key that says which layout a config file has; a file without it is
+#: version 0 (every file the project shipped before versions)
+VERSION_KEY = "config_version"
+
+#: ``migration(table) -> table``: a pure function from one layout (version N, the list
+#: index) to the next (N + 1); it never changes its argument
+Migration = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+def _v0_to_v1(table: Mapping[str, Any]) -> dict[str, Any]:
+    """Version 0 (no ``config_version``) to 1: the same keys, now with a version."""
+    return {VERSION_KEY: 1, **{k: v for k, v in table.items() if k != VERSION_KEY}}
+
+
+#: every layout change, oldest first: ``MIGRATIONS[n]`` turns version n into n + 1
+MIGRATIONS: tuple[Migration, ...] = (_v0_to_v1,)
+#: the layout this program writes and understands
+CONFIG_VERSION = len(MIGRATIONS)
+
+
+def file_version(table: Mapping[str, Any], where: str = "the config file") -> int:
+    """The ``config_version`` of a parsed file (0 when absent), or a ConfigError."""
+    version = table.get(VERSION_KEY, 0)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise ConfigError(VERSION_KEY, f"must be a whole number like 1, got {version!r}")
+    if version > CONFIG_VERSION:
+        raise ConfigError(
+            VERSION_KEY,
+            f"{where} has config_version = {version}, but this program knows only "
+            f"config_version <= {CONFIG_VERSION}: it was written for a newer release; "
+            "install that release, or restore the file this version wrote",
+        )
+    return version
+
+
+def migrate(table: Mapping[str, Any], where: str = "the config file") -> tuple[dict[str, Any], int]:
+    """``table`` brought to :data:`CONFIG_VERSION` in memory: (new table, old version)."""
+    old = file_version(table, where)
+    result = dict(table)
+    for step in MIGRATIONS[old:]:
+        result = step(result)
+    return result, old
+
+
+def upgrade_file(path: Path) -> tuple[int, Path | None]:
+    """Rewrite ``path`` at :data:`CONFIG_VERSION` (``edge-agent config upgrade``):
+    (the version it had, the ``.bak`` copy of the old file or ``None`` when it was
+    current). Comments and layout are kept: every migration so far only adds
+    ``config_version``, which goes on the first line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        table = tomllib.loads(text)
+    except FileNotFoundError:
+        raise ConfigError("--config", f"no such file: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from None
+    old = file_version(table, str(path))
+    if old == CONFIG_VERSION:
+        return old, None
+    backup = path.with_name(path.name + ".bak")
+    backup.write_text(text, encoding="utf-8")
+    new_text = f"{VERSION_KEY} = {CONFIG_VERSION}\n{text}"
+    if tomllib.loads(new_text) != migrate(table, str(path))[0]:  # pragma: no cover
+        raise ConfigError(VERSION_KEY, f"cannot rewrite {path} keeping its comments")
+    path.write_text(new_text, encoding="utf-8")
+    return old, backup
+
+
 def load(
     cls: type[T],
     path: Path | str | None,
@@ -372,9 +443,13 @@ def load(
     env: Mapping[str, str] | None = None,
     secrets: SecretLookup | None = secret_lookup,
 ) -> T:
-    """Load ``cls`` from a TOML file (or none) and the environment."""
+    """Load ``cls`` from a TOML file (or none) and the environment.
+
+    A file of an older layout (:data:`VERSION_KEY`) is migrated in memory, with a log
+    line saying how to rewrite it; one of a newer layout is refused."""
     env = os.environ if env is None else env
     table: dict[str, Any] = {}
+    old = CONFIG_VERSION
     if path is not None:
         path = Path(path)
         try:
@@ -386,11 +461,26 @@ def load(
             raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from None
         except OSError as exc:
             raise ConfigError("--config", f"cannot read {path}: {exc.strerror}") from None
+        table, old = migrate(table, str(path))
+    table.pop(VERSION_KEY, None)
     try:
-        return _build(cls, table, env, None, secrets)
+        config = _build(cls, table, env, None, secrets)
     except ConfigError:
         _look_up_secrets(cls, table, env, None, secrets)
         raise
+    if path is not None and old < CONFIG_VERSION:
+        # after the file loaded: a bad file's error stays the one line it says
+        log.warning(
+            "config %s has config_version = %d (none means 0); migrated in memory to %d. "
+            "Rewrite it with: edge-agent config upgrade --config %s "
+            "(or put config_version = %d on its first line)",
+            path,
+            old,
+            CONFIG_VERSION,
+            path,
+            CONFIG_VERSION,
+        )
+    return config
 
 
 def check(condition: bool, key: str, problem: str) -> None:

@@ -19,6 +19,13 @@ from tests.helpers.activemq import ActiveMQ
 # QApplication is created (pytest-qt's qapp fixture), i.e. after this import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+# The programs' log files (shared.logs) go to a folder of the test run's own, not to
+# the machine's log folder; a test that wants them elsewhere sets KDS_LOG_DIR itself.
+if "KDS_LOG_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["KDS_LOG_DIR"] = tempfile.mkdtemp(prefix="kds-test-logs-")
+
 # =============================================================================
 # Broker fixtures (real ActiveMQ)
 #

@@ -27,6 +27,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -493,6 +494,35 @@ def test_outbox_export_and_quarantine_show_no_secret(ran: World) -> None:
     quarantine = ran.run("quarantine", "edge_agent", "quarantine", "list", "--config", config)
     assert quarantine.returncode == 0, quarantine.stderr
     no_leaks(ran, "outbox", "export", "quarantine")
+
+
+def test_the_support_bundle_holds_no_secret_and_no_phone(ran: World) -> None:
+    """The zip an admin e-mails: every file in it, decompressed, and the zip itself."""
+    out = ran.tmp / "support.zip"
+    config = str(ran.tmp / "agent.toml")
+    result = ran.run(
+        "support-bundle",
+        "edge_agent",
+        "support-bundle",
+        "--config",
+        config,
+        "--out",
+        str(out),
+        "--timeout",
+        "2",
+    )
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(out) as bundle:
+        names = bundle.namelist()
+        for name in names:
+            ran.record(f"support-bundle {name}", bundle.read(name).decode("utf-8", "replace"))
+    ran.record("support-bundle zip file", out.read_bytes().decode("latin-1"))
+    # the agent's own log file (the debug run above) is in it
+    assert "logs/edge-agent.log" in names, names
+    assert "DEBUG" in ran.outputs["support-bundle logs/edge-agent.log"]
+    no_leaks(ran, "support-bundle")
+    bundled = "\n".join(t for label, t in ran.outputs.items() if label.startswith("support-"))
+    assert PHONE not in bundled and PHONE[1:] not in bundled
 
 
 def _env_secrets(*, token: str = CORE_TOKEN, mq_password: str = MQ_PASSWORD) -> dict[str, str]:

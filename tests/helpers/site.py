@@ -72,6 +72,7 @@ def agent_toml(
     extra: str = "",
 ) -> str:
     return f"""\
+config_version = 1
 site_id = "{site_id}"
 stations = ["grill", "fry", "cold", "bar", "expo"]
 expo_station = "{expo_station}"

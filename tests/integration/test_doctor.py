@@ -22,7 +22,7 @@ from core_sim.server import CoreSimulator
 from edge_agent.__main__ import main
 from edge_agent.doctor import Check, format_table, run_checks
 from edge_agent.outbox import Channel
-from edge_agent.store import Store
+from edge_agent.store import SCHEMA_VERSION, Store
 from shared.config import store_secret
 from tests.helpers.doctor import doctor_checks
 from tests.helpers.fixtures import TOKEN, Site, make_site
@@ -244,6 +244,7 @@ def test_dead_letters_fail_the_store_check(
     checks = doctor_checks(site.config_path, timeout=TIMEOUT)
     assert checks["store"].failed
     assert "1 dead-lettered" in checks["store"].detail
+    assert f"(schema version {SCHEMA_VERSION})" in checks["store"].detail
     assert checks["store"].fix == "edge-agent outbox --dead shows the reasons"
     assert [c.name for c in checks.values() if c.failed] == ["store"]
 

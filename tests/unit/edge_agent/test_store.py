@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from edge_agent.errors import StoreError
-from edge_agent.store import Store
+from edge_agent.store import SCHEMA_VERSION, Store
 from shared.config import Secret
 
 
@@ -46,7 +46,7 @@ def test_seq_is_monotonic_and_survives_reopen(store_path: Path) -> None:
     with Store(store_path) as db:
         assert db.current_seq() == 5
         assert db.next_seq() == 6
-        assert db.get_meta("schema") == "1"
+        assert db.get_meta("schema") == str(SCHEMA_VERSION)
 
 
 def test_meta(store: Store) -> None:

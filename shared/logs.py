@@ -1,0 +1,133 @@
+"""Where both programs log: stderr (journald keeps it under systemd) and a rotating
+file in the platform's log folder, for a site admin's support bundle.
+
+The folder, first found wins:
+
+1. ``$KDS_LOG_DIR`` (set it to override everything);
+2. ``$LOGS_DIRECTORY``: systemd's ``LogsDirectory=ghost-kds`` (``/var/log/ghost-kds``);
+3. :func:`platformdirs.user_log_path` ``("ghost-kds")``: ``~/.local/state/ghost-kds/log``
+   on Linux, ``%LOCALAPPDATA%\\ghost-kds\\Logs`` on Windows.
+
+``<program>.log`` there rotates at :data:`MAX_BYTES` and keeps :data:`BACKUPS` old
+files (5 files of 5 MB). Every line is masked (:mod:`shared.redact`) on both handlers.
+A folder that cannot be written costs one warning on stderr, never the program.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TextIO
+
+from shared import redact
+
+APP_NAME = "ghost-kds"
+FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+MAX_BYTES = 5 * 1024 * 1024
+BACKUPS = 4
+#: chatty libraries kept at WARNING unless the program asks otherwise
+QUIET_LOGGERS = ("stomp.py", "httpx", "httpcore")
+
+#: where the service's files are (``LogsDirectory=ghost-kds``): an admin's shell, which
+#: has no ``$LOGS_DIRECTORY``, still finds them for a support bundle
+SYSTEM_LOG_DIR = Path("/var/log") / APP_NAME
+
+log = logging.getLogger("kds.logs")
+
+#: the handlers :func:`setup` added, so a second call (a test) replaces them
+_ours: list[logging.Handler] = []
+
+
+def log_dir(env: Mapping[str, str] | None = None) -> Path:
+    """The folder the log files go to (see the module's docstring)."""
+    env = os.environ if env is None else env
+    for name in ("KDS_LOG_DIR", "LOGS_DIRECTORY"):
+        value = env.get(name, "")
+        if value:
+            # systemd may pass several folders separated by ':'; ours is the first
+            return Path(value.split(":")[0]).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_log_path(APP_NAME, appauthor=False))
+
+
+class _RedactFilter(logging.Filter):
+    """Masks the record again on its way into a handler (a record made before
+    :func:`shared.redact.install`, or a secret remembered since it was made)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        redact.redact_record(record)
+        return True
+
+
+def setup(
+    program: str,
+    level: str | int = "INFO",
+    *,
+    stream: TextIO | None = None,
+    env: Mapping[str, str] | None = None,
+    quiet: tuple[str, ...] = QUIET_LOGGERS,
+) -> Path | None:
+    """Log ``program``'s records at ``level`` to stderr and to its rotating file;
+    the file's path, or ``None`` when the folder cannot be written (then one warning).
+    The ``quiet`` loggers stay at WARNING whatever the level."""
+    root = logging.getLogger()
+    for handler in _ours:
+        root.removeHandler(handler)
+        handler.close()
+    _ours.clear()
+    formatter = logging.Formatter(FORMAT)
+    console = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handlers: list[logging.Handler] = [console]
+    file = log_dir(env) / f"{program}.log"
+    path: Path | None = file
+    problem = ""
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handlers.append(
+            logging.handlers.RotatingFileHandler(
+                file, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+            )
+        )
+    except OSError as exc:
+        problem = f"cannot write log files in {file.parent} ({exc.strerror or exc}); "
+        path = None
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        handler.addFilter(_RedactFilter())
+        root.addHandler(handler)
+        _ours.append(handler)
+    set_level(level)
+    for name in quiet:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    if problem:
+        log.warning("%slogging to stderr only; set KDS_LOG_DIR to a writable folder", problem)
+    return path
+
+
+def set_level(level: str | int) -> None:
+    """The root logger's level (``"debug"``, ``"INFO"`` or a number)."""
+    if isinstance(level, str):
+        level = logging.getLevelName(level.upper())
+    logging.getLogger().setLevel(level if isinstance(level, int) else logging.INFO)
+
+
+def log_files(program: str | None = None, env: Mapping[str, str] | None = None) -> list[Path]:
+    """The log files there are in :func:`log_dir` and :data:`SYSTEM_LOG_DIR`, by folder,
+    then by program and age (newest first): for a support bundle."""
+    pattern = f"{program}.log*" if program else "*.log*"
+    found: list[Path] = []
+    folders = [log_dir(env)]
+    if SYSTEM_LOG_DIR.resolve() != folders[0].resolve():
+        folders.append(SYSTEM_LOG_DIR)
+    for folder in folders:
+        try:
+            files = [p for p in folder.glob(pattern) if p.is_file()]
+        except OSError:
+            continue
+        found += sorted(files, key=lambda p: (p.name.split(".log")[0], p.name))
+    return found

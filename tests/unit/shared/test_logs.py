@@ -1,0 +1,89 @@
+"""shared.logs: stderr plus a rotating file in the platform's log folder, masked."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared import logs, redact
+from shared.config import Secret
+
+SECRET = "log-secret-4f1c-never-in-a-file"
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in logs.QUIET_LOGGERS}
+    redact.install()
+    yield
+    for name, old in quiet.items():  # setup() quiets them; other tests want them as they were
+        logging.getLogger(name).setLevel(old)
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+    redact.uninstall()
+    redact.forget_all()
+
+
+def test_the_folder_kds_log_dir_then_systemd_then_the_platform() -> None:
+    assert logs.log_dir({"KDS_LOG_DIR": "/a", "LOGS_DIRECTORY": "/b"}) == Path("/a")
+    assert logs.log_dir({"LOGS_DIRECTORY": "/var/log/ghost-kds:/other"}) == Path(
+        "/var/log/ghost-kds"
+    )
+    assert "ghost-kds" in str(logs.log_dir({}))
+
+
+def test_lines_go_to_stderr_and_the_file_masked(tmp_path: Path) -> None:
+    stream = io.StringIO()
+    path = logs.setup("edge-agent", "debug", stream=stream, env={"KDS_LOG_DIR": str(tmp_path)})
+    assert path == tmp_path / "edge-agent.log"
+    Secret(SECRET)
+    logging.getLogger("edge.test").info("token is %s", SECRET)
+    logging.getLogger("edge.test").debug("details")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    text = path.read_text()
+    assert "token is ********" in text and "details" in text
+    assert SECRET not in text and SECRET not in stream.getvalue()
+    assert "token is ********" in stream.getvalue()
+    assert logs.log_files("edge-agent", {"KDS_LOG_DIR": str(tmp_path)}) == [path]
+
+
+def test_the_file_rotates_keeping_five(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logs, "MAX_BYTES", 2000)
+    logs.setup("edge-agent", "INFO", stream=io.StringIO(), env={"KDS_LOG_DIR": str(tmp_path)})
+    for i in range(400):
+        logging.getLogger("edge.test").info("line %d %s", i, "x" * 50)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["edge-agent.log", *(f"edge-agent.log.{n}" for n in range(1, 5))]
+    assert all(p.stat().st_size <= 2100 for p in tmp_path.iterdir())
+
+
+def test_a_folder_that_cannot_be_written_warns_once_and_logs_to_stderr(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    stream = io.StringIO()
+    path = logs.setup(
+        "edge-agent", "INFO", stream=stream, env={"KDS_LOG_DIR": str(blocker / "logs")}
+    )
+    assert path is None
+    logging.getLogger("edge.test").info("still logging")
+    out = stream.getvalue()
+    assert out.count("cannot write log files in") == 1
+    assert "KDS_LOG_DIR" in out and "still logging" in out
+
+
+def test_a_second_setup_replaces_its_own_handlers(tmp_path: Path) -> None:
+    env = {"KDS_LOG_DIR": str(tmp_path)}
+    before = len(logging.getLogger().handlers)
+    logs.setup("edge-agent", "INFO", stream=io.StringIO(), env=env)
+    logs.setup("edge-agent", "INFO", stream=io.StringIO(), env=env)
+    assert len(logging.getLogger().handlers) == before + 2
