@@ -55,6 +55,23 @@ def log_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(platformdirs.user_log_path(APP_NAME, appauthor=False))
 
 
+class _Stderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is when a record comes (as logging's own
+    last resort does), not the one it found at :func:`setup`: a caller that swaps it
+    (a test's capture, closed afterwards) never leaves a handler on a closed file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass
+
+
 class _RedactFilter(logging.Filter):
     """Masks the record again on its way into a handler (a record made before
     :func:`shared.redact.install`, or a secret remembered since it was made)."""
@@ -81,7 +98,7 @@ def setup(
         handler.close()
     _ours.clear()
     formatter = logging.Formatter(FORMAT)
-    console = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    console: logging.Handler = logging.StreamHandler(stream) if stream is not None else _Stderr()
     handlers: list[logging.Handler] = [console]
     file = log_dir(env) / f"{program}.log"
     path: Path | None = file

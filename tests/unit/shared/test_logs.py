@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,3 +88,18 @@ def test_a_second_setup_replaces_its_own_handlers(tmp_path: Path) -> None:
     logs.setup("edge-agent", "INFO", stream=io.StringIO(), env=env)
     logs.setup("edge-agent", "INFO", stream=io.StringIO(), env=env)
     assert len(logging.getLogger().handlers) == before + 2
+
+
+def test_the_console_handler_follows_a_replaced_stderr(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stderr swapped after setup (a test's capture, closed afterwards) is never
+    written to once it is gone: records go to the stderr of the moment."""
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    logs.setup("edge-agent", "INFO", env={"KDS_LOG_DIR": str(tmp_path)})
+    first.close()
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("kds.test").warning("after the swap")
+    assert "after the swap" in second.getvalue()
