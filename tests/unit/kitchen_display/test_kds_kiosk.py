@@ -250,7 +250,8 @@ def test_min_touch_px_is_12_mm_at_the_screen_dpi(qapp: QApplication) -> None:
 def write(tmp_path: Path, display: str) -> str:
     path = tmp_path / "display.toml"
     path.write_text(
-        f'config_version = 1\nsite_id = "ams-01"\ndisplay_id = "grill-1"\nstation = "grill"\n\n[display]\n{display}'
+        'config_version = 1\nsite_id = "ams-01"\ndisplay_id = "grill-1"\n'
+        f'station = "grill"\n\n[display]\n{display}'
     )
     return str(path)
 
