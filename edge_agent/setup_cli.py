@@ -391,26 +391,25 @@ class Setup:
             else:
                 self.args.secrets = "keyring"
         mode = self.args.secrets
+        creds: dict[str, Path] = {}
         for name, value in self.answers.secrets.items():
             if not value:
                 continue
             if mode == "systemd-creds":
-                cred = encrypt_credential(name, value, Path(self.args.creds_dir))
-                print(f"stored {name} as {cred} (systemd-creds)")
+                creds[name] = encrypt_credential(name, value, Path(self.args.creds_dir))
+                print(f"stored {name} as {creds[name]} (systemd-creds)")
             else:
                 store_secret(name, value)
                 print(f"stored {name} in the keyring")
+        if creds:
+            dropin = write_credentials_dropin(creds, Path(self.args.systemd_dir))
+            print(f"wrote {dropin}: the service loads {', '.join(creds)}")
 
     def _next_steps(self) -> None:
         config = self.args.config
         print("\nnext steps:")
         if self.args.secrets == "systemd-creds":
-            extra = [n for n, v in self.answers.secrets.items() if v and n != "core.token"]
-            if extra:
-                print(
-                    f"  - in the unit ({SERVICE}.service), enable the LoadCredentialEncrypted= "
-                    f"lines of: {', '.join(extra)}"
-                )
+            print("  - systemctl daemon-reload                 # reads the credentials drop-in")
         else:
             print("  - the service reads the keyring of its user (ghost-kds): on a headless box")
             print("    prefer --secrets systemd-creds (README 'Secrets')")
@@ -430,6 +429,25 @@ def _summary(old: str, new: str) -> str:
     ]
     shown = [f"  {line[0]} {redact.redact(line[1:])}" for line in lines[:40] if line[1:].strip()]
     return "\n".join(shown) or "  (only blank lines)"
+
+
+def write_credentials_dropin(creds: dict[str, Path], systemd_dir: Path) -> Path:
+    """``{systemd_dir}/ghost-kds-edge-agent.service.d/credentials.conf``: one
+    ``LoadCredentialEncrypted=NAME:PATH`` for each stored secret, so the service finds
+    exactly the credentials setup made (the unit's own line for core.token is cleared
+    first: a drop-in may not add a second credential of one name)."""
+    folder = systemd_dir / f"{SERVICE}.service.d"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o755)
+    lines = [
+        "# written by edge-agent setup: the secrets it stored with systemd-creds",
+        "[Service]",
+        "LoadCredentialEncrypted=",
+        *(f"LoadCredentialEncrypted={name}:{path}" for name, path in creds.items()),
+    ]
+    path = folder / "credentials.conf"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.chmod(0o644)
+    return path
 
 
 def encrypt_credential(name: str, value: str, folder: Path) -> Path:
@@ -476,6 +494,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="where the secrets go (default: asked; keyring with --non-interactive)",
     )
     p.add_argument("--creds-dir", default=str(DEFAULT_CREDS_DIR), help="for systemd-creds files")
+    p.add_argument(
+        "--systemd-dir",
+        default="/etc/systemd/system",
+        help="where the credentials drop-in goes (with --secrets systemd-creds)",
+    )
     p.add_argument("--site-id")
     p.add_argument("--stations", help="comma-separated (default grill,fry,cold,bar,expo)")
     p.add_argument("--store-path", help=f"default {DEFAULT_STORE}")

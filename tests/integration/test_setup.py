@@ -193,11 +193,19 @@ def test_secrets_as_systemd_credentials_decrypt_to_the_values(
 ) -> None:
     creds = tmp_path / "creds"
     args = scripted_args(tmp_path, core_sim.url, activemq_url, site_id)
-    args += ["--secrets", "systemd-creds", "--creds-dir", str(creds)]
+    units = tmp_path / "systemd"
+    args += ["--secrets", "systemd-creds", "--creds-dir", str(creds), "--systemd-dir", str(units)]
     result = setup_cli(*args, stdin=MQ_PASSWORD + "\n")
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"stored core.token as {creds / 'core.token.cred'} (systemd-creds)" in result.stdout
-    assert "LoadCredentialEncrypted= lines of: mq.password" in result.stdout
+    dropin = units / "ghost-kds-edge-agent.service.d" / "credentials.conf"
+    lines = dropin.read_text().splitlines()
+    assert lines[1:] == [
+        "[Service]",
+        "LoadCredentialEncrypted=",
+        f"LoadCredentialEncrypted=core.token:{creds / 'core.token.cred'}",
+        f"LoadCredentialEncrypted=mq.password:{creds / 'mq.password.cred'}",
+    ]
     for name, value in (("core.token", TOKEN), ("mq.password", MQ_PASSWORD)):
         cred = creds / f"{name}.cred"
         assert cred.stat().st_mode & 0o777 == 0o600
