@@ -40,6 +40,11 @@ AGENT_EXCLUDES = [
     "PIL.ImageQt",
     "PIL.ImageTk",
     "PIL.ImageShow",
+    # keyring's Secret Service backend (secretstorage, 11 MB of cryptography): a desktop
+    # session's keyring; the agent is a headless service and reads its secrets from
+    # $CREDENTIALS_DIRECTORY (shared/config.py), keyring's other backends stay
+    "secretstorage",
+    "cryptography",
 ]
 
 #: botocore service models the agent loads: sns (the notifier), sts (credentials from an
@@ -73,7 +78,6 @@ DISPLAY_EXCLUDES = [
             "QtQuickWidgets",
             "QtQuickControls2",
             "QtQuick3D",
-            "QtNetwork",
             "QtOpenGL",
             "QtOpenGLWidgets",
             "QtPdf",
@@ -110,7 +114,6 @@ DISPLAY_EXCLUDES = [
             "QtTextToSpeech",
             "QtHttpServer",
             "QtSpatialAudio",
-            "QtConcurrent",
             "QtDBus",
             "QtDesigner",
             "QtHelp",
@@ -144,7 +147,7 @@ _DROP_QT_LIBS = re.compile(
     r"libQt6(Quick|Qml|VirtualKeyboard|Pdf|WebEngine|3D|Charts|DataVisualization|Graphs|"
     r"Bluetooth|Nfc|Positioning|Location|Sensors|Serial|RemoteObjects|Scxml|StateMachine|"
     r"TextToSpeech|HttpServer|SpatialAudio|Designer|Help|UiTools|Sql|Test|ShaderTools|"
-    r"Svg|Network|OpenGLWidgets|Concurrent|PrintSupport|MultimediaWidgets|MultimediaQuick|"
+    r"Svg|OpenGLWidgets|PrintSupport|MultimediaWidgets|MultimediaQuick|"
     r"Labs|Lottie|Protobuf|Grpc|Widgets?Quick|FFmpegStub|EglFs|EglFSDevice)"
 )
 #: the ffmpeg multimedia plugin and its libav* (QSoundEffect plays WAV through the
@@ -202,3 +205,42 @@ def filtered(toc: Iterable[tuple[str, str, str]], keep: object) -> list[tuple[st
     """The entries of a PyInstaller TOC whose destination ``keep`` accepts."""
     assert callable(keep)
     return [entry for entry in toc if keep(entry[0])]
+
+
+#: system libraries the display bundles anyway: the Python runtime's own small ones
+#: (OpenSSL, libstdc++ and libgcc come from the machine: libssl3, libstdc++6, libgcc-s1)
+_KEEP_SYSTEM = re.compile(
+    r"^lib(python|ffi|sqlite3|z|bz2|lzma|uuid|expat|mpdec|readline|ncursesw?|tinfo)[.-]"
+)
+
+
+def keep_display_binary(dest: str, source: str) -> bool:
+    """False for what :func:`keep_display_file` drops, and for the desktop's system
+    libraries (GLib, X11/xcb, Wayland, PulseAudio and its codecs, fontconfig, freetype,
+    D-Bus, Kerberos...): the machine's own are used, the .deb depends on their packages
+    (packaging/pyinstaller/README.md lists them); a bundled copy would only shadow them."""
+    if not keep_display_file(dest):
+        return False
+    if not TRIM:
+        return True
+    name = _posix(dest).rsplit("/", 1)[-1]
+    system = source.startswith(("/usr/lib/", "/lib/", "/usr/lib64/", "/lib64/"))
+    return not system or bool(_KEEP_SYSTEM.search(name))
+
+
+def keep_agent_binary(source: str, dest: str) -> bool:
+    """The agent bundles no system library but the Python runtime's own small ones."""
+    if not TRIM:
+        return True
+    name = _posix(dest).rsplit("/", 1)[-1]
+    system = source.startswith(("/usr/lib/", "/lib/", "/usr/lib64/", "/lib64/"))
+    return not system or bool(_KEEP_SYSTEM.search(name))
+
+
+def filtered_agent_binaries(toc: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    return [entry for entry in toc if keep_agent_binary(entry[1], entry[0])]
+
+
+def filtered_binaries(toc: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
+    """The display's binaries without what :func:`keep_display_binary` drops."""
+    return [entry for entry in toc if keep_display_binary(entry[0], entry[1])]
