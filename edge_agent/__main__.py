@@ -179,11 +179,16 @@ def _cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from edge_agent.export import export
+    from edge_agent.export import ExportError, export
 
     config = load(AgentConfig, args.config)
     with Store(config.store.path) as store:
-        written = export(store, since=args.since, fmt=args.format, out=Path(args.out))
+        try:
+            written = export(store, since=args.since, fmt=args.format, out=Path(args.out))
+        except ExportError as exc:
+            # e.g. --format hyper in a build without tableauhyperapi: say so, no traceback
+            print(f"edge-agent: export: {redact.redact(str(exc))}", file=sys.stderr)
+            return 1
     print(f"wrote {written}")
     return 0
 

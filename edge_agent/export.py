@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -244,6 +245,12 @@ def _write_hyper(tables: list[_Table], out: Path) -> Path:
             Telemetry,
         )
     except ImportError as exc:
+        if getattr(sys, "frozen", False):
+            # the frozen build (scripts/build) leaves the 90 MB Hyper engine out
+            raise ExportError(
+                "the hyper format is not in this build of edge-agent (tableauhyperapi is "
+                f"left out of the frozen bundle): use --format csv, or {TABLEAU_HINT}"
+            ) from exc
         raise ExportError(
             f"the hyper format needs tableauhyperapi: {TABLEAU_HINT} ({exc})"
         ) from exc

@@ -289,6 +289,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kitchen_display.lead_pin import set_pin_command
 
         return set_pin_command(argv[1:])
+    if argv[:1] == ["--self-test"]:
+        from kitchen_display.self_test import main as self_test
+
+        return self_test()
     args = parse_args(argv)
     if args.autopilot is not None and not args.autopilot > 0:
         print("kitchen-display: --autopilot: SECONDS must be > 0", file=sys.stderr)

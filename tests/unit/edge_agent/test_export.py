@@ -254,6 +254,17 @@ def test_hyper_missing_says_how_to_install(
     assert not (tmp_path / "x.hyper").exists()
 
 
+def test_hyper_in_a_frozen_build_without_it_says_it_is_not_in_this_build(
+    filled: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tableauhyperapi", None)  # left out of the bundle
+    monkeypatch.setattr(sys, "frozen", True, raising=False)  # as PyInstaller sets it
+    with pytest.raises(ExportError, match="not in this build of edge-agent") as caught:
+        export(filled, since=SINCE, fmt="hyper", out=tmp_path / "x.hyper")
+    assert "--format csv" in str(caught.value)
+    assert not (tmp_path / "x.hyper").exists()
+
+
 @pytest.mark.skipif(not HAVE_HYPER, reason=f"tableauhyperapi not installed ({TABLEAU_HINT})")
 def test_hyper_export_reads_back_with_tableauhyperapi(filled: Store, tmp_path: Path) -> None:
     from tableauhyperapi import Connection, HyperProcess, SqlType, TableName, Telemetry
@@ -324,3 +335,26 @@ def test_hyper_into_a_directory_replaces_the_file(filled: Store, tmp_path: Path)
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("edge.sqlite3")) == [
         "kds-export.hyper"
     ]
+
+
+def test_cli_export_error_is_one_line_and_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from edge_agent.__main__ import main
+
+    config = tmp_path / "agent.toml"
+    config.write_text(
+        'site_id = "cli-01"\nstations = ["grill", "expo"]\nexpo_station = "expo"\n'
+        '[core]\nurl = "http://127.0.0.1:9"\n[mq]\nurl = "stomp://127.0.0.1:9"\n'
+        f'user = "kds-cli-01"\n[store]\npath = "{tmp_path / "edge.sqlite3"}"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("KDS_CORE_TOKEN", "cli-token")
+    monkeypatch.setenv("KDS_MQ_PASSWORD", "cli-password")
+    monkeypatch.setitem(sys.modules, "tableauhyperapi", None)
+    argv = ["export", "--config", str(config), "--since", "2026-01-01T00:00Z"]
+    code = main([*argv, "--format", "hyper", "--out", str(tmp_path / "x.hyper")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("edge-agent: export: the hyper format needs tableauhyperapi"), err
+    assert "Traceback" not in err
