@@ -1,10 +1,16 @@
-.PHONY: test check demo
+.PHONY: test check smoke build demo
 
 test:
 	scripts/test
 
 check:
 	scripts/check
+
+smoke:
+	scripts/smoke
+
+build:
+	scripts/build
 
 demo:
 	./demo.sh

@@ -198,6 +198,10 @@ def keep_display_file(dest: str) -> bool:
             return bool(_KEEP_PLATFORMS.search(name))
         if folder == "imageformats":
             return name in _KEEP_IMAGEFORMATS
+        if folder == "wayland-decoration-client":
+            # libadwaita.so needs QtSvg, which is not bundled (packaging/deb/bundle_depends.py
+            # found it): Qt falls back to the plain "bradient" decoration
+            return name != "libadwaita.so"
     return not (path.startswith("PySide6/") and name.endswith(".pyi"))
 
 
