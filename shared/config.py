@@ -33,6 +33,8 @@ from shared.errors import ConfigError, SecretError
 T = TypeVar("T")
 
 KEYRING_SERVICE = "ghost-kds"
+#: the top-level key naming a config file's schema version (``config_version = 1``)
+CONFIG_VERSION_KEY = "config_version"
 
 
 class Secret:
@@ -386,6 +388,9 @@ def load(
             raise ConfigError("--config", f"{path} is not valid TOML: {exc}") from None
         except OSError as exc:
             raise ConfigError("--config", f"cannot read {path}: {exc.strerror}") from None
+    # written on top of every file the first-run setup writes (the schema version);
+    # not a setting
+    table.pop(CONFIG_VERSION_KEY, None)
     try:
         return _build(cls, table, env, None, secrets)
     except ConfigError:
