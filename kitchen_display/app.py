@@ -336,6 +336,8 @@ class Launcher:
             setup.show()
         else:
             setup.showMaximized()
+        # once the event loop runs: the screen is up and waits for the site admin
+        QTimer.singleShot(0, lambda: log.info("setup screen open: waiting for the site admin"))
 
     def _on_saved(self, path: object) -> None:
         log.info("setup saved %s: starting the display", path)
