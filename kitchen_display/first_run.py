@@ -37,7 +37,7 @@ from PySide6.QtCore import QObject, Signal
 
 from kitchen_display.probe import ANSWER_SECONDS, Outcome, ProbeResult, probe
 from shared.config import Secret, keyring_lookup, store_secret
-from shared.errors import SecretError
+from shared.errors import ConfigError, SecretError
 from shared.settings import MqSettings
 
 log = logging.getLogger("kds.setup")
@@ -285,8 +285,13 @@ class ConnectionTest(QObject):
     def start(self, values: SetupValues) -> bool:
         if self.running:
             return False
-        settings = values.mq_settings()
         self.testStarted.emit()
+        try:
+            settings = values.mq_settings()
+        except ConfigError as exc:  # a setting the form's checks let through (TLS files)
+            self.last = ProbeResult(Outcome.FAILED, values.site_id, values.host, 0, detail=str(exc))
+            self.testFinished.emit(self.last)
+            return True
 
         def run() -> None:
             try:
@@ -303,16 +308,14 @@ class ConnectionTest(QObject):
                     Outcome.FAILED, values.site_id, values.host, 0, detail=str(exc)
                 )
             self.last = outcome
-            self.testFinished.emit(outcome)
+            try:
+                self.testFinished.emit(outcome)
+            except RuntimeError:  # the screen closed while the test ran
+                log.debug("connection test ended after its screen closed")
 
         self._thread = threading.Thread(target=run, name="setup-test", daemon=True)
         self._thread.start()
         return True
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Wait for a running test to end (the window is closing)."""
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def describe(self, result: ProbeResult) -> str:
         """One line for the screen, in its language."""

@@ -19,7 +19,6 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QGridLayout,
@@ -347,10 +346,6 @@ class SetupWindow(QWidget):
                 if watched is edit and name != self._current:
                     self.select_field(name)
         return super().eventFilter(watched, event)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        self.test.wait(0.0)
-        super().closeEvent(event)
 
     # --- slots --------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ def window(tmp_path: Path, qtbot: QtBot) -> Iterator[SetupWindow]:
     screen.show()
     qtbot.waitExposed(screen)
     yield screen
-    screen.test.wait(15)
+    qtbot.waitUntil(lambda: not screen.test.running, timeout=WAIT_MS)
     screen.close()
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from kitchen_display import first_run
+from kitchen_display import first_run, i18n
 from kitchen_display.app import Launcher, parse_args
 from kitchen_display.config import DisplayConfig
 from kitchen_display.keypad import NUMERIC, SYMBOLS, TEXT
@@ -200,3 +201,37 @@ def test_no_config_file_opens_the_setup_screen(
         assert f"no config at {missing}: opening the setup screen" in caplog.text
     finally:
         launcher.close()
+
+
+def test_no_keyring_backend_saves_nothing_and_says_why(
+    window: SetupWindow, qtbot: QtBot, no_keyring: object
+) -> None:
+    fill_form(
+        qtbot, window, site_id="ams-01", station="bar", host="10.0.0.5", port=61613, password="pw"
+    )
+    tap(qtbot, window.save_button)
+    assert window.status.text().startswith("The password cannot be stored in the keyring: ")
+    assert window.status.property("state") == "error"
+    assert not window.path.exists()
+
+
+@pytest.fixture
+def dutch(qapp: QApplication) -> Iterator[None]:
+    assert i18n.install("nl")
+    try:
+        yield
+    finally:
+        i18n.install(i18n.SOURCE_LANGUAGE)
+
+
+def test_the_setup_screen_speaks_dutch(dutch: None, tmp_path: Path, qtbot: QtBot) -> None:
+    screen = SetupWindow(tmp_path / "display.toml")
+    qtbot.addWidget(screen)
+    assert screen.test_button.text() == "VERBINDING TESTEN"
+    assert screen.save_button.text() == "OPSLAAN EN STARTEN"
+    assert screen.keypad.button("clear", TEXT).text() == "WISSEN"
+    screen.show()
+    qtbot.waitExposed(screen)
+    tap(qtbot, screen.save_button)
+    assert "Vestiging-id: typ de id van de vestiging" in screen.status.text()
+    screen.close()
