@@ -316,6 +316,23 @@ class Launcher:
             return None
         return self._start_display()
 
+    def _load(self) -> tuple[DisplayConfig | None, MqLike | None, str]:
+        """The config and its MQ client, or what is wrong (a secret masked)."""
+        try:
+            config = load_config(self.args, self.path)
+        except ConfigError as exc:
+            return None, None, f"{exc.key}: {redact.redact(exc.problem)}"
+        except SecretError as exc:
+            return None, None, redact.redact(str(exc))
+
+        from shared.mq import mq_client_from_settings
+
+        try:
+            mq = mq_client_from_settings(config.mq, name=f"display-{config.display_id}")
+        except ConfigError as exc:
+            return None, None, f"{exc.key}: {redact.redact(exc.problem)}"
+        return config, mq, ""
+
     def close(self) -> None:
         if self.pilot is not None:
             self.pilot.stop()
@@ -341,34 +358,23 @@ class Launcher:
 
     def _on_saved(self, path: object) -> None:
         log.info("setup saved %s: starting the display", path)
-        status = self._start_display()
-        setup, self.setup = self.setup, None
-        if setup is not None:
-            if status is None:
-                setup.close()  # after the display showed: the app does not quit between
-                setup.deleteLater()
-            else:
-                self.setup = setup  # what was saved does not load: the setup stays
+        if self._start_display() is None and self.setup is not None:
+            setup, self.setup = self.setup, None
+            setup.close()  # after the display showed: the app does not quit between
+            setup.deleteLater()
+        # else what was saved does not load: the setup screen stays and says why
 
     def _start_display(self) -> int | None:
+        """Start the display for the file; on a config error print it (and show it on
+        the setup screen, if one is open) and return 2."""
+        config, mq, problem = self._load()
+        if problem:
+            print(f"kitchen-display: config error: {problem}", file=sys.stderr)
+            if self.setup is not None:
+                self.setup.show_problem(problem)
+            return 2
+        assert config is not None and mq is not None
         args = self.args
-        try:
-            config = load_config(args, self.path)
-        except ConfigError as exc:
-            problem = redact.redact(exc.problem)
-            print(f"kitchen-display: config error: {exc.key}: {problem}", file=sys.stderr)
-            return 2
-        except SecretError as exc:
-            print(f"kitchen-display: config error: {redact.redact(str(exc))}", file=sys.stderr)
-            return 2
-
-        from shared.mq import mq_client_from_settings
-
-        try:
-            mq = mq_client_from_settings(config.mq, name=f"display-{config.display_id}")
-        except ConfigError as exc:
-            print(f"kitchen-display: config error: {exc.key}: {exc.problem}", file=sys.stderr)
-            return 2
         i18n.install(config.display.language)
         if config.display.kiosk and not config.display.lead_pin:
             log.warning(

@@ -338,6 +338,13 @@ class SetupWindow(QWidget):
             return False
         return True
 
+    def show_problem(self, problem: str) -> None:
+        """What was saved does not load (an environment override, say): show why."""
+        self._say(
+            self.tr("Saved, but the display cannot start: {problem}").format(problem=problem),
+            "error",
+        )
+
     # --- events -------------------------------------------------------------------------
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

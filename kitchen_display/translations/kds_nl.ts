@@ -702,6 +702,10 @@ AFGEHAALD</translation>
         <translation>Typen: {field}</translation>
     </message>
     <message>
+        <source>Saved, but the display cannot start: {problem}</source>
+        <translation>Opgeslagen, maar het scherm kan niet starten: {problem}</translation>
+    </message>
+    <message>
         <source>HIDE</source>
         <translation>VERBERGEN</translation>
     </message>

@@ -235,3 +235,23 @@ def test_the_setup_screen_speaks_dutch(dutch: None, tmp_path: Path, qtbot: QtBot
     tap(qtbot, screen.save_button)
     assert "Vestiging-id: typ de id van de vestiging" in screen.status.text()
     screen.close()
+
+
+def test_a_saved_config_that_does_not_load_keeps_the_setup_screen(
+    tmp_path: Path, qtbot: QtBot, test_keyring: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KDS_DISPLAY_FONT_SCALE", "9")  # an override the file cannot fix
+    launcher = Launcher(parse_args(["--config", str(tmp_path / "display.toml")]), sound_player=None)
+    try:
+        launcher.start()
+        setup = launcher.setup
+        assert setup is not None
+        qtbot.waitExposed(setup)
+        fill_form(qtbot, setup, site_id="ams-01", station="grill", host="10.0.0.5", port=61613)
+        tap(qtbot, setup.save_button)
+        assert launcher.display is None and launcher.setup is setup and setup.isVisible()
+        assert setup.status.text() == (
+            "Saved, but the display cannot start: display.font_scale: must be 0.5..4.0"
+        )
+    finally:
+        launcher.close()
