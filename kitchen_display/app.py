@@ -13,12 +13,14 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLoggingCategory, QRect, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QListView
 
-from kitchen_display import i18n
+from kitchen_display import first_run, i18n
 from kitchen_display.autopilot import Autopilot, PaintCounter, ready_ids
 from kitchen_display.card_delegate import TicketCardDelegate
 from kitchen_display.config import LANGUAGES, VIEWS, DisplayConfig
@@ -30,6 +32,9 @@ from kitchen_display.window import MainWindow
 from shared import logs, redact, version
 from shared.config import load
 from shared.errors import ConfigError, SecretError
+
+if TYPE_CHECKING:
+    from kitchen_display.setup_screen import SetupWindow
 
 log = logging.getLogger("kds.ui")
 
@@ -96,6 +101,7 @@ def build_display(
     mq_client: MqLike,
     *,
     sound_player: Player | str | None = "auto",
+    config_path: Path | None = None,
 ) -> DisplayApp:
     """Wire a display around ``mq_client`` (not started: call ``.start()``).
 
@@ -103,11 +109,12 @@ def build_display(
     ``None`` keeps it silent (cues are still recorded in ``app.sounds.board.played``).
     The screen's texts are in the language installed with
     :func:`kitchen_display.i18n.install` (``main`` installs ``display.language``).
+    ``config_path``: the file ``config`` came from (the about box names it).
     """
     sync = TicketSync(config, mq_client)
     model = TicketListModel(config.station, is_expo=config.is_expo, settings=config.display)
     follow_tickets(sync, model)
-    window = MainWindow(config, sync, model)
+    window = MainWindow(config, sync, model, config_path=config_path)
     # The window owns the non-widget parts so they live exactly as long as it does.
     sync.setParent(window)
     model.setParent(window)
@@ -212,7 +219,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description="Kitchen display screen for one station.",
         epilog="kitchen-display set-pin [--print]: set the lead PIN (asks twice, stores a hash)",
     )
-    parser.add_argument("--config", required=True, metavar="FILE", help="TOML config file")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML config file (default: /etc/ghost-kds/display.toml when it exists, else "
+        f"{first_run.user_config_path()}); none there: the setup screen writes it",
+    )
     version.add_version_flag(parser, _version_text)
     parser.add_argument("--station", help="override the config's station (KDS_STATION)")
     parser.add_argument("--display-id", help="override the config's display_id (KDS_DISPLAY_ID)")
@@ -264,8 +276,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def load_config(args: argparse.Namespace) -> DisplayConfig:
-    """Load the config file with the command line's overrides applied."""
+def load_config(args: argparse.Namespace, path: Path | None = None) -> DisplayConfig:
+    """Load the config file (``path``, else ``--config``) with the command line's
+    overrides applied."""
     env = dict(os.environ)
     if args.station:
         env["KDS_STATION"] = args.station
@@ -275,12 +288,131 @@ def load_config(args: argparse.Namespace) -> DisplayConfig:
         env["KDS_DISPLAY_LANGUAGE"] = args.language
     if args.view:
         env["KDS_DISPLAY_VIEW"] = args.view
-    return load(DisplayConfig, args.config, env=env)
+    return load(DisplayConfig, path or args.config, env=env)
+
+
+class Launcher:
+    """What :func:`main` runs in its Qt application: the display for the config file,
+    or, when there is none yet, the first-run setup screen
+    (:mod:`kitchen_display.setup_screen`) and the display once it saved one, in the
+    same process.
+
+    ``path`` is the config file (:func:`kitchen_display.first_run.config_location`);
+    ``setup`` the setup screen while it shows, ``display`` the running display.
+    """
+
+    def __init__(self, args: argparse.Namespace, *, sound_player: Player | str | None = "auto"):
+        self.args = args
+        self.path = first_run.config_location(args.config)
+        self.setup: SetupWindow | None = None
+        self.display: DisplayApp | None = None
+        self.pilot: Autopilot | None = None
+        self._sound_player = sound_player
+
+    def start(self) -> int | None:
+        """Open the display (or the setup screen); an exit status when it cannot."""
+        if not self.path.exists():
+            self._open_setup()
+            return None
+        return self._start_display()
+
+    def _load(self) -> tuple[DisplayConfig | None, MqLike | None, str]:
+        """The config and its MQ client, or what is wrong (a secret masked)."""
+        try:
+            config = load_config(self.args, self.path)
+        except ConfigError as exc:
+            return None, None, f"{exc.key}: {redact.redact(exc.problem)}"
+        except SecretError as exc:
+            return None, None, redact.redact(str(exc))
+
+        from shared.mq import mq_client_from_settings
+
+        try:
+            mq = mq_client_from_settings(config.mq, name=f"display-{config.display_id}")
+        except ConfigError as exc:
+            return None, None, f"{exc.key}: {redact.redact(exc.problem)}"
+        return config, mq, ""
+
+    def close(self) -> None:
+        if self.pilot is not None:
+            self.pilot.stop()
+        if self.display is not None:
+            self.display.close()
+        if self.setup is not None:
+            self.setup.close()
+
+    def _open_setup(self) -> None:
+        from kitchen_display.setup_screen import SetupWindow
+
+        i18n.install(self.args.language or i18n.SOURCE_LANGUAGE)
+        log.info("no config at %s: opening the setup screen", self.path)
+        setup = self.setup = SetupWindow(self.path)
+        setup.saved.connect(self._on_saved)
+        if self.args.geometry:
+            setup.setGeometry(*self.args.geometry)
+            setup.show()
+        else:
+            setup.showMaximized()
+        # once the event loop runs: the screen is up and waits for the site admin
+        QTimer.singleShot(0, lambda: log.info("setup screen open: waiting for the site admin"))
+
+    def _on_saved(self, path: object) -> None:
+        log.info("setup saved %s: starting the display", path)
+        if self._start_display() is None and self.setup is not None:
+            setup, self.setup = self.setup, None
+            setup.close()  # after the display showed: the app does not quit between
+            setup.deleteLater()
+        # else what was saved does not load: the setup screen stays and says why
+
+    def _start_display(self) -> int | None:
+        """Start the display for the file; on a config error print it (and show it on
+        the setup screen, if one is open) and return 2."""
+        config, mq, problem = self._load()
+        if problem:
+            print(f"kitchen-display: config error: {problem}", file=sys.stderr)
+            if self.setup is not None:
+                self.setup.show_problem(problem)
+            return 2
+        assert config is not None and mq is not None
+        args = self.args
+        i18n.install(config.display.language)
+        if config.display.kiosk and not config.display.lead_pin:
+            log.warning(
+                "kiosk mode without a lead PIN: set one with kitchen-display set-pin, "
+                "or the screen can only be stopped from outside"
+            )
+        display = self.display = build_display(
+            config, mq, sound_player=self._sound_player, config_path=self.path
+        )
+        if args.autopilot is not None:
+            self.pilot = attach_autopilot(display, args.autopilot, cook=args.autopilot_cook)
+        log.info(
+            "display %s for station %s at site %s (%s)",
+            config.display_id,
+            config.station,
+            config.site_id,
+            config.mq.url,
+        )
+        frame: QRect | None = None
+        if not config.display.full_screen:
+            if args.geometry:
+                display.window.setGeometry(*args.geometry)
+            elif args.tile:
+                screen = display.window.screen() or QGuiApplication.primaryScreen()
+                frame = tile_geometry(screen.availableGeometry(), *args.tile)
+                display.window.setGeometry(frame)  # before show: the window manager's hint
+        display.start()
+        if frame is not None:
+            placed = frame
+            QTimer.singleShot(0, lambda: _place(display.window, placed))
+        if self.pilot is not None:
+            self.pilot.start()
+        return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one display until its window is closed (``set-pin``: set the lead PIN);
-    return the exit status."""
+    return the exit status. Without a config file: the setup screen first."""
     # every secret the screen loads (the broker password, the PIN's hash) is masked in
     # its logs, tracebacks and errors
     redact.install()
@@ -298,42 +430,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("kitchen-display: --autopilot: SECONDS must be > 0", file=sys.stderr)
         return 2
     logs.setup("kitchen-display", args.log_level, quiet=())
-    try:
-        config = load_config(args)
-    except ConfigError as exc:
-        problem = redact.redact(exc.problem)
-        print(f"kitchen-display: config error: {exc.key}: {problem}", file=sys.stderr)
-        return 2
-    except SecretError as exc:
-        print(f"kitchen-display: config error: {redact.redact(str(exc))}", file=sys.stderr)
-        return 2
-
-    from shared.mq import mq_client_from_settings
-
-    try:
-        mq = mq_client_from_settings(config.mq, name=f"display-{config.display_id}")
-    except ConfigError as exc:
-        print(f"kitchen-display: config error: {exc.key}: {exc.problem}", file=sys.stderr)
-        return 2
-
     # Qt Multimedia probes for optional codec libraries at start; say nothing about it.
     QLoggingCategory.setFilterRules("qt.multimedia.symbolsresolver=false")
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    i18n.install(config.display.language)
-    if config.display.kiosk and not config.display.lead_pin:
-        log.warning(
-            "kiosk mode without a lead PIN: set one with kitchen-display set-pin, "
-            "or the screen can only be stopped from outside"
-        )
-    display = build_display(config, mq)
-    pilot = (
-        attach_autopilot(display, args.autopilot, cook=args.autopilot_cook)
-        if args.autopilot is not None
-        else None
-    )
-    if pilot is not None:
-        app.aboutToQuit.connect(pilot.stop)  # first: no tap once the display closes
-    app.aboutToQuit.connect(display.close)
+    launcher = Launcher(args)
+    status = launcher.start()
+    if status is not None:
+        return status
+    # first: no autopilot tap once the display closes, then the display
+    app.aboutToQuit.connect(launcher.close)
     # Let Ctrl-C stop the app: Python signal handlers only run between Qt events, and
     # then in the middle of whatever Python slot runs; quitting there would close the
     # MQ client under that slot (a tap sent after the close), so quit from the loop.
@@ -341,26 +446,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)
-    log.info(
-        "display %s for station %s at site %s (%s)",
-        config.display_id,
-        config.station,
-        config.site_id,
-        config.mq.url,
-    )
-    frame: QRect | None = None
-    if not config.display.full_screen:
-        if args.geometry:
-            display.window.setGeometry(*args.geometry)
-        elif args.tile:
-            screen = display.window.screen() or QGuiApplication.primaryScreen()
-            frame = tile_geometry(screen.availableGeometry(), *args.tile)
-            display.window.setGeometry(frame)  # before show: the window manager's hint
-    display.start()
-    if frame is not None:
-        QTimer.singleShot(0, lambda: _place(display.window, frame))
-    if pilot is not None:
-        pilot.start()
     status = app.exec()
-    display.close()
+    launcher.close()
     return int(status)

@@ -1,6 +1,6 @@
-"""The window's header: station, display id, open count, pager, queue, connection,
-clock, and the lead's buttons (ALL DAY, RECALL…, VIEW…; on a narrow screen one ☰
-button that lists them).
+"""The window's header: station, display id (a button: the about box), open count,
+pager, queue, connection, clock, and the lead's buttons (ALL DAY, RECALL…, VIEW…; on a
+narrow screen one ☰ button that lists them and the about box).
 
 The header shows what it is told and reports taps through its buttons' signals; the
 window decides what they do.
@@ -39,9 +39,11 @@ class Header(QWidget):
         self.station_label = QLabel(station.upper(), self)
         self.station_label.setObjectName("station")
         self.station_label.setFont(font(28, scale, bold=True))
-        self.display_label = QLabel(display_id, self)
-        self.display_label.setObjectName("dim")
-        self.display_label.setFont(font(16, scale))
+        # the display id, as the button that opens the about box (release, build, site,
+        # config file, broker, log)
+        self.about_button = self._button(f"{display_id}  ℹ", "aboutButton")
+        self.about_button.setFont(font(16, scale))
+        self.about_button.setToolTip(self.tr("About this screen"))
         self.count_label = QLabel(self)
         self.count_label.setFont(font(22, scale, bold=True))
         # the lead's buttons grow with the font scale like the rest of the header
@@ -69,7 +71,7 @@ class Header(QWidget):
         self.clock_label.setFont(font(26, scale, bold=True))
 
         self._row.addWidget(self.station_label)
-        self._row.addWidget(self.display_label)
+        self._row.addWidget(self.about_button)
         self._row.addStretch(1)
         for widget in (
             self.all_day_button,
@@ -110,9 +112,10 @@ class Header(QWidget):
         if narrow == self._narrow:
             return False
         self._narrow = narrow
-        self.display_label.setVisible(not narrow)
         for button in self.lead_buttons():
             button.setVisible(not narrow)
+        # narrow: no display id, and the about box is in the ☰ list
+        self.about_button.setVisible(not narrow)
         self.lead_menu_button.setVisible(narrow)
         self._row.setSpacing(round((10 if narrow else 24) * self._scale))
         return True

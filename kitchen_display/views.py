@@ -216,11 +216,13 @@ class LeadViews(QObject):
 
     ``viewChanged(name)``: a view is on screen now. ``messageRequested(text)``: a line
     for the window's message bar. ``dialog`` is the dialog open now (view chooser,
-    recall list).
+    recall list). ``aboutRequested()``: ☰'s ABOUT was chosen.
     """
 
     viewChanged = Signal(str)
     messageRequested = Signal(str)
+    #: ☰'s "ABOUT" on a narrow screen (the window opens the about box)
+    aboutRequested = Signal()
 
     def __init__(
         self,
@@ -316,6 +318,7 @@ class LeadViews(QObject):
             ),
             ("recall", self.tr("RECALL… — tickets bumped here lately")),
             ("view", self._header.view_button.text()),
+            ("about", self.tr("ABOUT — release, site, broker")),
         ]
         if not self._header.all_day_button.isEnabled():
             choices = choices[1:]
@@ -338,6 +341,8 @@ class LeadViews(QObject):
             self.open_recall_list()
         elif choice == "view":
             self.open_view_chooser()
+        elif choice == "about":
+            self.aboutRequested.emit()
 
     # --- all-day ----------------------------------------------------------------------
 

@@ -10,6 +10,8 @@ Keys (a bump bar is a keyboard; the map is ``[keys]`` in the config, see
     U, Backspace   undo this screen's last bump
     Ctrl+Alt+Q     kiosk mode: exit with the lead PIN
 
+The display id button in the header opens the about box (:mod:`kitchen_display.about`).
+
 The look is a :class:`~kitchen_display.theme.Theme` (``[display] theme``); every
 text on screen goes through ``tr()`` (``[display] language``).
 
@@ -22,12 +24,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 
 from kitchen_display import theme as themes
+from kitchen_display.about import AboutDialog
 from kitchen_display.board import BoardView
 from kitchen_display.card_delegate import TicketCardDelegate
 from kitchen_display.command_queue import Expired, PendingCommand
@@ -90,9 +94,15 @@ class MainWindow(QMainWindow):
         sync: TicketSync,
         model: TicketListModel,
         parent: QWidget | None = None,
+        *,
+        config_path: Path | None = None,
     ) -> None:
         super().__init__(parent)
         self._config = config
+        #: the file the config came from (the about box names it)
+        self.config_path = config_path
+        #: the about box while it is open
+        self.about: AboutDialog | None = None
         self._sync = sync
         self._model = model
         scale = self._scale = config.display.font_scale
@@ -204,6 +214,8 @@ class MainWindow(QMainWindow):
             "recall_list": self.views.open_recall_list,
         }
 
+        self.header.about_button.clicked.connect(self.open_about)
+        self.views.aboutRequested.connect(self.open_about)
         self.delegate.actionRequested.connect(self._on_action_requested)
         self.delegate.lineActionRequested.connect(self._on_line_action_requested)
         self.pager.countsChanged.connect(self._on_page_counts)
@@ -320,6 +332,24 @@ class MainWindow(QMainWindow):
             self.show_message(self.tr("Nothing to recall: this screen has not bumped a ticket yet"))
             return None
         return self.request("recall", ticket_id)
+
+    def open_about(self) -> AboutDialog:
+        """The about box (the header's display id button, or ☰): release, build, Qt, site,
+        config file, broker, log."""
+        if self.about is not None:
+            return self.about
+        dialog = self.about = AboutDialog(
+            self._config, self.config_path, scale=self._scale, parent=self
+        )
+        dialog.setCursor(Qt.CursorShape.ArrowCursor)  # kiosk mode hides the cursor
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(self._on_about_closed)
+        dialog.open()
+        return dialog
+
+    @Slot(int)
+    def _on_about_closed(self, _result: int) -> None:
+        self.about = None
 
     # --- keys -------------------------------------------------------------------------
 

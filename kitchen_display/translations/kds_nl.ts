@@ -2,6 +2,73 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="nl">
 <context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About this screen</source>
+        <translation>Over dit scherm</translation>
+    </message>
+    <message>
+        <source>ghost-kds kitchen display</source>
+        <translation>ghost-kds keukenscherm</translation>
+    </message>
+    <message>
+        <source>CLOSE</source>
+        <translation>SLUITEN</translation>
+    </message>
+    <message>
+        <source>(user {user})</source>
+        <translation>(gebruiker {user})</translation>
+    </message>
+    <message>
+        <source>Release</source>
+        <translation>Versie</translation>
+    </message>
+    <message>
+        <source>Build</source>
+        <translation>Build</translation>
+    </message>
+    <message>
+        <source>PySide6 / Qt</source>
+        <translation>PySide6 / Qt</translation>
+    </message>
+    <message>
+        <source>Site</source>
+        <translation>Vestiging</translation>
+    </message>
+    <message>
+        <source>Station</source>
+        <translation>Station</translation>
+    </message>
+    <message>
+        <source>Display id</source>
+        <translation>Scherm-id</translation>
+    </message>
+    <message>
+        <source>Config file</source>
+        <translation>Configuratiebestand</translation>
+    </message>
+    <message>
+        <source>none (environment only)</source>
+        <translation>geen (alleen de omgeving)</translation>
+    </message>
+    <message>
+        <source>Broker</source>
+        <translation>Broker</translation>
+    </message>
+    <message>
+        <source>Log</source>
+        <translation>Log</translation>
+    </message>
+    <message>
+        <source>the systemd journal (journalctl)</source>
+        <translation>het systemd-journaal (journalctl)</translation>
+    </message>
+    <message>
+        <source>standard error (the terminal or service that started it)</source>
+        <translation>standaardfout (de terminal of service die het startte)</translation>
+    </message>
+</context>
+<context>
     <name>AllDayList</name>
     <message>
         <source>nothing to make</source>
@@ -125,6 +192,52 @@
     </message>
 </context>
 <context>
+    <name>ConnectionTest</name>
+    <message>
+        <source>Connected: the agent for site {site} answered, 1 open ticket</source>
+        <translation>Verbonden: de agent van vestiging {site} antwoordde, 1 open bon</translation>
+    </message>
+    <message numerus="yes">
+        <source>Connected: the agent for site {site} answered, %n open tickets</source>
+        <translation>
+            <numerusform>Verbonden: de agent van vestiging {site} antwoordde, %n open bon</numerusform>
+            <numerusform>Verbonden: de agent van vestiging {site} antwoordde, %n open bonnen</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The agent for site {site} answered but refused: {detail}</source>
+        <translation>De agent van vestiging {site} antwoordde maar weigerde: {detail}</translation>
+    </message>
+    <message>
+        <source>Unknown host: {host} (check the broker address)</source>
+        <translation>Onbekende host: {host} (controleer het brokeradres)</translation>
+    </message>
+    <message>
+        <source>No broker at {where}</source>
+        <translation>Geen broker op {where}</translation>
+    </message>
+    <message>
+        <source>The broker refused the login (check the broker user and password)</source>
+        <translation>De broker weigerde de aanmelding (controleer de brokergebruiker en het wachtwoord)</translation>
+    </message>
+    <message>
+        <source>The broker does not let this user use site {site}: {detail}</source>
+        <translation>De broker laat deze gebruiker vestiging {site} niet gebruiken: {detail}</translation>
+    </message>
+    <message>
+        <source>The broker&apos;s certificate was refused: {detail}</source>
+        <translation>Het certificaat van de broker is geweigerd: {detail}</translation>
+    </message>
+    <message>
+        <source>No agent for site {site} answered within {seconds} s</source>
+        <translation>Geen agent van vestiging {site} antwoordde binnen {seconds} s</translation>
+    </message>
+    <message>
+        <source>The connection test failed: {detail}</source>
+        <translation>De verbindingstest mislukte: {detail}</translation>
+    </message>
+</context>
+<context>
     <name>FoldDialog</name>
     <message>
         <source>Fold stations</source>
@@ -184,6 +297,17 @@
     <message>
         <source>ALL DAY, RECALL…, VIEW…</source>
         <translation>TOTAAL, TERUGHALEN…, WEERGAVE…</translation>
+    </message>
+    <message>
+        <source>About this screen</source>
+        <translation>Over dit scherm</translation>
+    </message>
+</context>
+<context>
+    <name>Keypad</name>
+    <message>
+        <source>CLEAR</source>
+        <translation>WISSEN</translation>
     </message>
 </context>
 <context>
@@ -273,6 +397,10 @@
     <message>
         <source>RECALL… — tickets bumped here lately</source>
         <translation>TERUGHALEN… — bonnen die hier net zijn afgemeld</translation>
+    </message>
+    <message>
+        <source>ABOUT — release, site, broker</source>
+        <translation>OVER — versie, vestiging, broker</translation>
     </message>
     <message>
         <source>Lead tools</source>
@@ -438,6 +566,164 @@ AFGEHAALD</translation>
     <message>
         <source>Cancel</source>
         <translation>Annuleren</translation>
+    </message>
+</context>
+<context>
+    <name>SetupForm</name>
+    <message>
+        <source>Site id</source>
+        <translation>Vestiging-id</translation>
+    </message>
+    <message>
+        <source>Station</source>
+        <translation>Station</translation>
+    </message>
+    <message>
+        <source>Display id</source>
+        <translation>Scherm-id</translation>
+    </message>
+    <message>
+        <source>Broker address</source>
+        <translation>Brokeradres</translation>
+    </message>
+    <message>
+        <source>Port</source>
+        <translation>Poort</translation>
+    </message>
+    <message>
+        <source>Broker user</source>
+        <translation>Brokergebruiker</translation>
+    </message>
+    <message>
+        <source>Password</source>
+        <translation>Wachtwoord</translation>
+    </message>
+    <message>
+        <source>type the site&apos;s id (for example ams-01)</source>
+        <translation>typ de id van de vestiging (bijvoorbeeld ams-01)</translation>
+    </message>
+    <message>
+        <source>only letters, digits, - and _ (for example ams-01)</source>
+        <translation>alleen letters, cijfers, - en _ (bijvoorbeeld ams-01)</translation>
+    </message>
+    <message>
+        <source>tap the station this screen is for</source>
+        <translation>tik op het station van dit scherm</translation>
+    </message>
+    <message>
+        <source>type this screen&apos;s id (for example grill-1)</source>
+        <translation>typ de id van dit scherm (bijvoorbeeld grill-1)</translation>
+    </message>
+    <message>
+        <source>only letters, digits, - and _ (for example grill-1)</source>
+        <translation>alleen letters, cijfers, - en _ (bijvoorbeeld grill-1)</translation>
+    </message>
+    <message>
+        <source>type the broker&apos;s address (for example 10.0.0.5)</source>
+        <translation>typ het adres van de broker (bijvoorbeeld 10.0.0.5)</translation>
+    </message>
+    <message>
+        <source>not a host name or IP address: {host}</source>
+        <translation>geen hostnaam of IP-adres: {host}</translation>
+    </message>
+    <message>
+        <source>a number from 1 to 65535 (usually 61613, TLS 61614)</source>
+        <translation>een getal van 1 tot 65535 (meestal 61613, TLS 61614)</translation>
+    </message>
+    <message>
+        <source>only letters, digits, . _ and - (for example kds-ams-01-grill-1)</source>
+        <translation>alleen letters, cijfers, . _ en - (bijvoorbeeld kds-ams-01-grill-1)</translation>
+    </message>
+</context>
+<context>
+    <name>SetupWindow</name>
+    <message>
+        <source>Set up this kitchen screen</source>
+        <translation>Dit keukenscherm instellen</translation>
+    </message>
+    <message>
+        <source>for example {example}</source>
+        <translation>bijvoorbeeld {example}</translation>
+    </message>
+    <message>
+        <source>TLS</source>
+        <translation>TLS</translation>
+    </message>
+    <message>
+        <source>stomp+ssl:// (Amazon MQ: port 61614)</source>
+        <translation>stomp+ssl:// (Amazon MQ: poort 61614)</translation>
+    </message>
+    <message>
+        <source>SHOW</source>
+        <translation>TONEN</translation>
+    </message>
+    <message>
+        <source>TEST CONNECTION</source>
+        <translation>VERBINDING TESTEN</translation>
+    </message>
+    <message>
+        <source>SAVE AND START</source>
+        <translation>OPSLAAN EN STARTEN</translation>
+    </message>
+    <message>
+        <source>QUIT</source>
+        <translation>AFSLUITEN</translation>
+    </message>
+    <message>
+        <source>No configuration yet: fill in the fields, test the connection, then save.</source>
+        <translation>Nog geen configuratie: vul de velden in, test de verbinding en sla op.</translation>
+    </message>
+    <message>
+        <source>GRILL</source>
+        <translation>GRILL</translation>
+    </message>
+    <message>
+        <source>FRY</source>
+        <translation>FRITUUR</translation>
+    </message>
+    <message>
+        <source>COLD</source>
+        <translation>KOUD</translation>
+    </message>
+    <message>
+        <source>BAR</source>
+        <translation>BAR</translation>
+    </message>
+    <message>
+        <source>EXPO</source>
+        <translation>EXPO</translation>
+    </message>
+    <message>
+        <source>LEAD (BOARD)</source>
+        <translation>CHEF (OVERZICHT)</translation>
+    </message>
+    <message>
+        <source>Typing: {field}</source>
+        <translation>Typen: {field}</translation>
+    </message>
+    <message>
+        <source>Saved, but the display cannot start: {problem}</source>
+        <translation>Opgeslagen, maar het scherm kan niet starten: {problem}</translation>
+    </message>
+    <message>
+        <source>HIDE</source>
+        <translation>VERBERGEN</translation>
+    </message>
+    <message>
+        <source>Testing the connection to {where}…</source>
+        <translation>Verbinding met {where} testen…</translation>
+    </message>
+    <message>
+        <source>The password cannot be stored in the keyring: {error}</source>
+        <translation>Het wachtwoord kan niet in de sleutelbos worden bewaard: {error}</translation>
+    </message>
+    <message>
+        <source>Cannot write {path}: {error}</source>
+        <translation>Kan {path} niet schrijven: {error}</translation>
+    </message>
+    <message>
+        <source>Saved to {path}: starting the display…</source>
+        <translation>Opgeslagen in {path}: het scherm start…</translation>
     </message>
 </context>
 <context>

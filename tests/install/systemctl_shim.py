@@ -7,7 +7,8 @@ It does what the installed unit says, no more: ``daemon-reload`` reads nothing
 ``/etc/systemd/system/UNIT.service.d/*.conf``, check ``ConditionPathExists=``, create
 ``StateDirectory=`` and ``LogsDirectory=`` for ``User=``, decrypt every
 ``LoadCredentialEncrypted=`` with ``systemd-creds decrypt`` into a private
-``$CREDENTIALS_DIRECTORY`` (``/run/credentials/UNIT``, as systemd's) (an empty assignment resets the list, as in systemd), and
+``$CREDENTIALS_DIRECTORY`` (``/run/credentials/UNIT``, as systemd's; an empty
+assignment resets the list, as in systemd), and
 start ``ExecStart=`` as ``User=``/``Group=`` through ``setpriv``; ``status UNIT`` says
 ``active (running)`` with the main PID while it lives (exit 0), else exit 3; ``stop``
 sends SIGTERM. State (PIDs, logs, credentials) lives in ``$KDS_SHIM_STATE``.

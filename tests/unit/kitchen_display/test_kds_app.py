@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from kitchen_display.app import build_display, load_config, main, parse_args
+from kitchen_display.app import Launcher, build_display, load_config, main, parse_args
 from tests.unit.kitchen_display.fakes import FakeAgent, FakeBroker, display_config, ticket
 
 GOOD = """
@@ -51,15 +51,20 @@ def test_bad_value_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[s
     )
 
 
-def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--config", str(tmp_path / "nope.toml")]) == 2
-    assert "config error: --config: no such file" in capsys.readouterr().err
-
-
-def test_config_is_required(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exc:
-        main([])
-    assert exc.value.code == 2
+def test_without_config_the_default_location_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --config: the site-wide file, else the user's (a missing file: the setup
+    screen, tests/unit/kitchen_display/test_first_run.py)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    args = parse_args([])
+    assert args.config is None
+    path = tmp_path / "ghost-kds" / "display.toml"
+    path.parent.mkdir()
+    path.write_text(GOOD)
+    if not Path("/etc/ghost-kds/display.toml").exists():
+        assert Launcher(args).path == path
+        assert load_config(args, Launcher(args).path).display.font_scale == 1.5
 
 
 def test_station_and_display_id_override_the_file(tmp_path: Path) -> None:
