@@ -334,12 +334,17 @@ class Launcher:
         return config, mq, ""
 
     def close(self) -> None:
-        if self.pilot is not None:
-            self.pilot.stop()
-        if self.display is not None:
-            self.display.close()
-        if self.setup is not None:
-            self.setup.close()
+        """Stop the autopilot, then close the display and the setup screen; once (it
+        runs on ``aboutToQuit`` and again after the loop, when Qt may have deleted the
+        autopilot's timers with their window)."""
+        pilot, display, setup = self.pilot, self.display, self.setup
+        self.pilot = self.display = self.setup = None
+        if pilot is not None:
+            pilot.stop()
+        if display is not None:
+            display.close()
+        if setup is not None:
+            setup.close()
 
     def _open_setup(self) -> None:
         from kitchen_display.setup_screen import SetupWindow
