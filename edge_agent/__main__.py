@@ -236,7 +236,7 @@ def _version_text() -> str:
     from importlib import metadata
 
     libraries = {}
-    for name in ("stomp.py", "httpx", "pydantic", "boto3", "confluent-kafka"):
+    for name in ("stomp.py", "httpx", "pydantic", "boto3", "kafka-python"):
         try:
             libraries[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

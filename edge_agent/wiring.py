@@ -9,7 +9,7 @@ client, which the display builds too, comes from
 adapter that needs them.
 
 Builders of optional adapters return ``None`` when the configuration turns them off.
-The adapters import their libraries (boto3, confluent-kafka, datadog) lazily.
+The adapters import their libraries (boto3, kafka-python, datadog) lazily.
 """
 
 from __future__ import annotations

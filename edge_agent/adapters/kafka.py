@@ -7,80 +7,137 @@ marked done only after :meth:`KafkaSink.send` returned, and retried after a
 :class:`~edge_agent.errors.SinkUnavailable`. Receivers de-duplicate on the
 ``event_id`` header (also in the JSON value).
 
-Errors are mapped at this boundary from confluent-kafka's :class:`KafkaError`
-codes (:data:`REJECTED` is the whole list of permanent ones):
+The client is kafka-python (pure Python): one acknowledged message at a time needs
+no more, and librdkafka (confluent-kafka) was 10.6 MB of the frozen agent's 45
+(packaging/pyinstaller/README.md). Errors are mapped at this boundary from
+kafka-python's exception classes (:data:`REJECTED` is the whole list of permanent
+ones):
 
-* :class:`SinkRejected` (dead-lettered): message or batch too large, invalid
-  record or timestamp, invalid topic name, topic/cluster authorisation failed,
-  policy violation, invalid acks, bad arguments.
+* :class:`SinkRejected` (dead-lettered): message or batch too large, invalid or
+  corrupt record, invalid timestamp, invalid topic name, topic/cluster
+  authorisation failed, policy violation, invalid acks, unsupported message format,
+  and a key, value or header the client refuses (``TypeError``/``ValueError``).
 * :class:`SinkUnavailable` (retried): everything else -- broker down, connection
   refused, delivery timeout, not enough replicas, leader moving, an unknown topic
   (an operator may create it), SASL authentication failed (fix the credentials,
-  nothing is lost), a fatal idempotence error, and any code not listed.
+  nothing is lost), the idempotent producer's sequence or id errors, and any error
+  not listed.
 
-After an unavailable or fatal outcome the producer is thrown away and the next
-:meth:`~KafkaSink.send` starts a fresh one (new connection, new producer id), so
-an idempotent producer whose broker forgot its producer id never stays stuck.
-librdkafka's own log lines go to the ``edge.kafka.client`` logger at DEBUG; the
-last client error is quoted in the :class:`SinkUnavailable` message instead, with
-the one before it when the last is only "all brokers down" (which names no cause).
+After an unavailable outcome the producer is thrown away and the next
+:meth:`~KafkaSink.send` starts a fresh one (new connection, new producer id), so an
+idempotent producer whose broker forgot its producer id never stays stuck.
+kafka-python's own log lines (the ``kafka`` logger) go to the ``edge.kafka.client``
+logger at DEBUG, not to the agent's log: a broker that is down would log every
+reconnect. The last warning or error among them (``connection refused``, ...) is
+quoted in the :class:`SinkUnavailable` message instead.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
+from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka import errors as kerr
+from kafka.net.compat import KafkaNetClient
 
 from edge_agent.errors import SinkError, SinkRejected, SinkUnavailable
 
 log = logging.getLogger("edge.kafka")
 client_log = logging.getLogger("edge.kafka.client")
+_T = TypeVar("_T")
 
-
-def _codes(*names: str) -> frozenset[int]:
-    return frozenset(getattr(KafkaError, n) for n in names if hasattr(KafkaError, n))
-
-
-#: Codes for which retrying cannot help: the event is dead-lettered.
-REJECTED: frozenset[int] = _codes(
-    "MSG_SIZE_TOO_LARGE",
-    "_MSG_SIZE_TOO_LARGE",
-    "RECORD_LIST_TOO_LARGE",
-    "INVALID_MSG_SIZE",
-    "INVALID_MSG",
-    "INVALID_RECORD",
-    "INVALID_TIMESTAMP",
-    "TOPIC_EXCEPTION",
-    "TOPIC_AUTHORIZATION_FAILED",
-    "CLUSTER_AUTHORIZATION_FAILED",
-    "POLICY_VIOLATION",
-    "INVALID_REQUIRED_ACKS",
-    "UNSUPPORTED_FOR_MESSAGE_FORMAT",
-    "_INVALID_ARG",
-    "_INVALID_TYPE",
+#: kafka-python's errors for which retrying cannot help: the event is dead-lettered.
+REJECTED: tuple[type[Exception], ...] = (
+    kerr.MessageSizeTooLargeError,
+    kerr.RecordListTooLargeError,
+    kerr.InvalidRecordError,
+    kerr.CorruptRecordError,
+    kerr.InvalidTimestampError,
+    kerr.InvalidTopicError,
+    kerr.TopicAuthorizationFailedError,
+    kerr.ClusterAuthorizationFailedError,
+    kerr.PolicyViolationError,
+    kerr.InvalidRequiredAcksError,
+    kerr.UnsupportedForMessageFormatError,
+    TypeError,  # the client refuses a key, value or header of the wrong type
+    ValueError,
 )
 
 
-def sink_error(err: KafkaError, context: str = "") -> SinkError:
-    """The agent's error for a confluent-kafka error (see the module doc)."""
-    what = f"kafka: {err.name()}: {err.str()}"
+def error_name(exc: BaseException) -> str:
+    """The Kafka protocol's name for a broker error (``MESSAGE_SIZE_TOO_LARGE``), else
+    the exception's class name (``KafkaTimeoutError``)."""
+    name = getattr(exc, "message", None)
+    return name if isinstance(name, str) and name else type(exc).__name__
+
+
+def sink_error(exc: BaseException, context: str = "") -> SinkError:
+    """The agent's error for a kafka-python error (see the module doc)."""
+    detail = " ".join(str(arg) for arg in exc.args)
+    what = f"kafka: {error_name(exc)}" + (f": {detail}" if detail else "")
     if context:
         what += f" ({context})"
-    if err.code() in REJECTED and not err.fatal():
+    if isinstance(exc, REJECTED):
         return SinkRejected(what)
     return SinkUnavailable(what)
 
 
-class _ClientLog:
-    """librdkafka's log lines, at DEBUG: failures reach the caller as exceptions."""
+def _built(factory: Callable[..., _T], **config: Any) -> _T:
+    """``factory(**config)`` (a producer or an admin client). If it raises (no broker
+    answered), the network client it made is closed here: kafka-python 3.0.12 leaves it,
+    with its wake-up socket pair, to the garbage collector."""
+    made: list[KafkaNetClient] = []
 
-    def log(self, level: int, msg: str, *args: Any, **kwargs: Any) -> None:
-        client_log.debug(msg, *args)
+    def client(**kwargs: Any) -> KafkaNetClient:
+        made.append(KafkaNetClient(**kwargs))
+        return made[-1]
+
+    try:
+        return factory(**config, kafka_client=client)
+    except Exception:
+        for each in made:
+            try:
+                each.close()
+            except Exception:  # closing a broken client must not hide the real error
+                log.debug("kafka: error while closing a client", exc_info=True)
+        raise
+
+
+class _ClientLog(logging.Handler):
+    """kafka-python's log lines, re-logged at DEBUG. Keeps the last warning or error,
+    and the last one about a connection (``Connection failed: ... ECONNREFUSED``): the
+    last alone often names no cause (``Bootstrap failed: ... Unable to bootstrap``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.last_problem: str | None = None
+        self.last_connection_problem: str | None = None
+
+    def forget(self) -> None:
+        self.last_problem = self.last_connection_problem = None
+
+    def context(self) -> str:
+        last, connection = self.last_problem, self.last_connection_problem
+        if last is None:
+            return ""
+        if connection is not None and connection != last:
+            return f"last client error: {last}; connection: {connection}"
+        return f"last client error: {last}"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken log call in the library must not break sending
+            message = str(record.msg)
+        if record.levelno >= logging.WARNING:
+            self.last_problem = message
+            if record.name.startswith("kafka.net.") and "onnection" in message:
+                self.last_connection_problem = message
+        client_log.debug("%s: %s", record.name, message)
 
 
 class KafkaSink:
@@ -105,74 +162,57 @@ class KafkaSink:
         self.timeout = timeout
         timeout_ms = max(1, int(timeout * 1000))
         self._config: dict[str, Any] = {
-            "bootstrap.servers": bootstrap,
-            "client.id": client_id,
+            "bootstrap_servers": bootstrap.split(","),
+            "client_id": client_id,
             "acks": "all",
-            "enable.idempotence": True,
-            "linger.ms": 0,
-            # A delivery report (success or error) comes within this time.
-            "message.timeout.ms": timeout_ms,
-            "request.timeout.ms": min(30000, timeout_ms),
-            "socket.connection.setup.timeout.ms": max(1000, min(30000, timeout_ms)),
-            "reconnect.backoff.max.ms": 2000,
-            "logger": _ClientLog(),
-            "error_cb": self._on_error,
+            "enable_idempotence": True,
+            "linger_ms": 0,
+            # the metadata wait inside send(), and the delivery report (success or
+            # error) after it: each within the timeout
+            "max_block_ms": timeout_ms,
+            "request_timeout_ms": timeout_ms,
+            "delivery_timeout_ms": timeout_ms,
+            # the first connection (and the broker's API versions), in the constructor
+            "bootstrap_timeout_ms": timeout_ms,
+            "reconnect_backoff_max_ms": 2000,
         }
         self._lock = threading.Lock()
-        self._producer: Producer | None = None
-        self._last_error: KafkaError | None = None
-        # the last error that says why (connection refused, ...): librdkafka follows it
-        # with a bare "1/1 brokers are down", which alone names no cause
-        self._cause: KafkaError | None = None
+        self._producer: KafkaProducer | None = None
+        self._client_log = _ClientLog()
+        kafka_log = logging.getLogger("kafka")
+        kafka_log.addHandler(self._client_log)
+        kafka_log.propagate = False
         self._closed = False
 
     # --- internals ---------------------------------------------------------------------
 
-    def _on_error(self, err: KafkaError) -> None:
-        """librdkafka's global errors (connection refused, all brokers down, fatal)."""
-        self._last_error = err
-        if err.code() != KafkaError._ALL_BROKERS_DOWN:
-            self._cause = err
-        if err.fatal():
-            log.error("kafka producer fatal error: %s", err.str())
-        else:
-            client_log.debug("kafka client error: %s", err.str())
+    def _unavailable(self, exc: BaseException, doing: str) -> SinkError:
+        """``exc`` mapped, the client's last problem quoted when it is not a rejection."""
+        if isinstance(exc, REJECTED):
+            return sink_error(exc, doing)
+        context = "; ".join(part for part in (doing, self._client_log.context()) if part)
+        return sink_error(exc, context)
 
-    def _producer_now(self) -> Producer:
+    def _producer_now(self) -> KafkaProducer:
         if self._closed:
             raise SinkUnavailable("kafka sink is closed")
         if self._producer is None:
-            self._last_error = self._cause = None
+            self._client_log.forget()
             try:
-                self._producer = Producer(self._config)
-            except KafkaException as exc:
-                raise self._error(exc.args[0], "creating the producer") from exc
+                self._producer = _built(KafkaProducer, **self._config)
+            except Exception as exc:  # NoBrokersAvailable, a bad setting, ...
+                raise self._unavailable(exc, "creating the producer") from exc
         return self._producer
 
     def _drop_producer(self) -> None:
-        """Throw the producer away (undelivered messages are purged, not sent later)."""
+        """Throw the producer away (undelivered messages are abandoned, not sent later)."""
         producer, self._producer = self._producer, None
         if producer is None:
             return
         try:
-            producer.purge(in_queue=True, in_flight=True, blocking=False)
-            producer.flush(0)
-            producer.close()
+            producer.close(timeout=0)
         except Exception:  # closing a broken client must not hide the real error
             log.debug("kafka: error while closing the producer", exc_info=True)
-
-    def _context(self) -> str:
-        last, cause = self._last_error, self._cause
-        if last is None:
-            return ""
-        if cause is not None and cause is not last:
-            return f"last client error: {last.str()}; before it: {cause.str()}"
-        return f"last client error: {last.str()}"
-
-    def _error(self, err: Any, context: str = "") -> SinkError:
-        if isinstance(err, KafkaError):
-            return sink_error(err, context)
-        return SinkUnavailable(f"kafka: {err}" + (f" ({context})" if context else ""))
 
     # --- API ---------------------------------------------------------------------------
 
@@ -183,44 +223,20 @@ class KafkaSink:
         """
         with self._lock:
             producer = self._producer_now()
-            reports: list[tuple[KafkaError | None, Message | None]] = []
             try:
-                producer.produce(
+                future = producer.send(
                     self.topic,
                     value=value,
                     key=key.encode("utf-8"),
                     headers=[(k, v.encode("utf-8")) for k, v in headers.items()],
-                    on_delivery=lambda err, msg: reports.append((err, msg)),
                 )
-            except BufferError as exc:
-                self._drop_producer()
-                raise SinkUnavailable(f"kafka: local queue full: {exc}") from exc
-            except KafkaException as exc:
-                error = self._error(exc.args[0] if exc.args else exc)
+                # the delivery report is due within delivery_timeout_ms; a little more
+                future.get(timeout=self.timeout + 5.0)
+            except Exception as exc:
+                error = self._unavailable(exc, "")
                 if isinstance(error, SinkUnavailable):
                     self._drop_producer()
                 raise error from exc
-            # The delivery report is due within message.timeout.ms; allow a little more.
-            deadline = time.monotonic() + self.timeout + 5.0
-            while not reports:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    break
-                producer.flush(min(left, 1.0))
-            if not reports:
-                context = self._context()
-                self._drop_producer()
-                raise SinkUnavailable(
-                    f"kafka: no delivery report within {self.timeout:g}s"
-                    + (f" ({context})" if context else "")
-                )
-            err, _msg = reports[0]
-            if err is None:
-                return
-            error = sink_error(err, self._context() if err.code() not in REJECTED else "")
-            if isinstance(error, SinkUnavailable):
-                self._drop_producer()
-            raise error
 
     def check(self) -> str:
         """Ask the cluster about the topic; one line per fact, for ``edge-agent doctor``.
@@ -229,30 +245,46 @@ class KafkaSink:
         :class:`SinkRejected` if the topic is refused (authorisation, bad name).
         """
         with self._lock:
-            producer = self._producer_now()
+            if self._closed:
+                raise SinkUnavailable("kafka sink is closed")
+            self._client_log.forget()
+            timeout_ms = max(1, int(self.timeout * 1000))
             try:
-                md = producer.list_topics(self.topic, timeout=self.timeout)
-            except KafkaException as exc:
-                error = self._error(exc.args[0] if exc.args else exc, self._context())
-                self._drop_producer()
-                raise error from exc
-        topic = md.topics.get(self.topic)
-        brokers = ", ".join(f"{b.id}@{b.host}:{b.port}" for b in md.brokers.values())
+                admin = _built(
+                    KafkaAdminClient,
+                    bootstrap_servers=self._config["bootstrap_servers"],
+                    client_id=self._config["client_id"],
+                    request_timeout_ms=timeout_ms,
+                    bootstrap_timeout_ms=timeout_ms,
+                    reconnect_backoff_max_ms=2000,
+                )
+                try:
+                    cluster = admin.describe_cluster()
+                    topics = admin.describe_topics([self.topic])
+                finally:
+                    admin.close()
+            except Exception as exc:
+                raise self._unavailable(exc, f"describing topic {self.topic}") from exc
+        brokers = ", ".join(
+            f"{b['broker_id']}@{b['host']}:{b['port']}" for b in cluster.get("brokers", [])
+        )
         lines = [
-            f"bootstrap {self.bootstrap}: cluster {md.cluster_id or '?'}, "
-            f"controller {md.controller_id}, brokers {brokers or 'none'}"
+            f"bootstrap {self.bootstrap}: cluster {cluster.get('cluster_id') or '?'}, "
+            f"controller {cluster.get('controller_id')}, brokers {brokers or 'none'}"
         ]
+        topic = next((t for t in topics if t.get("name", t.get("topic")) == self.topic), None)
         if topic is None:
             raise SinkUnavailable(f"kafka: no metadata for topic {self.topic}")
-        if topic.error is not None:
-            raise sink_error(topic.error, f"topic {self.topic}")
-        partitions = sorted(topic.partitions.values(), key=lambda p: p.id)
+        if topic.get("error_code"):
+            raise sink_error(kerr.for_code(topic["error_code"])(), f"topic {self.topic}")
+        partitions = sorted(topic.get("partitions", []), key=lambda p: p["partition_index"])
         lines.append(f"topic {self.topic}: {len(partitions)} partition(s)")
         for p in partitions:
-            problem = f", error {p.error.name()}" if p.error is not None else ""
+            code = p.get("error_code")
+            problem = f", error {error_name(kerr.for_code(code)())}" if code else ""
             lines.append(
-                f"  partition {p.id}: leader {p.leader}, replicas {list(p.replicas)}, "
-                f"in sync {list(p.isrs)}{problem}"
+                f"  partition {p['partition_index']}: leader {p['leader_id']}, "
+                f"replicas {list(p['replica_nodes'])}, in sync {list(p['isr_nodes'])}{problem}"
             )
         return "\n".join(lines)
 
@@ -261,6 +293,7 @@ class KafkaSink:
         with self._lock:
             self._closed = True
             self._drop_producer()
+            logging.getLogger("kafka").removeHandler(self._client_log)
 
     def __enter__(self) -> Self:
         return self

@@ -4,6 +4,7 @@ measure what the trimming saves (packaging/pyinstaller/README.md)."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 from collections.abc import Iterable
@@ -11,6 +12,57 @@ from collections.abc import Iterable
 TRIM = os.environ.get("KDS_NO_TRIM") != "1"
 
 # --- the agent ----------------------------------------------------------------------------
+
+#: Pillow's file-format plugins (PIL/<name>ImagePlugin.py)
+_PIL_FORMATS = [
+    "Avif",
+    "Blp",
+    "Bmp",
+    "BufrStub",
+    "Cur",
+    "Dcx",
+    "Dds",
+    "Eps",
+    "Fits",
+    "Fli",
+    "Fpx",
+    "Ftex",
+    "Gbr",
+    "Gif",
+    "GribStub",
+    "Hdf5Stub",
+    "Icns",
+    "Ico",
+    "Im",
+    "Imt",
+    "Iptc",
+    "Jpeg2K",
+    "Jpeg",
+    "McIdas",
+    "Mic",
+    "Mpeg",
+    "Mpo",
+    "Msp",
+    "Palm",
+    "Pcd",
+    "Pcx",
+    "Pdf",
+    "Pixar",
+    "Png",
+    "Ppm",
+    "Psd",
+    "Qoi",
+    "Sgi",
+    "Spider",
+    "Sun",
+    "Tga",
+    "Tiff",
+    "WebP",
+    "Wmf",
+    "XVThumb",
+    "Xbm",
+    "Xpm",
+]
 
 #: modules the agent never imports, though something in its dependency tree mentions them
 AGENT_EXCLUDES = [
@@ -45,6 +97,29 @@ AGENT_EXCLUDES = [
     # $CREDENTIALS_DIRECTORY (shared/config.py), keyring's other backends stay
     "secretstorage",
     "cryptography",
+    # PIL.Image loads its file-format plugins on demand and skips those that fail to
+    # import (Image.preinit/init); the agent never opens an image file
+    *[f"PIL.{fmt}ImagePlugin" for fmt in _PIL_FORMATS],
+    "PIL.PdfParser",
+    # imported only inside functions the agent never reaches: pydantic.v1 (a v1 model met
+    # while building a schema), anyio/asyncio (httpcore's async API; the agent's HTTP is
+    # httpx's sync client), boto3's S3/DynamoDB/EC2 helpers and s3transfer (boto3 loads
+    # them by name when such a client is made), multiprocessing (nothing imports it)
+    "pydantic.v1",
+    "anyio",
+    "asyncio",
+    "s3transfer",
+    "boto3.s3",
+    "boto3.dynamodb",
+    "boto3.ec2",
+    "multiprocessing",
+    "concurrent.futures.process",
+    # optional accelerators whose pure-Python twin is bundled: PyYAML's libyaml binding
+    # (yaml falls back when it is missing; escpos reads one small YAML file), and the pure
+    # decimal module (_decimal, the C one, is there)
+    "yaml._yaml",
+    "yaml.cyaml",
+    "_pydecimal",
 ]
 
 #: botocore service models the agent loads: sns (the notifier), sts (credentials from an
@@ -58,7 +133,7 @@ DISPLAY_EXCLUDES = [
     "tableauhyperapi",
     "boto3",
     "botocore",
-    "confluent_kafka",
+    "kafka",
     "escpos",
     "PIL",
     "datadog",
@@ -165,17 +240,47 @@ def _posix(path: str) -> str:
 
 
 def keep_agent_data(dest: str) -> bool:
-    """False for botocore/boto3 data the agent never loads."""
+    """False for data the agent never loads: botocore's other services' models, the
+    examples (documentation only), botocore's own CA bundle (it uses certifi's when
+    certifi is importable, and it is: httpx needs it), dateutil's zone database."""
     if not TRIM:
         return True
     path = _posix(dest)
+    if path in ("botocore/cacert.pem", "dateutil/zoneinfo/dateutil-zoneinfo.tar.gz"):
+        # botocore uses certifi's bundle; dateutil's time zone database is its fallback
+        # for zones the system lacks (botocore asks only for UTC and the local zone)
+        return False
     for package in ("botocore/data/", "boto3/data/"):
         if path.startswith(package):
             rest = path[len(package) :]
             if "/" not in rest:
                 return True  # endpoints.json, partitions.json, sdk-default-configuration
+            if rest.rsplit("/", 1)[-1].startswith("examples-"):
+                return False
             return rest.split("/", 1)[0] in AGENT_BOTOCORE_SERVICES
     return True
+
+
+def gzipped_botocore_data(
+    toc: Iterable[tuple[str, str, str]], workdir: str
+) -> list[tuple[str, str, str]]:
+    """The TOC with botocore's plain ``.json`` data files replaced by ``.json.gz`` copies
+    written under ``workdir``: botocore's loader reads either (endpoints.json: 1.2 MB ->
+    0.1 MB). The service models are gzipped already."""
+    if not TRIM:
+        return list(toc)
+    out: list[tuple[str, str, str]] = []
+    for dest, source, kind in toc:
+        path = _posix(dest)
+        if path.startswith("botocore/data/") and path.endswith(".json"):
+            target = os.path.join(workdir, "botocore-gz", path + ".gz")
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(source, "rb") as plain, gzip.GzipFile(target, "wb", mtime=0) as packed:
+                packed.write(plain.read())
+            out.append((dest + ".gz", target, kind))
+        else:
+            out.append((dest, source, kind))
+    return out
 
 
 def keep_display_file(dest: str) -> bool:
@@ -233,12 +338,12 @@ def keep_display_binary(dest: str, source: str) -> bool:
 
 
 def keep_agent_binary(source: str, dest: str) -> bool:
-    """The agent bundles no system library but the Python runtime's own small ones."""
+    """The agent bundles no system library, not even the Python runtime's small ones
+    (SQLite, zlib, lzma, bz2, libffi, libuuid: 1.9 MB); the .deb depends on their
+    packages (packaging/deb/bundle_depends.py checks that every one is a Depends)."""
     if not TRIM:
         return True
-    name = _posix(dest).rsplit("/", 1)[-1]
-    system = source.startswith(("/usr/lib/", "/lib/", "/usr/lib64/", "/lib64/"))
-    return not system or bool(_KEEP_SYSTEM.search(name))
+    return not source.startswith(("/usr/lib/", "/lib/", "/usr/lib64/", "/lib64/"))
 
 
 def filtered_agent_binaries(toc: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:

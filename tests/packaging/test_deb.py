@@ -120,7 +120,8 @@ import ctypes, importlib, mmap, pkgutil
 import edge_agent
 for module in pkgutil.walk_packages(edge_agent.__path__, "edge_agent."):
     importlib.import_module(module.name)
-import boto3, confluent_kafka, keyring, ssl
+import boto3, kafka, keyring, ssl
+import kafka.admin, kafka.producer
 boto3.client("sns", region_name="eu-west-1")
 keyring.get_keyring()
 callback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int)(lambda x: x + 1)
