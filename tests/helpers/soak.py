@@ -8,7 +8,9 @@ its own process with its output in ``RUN_DIR/<name>.log``:
 
 * ``core-sim``: the core simulator, taking new orders at ``orders_per_minute``
   (Poisson arrivals; the core also cancels or edits an open order now and then);
-* ``edge-agent``: ``edge-agent run`` against it;
+* ``edge-agent``: ``edge-agent run`` against it, printing new grill tickets to a socket
+  printer and sending lifecycle events to a Kafka-protocol broker (tansu), both the
+  soak's own and counted at the end (none received fails the run);
 * ``display-grill`` and ``display-expo``: two ``kitchen-display`` windows with
   ``--autopilot`` (cards cook ``cook_seconds``), so the cooks' commands (allergy
   seen, START, BUMP, expo's BUMP, PICKED UP, OK, SEEN of a VOID) leave through the
@@ -52,9 +54,11 @@ from typing import Any
 
 import psutil
 
+from tests.helpers.kafka_broker import KafkaBroker, consume_all
 from tests.helpers.net import free_port
 from tests.helpers.site import ROOT, agent_toml, unique_site, wait_until
 from tests.helpers.soak_tally import StateTally
+from tests.helpers.socket_printer import SocketPrinter
 
 TOKEN = "soak-token-not-secret"
 #: fry, cold and bar lines show on the grill screen (the quiet-hours fold)
@@ -80,6 +84,8 @@ RSS_NOT_JUDGED = {
     "core-sim": "a stand-in for the cloud core: it keeps every order, version and event "
     "in memory by design, ~20 KB an order",
 }
+#: the topic the agent's lifecycle events go to (a tansu broker of the soak's own)
+KAFKA_TOPIC = "kds.lifecycle"
 #: the autopilot's periodic line: "autopilot: N taps (...); C cards shown; P paints of the cards"
 AUTOPILOT_LINE = re.compile(r"autopilot: (\d+) taps \((.*)\); (\d+) cards shown; (-?\d+) paints")
 
@@ -260,6 +266,11 @@ class SoakSite:
         base = {k: v for k, v in os.environ.items() if not k.startswith("KDS_")}
         self.env = {**base, "KDS_CORE_TOKEN": TOKEN, "PYTHONUNBUFFERED": "1"}
         self.tally: StateTally | None = None
+        #: the agent's grill printer and its reporting broker, real sockets both
+        self.printer: SocketPrinter | None = None
+        self.kafka: KafkaBroker | None = None
+        #: what they received, counted when the site stopped
+        self.peer_counts: dict[str, int] = {}
         #: when steady service ended (time.monotonic())
         self.service_end = 0.0
 
@@ -328,6 +339,10 @@ class SoakSite:
         if not self.tally.client.wait_connected(30):
             raise AssertionError(f"soak: the broker at {options.mq_url} is not reachable")
 
+        self.printer = SocketPrinter()
+        self.kafka = KafkaBroker(log_path=self.run_dir / "kafka.log")
+        self.kafka.start()
+        self.kafka.create_topic(KAFKA_TOPIC)
         agent_cfg = self.run_dir / "agent.toml"
         agent_cfg.write_text(
             agent_toml(
@@ -335,6 +350,10 @@ class SoakSite:
                 core_url=core_url,
                 mq_url=options.mq_url,
                 store_path=self.run_dir / "edge.sqlite3",
+                extra=(
+                    f'[printers.grill]\nurl = "{self.printer.url}"\nprint_on = ["new"]\n\n'
+                    f'[kafka]\nbootstrap = "{self.kafka.bootstrap}"\ntopic = "{KAFKA_TOPIC}"\n'
+                ),
             )
         )
         agent = self._spawn("edge-agent", ["-m", "edge_agent", "run", "--config", str(agent_cfg)])
@@ -389,6 +408,15 @@ class SoakSite:
                 proc.popen.wait(10)
         if self.tally is not None:
             self.tally.close()
+        if self.printer is not None:
+            self.peer_counts["tickets printed"] = len(self.printer.jobs)
+            self.printer.close()
+        if self.kafka is not None:
+            if self.kafka.running:
+                # every event of the run (a count no run reaches: read until quiet)
+                events = consume_all(self.kafka.bootstrap, KAFKA_TOPIC, 10**9, timeout=5)
+                self.peer_counts["lifecycle events on Kafka"] = len(events)
+            self.kafka.close()
 
 
 def run_soak(options: SoakOptions) -> SoakReport:
@@ -536,6 +564,13 @@ def _judge(site: SoakSite, report: SoakReport) -> None:
             f"work stopped: no ticket was picked up in the last {last_minute:.0f} s of service; "
             f"counts {counts}\n{tails}"
         )
+    counts.update(site.peer_counts)
+    for peer in ("tickets printed", "lifecycle events on Kafka"):
+        if site.peer_counts.get(peer, 0) == 0:
+            report.failures.append(
+                f"the agent's {peer}: none; edge-agent log tail:\n"
+                + "\n".join(p.tail(15) for p in site.procs if p.name == "edge-agent")
+            )
     for proc in site.procs:
         if not proc.name.startswith("display-"):
             continue
