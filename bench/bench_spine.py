@@ -16,6 +16,13 @@ agent in this process (as the integration tests build it). Measures, in order:
   B' pipelined publishes, one RECEIPT at the end (what batching could reach);
   C  one SQLite commit (WAL, ``synchronous=FULL``, as the agent's store) and the
      same with ``synchronous=NORMAL``, for reference;
+* one order at a time (``--sequential``): create one order, wait until its
+  ``ticket.updated`` reached the peer, next; against the raw floor measured in the same
+  run: one long-poll answer (a parked ``GET .../orders?wait=`` on a fresh connection,
+  from the order's creation to the answer read) + one SQLite commit (C) + one STOMP
+  hop (A), summed sample by sample. With ``--naive-core`` the simulator answers as a
+  plain http.server does (no ``TCP_NODELAY``: headers and body in two writes, Nagle
+  holds the body): what a core written from the contract alone may do;
 * burst: N orders created at the simulator as fast as possible; orders/s until the
   last ``ticket.updated`` for them reached the peer, and order-to-screen latency;
 * command round trip: a display-like peer sends ``start``/``item_done``/
@@ -31,6 +38,7 @@ be started (then 1).
 from __future__ import annotations
 
 import argparse
+import http.client
 import itertools
 import json
 import logging
@@ -315,6 +323,67 @@ def start_agent(workdir: Path, sim: CoreSimulator, mq_url: str) -> Agent:
     return agent
 
 
+def long_poll_answers(sim: CoreSimulator, count: int) -> list[float]:
+    """Seconds from an order's creation to the answer of a long poll parked for it (a
+    fresh connection per poll, http.client, no agent): the core's part of the floor."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    base = f"/api/v1/sites/{SITE}/orders"
+
+    def get(path: str, timeout: float) -> dict[str, Any]:
+        conn = http.client.HTTPConnection("127.0.0.1", sim.port, timeout=timeout)
+        try:
+            conn.request("GET", path, headers=auth)
+            response = conn.getresponse()
+            body = response.read()
+        finally:
+            conn.close()
+        if response.status != 200:
+            raise RuntimeError(f"core answered {response.status} to GET {path}")
+        result: dict[str, Any] = json.loads(body)
+        return result
+
+    cursor = get(f"{base}/open", WAIT_ONE)["cursor"]
+    samples: list[float] = []
+    for _ in range(count):
+        answered: dict[str, Any] = {}
+
+        def poll(since: str, into: dict[str, Any]) -> None:
+            page = get(f"{base}?cursor={since}&wait=5", WAIT_ONE)
+            into["at"] = clock()
+            into["cursor"] = page["cursor"]
+
+        thread = threading.Thread(target=poll, args=(cursor, answered), name="bench-long-poll")
+        thread.start()
+        time.sleep(0.02)  # the poll is parked at the core before the order comes
+        created = clock()
+        sim.create_order(SITE)
+        thread.join(WAIT_ONE)
+        if "at" not in answered:
+            raise RuntimeError("a long poll was not answered within 10 s")
+        samples.append(answered["at"] - created)
+        cursor = answered["cursor"]
+    return samples
+
+
+def bench_sequential(sim: CoreSimulator, peer: DisplayPeer, count: int) -> dict[str, Any]:
+    """One order at a time: creation at the core -> its first ``ticket.updated``."""
+    latencies: list[float] = []
+    for _ in range(count):
+        created = clock()
+        order_id = sim.create_order(SITE)["id"]
+        if not peer.wait_seen([order_id], WAIT_ONE):
+            raise RuntimeError(f"order {order_id} did not reach the screen within 10 s")
+        with peer.cond:
+            latencies.append(peer.first_seen[order_id] - created)
+        time.sleep(0.02)  # one at a time: the agent is idle again, its long poll parked
+    return {"orders": count, "latency": summary_ms(latencies)}
+
+
+def floor_samples(*parts: Sequence[float]) -> list[float]:
+    """The floor, sample by sample: the i-th of each part summed (shortest part rules)."""
+    return [sum(values) for values in zip(*parts, strict=False)]
+
+
 def accepted_events(sim: CoreSimulator, ids: set[str]) -> int:
     return sum(
         1
@@ -465,6 +534,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "commands": args.commands,
             "hop_messages": args.hop,
             "seed": SEED,
+            "sequential": args.sequential,
+            "naive_core": args.naive_core,
         },
         "rss_mib": {"start": peak_rss_mib()},
     }
@@ -501,8 +572,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print("baselines done", file=sys.stderr)
 
         # The site: simulator, agent (in this process), a display-like peer.
-        sim = CoreSimulator(sites={SITE: TOKEN}, seed=SEED).start()
+        sim = CoreSimulator(sites={SITE: TOKEN}, seed=SEED, tcp_nodelay=not args.naive_core)
+        sim.start()
         closers.append(sim.close)
+        # the core's part of the floor, before the agent follows the feed
+        poll_answers = long_poll_answers(sim, args.sequential) if args.sequential else []
         agent = start_agent(workdir, sim, broker.url)
         closers.append(agent.store.close)
         closers.append(agent.close)
@@ -514,6 +588,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         warm = [sim.create_order(SITE)["id"] for _ in range(5)]
         if not peer.wait_seen(warm, 15):
             raise RuntimeError("warm-up orders did not reach the screen within 15s")
+
+        if args.sequential:
+            floor = floor_samples(poll_answers, commit_full, hop)
+            out["sequential"] = bench_sequential(sim, peer, args.sequential)
+            out["sequential"]["floor"] = summary_ms(floor)
+            out["sequential"]["floor_long_poll"] = summary_ms(poll_answers)
+            print("one order at a time done", file=sys.stderr)
 
         burst = bench_burst(sim, peer, args.orders, timeout=40)
         out["rss_mib"]["after_burst"] = peak_rss_mib()
@@ -547,6 +628,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ),
         "burst_p50_over_A_p50": ratio(out["burst"]["latency"]["p50_ms"], base_a["p50_ms"]),
     }
+    if "sequential" in out:
+        seq = out["sequential"]
+        for pct in ("p50", "p99"):
+            out["ratios"][f"sequential_{pct}_over_floor_{pct}"] = ratio(
+                seq["latency"][f"{pct}_ms"], seq["floor"][f"{pct}_ms"]
+            )
     leftover = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
     out["threads_left"] = leftover
     out["wall_seconds"] = round(clock() - wall, 1)
@@ -588,6 +675,23 @@ def table(out: dict[str, Any]) -> str:
             "Burst order-to-screen latency",
             _lat(burst["latency"]),
             f"{r['burst_p50_over_A_p50']}x A p50",
+        ),
+        *(
+            [
+                (
+                    "F  floor: long poll + commit + hop",
+                    _lat(out["sequential"]["floor"]),
+                    "1.00 (baseline)",
+                ),
+                (
+                    "One order at a time -> screen",
+                    _lat(out["sequential"]["latency"]),
+                    f"{r['sequential_p50_over_floor_p50']}x F p50, "
+                    f"{r['sequential_p99_over_floor_p99']}x F p99",
+                ),
+            ]
+            if "sequential" in out
+            else []
         ),
         ("C  SQLite commit, synchronous=FULL", _lat(b["C_sqlite_commit_full"]), ""),
         ("C  SQLite commit, synchronous=NORMAL", _lat(b["C_sqlite_commit_normal"]), ""),
@@ -632,12 +736,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=300, help="burst size (default 300)")
     parser.add_argument("--commands", type=int, default=200, help="commands (default 200)")
     parser.add_argument("--hop", type=int, default=500, help="baseline A messages (default 500)")
+    parser.add_argument(
+        "--sequential", type=int, default=100, help="orders one at a time (default 100; 0: off)"
+    )
+    parser.add_argument(
+        "--naive-core",
+        action="store_true",
+        help="the simulator answers without TCP_NODELAY, as a plain http.server does",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     if not 1 <= args.orders <= 5000:
         parser.error("--orders must be 1..5000")
     if not 0 <= args.commands <= 4 * args.orders:
         parser.error("--commands must be 0..4 x --orders (4 valid commands per ticket)")
+    if not 0 <= args.sequential <= 1000:
+        parser.error("--sequential must be 0..1000")
     if not 10 <= args.hop <= 10_000:
         parser.error("--hop must be 10..10000")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

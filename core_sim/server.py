@@ -115,9 +115,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         # Headers and body go out in separate writes: without TCP_NODELAY, Nagle holds
-        # the body until the client's delayed ACK (~40 ms on Linux) per request.
-        with contextlib.suppress(OSError):
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # the body until the client's delayed ACK (~40 ms on Linux) per request, unless
+        # the client reads in quick-ACK mode (the agent does: adapters/http_transport.py).
+        if self.server.sim.tcp_nodelay:
+            with contextlib.suppress(OSError):
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.server.track(self.connection, True)
 
     def finish(self) -> None:
@@ -459,8 +461,13 @@ class CoreSimulator:
         brands: Sequence[Brand | str] | None = None,
         expire_cursors_after: float | None = None,
         change_probability: float = 0.1,
+        tcp_nodelay: bool = True,
     ) -> None:
         self.host = host
+        #: False: answers go out as a plain http.server's do, headers and body in two
+        #: writes held by Nagle (what a core written from the contract alone may do; the
+        #: benchmark's ``--naive-core``)
+        self.tcp_nodelay = tcp_nodelay
         self.requested_port = port
         self.rate_per_min = rate_per_min
         self.seed = seed

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import httpx
 
 from edge_agent.adapters.feed_json import PageUndecodable, decode_page
+from edge_agent.adapters.http_transport import quickack_transport
 from edge_agent.adapters.http_util import RETRY_AFTER_MAX, retry_after
 from edge_agent.errors import (
     CoreAuthError,
@@ -62,7 +63,7 @@ class CoreClient:
                 "User-Agent": "ghost-kds-edge-agent/0.1",
             },
             timeout=timeout,
-            transport=transport,
+            transport=transport if transport is not None else quickack_transport(),
         )
         self._timeout = timeout
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from edge_agent.adapters.http_transport import quickack_transport
 from edge_agent.adapters.http_util import RETRY_AFTER_MAX, retry_after
 from edge_agent.errors import PrinterRejected, PrinterUnavailable
 from edge_agent.printing import Receipt
@@ -79,7 +80,11 @@ class PosPrintApi:
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
             redact.remember(api_key)
-        self._http = httpx.Client(headers=headers, timeout=timeout, transport=transport)
+        self._http = httpx.Client(
+            headers=headers,
+            timeout=timeout,
+            transport=transport if transport is not None else quickack_transport(),
+        )
 
     def __repr__(self) -> str:
         return f"PosPrintApi({self.name!r}, {self.url!r})"
