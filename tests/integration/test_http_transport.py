@@ -3,7 +3,7 @@ writes without TCP_NODELAY (Python's http.server, as a core written from the con
 alone may be): every read asks for an immediate ACK, and the answers are whole.
 
 The time it saves (~40 ms per answer on a kept-alive connection) is measured in
-bench/bench_spine.py (``--core naive``), not asserted here.
+bench/bench_spine.py (``--naive-core``), not asserted here.
 """
 
 from __future__ import annotations
