@@ -1,12 +1,12 @@
 """The feed follower: follows the core's orders feed by long poll and hands every
 order to the kitchen.
 
-The cursor is stored after each page, so a restart continues where it stopped;
-orders seen again (at-least-once delivery, a page re-read after a crash) are
-de-duplicated by ``(id, version)`` in :meth:`Kitchen.apply_order`. A ``410``
-resyncs from ``orders/open``. A store failure ends the loop, for the
-:class:`~edge_agent.supervisor.Supervisor` to log, count and restart; other errors back
-off (honouring ``Retry-After`` within [1 s, 60 s]) and never stop the loop.
+The cursor is stored with each page (one transaction: :meth:`Kitchen.apply_page`), so
+a restart continues where it stopped; orders seen again (at-least-once delivery) are
+de-duplicated by ``(id, version)``. A ``410`` resyncs from ``orders/open``. A store
+failure ends the loop, for the :class:`~edge_agent.supervisor.Supervisor` to log, count
+and restart; other errors back off (honouring ``Retry-After`` within [1 s, 60 s]) and
+never stop the loop.
 """
 
 from __future__ import annotations
@@ -131,10 +131,13 @@ class FeedFollower:
             self.resync()
             return 0
         page = self._core.fetch_orders(cursor, wait=wait)
-        for raw in page.orders:
-            self._kitchen.apply_order(raw)
-        if page.cursor != cursor:
-            self._store.set_meta(CURSOR_KEY, page.cursor)
+
+        def advance() -> None:
+            if page.cursor != cursor:
+                self._store.set_meta(CURSOR_KEY, page.cursor)
+
+        # one transaction for the page and its cursor: one commit however many orders
+        self._kitchen.apply_page(page.orders, then=advance)
         return len(page.orders)
 
     def resync(self) -> None:

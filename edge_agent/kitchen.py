@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -187,6 +187,31 @@ class Kitchen:
 
     def apply_order(self, raw: Any) -> OrderOutcome:
         """Store one order from the feed; bad ones are quarantined, never raised."""
+        [outcome] = self.apply_page([raw])
+        return outcome
+
+    def apply_page(
+        self, raws: Sequence[Any], then: Callable[[], None] | None = None
+    ) -> list[OrderOutcome]:
+        """Store a page of orders from the feed in one transaction (one commit, one
+        turn of the store's lock, however many orders), ``then`` inside it too (the
+        feed's cursor: the page and the cursor commit together). Each order is a
+        savepoint: one that cannot be applied is undone alone and quarantined, the
+        others stay. A :class:`StoreError` (the disk, not the orders) undoes the whole
+        page, which the feed fetches again later. The feed log's notes and the outbox
+        wake-up come once the page is committed."""
+        with self.store.transaction():
+            outcomes = [self._apply_order(raw) for raw in raws]
+            if then is not None:
+                then()
+        for outcome in outcomes:
+            if outcome.note:
+                feed_log.info("%s", outcome.note)  # only once it is committed
+        if outcomes:
+            self._on_change()  # wakes the outbox: what the page enqueued goes out now
+        return outcomes
+
+    def _apply_order(self, raw: Any) -> OrderOutcome:
         try:
             order = self.validate_order(raw)
         except WireError as exc:
@@ -201,7 +226,7 @@ class Kitchen:
                     # picked up, or a VOID already cleared: later versions change nothing
                     return OrderOutcome("ignored", order.id)
                 existing = self._load(order.id)
-                outcome = self._create(order) if existing is None else self._merge(existing, order)
+                return self._create(order) if existing is None else self._merge(existing, order)
         except StoreError:
             raise  # the disk, not the order: the feed retries this page later (unlogged)
         except Exception as exc:  # the order passed validation but cannot be applied
@@ -209,10 +234,6 @@ class Kitchen:
             return self._quarantine(
                 raw, WireError(f"order {order.id} could not be applied: {type(exc).__name__}")
             )
-        if outcome.note:
-            feed_log.info("%s", outcome.note)  # only once it is committed
-        self._on_change()
-        return outcome
 
     def _create(self, order: Order) -> OrderOutcome:
         if order.status in (OrderStatus.CANCELLED, OrderStatus.PICKED_UP):

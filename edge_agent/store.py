@@ -496,13 +496,26 @@ class Store:
     @contextlib.contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
         """A write transaction (``BEGIN IMMEDIATE``), or with ``write=False`` a consistent
-        read (``BEGIN``: works on a full or read-only disk too); nested calls join the
-        outer one."""
+        read (``BEGIN``: works on a full or read-only disk too). A nested call is a
+        savepoint of the outer one: an exception leaving it undoes what it wrote and
+        nothing else (the caller may catch it and go on, as a page of orders does for
+        one order that cannot be applied); everything commits with the outer one."""
         with self._lock:
             if self._depth:
+                savepoint = f"nested_{self._depth}"
+                self._conn.execute(f"SAVEPOINT {savepoint}")
                 self._depth += 1
                 try:
                     yield self._conn
+                except BaseException:
+                    try:
+                        self._conn.execute(f"ROLLBACK TO {savepoint}")
+                        self._conn.execute(f"RELEASE {savepoint}")
+                    except sqlite3.Error as exc:  # the outer transaction rolls back anyway
+                        log.debug("rollback to %s failed: %s", savepoint, exc)
+                    raise
+                else:
+                    self._conn.execute(f"RELEASE {savepoint}")
                 finally:
                     self._depth -= 1
                 return

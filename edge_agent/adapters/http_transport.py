@@ -7,8 +7,9 @@ Nagle's algorithm hold the body until the headers are acknowledged. On a kept-al
 connection Linux delays that ACK (up to 40 ms, hoping to ride on the next request), so
 every answer waited ~40 ms: one order at a time to a screen through the agent took
 p50 47 ms against such a core, 3.6 ms with quick-ACK reads (``python -m
-bench.bench_spine --naive-core``; docs/bench.md). Setting ``TCP_QUICKACK`` before each read makes the kernel ACK at
-once; it is not sticky (the kernel leaves quick-ACK mode by itself), hence every read.
+bench.bench_spine --naive-core``; docs/bench.md). Setting ``TCP_QUICKACK`` before each
+read makes the kernel ACK at once; it is not sticky (the kernel leaves quick-ACK mode
+by itself), hence every read.
 httpcore already sets ``TCP_NODELAY`` on our side, so our own two-write requests (a
 POST's headers and body) are not held.
 

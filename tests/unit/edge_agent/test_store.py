@@ -243,6 +243,19 @@ def test_nested_transaction_joins_the_outer_one(store: Store) -> None:
     assert [r["key"] for r in store.outbox_rows()] == ["outer", "inner"]
 
 
+def test_a_nested_transaction_that_fails_undoes_only_its_own_writes(store: Store) -> None:
+    with store.transaction():
+        enqueue(store, "before")
+        with pytest.raises(Boom), store.transaction():
+            enqueue(store, "failed")
+            with store.transaction():
+                enqueue(store, "failed-deeper")
+            raise Boom
+        with store.transaction():
+            enqueue(store, "after")
+    assert [r["key"] for r in store.outbox_rows()] == ["before", "after"]
+
+
 def test_committed_data_survives_reopen(store_path: Path) -> None:
     with Store(store_path) as db, db.transaction():
         db.next_seq()
