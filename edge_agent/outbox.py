@@ -200,21 +200,30 @@ class OutboxWorker:
                 outcomes = list(pool.map(self._attempt_unless_stopping, rows))
             return any(outcome in ("done", "dead") for outcome in outcomes)
         progressed = False
-        for row in rows:
-            if self._stop.is_set() or row.next_at > now:
-                break
-            outcome = self._attempt(row)
-            if outcome == "done" or outcome == "dead":
-                progressed = True
-            elif self._ordered:
-                break  # keep order: nothing behind a failed row may overtake it
+        # An ordered channel (the state topic) marks its delivered rows done in one
+        # commit after the pass, not one commit each: a crash in between re-sends them
+        # (at least once, as ever; screens drop a seq they have). At-most-once rows
+        # (customer texts) are marked one by one, always.
+        batch: list[int] | None = [] if self._ordered and not self._at_most_once else None
+        try:
+            for row in rows:
+                if self._stop.is_set() or row.next_at > now:
+                    break
+                outcome = self._attempt(row, batch)
+                if outcome == "done" or outcome == "dead":
+                    progressed = True
+                elif self._ordered:
+                    break  # keep order: nothing behind a failed row may overtake it
+        finally:
+            if batch:
+                self._store.mark_done_many(batch)
         return progressed
 
     def _attempt_unless_stopping(self, row: OutboxRow) -> str:
         return "stopped" if self._stop.is_set() else self._attempt(row)
 
-    def _attempt(self, row: OutboxRow) -> str:
-        outcome = self._try(row)
+    def _attempt(self, row: OutboxRow, batch: list[int] | None = None) -> str:
+        outcome = self._try(row, batch)
         if outcome != "done" and self._on_failure is not None:
             try:
                 self._on_failure(self.channel, row, outcome == "dead")
@@ -222,7 +231,9 @@ class OutboxWorker:
                 log.debug("failure hook failed", exc_info=True)
         return outcome
 
-    def _try(self, row: OutboxRow) -> str:
+    def _try(self, row: OutboxRow, batch: list[int] | None = None) -> str:
+        """Deliver one row and record the outcome; a delivered row's id goes into
+        ``batch`` when one is given (the caller marks them done together)."""
         if self._at_most_once:
             self._store.mark_sending(row.id)
         try:
@@ -272,6 +283,9 @@ class OutboxWorker:
                 delay,
             )
             return "retry"
-        self._store.mark_done(row.id)
+        if batch is not None:
+            batch.append(row.id)
+        else:
+            self._store.mark_done(row.id)
         self.delivered += 1
         return "done"

@@ -23,7 +23,7 @@ import sqlite3
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -751,11 +751,16 @@ class Store:
         return rows[0][0] if rows and rows[0][0] is not None else None
 
     def mark_done(self, row_id: int) -> None:
+        self.mark_done_many((row_id,))
+
+    def mark_done_many(self, row_ids: Sequence[int]) -> None:
+        """:meth:`mark_done` for several rows, in one transaction."""
         with self.transaction() as db:
-            db.execute(
+            now = self.now()
+            db.executemany(
                 "UPDATE outbox SET state = 'done', done_at = ?, attempts = attempts + 1, "
                 "last_error = NULL WHERE id = ?",
-                (self.now(), row_id),
+                [(now, row_id) for row_id in row_ids],
             )
 
     def mark_retry(self, row_id: int, error: str, next_at: float) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -208,6 +208,62 @@ def test_ordered_channel_keeps_order_across_passes(store: Store) -> None:
     w.drain_once()  # b is waiting for its retry time: nothing may overtake it
     assert deliver.seen == ["a", "b"]
     assert info(store, "c")["state"] == "pending"
+
+
+def test_ordered_channel_marks_a_pass_done_in_one_commit(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enqueue(store, "a", "b", "c", "d")
+    commits: list[list[int]] = []
+    mark_many = store.mark_done_many
+
+    def spy(row_ids: Sequence[int]) -> None:
+        commits.append(list(row_ids))
+        mark_many(row_ids)
+
+    monkeypatch.setattr(store, "mark_done_many", spy)
+    deliver = FakeDeliver(lambda row: CoreUnavailable("down") if row.key == "d" else None)
+    w = worker(store, deliver, ordered=True)
+    assert w.drain_once() is True
+    assert deliver.seen == ["a", "b", "c", "d"]
+    # a, b, c in one commit after the pass; d (failed) is pending, its retry recorded
+    assert [len(ids) for ids in commits] == [3]
+    assert [r["state"] for r in store.outbox_rows()] == ["done", "done", "done", "pending"]
+    assert info(store, "d")["attempts"] == 1
+
+
+def test_ordered_channel_marks_what_went_out_even_if_the_pass_breaks(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enqueue(store, "a", "b", "c")
+    deliver = FakeDeliver(lambda row: RuntimeError("a bug") if row.key == "c" else None)
+    w = worker(store, deliver, ordered=True)
+
+    def store_went_away(*args: object) -> None:
+        raise RuntimeError("the store went away while recording c's retry")
+
+    monkeypatch.setattr(store, "mark_retry", store_went_away)
+    with pytest.raises(RuntimeError, match="went away"):
+        w.drain_once()
+    # a and b went out before the pass broke: they are marked done all the same
+    assert [r["state"] for r in store.outbox_rows()] == ["done", "done", "pending"]
+
+
+def test_at_most_once_rows_are_marked_one_by_one(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enqueue(store, "a", "b")
+    commits: list[list[int]] = []
+    mark_many = store.mark_done_many
+
+    def spy(row_ids: Sequence[int]) -> None:
+        commits.append(list(row_ids))
+        mark_many(row_ids)
+
+    monkeypatch.setattr(store, "mark_done_many", spy)
+    w = worker(store, FakeDeliver(), ordered=True, at_most_once=True)
+    assert w.drain_once() is True
+    assert commits == [[1], [2]]
 
 
 def test_unordered_channel_continues_past_a_failure(store: Store) -> None:
