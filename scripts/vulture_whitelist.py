@@ -40,6 +40,10 @@ _.on_heartbeat_timeout
 # --- python-escpos: Network.device is the socket the library writes to --------------
 _.device
 
+# --- httpx: HTTPTransport sends through its _pool (edge_agent/adapters/http_transport.py
+# builds that pool with the quick-ACK network backend) -------------------------------
+_._pool
+
 # --- context-manager protocol: __exit__(exc_type, exc, tb) takes them, unused -------
 _.exc_type
 _.tb
@@ -85,3 +89,4 @@ _.login_config  # edge_agent.broker_acl.BrokerAuth: written by tests/helpers/act
 _.uninstall  # shared.redact: tests install the redaction for one test, then undo it
 _.forget_all  # shared.redact: a test that counts masks starts from no remembered secret
 _.SCHEMA_VERSION  # edge_agent.store: the current schema version, for tests and docs
+_.quickack_reads  # edge_agent.adapters.http_transport.QuickAckBackend: the transport test
