@@ -210,10 +210,8 @@ def test_ordered_channel_keeps_order_across_passes(store: Store) -> None:
     assert info(store, "c")["state"] == "pending"
 
 
-def test_ordered_channel_marks_a_pass_done_in_one_commit(
-    store: Store, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    enqueue(store, "a", "b", "c", "d")
+def done_commits(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """The row ids of each ``mark_done_many`` commit the store makes from now on."""
     commits: list[list[int]] = []
     mark_many = store.mark_done_many
 
@@ -222,6 +220,14 @@ def test_ordered_channel_marks_a_pass_done_in_one_commit(
         mark_many(row_ids)
 
     monkeypatch.setattr(store, "mark_done_many", spy)
+    return commits
+
+
+def test_ordered_channel_marks_a_pass_done_in_one_commit(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enqueue(store, "a", "b", "c", "d")
+    commits = done_commits(store, monkeypatch)
     deliver = FakeDeliver(lambda row: CoreUnavailable("down") if row.key == "d" else None)
     w = worker(store, deliver, ordered=True)
     assert w.drain_once() is True
@@ -253,14 +259,7 @@ def test_at_most_once_rows_are_marked_one_by_one(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     enqueue(store, "a", "b")
-    commits: list[list[int]] = []
-    mark_many = store.mark_done_many
-
-    def spy(row_ids: Sequence[int]) -> None:
-        commits.append(list(row_ids))
-        mark_many(row_ids)
-
-    monkeypatch.setattr(store, "mark_done_many", spy)
+    commits = done_commits(store, monkeypatch)
     w = worker(store, FakeDeliver(), ordered=True, at_most_once=True)
     assert w.drain_once() is True
     assert commits == [[1], [2]]
