@@ -3,10 +3,12 @@
 * :class:`AllDayStrip`: one line of a station's counts above its cards (ALL DAY button).
 * :class:`AllDayList`: each station's counts under a heading (the lead's board).
 
-The counting itself is :func:`shared.allday.all_day`.
+The counting itself is :class:`shared.allday.AllDayTally`, kept ticket by ticket.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListWidget, QListWidgetItem, QWidget
@@ -14,11 +16,18 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QListWidget, QListWidge
 from kitchen_display.follow import follow_settings, site_settings
 from kitchen_display.sync import TicketSync
 from kitchen_display.widgets import font
-from shared.allday import AllDayCount, all_day, format_count
+from shared.allday import ALL, AllDayCount, AllDayTally, format_count, station_tally
+from shared.model import Ticket
+from shared.wire import SiteSettings
 
 
 class AllDayStrip(QLabel):
-    """``ALL DAY  6x Classic Burger · 3x Fries`` for one station (folds honoured)."""
+    """``ALL DAY  6x Classic Burger · 3x Fries`` for one station (folds honoured).
+
+    The counts are a :class:`~shared.allday.AllDayTally` kept ticket by ticket: an
+    update that changes no count (a line started, another station's line done) costs
+    one ticket's lines and leaves the text alone.
+    """
 
     def __init__(
         self, sync: TicketSync, station: str, *, expo_station: str = "", scale: float = 1.0
@@ -28,27 +37,49 @@ class AllDayStrip(QLabel):
         self._sync = sync
         self._station = station
         self._expo = expo_station
+        self._folds = dict(site_settings(sync).folds)
+        self._tally = self._new_tally()
         self.setFont(font(18, scale, bold=True))
         self.setWordWrap(True)
         self.setContentsMargins(round(10 * scale), round(4 * scale), round(10 * scale), 0)
-        for signal in (sync.ticketUpserted, sync.ticketRemoved, sync.ticketsReset):
-            signal.connect(self.refresh)
-        follow_settings(sync, lambda _settings: self.refresh())
-        self.refresh()
+        sync.ticketUpserted.connect(self._on_upserted)
+        sync.ticketRemoved.connect(self._on_removed)
+        sync.ticketsReset.connect(self._on_reset)
+        follow_settings(sync, self._on_settings)
+        self._on_reset(sync.tickets())
+
+    def _new_tally(self) -> AllDayTally:
+        return station_tally(self._station, folds=self._folds, expo_station=self._expo or None)
 
     def counts(self) -> list[AllDayCount]:
-        return all_day(
-            self._sync.tickets(),
-            self._station,
-            folds=site_settings(self._sync).folds,
-            expo_station=self._expo or None,
-        )
+        return self._tally.counts(ALL)
 
     @Slot()
     def refresh(self, *_: object) -> None:
         counts = self.counts()
         body = "   ·   ".join(format_count(c) for c in counts) if counts else self.tr("nothing")
         self.setText(self.tr("ALL DAY  {counts}").format(counts=body))
+
+    @Slot(object)
+    def _on_upserted(self, ticket: Ticket) -> None:
+        if self._tally.update(ticket):
+            self.refresh()
+
+    @Slot(str)
+    def _on_removed(self, ticket_id: str) -> None:
+        if self._tally.remove(ticket_id):
+            self.refresh()
+
+    @Slot(list)
+    def _on_reset(self, tickets: Iterable[Ticket]) -> None:
+        self._tally.reset(tickets)
+        self.refresh()
+
+    def _on_settings(self, settings: SiteSettings) -> None:
+        if dict(settings.folds) != self._folds:
+            self._folds = dict(settings.folds)
+            self._tally = self._new_tally()
+            self._on_reset(self._sync.tickets())
 
 
 class AllDayList(QListWidget):

@@ -16,7 +16,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QModelIndex, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QFontMetrics, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -38,7 +39,7 @@ from kitchen_display.follow import follow_settings, follow_tickets, site_setting
 from kitchen_display.sync import TicketSync
 from kitchen_display.theme import DARK, Theme, min_touch_px
 from kitchen_display.widgets import ChoiceDialog, big_button, font
-from shared.model import Ticket, TicketStatus, utcnow
+from shared.model import Ticket, utcnow
 from shared.wire import SiteSettings
 
 log = logging.getLogger("kds.ui")
@@ -193,14 +194,7 @@ class BoardView(QWidget):
         header = self.table.horizontalHeader()
         header.setFont(font(16, scale, bold=True))
         header.setHighlightSections(False)
-        for column in Column:
-            # the declared allergy takes what is left (its text can be long: elided)
-            mode = (
-                QHeaderView.ResizeMode.Stretch
-                if column is Column.ALLERGY
-                else QHeaderView.ResizeMode.ResizeToContents
-            )
-            header.setSectionResizeMode(column, mode)
+        self._size_columns(header)
         left.addWidget(self.table, 1)
 
         actions = QHBoxLayout()
@@ -253,9 +247,18 @@ class BoardView(QWidget):
         self.fold_button.clicked.connect(self.open_folds)
         self.eighty_six_button.clicked.connect(self.open_eighty_six)
         self.back_button.clicked.connect(self.back_in_stock)
-        self.model.statsChanged.connect(self.refresh)
-        self.model.rowsInserted.connect(self.refresh_summary)
-        self.model.rowsRemoved.connect(self.refresh_summary)
+        #: what is out of date, refreshed together once the event loop is free and
+        #: only while the board shows (a station's screen keeps its board hidden)
+        self._stale_summary = False
+        self._stale_stats = False
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self._on_refresh_due)
+        self._shown_out_of_stock: object = None
+        self.model.statsChanged.connect(self._on_stats_changed)
+        self.model.rowsInserted.connect(self._on_rows_changed)
+        self.model.rowsRemoved.connect(self._on_rows_changed)
         self.model.dataChanged.connect(self._on_data_changed)
         self.table.selectionModel().currentRowChanged.connect(self._update_buttons)
         self.model.rowsRemoved.connect(self._update_buttons)
@@ -354,8 +357,36 @@ class BoardView(QWidget):
 
     # --- refreshing -------------------------------------------------------------------
 
+    def _size_columns(self, header: QHeaderView) -> None:
+        """Each column as wide as its widest likely text, the declared allergy taking
+        what is left (elided). Fixed widths, not ``ResizeToContents``: that measures
+        every row of the column on every change, 1,000 rows on a Friday."""
+        cells = self.table.fontMetrics()
+        heads = QFontMetrics(header.font())
+        pad = round(24 * self._scale)
+        widest = {
+            Column.ORDER: "#00000",
+            Column.AGE: "000:00",
+            Column.STATE: "LATE +00:00 RUSH",
+            Column.BRAND: "Burger Bros Kitchen",
+            Column.CHANNEL: "UBEREATS",
+            Column.STATIONS: "grill ◐  fry ◐  cold ◐",
+            Column.ITEMS: "000",
+        }
+        for column in Column:
+            if column is Column.ALLERGY:
+                header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+                continue
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
+            width = max(cells.horizontalAdvance(widest[column]), heads.horizontalAdvance(title))
+            header.resizeSection(column, width + pad)
+
     @Slot()
     def refresh(self) -> None:
+        """Bring everything up to date now (the summary, the stats, the all-day
+        counts and the 86 list)."""
+        self._stale_summary = self._stale_stats = False
         self.refresh_summary()
         now = self.model.now()
         stats = self.model.stats
@@ -377,29 +408,59 @@ class BoardView(QWidget):
             ]
         self.stats_label.setText("<br>".join(rows))
         self.all_day.show_counts(self.model.all_day())
-        self._show_out_of_stock(self.model.settings)
+        settings = self.model.settings
+        if settings.out_of_stock != self._shown_out_of_stock:
+            self._shown_out_of_stock = settings.out_of_stock
+            self._show_out_of_stock(settings)
 
     @Slot()
     def refresh_summary(self) -> None:
-        open_count = sum(1 for t in self.model.tickets() if t.status is not TicketStatus.READY)
-        ready = self.model.rowCount() - open_count
+        self._stale_summary = False
         self.summary.setText(
             self.tr(
                 "BOARD   {open} open   ·   {late} late   ·   {warn} warn   ·   "
                 "{ready} waiting for pickup"
             ).format(
-                open=open_count,
+                open=self.model.open_count(),
                 late=self.model.late_count(),
                 warn=self.model.warn_count(),
-                ready=ready,
+                ready=self.model.ready_count(),
             )
         )
+
+    def _schedule(self, *, stats: bool) -> None:
+        self._stale_summary = True
+        self._stale_stats = self._stale_stats or stats
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    @Slot()
+    def _on_stats_changed(self) -> None:
+        self._schedule(stats=True)
+
+    @Slot()
+    def _on_rows_changed(self) -> None:
+        self._schedule(stats=False)
 
     def _on_data_changed(
         self, top_left: QModelIndex, bottom_right: QModelIndex, roles: object
     ) -> None:
-        if top_left.column() != Column.AGE or bottom_right.column() != Column.AGE:
+        if top_left.column() != Column.AGE or bottom_right.column() != Column.STATE:
+            self._schedule(stats=False)
+
+    @Slot()
+    def _on_refresh_due(self) -> None:
+        if not self.isVisible():
+            return  # showEvent catches up
+        if self._stale_stats:
+            self.refresh()
+        elif self._stale_summary:
             self.refresh_summary()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale_stats or self._stale_summary:
+            self._on_refresh_due()
 
     def _show_out_of_stock(self, settings: SiteSettings) -> None:
         current = self.out_of_stock.currentItem()

@@ -38,7 +38,7 @@ from kitchen_display.rows import TicketRows
 from kitchen_display.theme import DARK, Theme
 from kitchen_display.ticket_model import StationProgress, format_elapsed, station_progress
 from shared.aging import AgeState, age_ticket
-from shared.allday import AllDayCount, all_day_by_station
+from shared.allday import AllDayCount, board_tally
 from shared.model import Priority, Ticket, TicketStatus, utcnow
 from shared.wire import SiteSettings
 
@@ -93,6 +93,11 @@ class BoardRole(enum.IntEnum):
     LateBySecondsRole = enum.auto()  #: seconds since the first deadline missed (0 when not late)
     RushRole = enum.auto()  #: bool
     ReadyRole = enum.auto()  #: waiting for pickup (bool)
+
+
+#: by number, without an Enum lookup per call (``data`` runs for every painted cell)
+_COLUMNS = tuple(Column)
+_ROLES = {int(role): role for role in BoardRole}
 
 
 @dataclass(frozen=True)
@@ -238,12 +243,17 @@ class BoardModel(TicketRows, QAbstractTableModel):
         self.colors = BoardColors.of(theme)
         self._settings = settings or SiteSettings()
         self._clock = clock
-        self._rows: list[Ticket] = []
-        self._keys: list[tuple[int, int, int, datetime, str]] = []
+        self._init_rows()
         self._states: dict[str, tuple[AgeState, int]] = {}
+        #: how many rows are in each AgeState, and which rows wait for pickup: the
+        #: board's summary line without a pass over the rows
+        self._state_counts: dict[AgeState, int] = dict.fromkeys(AgeState, 0)
+        self._ready_ids: set[str] = set()
         #: every ticket the board knows of (open or not), for the all-day and the 86 list
         self._known: dict[str, Ticket] = {}
         self._stations: set[str] = set()
+        #: each station's all-day count, kept ticket by ticket
+        self._tally = board_tally(self._settings.folds)
         self.stats = BoardStats()
         self._bold = QFont()
         self._bold.setBold(True)
@@ -263,6 +273,9 @@ class BoardModel(TicketRows, QAbstractTableModel):
         """New site settings (aging rules, folds, 86 list): re-age and re-sort."""
         if settings == self._settings:
             return
+        if settings.folds != self._settings.folds:
+            self._tally = board_tally(settings.folds)
+            self._tally.reset(self._known.values())
         self._settings = settings
         self._stations.update(settings.folds)
         self._stations.update(settings.folds.values())
@@ -281,7 +294,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
 
     def all_day(self) -> dict[str, list[AllDayCount]]:
         """Each station's all-day count (folded stations counted where they fold into)."""
-        return all_day_by_station(self._known.values(), folds=self._settings.folds)
+        return self._tally.by_group()
 
     def open_items(self) -> list[tuple[str, str]]:
         """(sku, name) of every item on a working ticket, by name: what can be 86'd."""
@@ -293,16 +306,42 @@ class BoardModel(TicketRows, QAbstractTableModel):
         return sorted(items.items(), key=lambda pair: (pair[1].casefold(), pair[0]))
 
     def late_count(self) -> int:
-        return sum(1 for state, _ in self._states.values() if state is AgeState.LATE)
+        return self._state_counts[AgeState.LATE]
 
     def warn_count(self) -> int:
-        return sum(1 for state, _ in self._states.values() if state is AgeState.WARN)
+        return self._state_counts[AgeState.WARN]
+
+    def ready_count(self) -> int:
+        """Rows waiting for pickup."""
+        return len(self._ready_ids)
+
+    def open_count(self) -> int:
+        """Rows the kitchen is still working on."""
+        return len(self._rows) - len(self._ready_ids)
+
+    def _set_state(self, ticket: Ticket, state: tuple[AgeState, int]) -> None:
+        old = self._states.get(ticket.id)
+        if old is not None:
+            self._state_counts[old[0]] -= 1
+        self._states[ticket.id] = state
+        self._state_counts[state[0]] += 1
+        if ticket.status is TicketStatus.READY:
+            self._ready_ids.add(ticket.id)
+        else:
+            self._ready_ids.discard(ticket.id)
+
+    def _drop_state(self, ticket_id: str) -> None:
+        old = self._states.pop(ticket_id, None)
+        if old is not None:
+            self._state_counts[old[0]] -= 1
+        self._ready_ids.discard(ticket_id)
 
     # --- updates ----------------------------------------------------------------------
 
     @Slot(object)
     def upsert(self, ticket: Ticket) -> None:
         self._known[ticket.id] = ticket
+        self._tally.update(ticket)
         self._stations.update(ticket.stations())
         self.stats.record(ticket)
         self._place(ticket)
@@ -311,6 +350,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
     @Slot(str)
     def remove(self, ticket_id: str) -> None:
         self._known.pop(ticket_id, None)
+        self._tally.remove(ticket_id)
         row = self.row_of(ticket_id)
         if row >= 0:
             self._remove_row(row)
@@ -324,6 +364,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
             if ticket.id not in wanted:
                 self._remove_row(self.row_of(ticket.id))
         self._known = dict(wanted)
+        self._tally.reset(wanted.values())
         for ticket in wanted.values():
             self._stations.update(ticket.stations())
             self.stats.record(ticket)
@@ -332,25 +373,37 @@ class BoardModel(TicketRows, QAbstractTableModel):
 
     @Slot()
     def tick(self) -> None:
-        """Advance the clocks: the age column of every row, and re-sort rows whose aging
-        changed (what the 1-second timer does)."""
+        """Advance the clocks (what the 1-second timer does): one ``dataChanged`` for
+        the age and state columns of every row (a late row's ``LATE +m:ss`` counts up),
+        and the rows whose aging changed re-sorted and repainted whole."""
         now = self._clock()
         self.stats.prune(now)
         if not self._rows:
             return
+        changed = []
+        for ticket in self._rows:
+            state = age_state(ticket, self._settings, now)
+            old = self._states.get(ticket.id)
+            if old is None or old[0] != state[0]:
+                changed.append((ticket, state))
+            elif old[1] != state[1]:
+                self._states[ticket.id] = state
         self.dataChanged.emit(
             self.index(0, Column.AGE),
-            self.index(len(self._rows) - 1, Column.AGE),
-            [Qt.ItemDataRole.DisplayRole, BoardRole.ElapsedRole],
+            self.index(len(self._rows) - 1, Column.STATE),
+            [Qt.ItemDataRole.DisplayRole, BoardRole.ElapsedRole, BoardRole.LateBySecondsRole],
         )
-        self._reage()
+        for ticket, state in changed:
+            self._place(ticket, state=state, changed=True)
+        if changed:
+            self.statsChanged.emit()
 
     def _reage(self, *, force: bool = False) -> None:
         now = self._clock()
         for ticket in list(self._rows):
             state = age_state(ticket, self._settings, now)
             old = self._states.get(ticket.id)
-            if force or old is None or old[0] != state[0] or (state[1] and old[1] != state[1]):
+            if force or old is None or old != state:
                 self._place(ticket, state=state, changed=force or old is None or old[0] != state[0])
 
     def _place(
@@ -366,7 +419,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
                 self._remove_row(row)
             return
         state = state or age_state(ticket, self._settings, self._clock())
-        self._states[ticket.id] = state
+        self._set_state(ticket, state)
         key = _sort_key(ticket, state[0])
         if row < 0:
             self._insert_sorted(ticket, key)
@@ -374,15 +427,14 @@ class BoardModel(TicketRows, QAbstractTableModel):
         old = self._rows[row]
         row = self._replace_sorted(row, ticket, key)
         if changed or old != ticket:
-            self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(_COLUMNS) - 1))
         elif state[1]:
             self.dataChanged.emit(self.index(row, Column.STATE), self.index(row, Column.STATE))
 
     def _remove_row(self, row: int) -> None:
         self.beginRemoveRows(QModelIndex(), row, row)
-        ticket = self._rows.pop(row)
-        del self._keys[row]
-        self._states.pop(ticket.id, None)
+        ticket = self._take_row(row)
+        self._drop_state(ticket.id)
         self.endRemoveRows()
 
     # --- QAbstractItemModel -----------------------------------------------------------
@@ -391,7 +443,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
         return 0 if parent.isValid() else len(self._rows)
 
     def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else len(_COLUMNS)
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
@@ -408,7 +460,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
         if (
             orientation is Qt.Orientation.Horizontal
             and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(Column)
+            and 0 <= section < len(_COLUMNS)
         ):
             return self.tr(HEADERS[Column(section)])
         return super().headerData(section, orientation, role)
@@ -423,11 +475,11 @@ class BoardModel(TicketRows, QAbstractTableModel):
         if not index.isValid() or index.parent().isValid():
             return None
         ticket = self.ticket_at(index.row())
-        if ticket is None or not 0 <= index.column() < len(Column):
+        if ticket is None or not 0 <= index.column() < len(_COLUMNS):
             return None
         state, late_by = self._states.get(ticket.id, (AgeState.OK, 0))
         ready = ticket.status is TicketStatus.READY
-        column = Column(index.column())
+        column = _COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(ticket, column, state, late_by)
         if column is Column.ALLERGY and ticket.allergy:
@@ -459,9 +511,8 @@ class BoardModel(TicketRows, QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             lines = ", ".join(f"{i.qty}x {i.name} ({i.station})" for i in ticket.items)
             return f"#{ticket.display_number} {ticket.brand.name}: {lines}"
-        try:
-            custom = BoardRole(role)
-        except ValueError:
+        custom = _ROLES.get(role)
+        if custom is None:
             return None
         if custom is BoardRole.TicketRole:
             return ticket

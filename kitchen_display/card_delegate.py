@@ -71,6 +71,24 @@ _RIGHT_V = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
 
 
+#: roles that change only what a card's header shows (its clock, aging colour and
+#: chips: the chips row is one line, cut at the card's edge), never the card's size
+HEADER_ROLES = frozenset(
+    int(role)
+    for role in (
+        Role.ElapsedRole,
+        Role.AgeStateRole,
+        Role.LateBySecondsRole,
+        Role.AgingRole,
+        Role.RushUpRole,
+        Role.RushRole,
+        Role.StartedRole,
+        Role.PendingRole,
+        Role.UnconfirmedRole,
+    )
+)
+
+
 class TicketCardDelegate(QStyledItemDelegate):
     """Draws :class:`~kitchen_display.ticket_model.TicketListModel` rows as cards.
 
@@ -107,6 +125,10 @@ class TicketCardDelegate(QStyledItemDelegate):
         self._last_action: tuple[tuple[str, str | None] | None, float] = (None, 0.0)
         self._style = self._make_style()
         self._layout = CardLayout(self._style)
+        #: ticket id -> its card's size, while a view that forgets changed cards (a
+        #: :class:`~kitchen_display.views.CardWall`) says so: its layout asks every
+        #: card's size on every insert, move and removal
+        self._sizes: dict[str, QSize] | None = None
 
     # --- look -------------------------------------------------------------------------
 
@@ -178,7 +200,29 @@ class TicketCardDelegate(QStyledItemDelegate):
         return self.content(index).texts()
 
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
-        return self.card_geometry(index).size
+        if self._sizes is None:
+            return self.card_geometry(index).size
+        ticket_id = index.data(Role.IdRole)
+        size = self._sizes.get(ticket_id)
+        if size is None:
+            size = self.card_geometry(index).size
+            if isinstance(ticket_id, str):
+                self._sizes[ticket_id] = size
+        return size
+
+    def cache_sizes(self) -> None:
+        """Remember each card's size until :meth:`forget_size` (the caller promises
+        to call it whenever a card's content changes)."""
+        if self._sizes is None:
+            self._sizes = {}
+
+    def forget_size(self, ticket_id: str) -> QSize | None:
+        """Drop one card's remembered size; returns it (``None``: none was)."""
+        return None if self._sizes is None else self._sizes.pop(ticket_id, None)
+
+    def forget_sizes(self) -> None:
+        if self._sizes is not None:
+            self._sizes.clear()
 
     # --- painting ---------------------------------------------------------------------
 

@@ -4,6 +4,7 @@ PICKED UP button (a ``picked_up`` command to the agent)."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -60,13 +61,36 @@ class ReadyShelf(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         #: ticket id -> its PICKED UP button
         self.buttons: dict[str, QPushButton] = {}
-        for signal in (sync.ticketUpserted, sync.ticketRemoved, sync.ticketsReset):
-            signal.connect(self.refresh)
-        self.refresh()
+        #: the tickets waiting for pickup, kept ticket by ticket (an update of a ticket
+        #: still being cooked costs a dict lookup, not a pass over the open tickets)
+        self._ready: dict[str, Ticket] = {}
+        sync.ticketUpserted.connect(self._on_upserted)
+        sync.ticketRemoved.connect(self._on_removed)
+        sync.ticketsReset.connect(self._on_reset)
+        self._on_reset(sync.tickets())
 
     def ready_tickets(self) -> list[Ticket]:
-        ready = [t for t in self._sync.tickets() if t.status is TicketStatus.READY]
-        return sorted(ready, key=lambda t: (t.ready_at or t.placed_at, t.id))
+        return sorted(self._ready.values(), key=lambda t: (t.ready_at or t.placed_at, t.id))
+
+    @Slot(object)
+    def _on_upserted(self, ticket: Ticket) -> None:
+        if ticket.status is TicketStatus.READY:
+            if self._ready.get(ticket.id) == ticket:
+                return
+            self._ready[ticket.id] = ticket
+        elif self._ready.pop(ticket.id, None) is None:
+            return
+        self.refresh()
+
+    @Slot(str)
+    def _on_removed(self, ticket_id: str) -> None:
+        if self._ready.pop(ticket_id, None) is not None:
+            self.refresh()
+
+    @Slot(list)
+    def _on_reset(self, tickets: Iterable[Ticket]) -> None:
+        self._ready = {t.id: t for t in tickets if t.status is TicketStatus.READY}
+        self.refresh()
 
     @Slot()
     def refresh(self, *_: object) -> None:

@@ -158,8 +158,7 @@ class TicketListModel(TicketRows, QAbstractListModel):
             ),
         )
         self._clock = clock
-        self._rows: list[Ticket] = []
-        self._keys: list[tuple[int, datetime, str]] = []
+        self._init_rows()
         self._age_states: dict[str, AgeState] = {}
         #: per row: which lines still wait for their fire time
         self._waiting: dict[str, frozenset[str]] = {}
@@ -364,8 +363,7 @@ class TicketListModel(TicketRows, QAbstractListModel):
 
     def _remove_row(self, row: int) -> None:
         self.beginRemoveRows(QModelIndex(), row, row)
-        ticket = self._rows.pop(row)
-        del self._keys[row]
+        ticket = self._take_row(row)
         self._age_states.pop(ticket.id, None)
         self._waiting.pop(ticket.id, None)
         self._rush_up.pop(ticket.id, None)
@@ -451,9 +449,8 @@ class TicketListModel(TicketRows, QAbstractListModel):
             return f"#{ticket.display_number} {ticket.brand.name}"
         if role in (Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.AccessibleTextRole):
             return self._describe(ticket)
-        try:
-            custom = Role(role)
-        except ValueError:
+        custom = _ROLES.get(role)
+        if custom is None:
             return None
         return self._role_data(ticket, custom)
 
@@ -550,6 +547,10 @@ class TicketListModel(TicketRows, QAbstractListModel):
             f"Order {ticket.display_number} ({ticket.brand.name}, {ticket.channel}), "
             f"{format_elapsed(self.elapsed_seconds(ticket))} waiting: {lines}"
         )
+
+
+#: by number, without an Enum lookup per call (``data`` runs for every painted card)
+_ROLES = {int(role): role for role in Role}
 
 
 def _sort_key(ticket: Ticket) -> tuple[int, datetime, str]:

@@ -18,20 +18,21 @@ builds every part and hands them over; nothing here reaches into the window.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QListView,
     QStackedWidget,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
 from kitchen_display.all_day import AllDayStrip
 from kitchen_display.board import BoardView
-from kitchen_display.card_delegate import TicketCardDelegate
+from kitchen_display.card_delegate import HEADER_ROLES, TicketCardDelegate
 from kitchen_display.config import VIEWS, DisplayConfig
 from kitchen_display.follow import follow_tickets
 from kitchen_display.header import Header
@@ -40,7 +41,7 @@ from kitchen_display.ready_shelf import ReadyShelf
 from kitchen_display.recall import RecallListDialog, UndoBar, recent_bumps
 from kitchen_display.sync import TicketSync
 from kitchen_display.theme import Theme
-from kitchen_display.ticket_model import TicketListModel
+from kitchen_display.ticket_model import Role, TicketListModel
 from kitchen_display.widgets import ChoiceDialog
 from shared.model import utcnow
 from shared.wire import CommandResult
@@ -70,6 +71,70 @@ QComboBox {{ background: {theme.button}; color: {theme.text}; padding: {px(4)}; 
 """
 
 
+class CardWall(QListView):
+    """A wall of cards: a model's tickets painted by a :class:`TicketCardDelegate`, left
+    to right, wrapping.
+
+    What a busy screen costs stays flat as tickets pile up:
+
+    * the delegate remembers each card's size (computing one means laying the card
+      out), and the wall tells it which cards changed; a relayout after an insert,
+      move or removal then costs a lookup per card;
+    * a change to a card's header only (the 1-second clock, aging, chips:
+      :data:`~kitchen_display.card_delegate.HEADER_ROLES`) repaints without asking
+      any size; ``QListView`` itself asks the size of every changed card;
+    * a card whose content changed size relays the wall out (``QListView`` alone would
+      resize that one card in place, over its neighbours).
+    """
+
+    def __init__(self, delegate: TicketCardDelegate, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._delegate = delegate
+        delegate.cache_sizes()
+        self.setItemDelegate(delegate)
+
+    def dataChanged(
+        self,
+        top_left: QModelIndex | QPersistentModelIndex,
+        bottom_right: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        if roles and HEADER_ROLES.issuperset(roles):
+            if top_left == bottom_right:
+                self.update(top_left)
+            else:
+                self.viewport().update()
+            return
+        model = self.model()
+        option = QStyleOptionViewItem()
+        resized = False
+        for row in range(top_left.row(), bottom_right.row() + 1):
+            index = model.index(row, 0)
+            ticket_id = index.data(Role.IdRole)
+            if not isinstance(ticket_id, str):
+                continue
+            old = self._delegate.forget_size(ticket_id)
+            if old is not None and self._delegate.sizeHint(option, index) != old:
+                resized = True
+        super().dataChanged(top_left, bottom_right, roles)
+        if resized:
+            self.scheduleDelayedItemsLayout()
+
+    def rowsAboutToBeRemoved(
+        self, parent: QModelIndex | QPersistentModelIndex, start: int, end: int
+    ) -> None:
+        model = self.model()
+        for row in range(start, end + 1):
+            ticket_id = model.index(row, 0, parent).data(Role.IdRole)
+            if isinstance(ticket_id, str):
+                self._delegate.forget_size(ticket_id)
+        super().rowsAboutToBeRemoved(parent, start, end)
+
+    def reset(self) -> None:
+        self._delegate.forget_sizes()
+        super().reset()
+
+
 def card_wall(
     model: TicketListModel,
     delegate: TicketCardDelegate,
@@ -77,9 +142,9 @@ def card_wall(
     name: str,
     scale: float,
     parent: QWidget | None = None,
-) -> QListView:
-    """A wall of cards: ``model``'s tickets painted by ``delegate``, left to right, wrapping."""
-    view = QListView(parent)
+) -> CardWall:
+    """A :class:`CardWall` of ``model``'s tickets, set up for a touch screen."""
+    view = CardWall(delegate, parent)
     view.setObjectName(name)
     view.setViewMode(QListView.ViewMode.IconMode)
     view.setFlow(QListView.Flow.LeftToRight)
@@ -95,7 +160,6 @@ def card_wall(
     view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     view.setMouseTracking(False)
     view.setModel(model)
-    view.setItemDelegate(delegate)
     return view
 
 

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QResizeEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 
@@ -589,10 +589,16 @@ class MainWindow(QMainWindow):
             self.view.setCurrentIndex(current)
         self.view.viewport().update()
 
-    @Slot()
-    def _on_rows_moved(self) -> None:
+    @Slot(QModelIndex, int, int, QModelIndex, int)
+    def _on_rows_moved(
+        self, _parent: QModelIndex, start: int, end: int, _dest_parent: QModelIndex, dest: int
+    ) -> None:
+        """The selected card moved (a rush goes first): keep it in sight. Another card
+        moving leaves the wall where it is (and costs no layout now)."""
         current = self.view.currentIndex()
-        if current.isValid():
+        count = end - start + 1
+        first = dest - count if dest > start else dest
+        if current.isValid() and first <= current.row() < first + count:
             self.view.scrollTo(current)
 
     @Slot(int)

@@ -90,3 +90,4 @@ _.uninstall  # shared.redact: tests install the redaction for one test, then und
 _.forget_all  # shared.redact: a test that counts masks starts from no remembered secret
 _.SCHEMA_VERSION  # edge_agent.store: the current schema version, for tests and docs
 _.quickack_reads  # edge_agent.adapters.http_transport.QuickAckBackend: the transport test
+_.all_day_by_station  # shared.allday: counting from scratch, what the live tally is tested against

@@ -17,8 +17,9 @@ the expo station (or ``station=None``) counts every station's lines.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from shared.model import ItemStatus, Ticket, TicketItem, TicketStatus
 
@@ -148,6 +149,165 @@ def all_day_by_station(
     return {
         station: counts for station in targets if (counts := all_day(tickets, station, folds=folds))
     }
+
+
+@dataclass
+class _Entry:
+    """One item's running count in one group of :class:`AllDayTally`."""
+
+    qty: int = 0
+    #: ticket id -> its first line of this item (the first key is "as first seen")
+    lines: dict[str, TicketItem] = field(default_factory=dict)
+    #: ticket id -> how many of its lines this is
+    refs: Counter[str] = field(default_factory=Counter)
+    brands: Counter[str] = field(default_factory=Counter)
+    stations: Counter[str] = field(default_factory=Counter)
+    skus: Counter[str] = field(default_factory=Counter)
+
+    def count(self, key: ItemKey) -> AllDayCount:
+        first = next(iter(self.lines.values()))
+        return AllDayCount(
+            key=key,
+            name=first.name.strip(),
+            modifiers=tuple(
+                modifier_text(m.name, m.qty)
+                for m in sorted(first.modifiers, key=lambda m: (normalise(m.name), m.qty))
+            ),
+            qty=self.qty,
+            tickets=len(self.lines),
+            brands=tuple(sorted(self.brands)),
+            stations=tuple(sorted(self.stations)),
+            skus=tuple(sorted(self.skus)),
+        )
+
+
+#: what one line of a ticket adds to a tally: (group, key, qty, brand, station, sku)
+_Share = tuple[str, ItemKey, int, str, str, str]
+
+
+class AllDayTally:
+    """All-day counts kept up to date ticket by ticket, for a screen that shows them
+    live: an update costs what that one ticket's lines cost, not a pass over every
+    open ticket, and :meth:`counts` costs what the menu costs.
+
+    ``group(station)`` says where a line of ``station`` counts (a station's name, the
+    station it is folded into, one name for "everything" on expo) or ``None`` for
+    nowhere. ``tally.counts(g)`` equals ``all_day(tickets, ...)`` over the same open
+    tickets for the stations of ``g``; when the grouping itself changes (new folds),
+    build a new tally.
+    """
+
+    def __init__(self, group: Callable[[str], str | None]) -> None:
+        self._group = group
+        #: ticket id -> what its lines add
+        self._shares: dict[str, tuple[_Share, ...]] = {}
+        #: group -> item key -> its running count
+        self._entries: dict[str, dict[ItemKey, _Entry]] = {}
+
+    def _counted(self, ticket: Ticket) -> list[tuple[_Share, TicketItem]]:
+        if ticket.status not in _WORKING:
+            return []
+        counted = []
+        for item in ticket.items:
+            if not still_to_make(item):
+                continue
+            group = self._group(item.station)
+            if group is not None:
+                share = (group, item_key(item), item.qty, ticket.brand.name, item.station, item.sku)
+                counted.append((share, item))
+        return counted
+
+    def update(self, ticket: Ticket) -> bool:
+        """Count ``ticket`` as it is now; ``True`` when any count changed."""
+        counted = self._counted(ticket)
+        shares = tuple(share for share, _ in counted)
+        if shares == self._shares.get(ticket.id, ()):
+            return False
+        self._take(ticket.id)
+        if shares:
+            self._shares[ticket.id] = shares
+            for (group, key, qty, brand, station, sku), item in counted:
+                entry = self._entries.setdefault(group, {}).setdefault(key, _Entry())
+                entry.qty += qty
+                entry.lines.setdefault(ticket.id, item)
+                entry.refs[ticket.id] += 1
+                entry.brands[brand] += 1
+                entry.stations[station] += 1
+                entry.skus[sku] += 1
+        return True
+
+    def remove(self, ticket_id: str) -> bool:
+        """Stop counting ``ticket_id``; ``True`` when any count changed."""
+        return self._take(ticket_id)
+
+    def reset(self, tickets: Iterable[Ticket]) -> None:
+        """Count exactly ``tickets``."""
+        self._shares.clear()
+        self._entries.clear()
+        for ticket in tickets:
+            self.update(ticket)
+
+    def _take(self, ticket_id: str) -> bool:
+        shares = self._shares.pop(ticket_id, ())
+        for group, key, qty, brand, station, sku in shares:
+            entries = self._entries[group]
+            entry = entries[key]
+            entry.qty -= qty
+            for counter, value in (
+                (entry.refs, ticket_id),
+                (entry.brands, brand),
+                (entry.stations, station),
+                (entry.skus, sku),
+            ):
+                counter[value] -= 1
+                if not counter[value]:
+                    del counter[value]
+            if ticket_id not in entry.refs:
+                del entry.lines[ticket_id]
+            if not entry.lines:
+                del entries[key]
+                if not entries:
+                    del self._entries[group]
+        return bool(shares)
+
+    def groups(self) -> list[str]:
+        """The groups with something to make, sorted."""
+        return sorted(self._entries)
+
+    def counts(self, group: str) -> list[AllDayCount]:
+        """``group``'s counts, most first, then by name (like :func:`all_day`)."""
+        counts = [entry.count(key) for key, entry in self._entries.get(group, {}).items()]
+        counts.sort(key=lambda c: (-c.qty, c.key))
+        return counts
+
+    def by_group(self) -> dict[str, list[AllDayCount]]:
+        """Every group's counts (like :func:`all_day_by_station`)."""
+        return {group: self.counts(group) for group in self.groups()}
+
+
+def station_tally(
+    station: str | None,
+    *,
+    folds: Mapping[str, str] | None = None,
+    expo_station: str | None = None,
+) -> AllDayTally:
+    """A tally whose group ``"all day"`` counts what :func:`all_day` counts for
+    ``station`` (folds honoured; the expo station or ``None``: every station)."""
+    wanted = stations_for(station, folds=folds, expo_station=expo_station)
+    if wanted is None:
+        return AllDayTally(lambda _station: ALL)
+    return AllDayTally(lambda s: ALL if s in wanted else None)
+
+
+def board_tally(folds: Mapping[str, str] | None = None) -> AllDayTally:
+    """A tally grouped like :func:`all_day_by_station`: each station, folded stations
+    counted where they fold into."""
+    folds = dict(folds or {})
+    return AllDayTally(lambda s: folds.get(s, s))
+
+
+#: the one group of :func:`station_tally`
+ALL = "all day"
 
 
 def modifier_text(name: str, qty: int) -> str:

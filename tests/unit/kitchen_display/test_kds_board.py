@@ -166,6 +166,7 @@ def test_average_ticket_time_and_throughput_over_the_last_hour(
     assert stats.throughput(now) == 3
     assert stats.by_brand(now) == {"Burger Bros": (2, 12 * 60.0), "Smash Co": (1, 6 * 60.0)}
     assert stats.by_station(now) == {"grill": (3, 9 * 60.0)}
+    qtbot.waitUntil(lambda: "3 ready" in board.stats_label.text())
     text = board.stats_label.text()
     assert "Last hour</b>: 3 ready, avg 10:00" in text
     assert "Burger Bros: 2, 12:00" in text
@@ -330,10 +331,21 @@ def test_only_changed_rows_are_announced(qtbot: QtBot) -> None:
     changes.clear()
     model.upsert(model.tickets()[row])  # the same again: nothing to say
     assert changes == []
-    # the clock: only the age column of every row, unless aging changes
+    # the clock: the age and state columns of every row in one change, unless aging
+    # changes
     clock[0] = now + timedelta(seconds=1)
     model.tick()
-    assert changes == [(0, 4, Column.AGE, Column.AGE)]
+    assert changes == [(0, 4, Column.AGE, Column.STATE)]
+    # late rows counting up (LATE +m:ss) are in that one change too
+    clock[0] = now + timedelta(minutes=8)
+    model.tick()
+    assert model.late_count() == 5
+    changes.clear()
+    clock[0] += timedelta(seconds=1)
+    model.tick()
+    assert changes == [(0, 4, Column.AGE, Column.STATE)]
+    assert model.late_count() == 5
+    moves.clear()
     # rush moves one row (a move, not a reset)
     with qtbot.assertNotEmitted(model.modelReset):
         model.upsert(revise(tickets[0], priority="rush"))

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
-from shared.allday import TIMES, all_day, all_day_by_station, format_count, item_key
+import pytest
+
+from shared.allday import (
+    ALL,
+    TIMES,
+    AllDayCount,
+    all_day,
+    all_day_by_station,
+    board_tally,
+    format_count,
+    item_key,
+    station_tally,
+)
 from shared.model import Ticket
 
 _n = 0
@@ -114,3 +127,79 @@ def test_by_station_groups_folded_stations_into_their_target() -> None:
 def test_sorted_most_first_then_by_name() -> None:
     tickets = [make([{"name": "B"}, {"name": "A"}, {"name": "C", "qty": 5}])]
     assert [c.name for c in all_day(tickets, "grill")] == ["C", "A", "B"]
+
+
+# --- the live tally -----------------------------------------------------------------
+
+
+def _random_ticket(rng: random.Random, ticket_id: str) -> Ticket:
+    names = ["Classic Burger", "classic  BURGER", "Fries", "Caesar", "Cola"]
+    lines = [
+        {
+            "name": rng.choice(names),
+            "qty": rng.randint(1, 3),
+            "station": rng.choice(["grill", "fry", "cold"]),
+            "status": rng.choice(["pending", "in_progress", "done"]),
+            "modifiers": [{"name": "no onion"}] if rng.random() < 0.3 else [],
+        }
+        for _ in range(rng.randint(1, 4))
+    ]
+    brand = rng.choice([("b_burger", "Burger Bros"), SMASH])
+    ticket = make(lines, status=rng.choice(["accepted", "in_progress", "ready"]), brand=brand)
+    return ticket.model_copy(update={"id": ticket_id})
+
+
+def _same(tally: list[AllDayCount], counted: list[AllDayCount]) -> None:
+    # the name is "as first seen": the order tickets were counted in may differ
+    assert [(c.key, c.qty, c.tickets, c.brands, c.stations, c.skus) for c in tally] == [
+        (c.key, c.qty, c.tickets, c.brands, c.stations, c.skus) for c in counted
+    ]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_tally_kept_ticket_by_ticket_equals_counting_from_scratch(seed: int) -> None:
+    rng = random.Random(seed)
+    folds = {"fry": "grill"} if seed % 2 else {}
+    station = station_tally("grill", folds=folds)
+    expo = station_tally("expo", expo_station="expo")
+    board = board_tally(folds)
+    tickets: dict[str, Ticket] = {}
+    for step in range(120):
+        ticket_id = f"ord_{rng.randint(0, 25)}"
+        if ticket_id in tickets and rng.random() < 0.25:
+            del tickets[ticket_id]
+            for tally in (station, expo, board):
+                tally.remove(ticket_id)
+        else:
+            tickets[ticket_id] = _random_ticket(rng, ticket_id)
+            changed = {tally.update(tickets[ticket_id]) for tally in (station, expo, board)}
+            assert changed  # it answers
+        now = list(tickets.values())
+        _same(station.counts(ALL), all_day(now, "grill", folds=folds))
+        _same(expo.counts(ALL), all_day(now, "expo", expo_station="expo"))
+        by_station = all_day_by_station(now, folds=folds)
+        assert board.groups() == list(by_station), step
+        for group, counts in by_station.items():
+            _same(board.counts(group), counts)
+
+
+def test_tally_says_when_nothing_it_counts_changed() -> None:
+    tally = station_tally("grill")
+    first = make([{"name": "Classic Burger"}, {"name": "Fries", "station": "fry"}])
+    assert tally.update(first) is True
+    # the line started: still to make, the count is the same
+    started = first.model_copy(
+        update={
+            "items": [first.items[0].model_copy(update={"status": "in_progress"}), first.items[1]]
+        }
+    )
+    assert tally.update(started) is False
+    # the fry line done: not grill's count
+    fried = started.model_copy(
+        update={"items": [started.items[0], started.items[1].model_copy(update={"status": "done"})]}
+    )
+    assert tally.update(fried) is False
+    assert tally.remove("ord_nothing") is False
+    assert tally.remove(first.id) is True
+    assert tally.counts(ALL) == []
+    assert tally.groups() == []
