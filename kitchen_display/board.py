@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFontMetrics, QShowEvent
+from PySide6.QtGui import QFontMetrics, QHideEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -264,6 +264,7 @@ class BoardView(QWidget):
         self.model.rowsRemoved.connect(self._update_buttons)
         self._update_buttons()
         self.refresh()
+        self.model.pause_clock()  # until shown
 
     # --- reading the board ------------------------------------------------------------
 
@@ -459,8 +460,15 @@ class BoardView(QWidget):
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
+        self.model.resume_clock()
         if self._stale_stats or self._stale_summary:
             self._on_refresh_due()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        """A hidden board's rows need no clock (a station's screen keeps one hidden,
+        with every open ticket of the site in it)."""
+        super().hideEvent(event)
+        self.model.pause_clock()
 
     def _show_out_of_stock(self, settings: SiteSettings) -> None:
         current = self.out_of_stock.currentItem()

@@ -37,7 +37,7 @@ from PySide6.QtGui import QColor, QFont
 from kitchen_display.rows import TicketRows
 from kitchen_display.theme import DARK, Theme
 from kitchen_display.ticket_model import StationProgress, format_elapsed, station_progress
-from shared.aging import AgeState, age_ticket
+from shared.aging import AgeState, age_ticket, next_change
 from shared.allday import AllDayCount, board_tally
 from shared.model import Priority, Ticket, TicketStatus, utcnow
 from shared.wire import SiteSettings
@@ -245,6 +245,10 @@ class BoardModel(TicketRows, QAbstractTableModel):
         self._clock = clock
         self._init_rows()
         self._states: dict[str, tuple[AgeState, int]] = {}
+        #: per row: (when it was aged, when its aging may change next, when it turned
+        #: late); the clock re-ages a row only then, and a late row's "LATE +m:ss"
+        #: counts up from when it turned late
+        self._checks: dict[str, tuple[datetime, datetime | None, datetime | None]] = {}
         #: how many rows are in each AgeState, and which rows wait for pickup: the
         #: board's summary line without a pass over the rows
         self._state_counts: dict[AgeState, int] = dict.fromkeys(AgeState, 0)
@@ -261,6 +265,16 @@ class BoardModel(TicketRows, QAbstractTableModel):
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self.tick)
         self._timer.start()
+
+    def pause_clock(self) -> None:
+        """Stop the 1-second re-aging (a board nobody looks at); :meth:`resume_clock`
+        catches up at once."""
+        self._timer.stop()
+
+    def resume_clock(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+            self.tick()
 
     # --- settings and lookups ---------------------------------------------------------
 
@@ -324,14 +338,29 @@ class BoardModel(TicketRows, QAbstractTableModel):
         if old is not None:
             self._state_counts[old[0]] -= 1
         self._states[ticket.id] = state
+        self._note_check(ticket, state)
         self._state_counts[state[0]] += 1
         if ticket.status is TicketStatus.READY:
             self._ready_ids.add(ticket.id)
         else:
             self._ready_ids.discard(ticket.id)
 
+    def _note_check(self, ticket: Ticket, state: tuple[AgeState, int]) -> None:
+        now = self._clock()
+        due = next_change(ticket, now, self._settings)
+        late_since = now - timedelta(seconds=state[1]) if state[0] is AgeState.LATE else None
+        self._checks[ticket.id] = (now, due, late_since)
+
+    def late_by(self, ticket_id: str) -> int:
+        """Seconds ``ticket_id`` has been late (0: not late), now."""
+        late_since = self._checks.get(ticket_id, (None, None, None))[2]
+        if late_since is None:
+            return 0
+        return max(0, int((self._clock() - late_since).total_seconds()))
+
     def _drop_state(self, ticket_id: str) -> None:
         old = self._states.pop(ticket_id, None)
+        self._checks.pop(ticket_id, None)
         if old is not None:
             self._state_counts[old[0]] -= 1
         self._ready_ids.discard(ticket_id)
@@ -382,12 +411,16 @@ class BoardModel(TicketRows, QAbstractTableModel):
             return
         changed = []
         for ticket in self._rows:
+            checked, due, _ = self._checks.get(ticket.id, (now, now, None))
+            if checked <= now and (due is None or now < due):
+                continue  # nothing changes before ``due``
             state = age_state(ticket, self._settings, now)
             old = self._states.get(ticket.id)
             if old is None or old[0] != state[0]:
                 changed.append((ticket, state))
-            elif old[1] != state[1]:
+            else:
                 self._states[ticket.id] = state
+                self._note_check(ticket, state)
         self.dataChanged.emit(
             self.index(0, Column.AGE),
             self.index(len(self._rows) - 1, Column.STATE),
@@ -477,7 +510,8 @@ class BoardModel(TicketRows, QAbstractTableModel):
         ticket = self.ticket_at(index.row())
         if ticket is None or not 0 <= index.column() < len(_COLUMNS):
             return None
-        state, late_by = self._states.get(ticket.id, (AgeState.OK, 0))
+        state = self._states.get(ticket.id, (AgeState.OK, 0))[0]
+        late_by = self.late_by(ticket.id) if state is AgeState.LATE else 0
         ready = ticket.status is TicketStatus.READY
         column = _COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:

@@ -24,6 +24,7 @@ from datetime import datetime
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QModelIndex, QPersistentModelIndex
 
 from kitchen_display.ticket_model import (
+    CardHeader,
     LineView,
     Role,
     StationProgress,
@@ -238,6 +239,25 @@ def card_content(ticket: Ticket, state: CardState) -> CardContent:
             view.item.line_id for view in state.lines if view.item.status is ItemStatus.DONE
         ),
         veil=QCoreApplication.translate("TicketCardDelegate", "VOID") if state.void else "",
+    )
+
+
+def header_chips(header: CardHeader) -> tuple[Chip, ...]:
+    """The chips of a card's header (what :func:`card_content` puts in ``chips``)."""
+    return _chips(
+        CardState(
+            station="",
+            is_expo=False,
+            elapsed=header.elapsed,
+            aging=header.aging,
+            void=header.void,
+            started=header.started,
+            rush=header.rush,
+            rush_up=header.rush_up,
+            folded=header.folded,
+            pending=header.pending,
+            unconfirmed=header.unconfirmed,
+        )
     )
 
 

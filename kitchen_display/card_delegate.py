@@ -34,6 +34,8 @@ Taps are handled in :meth:`TicketCardDelegate.editorEvent` and reported as
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -47,7 +49,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QGuiApplication, QMouseEvent, QPainter
+from PySide6.QtGui import QColor, QGuiApplication, QMouseEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractScrollArea,
     QStyle,
@@ -56,11 +58,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kitchen_display.card_content import ACTIONS, Block, CardContent, card_content, card_state
+from kitchen_display.card_content import (
+    ACTIONS,
+    Block,
+    CardContent,
+    CardState,
+    Chip,
+    card_content,
+    card_state,
+    header_chips,
+)
 from kitchen_display.card_geometry import BOXED, WRAP, CardGeometry, CardLayout, button_rects
 from kitchen_display.card_style import CARD_SIZES, MIN_BUTTON_HEIGHT, CardStyle, Ink
 from kitchen_display.theme import DARK, Theme
-from kitchen_display.ticket_model import Role
+from kitchen_display.ticket_model import CardHeader, Role, format_elapsed
 from shared.aging import AgeState
 from shared.model import Ticket
 
@@ -87,6 +98,23 @@ HEADER_ROLES = frozenset(
         Role.UnconfirmedRole,
     )
 )
+
+
+#: at most this much memory for the cards' pictures (a 300 x 500 card is ~600 KB)
+PICTURE_BUDGET_BYTES = 48 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class _Picture:
+    """A card's still parts, painted, and what they were painted for."""
+
+    key: tuple[int, int, AgeState, bool]
+    pixmap: QPixmap
+    customer: str
+
+    @property
+    def bytes(self) -> int:
+        return self.pixmap.width() * self.pixmap.height() * 4
 
 
 class TicketCardDelegate(QStyledItemDelegate):
@@ -129,6 +157,10 @@ class TicketCardDelegate(QStyledItemDelegate):
         #: :class:`~kitchen_display.views.CardWall`) says so: its layout asks every
         #: card's size on every insert, move and removal
         self._sizes: dict[str, QSize] | None = None
+        #: ticket id -> its card's still parts, painted (the same promise; least
+        #: recently painted first, at most PICTURE_BUDGET_BYTES)
+        self._pixmaps: OrderedDict[str, _Picture] | None = None
+        self._background = QColor(theme.window)
 
     # --- look -------------------------------------------------------------------------
 
@@ -210,19 +242,26 @@ class TicketCardDelegate(QStyledItemDelegate):
                 self._sizes[ticket_id] = size
         return size
 
-    def cache_sizes(self) -> None:
-        """Remember each card's size until :meth:`forget_size` (the caller promises
-        to call it whenever a card's content changes)."""
+    def remember_cards(self) -> None:
+        """Remember each card's size and still parts until :meth:`forget` (the caller
+        promises to call it whenever a card's content changes, beyond
+        :data:`HEADER_ROLES`)."""
         if self._sizes is None:
             self._sizes = {}
+        if self._pixmaps is None:
+            self._pixmaps = OrderedDict()
 
-    def forget_size(self, ticket_id: str) -> QSize | None:
-        """Drop one card's remembered size; returns it (``None``: none was)."""
+    def forget(self, ticket_id: str) -> QSize | None:
+        """Drop what is remembered of one card; returns its size (``None``: none was)."""
+        if self._pixmaps is not None:
+            self._pixmaps.pop(ticket_id, None)
         return None if self._sizes is None else self._sizes.pop(ticket_id, None)
 
-    def forget_sizes(self) -> None:
+    def forget_all(self) -> None:
         if self._sizes is not None:
             self._sizes.clear()
+        if self._pixmaps is not None:
+            self._pixmaps.clear()
 
     # --- painting ---------------------------------------------------------------------
 
@@ -231,21 +270,18 @@ class TicketCardDelegate(QStyledItemDelegate):
         if not isinstance(ticket, Ticket):
             return
         rect = QRect(option.rect)
-        state = card_state(index, self._station, self._is_expo)
-        content = card_content(ticket, state)
-        geometry = self._layout.geometry(content).moved(rect)
-
+        pressed = self._pressed[1] if self._pressed and self._pressed[0] == ticket.id else None
+        header = index.data(Role.HeaderRole)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         painter.setClipRect(rect)
-        self._paint_header(painter, rect, ticket, content, state.age)
-        for block, block_rect in geometry.blocks:
-            self._paint_block(painter, block, block_rect)
-        if content.veil:
-            self._paint_veil(painter, rect, content.veil)
-        pressed = self._pressed[1] if self._pressed and self._pressed[0] == ticket.id else None
-        self._paint_buttons(painter, geometry, content, started=state.started, pressed=pressed)
+        if self._pixmaps is None or pressed is not None or not isinstance(header, CardHeader):
+            self._paint_card(painter, rect, index, ticket, pressed)
+        elif header.void:
+            self._paint_card(painter, rect, index, ticket, None)
+        else:
+            self._paint_cached(painter, rect, index, ticket, header)
         if option.state & QStyle.StateFlag.State_Selected:
             # the selection frame last, over everything
             s = self._style
@@ -254,6 +290,81 @@ class TicketCardDelegate(QStyledItemDelegate):
             half = round(s.selected_pen.widthF() / 2)
             painter.drawRoundedRect(rect.adjusted(half, half, -half, -half), s.radius, s.radius)
         painter.restore()
+
+    def _paint_card(
+        self, painter: QPainter, rect: QRect, index: AnyIndex, ticket: Ticket, pressed: str | None
+    ) -> None:
+        """The whole card, every part painted now."""
+        state = card_state(index, self._station, self._is_expo)
+        content = card_content(ticket, state)
+        self._paint_still(painter, rect, ticket, content, state, pressed)
+        self._paint_live(painter, rect, content.timer, content.chips, content.customer, state.age)
+
+    def _paint_still(
+        self,
+        painter: QPainter,
+        rect: QRect,
+        ticket: Ticket,
+        content: CardContent,
+        state: CardState,
+        pressed: str | None,
+    ) -> None:
+        """What does not change on its own: all but the clock and the chips row."""
+        geometry = self._layout.geometry(content).moved(rect)
+        self._paint_header(painter, rect, ticket, content, state.age)
+        for block, block_rect in geometry.blocks:
+            self._paint_block(painter, block, block_rect)
+        if content.veil:
+            self._paint_veil(painter, rect, content.veil)
+        self._paint_buttons(painter, geometry, content, started=state.started, pressed=pressed)
+
+    def _paint_cached(
+        self, painter: QPainter, rect: QRect, index: AnyIndex, ticket: Ticket, header: CardHeader
+    ) -> None:
+        """The card's still parts from its picture (painted again only when the wall
+        says its content changed, or its aging colour or size did), then the clock and
+        the chips: the 1-second repaint of a full wall costs a picture and a few texts
+        per card."""
+        assert self._pixmaps is not None
+        key = (rect.width(), rect.height(), header.aging.state, header.started)
+        entry = self._pixmaps.get(ticket.id)
+        if entry is None or entry.key != key:
+            state = card_state(index, self._station, self._is_expo)
+            content = card_content(ticket, state)
+            ratio = painter.device().devicePixelRatioF()
+            pixmap = QPixmap(rect.size() * ratio)
+            pixmap.setDevicePixelRatio(ratio)
+            # opaque, in the wall's colour (the rounded corners show it): a copy, not
+            # a blend, each time it is drawn
+            pixmap.fill(self._background)
+            picture = QPainter(pixmap)
+            try:
+                picture.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+                picture.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+                self._paint_still(
+                    picture, QRect(QPoint(0, 0), rect.size()), ticket, content, state, None
+                )
+            finally:
+                picture.end()
+            entry = _Picture(key, pixmap, content.customer)
+            self._pixmaps[ticket.id] = entry
+            self._evict_pictures()
+        else:
+            self._pixmaps.move_to_end(ticket.id)
+        painter.drawPixmap(rect.topLeft(), entry.pixmap)
+        chips = header_chips(header)
+        self._paint_live(
+            painter, rect, format_elapsed(header.elapsed), chips, entry.customer, header.aging.state
+        )
+
+    def _evict_pictures(self) -> None:
+        assert self._pixmaps is not None
+        used = 0
+        for entry in reversed(self._pixmaps.values()):
+            used += entry.bytes
+        while used > PICTURE_BUDGET_BYTES and len(self._pixmaps) > 1:
+            _, oldest = self._pixmaps.popitem(last=False)
+            used -= oldest.bytes
 
     @staticmethod
     def _text(painter: QPainter, ink: Ink, rect: QRect, flags: int, text: str) -> None:
@@ -271,6 +382,9 @@ class TicketCardDelegate(QStyledItemDelegate):
     def _paint_header(
         self, painter: QPainter, rect: QRect, ticket: Ticket, content: CardContent, age: AgeState
     ) -> None:
+        """The header's still parts: the card, the aging band under the brand's bar, the
+        number, the logo, the brand and the channel (:meth:`_paint_live` adds the clock
+        and the chips row)."""
         s = self._style
         ink = s.header_ink(age)
         brand = s.brand_color(ticket.brand.id)
@@ -292,12 +406,10 @@ class TicketCardDelegate(QStyledItemDelegate):
         inner = rect.width() - 2 * s.pad
         y = rect.top() + s.bar_h + s.pad
 
-        # row 1: display number, elapsed timer
+        # row 1: display number (the elapsed timer: live)
         row = QRect(x, y, inner, s.number_h)
         painter.setFont(s.fonts.number)
         self._text(painter, ink, row, _LEFT_V, content.number)
-        painter.setFont(s.fonts.timer)
-        self._text(painter, ink, row, _RIGHT_V, content.timer)
         y += s.number_h
 
         # row 2: logo letter on the brand's disc, brand name, channel badge
@@ -322,12 +434,30 @@ class TicketCardDelegate(QStyledItemDelegate):
         self._fill(painter, badge_ink, badge, 4)
         painter.setFont(s.fonts.badge)
         self._text(painter, badge_ink, badge, _CENTER, content.channel)
-        y += s.brand_h + s.gap
 
-        # row 3: chips, customer name
+    def _paint_live(
+        self,
+        painter: QPainter,
+        rect: QRect,
+        timer: str,
+        chips: tuple[Chip, ...],
+        customer: str,
+        age: AgeState,
+    ) -> None:
+        """What changes on its own, over the header band: the elapsed timer (row 1) and
+        the chips row (row 3: chips, then the customer's name where they leave room)."""
+        s = self._style
+        ink = s.header_ink(age)
+        x = rect.left() + s.pad
+        inner = rect.width() - 2 * s.pad
+        y = rect.top() + s.bar_h + s.pad
+        painter.setFont(s.fonts.timer)
+        self._text(painter, ink, QRect(x, y, inner, s.number_h), _RIGHT_V, timer)
+        y += s.number_h + s.brand_h + s.gap
+
         cx = x
         painter.setFont(s.fonts.chip)
-        for chip in content.chips:
+        for chip in chips:
             w = min(s.fm_chip.horizontalAdvance(chip.text) + s.chip_pad, x + inner - cx)
             if w <= 0:
                 break
@@ -336,10 +466,10 @@ class TicketCardDelegate(QStyledItemDelegate):
             self._fill(painter, chip_ink, box, 4)
             self._text(painter, chip_ink, box, _CENTER, chip.text)
             cx += w + s.gap
-        if content.customer and cx < x + inner - 40:
+        if customer and cx < x + inner - 40:
             name_rect = QRect(cx, y, x + inner - cx, s.chip_h)
             name = s.fm_customer.elidedText(
-                content.customer, Qt.TextElideMode.ElideRight, name_rect.width()
+                customer, Qt.TextElideMode.ElideRight, name_rect.width()
             )
             painter.setFont(s.fonts.customer)
             self._text(painter, ink, name_rect, _RIGHT_V, name)

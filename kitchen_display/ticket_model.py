@@ -48,7 +48,7 @@ from PySide6.QtCore import (
 
 from kitchen_display.config import DisplaySettings
 from kitchen_display.rows import TicketRows
-from shared.aging import AgeState, Aging, age_ticket
+from shared.aging import AgeState, Aging, age_ticket, next_change
 from shared.model import ItemStatus, Priority, Ticket, TicketItem, TicketStatus, utcnow
 from shared.pacing import fire_at
 from shared.wire import AgingRule, SiteSettings
@@ -102,6 +102,24 @@ class Role(enum.IntEnum):
     #: ticket to keep its message small (int; ``Ticket.more_lines``)
     UnconfirmedRole = enum.auto()  #: this screen's actions on it sent but not confirmed
     #: by a result in time (tuple[str]; they are sent again)
+    HeaderRole = enum.auto()  #: :class:`CardHeader`: what the card's header shows that
+    #: changes on its own (the clock, aging, chips), in one call
+
+
+@dataclass(frozen=True, slots=True)
+class CardHeader:
+    """The roles a card's header is painted from, read at once (the clock repaints
+    every visible card's header each second)."""
+
+    elapsed: int
+    aging: Aging
+    void: bool
+    started: bool
+    rush: bool
+    rush_up: bool
+    folded: tuple[str, ...]
+    pending: tuple[str, ...]
+    unconfirmed: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -160,6 +178,9 @@ class TicketListModel(TicketRows, QAbstractListModel):
         self._clock = clock
         self._init_rows()
         self._age_states: dict[str, AgeState] = {}
+        #: per row: (when it was last aged, when its aging or pacing may change next);
+        #: the clock re-ages a row only then, not every row every second
+        self._checks: dict[str, tuple[datetime, datetime | None]] = {}
         #: per row: which lines still wait for their fire time
         self._waiting: dict[str, frozenset[str]] = {}
         #: ticket id -> until when it shows "RUSH ↑"
@@ -333,6 +354,7 @@ class TicketListModel(TicketRows, QAbstractListModel):
             # side tables first: views read them while the insert is announced
             self._age_states[ticket.id] = self._age_state(ticket)
             self._waiting[ticket.id] = self._waiting_lines(ticket)
+            self._schedule_check(ticket)
             self._insert_sorted(ticket, key)
             self._update_timer()
             return
@@ -341,6 +363,7 @@ class TicketListModel(TicketRows, QAbstractListModel):
             self._rush_up[ticket.id] = self._clock() + timedelta(seconds=RUSH_UP_SECONDS)
         row = self._replace_sorted(row, ticket, key)
         self._waiting[ticket.id] = self._waiting_lines(ticket)
+        self._schedule_check(ticket)
         if old != ticket:
             index = self.index(row, 0)
             self.dataChanged.emit(index, index)
@@ -366,6 +389,7 @@ class TicketListModel(TicketRows, QAbstractListModel):
         ticket = self._take_row(row)
         self._age_states.pop(ticket.id, None)
         self._waiting.pop(ticket.id, None)
+        self._checks.pop(ticket.id, None)
         self._rush_up.pop(ticket.id, None)
         self.endRemoveRows()
         self._update_timer()
@@ -381,6 +405,25 @@ class TicketListModel(TicketRows, QAbstractListModel):
     def _waiting_lines(self, ticket: Ticket) -> frozenset[str]:
         return frozenset(view.item.line_id for view in self.lines(ticket) if view.waiting)
 
+    def _schedule_check(self, ticket: Ticket) -> None:
+        """Note when ``ticket``'s card may next change by itself: its aging state
+        (:func:`shared.aging.next_change`) or a paced line's fire time."""
+        now = self._clock()
+        due = next_change(
+            ticket,
+            now,
+            self.aging_settings(),
+            station=None if self._is_expo else self._station,
+        )
+        fires = [view.fire_at for view in self.lines(ticket) if view.fire_at is not None]
+        if fires:
+            due = min([*fires, *([due] if due is not None else [])])
+        self._checks[ticket.id] = (now, due)
+
+    def _due(self, ticket_id: str, now: datetime) -> bool:
+        checked, due = self._checks.get(ticket_id, (now, now))
+        return now < checked or (due is not None and now >= due)
+
     def _update_timer(self) -> None:
         if self._rows and not self._timer.isActive():
             self._timer.start()
@@ -395,7 +438,11 @@ class TicketListModel(TicketRows, QAbstractListModel):
         self.dataChanged.emit(
             self.index(0, 0), self.index(len(self._rows) - 1, 0), [Role.ElapsedRole]
         )
+        now = self._clock()
         for row, ticket in enumerate(self._rows):
+            if not self._due(ticket.id, now):
+                continue
+            self._schedule_check(ticket)
             state = self._age_state(ticket)
             if self._age_states.get(ticket.id) != state:
                 self._age_states[ticket.id] = state
@@ -504,6 +551,18 @@ class TicketListModel(TicketRows, QAbstractListModel):
             return ticket.status is TicketStatus.IN_PROGRESS
         if role is Role.RushRole:
             return ticket.priority is Priority.RUSH
+        if role is Role.HeaderRole:
+            return CardHeader(
+                elapsed=self.elapsed_seconds(ticket),
+                aging=self.ticket_aging(ticket),
+                void=ticket.status is TicketStatus.CANCELLED,
+                started=ticket.status is TicketStatus.IN_PROGRESS,
+                rush=ticket.priority is Priority.RUSH,
+                rush_up=self.rush_up(ticket),
+                folded=tuple(self._role_data(ticket, Role.FoldedStationsRole)),
+                pending=self._pending.get(ticket.id, ()),
+                unconfirmed=self._unconfirmed.get(ticket.id, ()),
+            )
         return None  # pragma: no cover - every Role is handled above
 
     def set_pending(

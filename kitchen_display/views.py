@@ -78,8 +78,9 @@ class CardWall(QListView):
     What a busy screen costs stays flat as tickets pile up:
 
     * the delegate remembers each card's size (computing one means laying the card
-      out), and the wall tells it which cards changed; a relayout after an insert,
-      move or removal then costs a lookup per card;
+      out) and a picture of its still parts, and the wall tells it which cards
+      changed; a relayout after an insert, move or removal then costs a lookup per
+      card, and the 1-second repaint of the clocks a picture and a few texts per card;
     * a change to a card's header only (the 1-second clock, aging, chips:
       :data:`~kitchen_display.card_delegate.HEADER_ROLES`) repaints without asking
       any size; ``QListView`` itself asks the size of every changed card;
@@ -90,7 +91,7 @@ class CardWall(QListView):
     def __init__(self, delegate: TicketCardDelegate, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._delegate = delegate
-        delegate.cache_sizes()
+        delegate.remember_cards()
         self.setItemDelegate(delegate)
 
     def dataChanged(
@@ -113,7 +114,7 @@ class CardWall(QListView):
             ticket_id = index.data(Role.IdRole)
             if not isinstance(ticket_id, str):
                 continue
-            old = self._delegate.forget_size(ticket_id)
+            old = self._delegate.forget(ticket_id)
             if old is not None and self._delegate.sizeHint(option, index) != old:
                 resized = True
         super().dataChanged(top_left, bottom_right, roles)
@@ -127,11 +128,11 @@ class CardWall(QListView):
         for row in range(start, end + 1):
             ticket_id = model.index(row, 0, parent).data(Role.IdRole)
             if isinstance(ticket_id, str):
-                self._delegate.forget_size(ticket_id)
+                self._delegate.forget(ticket_id)
         super().rowsAboutToBeRemoved(parent, start, end)
 
     def reset(self) -> None:
-        self._delegate.forget_sizes()
+        self._delegate.forget_all()
         super().reset()
 
 

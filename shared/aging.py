@@ -149,6 +149,39 @@ def age_ticket(
     return _age_working(ticket, now, settings, station)
 
 
+def next_change(
+    ticket: Ticket,
+    now: datetime,
+    settings: SiteSettings,
+    *,
+    station: str | None = None,
+) -> datetime | None:
+    """The first moment after ``now`` at which :func:`age_ticket` (same arguments) may
+    give another ``state`` or ``promise_near``, if the ticket does not change first;
+    ``None``: never. A screen re-ages a ticket then, not every second.
+
+    The candidates are every deadline of the rules that decide (warn and late by the
+    clock, the promise and its warning); a candidate that turns out to change nothing
+    costs one needless re-aging.
+    """
+    if ticket.status not in AGING_STATUSES:
+        return None
+    stations = (station,) if station is not None else working_stations(ticket, settings)
+    moments: list[datetime] = []
+    for name in stations:
+        rule = settings.aging_for(station=name, brand_id=ticket.brand.id, channel=ticket.channel)
+        if rule.late_minutes:
+            moments.append(_shifted(ticket.placed_at, rule.late_minutes))
+        if rule.warn_minutes:
+            moments.append(_shifted(ticket.placed_at, rule.warn_minutes))
+        if ticket.promised_at is not None and rule.promised_warn_minutes:
+            moments.append(_shifted(ticket.promised_at, -rule.promised_warn_minutes))
+    if ticket.promised_at is not None:
+        moments.append(ticket.promised_at)
+    future = [moment for moment in moments if moment > now]
+    return min(future) if future else None
+
+
 def late_when_ready(
     ticket: Ticket, settings: SiteSettings, *, before: Ticket | None = None
 ) -> bool:

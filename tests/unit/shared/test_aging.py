@@ -14,6 +14,7 @@ from shared.aging import (
     age_by_rule,
     age_ticket,
     late_when_ready,
+    next_change,
     working_stations,
 )
 from shared.model import ItemStatus, Ticket, TicketStatus
@@ -271,3 +272,52 @@ def test_deadlines_at_the_ends_of_the_calendar_do_not_overflow() -> None:
 
 
 # --- the promise -------------------------------------------------------------------------
+
+
+# --- when to look again ---------------------------------------------------------------
+
+
+def _mood(aging: Aging) -> tuple[AgeState, bool]:
+    return aging.state, aging.promise_near
+
+
+@pytest.mark.parametrize("promise", [None, 200, 420, 900])
+@pytest.mark.parametrize("station", [None, "grill", "fry"])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        SITE,
+        SiteSettings(
+            expo_station="expo",
+            aging=AgingRule(warn_minutes=5, late_minutes=8, promised_warn_minutes=3),
+            aging_stations={"fry": AgingRule(warn_minutes=2, late_minutes=4)},
+        ),
+    ],
+)
+def test_aging_changes_only_at_next_change(
+    promise: int | None, station: str | None, settings: SiteSettings
+) -> None:
+    """Sampled every second over 20 minutes: the state (and the promise warning) never
+    changes before ``next_change`` said, and it is asked again at that moment."""
+    t = placed()
+    if promise is not None:
+        t = promised_in(t, promise)
+    now = after(t, 0)
+    due = next_change(t, now, settings, station=station)
+    mood = _mood(age_ticket(t, now, settings, station=station))
+    for second in range(1, 1200):
+        now = after(t, second)
+        current = _mood(age_ticket(t, now, settings, station=station))
+        if due is None or now < due:
+            assert current == mood, (second, due)
+        else:
+            mood = current
+            due = next_change(t, now, settings, station=station)
+            assert due is None or due > now
+
+
+def test_a_ticket_that_no_longer_ages_has_no_next_change() -> None:
+    done = placed().model_copy(update={"status": TicketStatus.READY})
+    assert next_change(done, after(done, 0), SITE) is None
+    late = placed()
+    assert next_change(late, after(late, 3600), SITE) is None

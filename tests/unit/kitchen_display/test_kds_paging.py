@@ -1,0 +1,55 @@
+"""Paging counts: "+N more" from two bisections equals counting every card."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QListView
+from pytestqt.qtbot import QtBot
+
+from tests.unit.kitchen_display.fakes import FakeAgent, ticket
+from tests.unit.kitchen_display.screens import StartScreen, config_with, start_screen
+
+__all__ = ["start_screen"]  # the fixture
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KDS_MQ_PASSWORD", "")  # never ask the OS keyring in unit tests
+    monkeypatch.setenv("KDS_DISPLAY_LEAD_PIN", "")
+
+
+def counted_one_by_one(view: QListView) -> tuple[int, int]:
+    area = view.viewport().rect()
+    model = view.model()
+    before = after = 0
+    for row in range(model.rowCount()):
+        rect = view.visualRect(model.index(row, 0))
+        if rect.isEmpty() or area.contains(rect):
+            continue
+        if rect.top() < area.top():
+            before += 1
+        else:
+            after += 1
+    return before, after
+
+
+def test_counts_match_a_card_by_card_count_wherever_the_wall_is_scrolled(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot
+) -> None:
+    for n in range(60):  # cards of 1 to 6 lines: lines of cards of uneven heights
+        lines = [("grill", f"Burger {k}") for k in range(1 + n % 6)]
+        agent.publish(ticket(f"ord_{n:02d}", lines=lines, minutes_ago=60 - n))
+    app = start_screen(config_with())
+    pager = app.window.pager
+    qtbot.waitUntil(lambda: app.model.rowCount() == 60)
+    qtbot.waitUntil(lambda: pager.after > 0)
+    bar = app.view.verticalScrollBar()
+    assert bar.maximum() > 0
+    seen = set()
+    for step in range(11):
+        bar.setValue(bar.maximum() * step // 10)
+        counts = pager.counts()
+        assert counts == counted_one_by_one(app.view), step
+        seen.add(counts)
+    assert len(seen) > 3  # the positions differ
+    assert (0, 0) not in seen
