@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QFontMetrics, QHideEvent, QShowEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QHideEvent, QPainter, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,13 +28,16 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from kitchen_display.all_day import AllDayList
-from kitchen_display.board_model import BoardModel, Column, format_minutes
+from kitchen_display.board_model import BoardModel, BoardRole, Cell, Column, format_minutes
 from kitchen_display.follow import follow_settings, follow_tickets, site_settings
 from kitchen_display.sync import TicketSync
 from kitchen_display.theme import DARK, Theme, min_touch_px
@@ -135,6 +138,40 @@ class FoldDialog(QDialog):
 # =============================================================================
 
 
+class BoardDelegate(QStyledItemDelegate):
+    """Paints a board cell from its :class:`~kitchen_display.board_model.Cell` (one
+    model call) with fonts, metrics and colours built once: the style's per-cell item
+    painting (through the window's style sheet) cost a full table ~16 ms."""
+
+    def __init__(self, table: QTableView, theme: Theme, scale: float) -> None:
+        super().__init__(table)
+        self._font = QFont(table.font())
+        self._bold = QFont(self._font)
+        self._bold.setBold(True)
+        self._metrics = QFontMetrics(self._font)
+        self._bold_metrics = QFontMetrics(self._bold)
+        self._base = QColor(theme.window)
+        self._text = QColor(theme.text)
+        self._highlight = QColor(theme.highlight)
+        self._highlight_text = QColor(theme.highlight_text)
+        self._pad = max(2, round(6 * scale))
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # type: ignore[override]
+        cell = index.data(BoardRole.CellRole)
+        if not isinstance(cell, Cell):
+            super().paint(painter, option, index)
+            return
+        rect = option.rect
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        painter.fillRect(rect, self._highlight if selected else (cell.background or self._base))
+        painter.setPen(self._highlight_text if selected else (cell.foreground or self._text))
+        painter.setFont(self._bold if cell.bold else self._font)
+        metrics = self._bold_metrics if cell.bold else self._metrics
+        text_rect = rect.adjusted(self._pad, 0, -self._pad, 0)
+        text = metrics.elidedText(cell.text, Qt.TextElideMode.ElideRight, text_rect.width())
+        painter.drawText(text_rect, cell.align, text)
+
+
 class BoardView(QWidget):
     """The kitchen lead's board (see the module docstring).
 
@@ -191,6 +228,7 @@ class BoardView(QWidget):
         self.table.setWordWrap(False)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setDefaultSectionSize(round(40 * scale))
+        self.table.setItemDelegate(BoardDelegate(self.table, theme, scale))
         header = self.table.horizontalHeader()
         header.setFont(font(16, scale, bold=True))
         header.setHighlightSections(False)
@@ -371,7 +409,7 @@ class BoardView(QWidget):
             Column.STATE: "LATE +00:00 RUSH",
             Column.BRAND: "Burger Bros Kitchen",
             Column.CHANNEL: "UBEREATS",
-            Column.STATIONS: "grill ◐  fry ◐  cold ◐",
+            Column.STATIONS: "grill ◐  drinks ◐  salad ◐  fry ◐",
             Column.ITEMS: "000",
         }
         for column in Column:

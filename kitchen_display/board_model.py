@@ -93,11 +93,28 @@ class BoardRole(enum.IntEnum):
     LateBySecondsRole = enum.auto()  #: seconds since the first deadline missed (0 when not late)
     RushRole = enum.auto()  #: bool
     ReadyRole = enum.auto()  #: waiting for pickup (bool)
+    CellRole = enum.auto()  #: :class:`Cell`: what the board's delegate paints, in one call
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """One cell as painted: its text, colours (``None``: the table's), weight and
+    alignment (the Display, Background, Foreground, Font and TextAlignment roles)."""
+
+    text: str
+    background: QColor | None
+    foreground: QColor | None
+    bold: bool
+    align: int
 
 
 #: by number, without an Enum lookup per call (``data`` runs for every painted cell)
 _COLUMNS = tuple(Column)
 _ROLES = {int(role): role for role in BoardRole}
+_BOLD = frozenset({Column.ORDER, Column.AGE, Column.STATE})
+_RIGHT_ALIGNED = frozenset({Column.AGE, Column.ITEMS})
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+_LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 
 
 @dataclass(frozen=True)
@@ -512,34 +529,25 @@ class BoardModel(TicketRows, QAbstractTableModel):
             return None
         state = self._states.get(ticket.id, (AgeState.OK, 0))[0]
         late_by = self.late_by(ticket.id) if state is AgeState.LATE else 0
-        ready = ticket.status is TicketStatus.READY
         column = _COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(ticket, column, state, late_by)
-        if column is Column.ALLERGY and ticket.allergy:
-            if role == Qt.ItemDataRole.BackgroundRole:
-                return self.colors.allergy
-            if role == Qt.ItemDataRole.ForegroundRole:
-                return self.colors.allergy_text
-        if role == Qt.ItemDataRole.BackgroundRole:
-            if ready:
-                return self.colors.ready
-            return {AgeState.LATE: self.colors.late, AgeState.WARN: self.colors.warn}.get(state)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            if ready:
-                return self.colors.ready_text
-            return {
-                AgeState.LATE: self.colors.late_text,
-                AgeState.WARN: self.colors.warn_text,
-            }.get(state)
+        if role == BoardRole.CellRole:
+            return Cell(
+                text=self._text(ticket, column, state, late_by),
+                background=self._look(ticket, column, state, Qt.ItemDataRole.BackgroundRole),
+                foreground=self._look(ticket, column, state, Qt.ItemDataRole.ForegroundRole),
+                bold=state is AgeState.LATE or column in _BOLD,
+                align=_RIGHT if column in _RIGHT_ALIGNED else _LEFT,
+            )
+        if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
+            return self._look(ticket, column, state, role)
         if role == Qt.ItemDataRole.FontRole:
-            if state is AgeState.LATE or column in (Column.ORDER, Column.AGE, Column.STATE):
+            if state is AgeState.LATE or column in _BOLD:
                 return self._bold
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column in (Column.AGE, Column.ITEMS):
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            return _RIGHT if column in _RIGHT_ALIGNED else _LEFT
         if role == Qt.ItemDataRole.ToolTipRole and column is Column.ALLERGY and ticket.allergy:
             return self._allergy_text(ticket, full=True)
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -561,8 +569,21 @@ class BoardModel(TicketRows, QAbstractTableModel):
         if custom is BoardRole.RushRole:
             return ticket.priority is Priority.RUSH
         if custom is BoardRole.ReadyRole:
-            return ready
+            return ticket.status is TicketStatus.READY
         return None  # pragma: no cover
+
+    def _look(self, ticket: Ticket, column: Column, state: AgeState, role: int) -> QColor | None:
+        """A cell's background (``BackgroundRole``) or text colour (``ForegroundRole``)."""
+        background = role == Qt.ItemDataRole.BackgroundRole
+        if column is Column.ALLERGY and ticket.allergy:
+            return self.colors.allergy if background else self.colors.allergy_text
+        if ticket.status is TicketStatus.READY:
+            return self.colors.ready if background else self.colors.ready_text
+        if state is AgeState.LATE:
+            return self.colors.late if background else self.colors.late_text
+        if state is AgeState.WARN:
+            return self.colors.warn if background else self.colors.warn_text
+        return None
 
     def _elapsed(self, ticket: Ticket) -> int:
         return max(0, int((self._clock() - ticket.placed_at).total_seconds()))
