@@ -51,9 +51,15 @@ class Channel(StrEnum):
 
 
 Deliver = Callable[[OutboxRow], None]
+#: delivers rows back to back and returns, per row, ``None`` (delivered) or the error
+#: ``Deliver`` would have raised for it
+DeliverMany = Callable[[list[OutboxRow]], list[Exception | None]]
 
 #: how long to wait before retrying after the core refused the site token
 AUTH_RETRY_SECONDS = 30.0
+
+#: a row of a pipelined pass that ``deliver_many`` did not answer for
+_NOT_SENT = RetryableError("not sent: the pass ended before it")
 
 
 class OutboxWorker:
@@ -75,10 +81,14 @@ class OutboxWorker:
         on_failure: Callable[[Channel, OutboxRow, bool], None] | None = None,
         at_most_once: bool = False,
         in_flight: int = 1,
+        deliver_many: DeliverMany | None = None,
     ) -> None:
         self._store = store
         self.channel = channel
         self._deliver = deliver
+        #: ordered channels: a pass's rows go out together (pipelined), then are
+        #: recorded in order as one by one would have been
+        self._deliver_many = deliver_many if ordered and not at_most_once else None
         self._ordered = ordered
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
@@ -205,11 +215,24 @@ class OutboxWorker:
         # (at least once, as ever; screens drop a seq they have). At-most-once rows
         # (customer texts) are marked one by one, always.
         batch: list[int] | None = [] if self._ordered and not self._at_most_once else None
+        errors: dict[int, Exception | None] | None = None
+        if self._deliver_many is not None:
+            due: list[OutboxRow] = []
+            for row in rows:
+                if row.next_at > now:
+                    break  # the head of the line waits out its backoff
+                due.append(row)
+            rows = due
+            if rows and not self._stop.is_set():
+                errors = self._send_together(rows)
         try:
             for row in rows:
-                if self._stop.is_set() or row.next_at > now:
+                if (self._stop.is_set() and errors is None) or row.next_at > now:
                     break
-                outcome = self._attempt(row, batch)
+                if errors is not None:
+                    outcome = self._attempt(row, batch, sent=(errors.get(row.id, _NOT_SENT),))
+                else:
+                    outcome = self._attempt(row, batch)
                 if outcome == "done" or outcome == "dead":
                     progressed = True
                 elif self._ordered:
@@ -219,11 +242,28 @@ class OutboxWorker:
                 self._store.mark_done_many(batch)
         return progressed
 
+    def _send_together(self, rows: list[OutboxRow]) -> dict[int, Exception | None]:
+        """``deliver_many`` for a pass's rows; a bug in it is every row's error."""
+        assert self._deliver_many is not None
+        try:
+            errors = self._deliver_many(rows)
+        except Exception as exc:
+            return {row.id: exc for row in rows}
+        if len(errors) != len(rows):
+            bad = RuntimeError(f"deliver_many answered {len(errors)} of {len(rows)} rows")
+            return {row.id: bad for row in rows}
+        return {row.id: error for row, error in zip(rows, errors, strict=True)}
+
     def _attempt_unless_stopping(self, row: OutboxRow) -> str:
         return "stopped" if self._stop.is_set() else self._attempt(row)
 
-    def _attempt(self, row: OutboxRow, batch: list[int] | None = None) -> str:
-        outcome = self._try(row, batch)
+    def _attempt(
+        self,
+        row: OutboxRow,
+        batch: list[int] | None = None,
+        sent: tuple[Exception | None] | None = None,
+    ) -> str:
+        outcome = self._try(row, batch, sent)
         if outcome != "done" and self._on_failure is not None:
             try:
                 self._on_failure(self.channel, row, outcome == "dead")
@@ -231,13 +271,23 @@ class OutboxWorker:
                 log.debug("failure hook failed", exc_info=True)
         return outcome
 
-    def _try(self, row: OutboxRow, batch: list[int] | None = None) -> str:
+    def _try(
+        self,
+        row: OutboxRow,
+        batch: list[int] | None = None,
+        sent: tuple[Exception | None] | None = None,
+    ) -> str:
         """Deliver one row and record the outcome; a delivered row's id goes into
-        ``batch`` when one is given (the caller marks them done together)."""
+        ``batch`` when one is given (the caller marks them done together). ``sent``:
+        the row already went out with others, and this is how (``(None,)``: delivered,
+        ``(error,)``: what delivering it raised)."""
         if self._at_most_once:
             self._store.mark_sending(row.id)
         try:
-            self._deliver(row)
+            if sent is None:
+                self._deliver(row)
+            elif sent[0] is not None:
+                raise sent[0]
         except CoreAuthError as exc:
             # An expired or rotated token: every event would fail the same way. Keep
             # them (slowly retried) until the token is fixed; never dead-letter them.

@@ -32,8 +32,9 @@ import re
 import socket
 import ssl
 import threading
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -523,8 +524,9 @@ class MqClient:
         persistent: bool = True,
         receipt_timeout: float | None = None,
         on_receipt: ReceiptCallback | None = None,
-    ) -> None:
+    ) -> str | None:
         """Send one JSON body. With ``receipt_timeout`` wait for the broker's RECEIPT.
+        Returns the id of the RECEIPT asked for (``None``: none was).
 
         With ``on_receipt`` ask for a RECEIPT without waiting: the callback is told
         ``True`` when it comes (on stomp.py's receiver thread) or ``False`` when the
@@ -560,6 +562,51 @@ class MqClient:
                 raise waiter.error
             if not waiter.delivered:
                 raise MqError(f"connection lost before the broker confirmed {destination}")
+        return receipt_id if callback is not None else None
+
+    def send_many(
+        self,
+        messages: Sequence[tuple[str, bytes, dict[str, str]]],
+        *,
+        receipt_timeout: float,
+        persistent: bool = True,
+    ) -> list[MqError | None]:
+        """Send ``(destination, body, headers)`` messages back to back, each asking for
+        a RECEIPT, then wait for all of them: one round trip for the lot instead of one
+        each (the broker handles a connection's frames in order).
+
+        Returns, per message, ``None`` when the broker confirmed it or the
+        :class:`MqError` why not (refused, no receipt within ``receipt_timeout``, the
+        connection lost, or not sent at all: everything after a send that failed). A
+        broker that refuses a frame closes the connection, so nothing after a refused
+        message is confirmed either.
+        """
+        results: list[MqError | None] = [None] * len(messages)
+        waiting: list[tuple[int, str, _ReceiptWaiter]] = []
+        for n, (destination, body, headers) in enumerate(messages):
+            waiter = _ReceiptWaiter()
+            try:
+                receipt_id = self.send(
+                    destination, body, headers=headers, persistent=persistent, on_receipt=waiter
+                )
+            except MqError as exc:
+                for rest in range(n, len(messages)):
+                    results[rest] = exc
+                break
+            waiting.append((n, receipt_id or "", waiter))
+        deadline = time.monotonic() + receipt_timeout
+        for n, receipt_id, waiter in waiting:
+            destination = messages[n][0]
+            if not waiter.event.wait(max(0.0, deadline - time.monotonic())):
+                self._receipts.pop(receipt_id, None)
+                results[n] = MqError(
+                    f"no receipt from the broker for {destination} in {receipt_timeout}s"
+                )
+            elif waiter.error is not None:
+                results[n] = waiter.error
+            elif not waiter.delivered:
+                results[n] = MqError(f"connection lost before the broker confirmed {destination}")
+        return results
 
     def ack(self, message: Message) -> None:
         """Acknowledge a client-individual message (ignored if its connection is gone)."""

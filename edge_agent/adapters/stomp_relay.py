@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from edge_agent.errors import PermanentError
 from shared import wire
@@ -69,6 +69,22 @@ class StompRelay:
             if destination == self._state_topic:
                 raise
             raise PermanentError(str(exc)) from exc
+
+    def publish_many(
+        self, messages: Sequence[tuple[str, bytes, dict[str, str]]]
+    ) -> list[Exception | None]:
+        """Send outbox rows back to back and wait for their RECEIPTs together (one
+        round trip for a pass, not one per row). Per message: ``None`` when the broker
+        has it, else the error :meth:`publish` would have raised for it.
+        """
+        errors = self._client.send_many(messages, receipt_timeout=RECEIPT_TIMEOUT)
+        out: list[Exception | None] = []
+        for (destination, _body, _headers), error in zip(messages, errors, strict=True):
+            if isinstance(error, MqNotAuthorized) and destination != self._state_topic:
+                out.append(PermanentError(str(error)))
+            else:
+                out.append(error)
+        return out
 
     def announce(self, body: bytes) -> None:
         """A best-effort, non-persistent message on the state topic (``agent.alive``)."""

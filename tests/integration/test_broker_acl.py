@@ -276,6 +276,14 @@ def test_the_project_client_names_the_refusal(
         # still connected: the next send goes through
         client.send(f"/queue/kds.{A}.commands", b"{}", receipt_timeout=10)
         assert client.connected
+        # pipelined: the refused message is named, the others around it go through
+        ours, theirs = f"/queue/kds.{A}.commands", f"/queue/kds.{B}.commands"
+        errors = client.send_many(
+            [(ours, b"{}", {}), (theirs, b"{}", {}), (ours, b"{}", {})], receipt_timeout=10
+        )
+        assert errors[0] is None and errors[2] is None
+        assert isinstance(errors[1], MqNotAuthorized)
+        assert errors[1].destination == f"queue://kds.{B}.commands"
 
 
 def test_the_project_client_names_a_refused_login(acl: AclBroker) -> None:

@@ -64,3 +64,23 @@ def test_a_send_can_ask_for_its_receipt_without_waiting(activemq_url: str) -> No
         client.send(queue, b'{"n": 2}', on_receipt=broken)
         client.send(queue, b'{"n": 3}', receipt_timeout=10)  # still connected, still answered
         assert client.connected
+
+
+def test_send_many_pipelines_and_answers_each_message(activemq_url: str) -> None:
+    """Back-to-back sends, one wait for all the RECEIPTs: every message is confirmed,
+    in order; a client that is not connected answers every message with the error."""
+    queue = f"/queue/t.{uuid.uuid4().hex[:8]}.many"
+    got: list[bytes] = []
+    with MqClient(activemq_url, name="receiver").start() as receiver:
+        receiver.subscribe(queue, lambda m: got.append(m.body))
+        assert receiver.wait_connected(15)
+        with MqClient(activemq_url, name="sender").start() as sender:
+            assert sender.wait_connected(15)
+            bodies = [f'{{"n": {n}}}'.encode() for n in range(200)]
+            errors = sender.send_many([(queue, b, {}) for b in bodies], receipt_timeout=10)
+            assert errors == [None] * 200
+            wait_until(lambda: len(got) == 200, timeout=20)
+            assert got == bodies
+    offline = MqClient(activemq_url, name="never-started")
+    errors = offline.send_many([(queue, b"{}", {})] * 3, receipt_timeout=1)
+    assert len(errors) == 3 and all(isinstance(e, MqError) for e in errors)

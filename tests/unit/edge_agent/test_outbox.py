@@ -390,3 +390,79 @@ def test_one_orders_events_never_overlap_even_in_flight(store: Store) -> None:
         "ready",
         "other",
     ]
+
+
+# --- pipelined passes (deliver_many) ---------------------------------------------------
+
+
+class FakeDeliverMany:
+    """Records each pass it is given; answers per row what ``fail`` says."""
+
+    def __init__(self, fail: Callable[[OutboxRow], Exception | None] | None = None) -> None:
+        self.passes: list[list[str]] = []
+        self._fail = fail or (lambda row: None)
+
+    def __call__(self, rows: list[OutboxRow]) -> list[Exception | None]:
+        self.passes.append([row.key for row in rows])
+        return [self._fail(row) for row in rows]
+
+
+def pipelined(store: Store, many: FakeDeliverMany, one: FakeDeliver) -> OutboxWorker:
+    return OutboxWorker(store, CHANNEL, one, deliver_many=many, ordered=True)
+
+
+def test_a_pipelined_pass_sends_its_rows_together_and_marks_them_in_one_commit(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enqueue(store, "a", "b", "c", "d")
+    commits = done_commits(store, monkeypatch)
+    many, one = FakeDeliverMany(), FakeDeliver()
+    assert pipelined(store, many, one).drain_once() is True
+    assert many.passes == [["a", "b", "c", "d"]]
+    assert one.seen == []  # never one by one
+    assert [len(ids) for ids in commits] == [4]
+    assert [r["state"] for r in store.outbox_rows()] == ["done"] * 4
+
+
+def test_a_pipelined_pass_records_rows_in_order_up_to_the_first_failure(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enqueue(store, "a", "b", "c", "d")
+    commits = done_commits(store, monkeypatch)
+    many = FakeDeliverMany(lambda row: MqError("no receipt") if row.key == "b" else None)
+    w = pipelined(store, many, FakeDeliver())
+    assert w.drain_once() is True
+    # a is done; b waits for its retry; c and d went out too but stay pending (they go
+    # again after b: at least once, in order, as after a crash)
+    assert [len(ids) for ids in commits] == [1]
+    assert [r["state"] for r in store.outbox_rows()] == ["done", "pending", "pending", "pending"]
+    assert info(store, "b")["attempts"] == 1
+    assert info(store, "c")["attempts"] == 0
+    w.drain_once()  # b is waiting out its backoff: nothing overtakes it
+    assert many.passes == [["a", "b", "c", "d"]]
+    make_all_due(store)
+    many._fail = lambda row: None
+    w.drain_once()
+    assert many.passes[-1] == ["b", "c", "d"]
+    assert [r["state"] for r in store.outbox_rows()] == ["done"] * 4
+
+
+def test_a_pipelined_row_refused_for_good_is_dead_and_the_rest_go_on(store: Store) -> None:
+    enqueue(store, "a", "b", "c")
+    refused = CoreRejected(403, "reply-to not allowed")
+    many = FakeDeliverMany(lambda row: refused if row.key == "b" else None)
+    assert pipelined(store, many, FakeDeliver()).drain_once() is True
+    assert [r["state"] for r in store.outbox_rows()] == ["done", "dead", "done"]
+
+
+def test_a_broken_deliver_many_is_every_rows_retry_not_a_dead_thread(store: Store) -> None:
+    enqueue(store, "a", "b")
+
+    def broken(rows: list[OutboxRow]) -> list[Exception | None]:
+        raise RuntimeError("a bug in the adapter")
+
+    w = OutboxWorker(store, CHANNEL, FakeDeliver(), deliver_many=broken, ordered=True)
+    assert w.drain_once() is False
+    assert [r["state"] for r in store.outbox_rows()] == ["pending", "pending"]
+    assert info(store, "a")["attempts"] == 1
+    assert info(store, "b")["attempts"] == 0
