@@ -38,6 +38,7 @@ be started (then 1).
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import itertools
 import json
@@ -300,6 +301,43 @@ class DisplayPeer:
         return sum(1 for a, b in itertools.pairwise(seqs) if b != a + 1)
 
 
+class OtherScreens:
+    """``count`` more screens of the site (plain subscribers to its state topic, one
+    connection each): when each one received each ``seq``."""
+
+    def __init__(self, url: str, site_id: str, count: int) -> None:
+        self.cond = threading.Condition()
+        self.seen: list[dict[int, float]] = [{} for _ in range(count)]
+        self.clients: list[MqClient] = []
+        for n in range(count):
+            client = MqClient(url, heartbeat_ms=2000, backoff_max=1.0, name=f"bench-screen-{n}")
+            client.subscribe(wire.state_topic(site_id), functools.partial(self._on_state, n))
+            client.start()
+            self.clients.append(client)
+        if not all(client.wait_connected(15) for client in self.clients):
+            self.close()
+            raise RuntimeError(f"other screens: broker not reachable at {url}")
+
+    def _on_state(self, n: int, message: Message) -> None:
+        now = clock()
+        parsed = wire.parse_state_message(message.body)
+        if isinstance(parsed, wire.TicketUpdated):
+            with self.cond:
+                self.seen[n].setdefault(parsed.seq, now)
+                self.cond.notify_all()
+
+    def all_have(self, seq: int, timeout: float) -> float | None:
+        """When the last of them received ``seq`` (None: not all within ``timeout``)."""
+        with self.cond:
+            if not self.cond.wait_for(lambda: all(seq in s for s in self.seen), timeout):
+                return None
+            return max(s[seq] for s in self.seen)
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+
+
 def start_agent(workdir: Path, sim: CoreSimulator, mq_url: str) -> Agent:
     config_path = workdir / "agent.toml"
     config_path.write_text(
@@ -365,18 +403,69 @@ def long_poll_answers(sim: CoreSimulator, count: int) -> list[float]:
     return samples
 
 
+class PollingDisplay:
+    """The polling baseline: a display the way open-source KDSs build it, re-fetching
+    the open orders every ``interval`` seconds (``GET .../orders/open`` at the core,
+    a fresh connection each time) and noting when it first sees each order."""
+
+    def __init__(self, sim: CoreSimulator, interval: float = 1.0) -> None:
+        self._port = sim.port
+        self._interval = interval
+        self.first_seen: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bench-polling-display")
+        self._thread.start()
+
+    def _run(self) -> None:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+        while not self._stop.is_set():
+            conn = http.client.HTTPConnection("127.0.0.1", self._port, timeout=WAIT_ONE)
+            try:
+                conn.request("GET", f"/api/v1/sites/{SITE}/orders/open", headers=auth)
+                body = conn.getresponse().read()
+                now = clock()
+                for order in json.loads(body).get("orders", []):
+                    self.first_seen.setdefault(order["id"], now)
+            except (OSError, ValueError, KeyError) as exc:
+                print(f"polling display: {exc}", file=sys.stderr)
+            finally:
+                conn.close()
+            self._stop.wait(self._interval)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(WAIT_ONE)
+
+
 def bench_sequential(sim: CoreSimulator, peer: DisplayPeer, count: int) -> dict[str, Any]:
     """One order at a time: creation at the core -> its first ``ticket.updated``."""
     latencies: list[float] = []
-    for _ in range(count):
-        created = clock()
-        order_id = sim.create_order(SITE)["id"]
-        if not peer.wait_seen([order_id], WAIT_ONE):
-            raise RuntimeError(f"order {order_id} did not reach the screen within 10 s")
-        with peer.cond:
-            latencies.append(peer.first_seen[order_id] - created)
-        time.sleep(0.02)  # one at a time: the agent is idle again, its long poll parked
-    return {"orders": count, "latency": summary_ms(latencies)}
+    created_at: dict[str, float] = {}
+    polling = PollingDisplay(sim)
+    try:
+        for _ in range(count):
+            created = clock()
+            order_id = sim.create_order(SITE)["id"]
+            created_at[order_id] = created
+            if not peer.wait_seen([order_id], WAIT_ONE):
+                raise RuntimeError(f"order {order_id} did not reach the screen within 10 s")
+            with peer.cond:
+                latencies.append(peer.first_seen[order_id] - created)
+            time.sleep(0.02)  # one at a time: the agent is idle again, its long poll parked
+        # the polling display sees the last ones at its next fetch
+        wait_for(lambda: set(created_at) <= set(polling.first_seen), 3.0)
+    finally:
+        polling.close()
+    polled = [
+        polling.first_seen[order_id] - created
+        for order_id, created in created_at.items()
+        if order_id in polling.first_seen
+    ]
+    return {
+        "orders": count,
+        "latency": summary_ms(latencies),
+        "polling_1s": summary_ms(polled),
+    }
 
 
 def floor_samples(*parts: Sequence[float]) -> list[float]:
@@ -448,8 +537,11 @@ def command_plan(peer: DisplayPeer, ticket_ids: Sequence[str], count: int) -> li
     return plan
 
 
-def bench_commands(peer: DisplayPeer, plan: list[PlannedCommand]) -> dict[str, Any]:
+def bench_commands(
+    peer: DisplayPeer, plan: list[PlannedCommand], others: OtherScreens | None = None
+) -> dict[str, Any]:
     to_screen: list[float] = []
+    to_all: list[float] = []
     to_reply: list[float] = []
     by_kind: dict[str, list[float]] = defaultdict(list)
     samples: list[tuple[float, int, float]] = []
@@ -469,6 +561,10 @@ def bench_commands(peer: DisplayPeer, plan: list[PlannedCommand]) -> dict[str, A
             missing += 1
             continue
         to_screen.append(update[0] - began)
+        if others is not None:
+            last = others.all_have(update[1], WAIT_ONE)
+            if last is not None:
+                to_all.append(last - began)
         samples.append((began, update[1], update[0]))
         by_kind[kind].append(update[0] - began)
     return {
@@ -477,6 +573,8 @@ def bench_commands(peer: DisplayPeer, plan: list[PlannedCommand]) -> dict[str, A
         "no_update": missing,
         "to_screen": summary_ms(to_screen),
         "to_reply": summary_ms(to_reply),
+        "to_other_screens": summary_ms(to_all),
+        "other_screens": len(others.clients) if others is not None else 0,
         "by_kind_p50_ms": {k: summary_ms(v)["p50_ms"] for k, v in sorted(by_kind.items())},
         "samples": samples,
     }
@@ -601,7 +699,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         print("burst done", file=sys.stderr)
 
         plan = command_plan(peer, burst.pop("order_ids"), args.commands)
-        commands = bench_commands(peer, plan)
+        others = OtherScreens(broker.url, SITE, 5)
+        closers.append(others.close)
+        commands = bench_commands(peer, plan, others)
         print("commands done", file=sys.stderr)
 
         burst["stages"] = stages(agent.store.path, burst.pop("samples"))
@@ -643,6 +743,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def table(out: dict[str, Any]) -> str:
     b, c, r = out["baseline"], out["commands"], out["ratios"]
     burst = out["burst"]
+    seq = out.get("sequential", {})
     rows = [
         ("A  STOMP hop, publish -> subscriber", _lat(b["A_hop"]), "1.00 (baseline)"),
         (
@@ -656,6 +757,11 @@ def table(out: dict[str, Any]) -> str:
             f"{r['command_p50_over_A_p50']}x A p50, {r['command_p99_over_A_p99']}x A p99",
         ),
         ("Command send -> command.result", _lat(c["to_reply"]), ""),
+        (
+            f"Command send -> {c['other_screens']} other screens",
+            _lat(c["to_other_screens"]),
+            f"{ratio(c['to_other_screens']['p99_ms'], b['A_hop']['p99_ms'])}x A p99",
+        ),
         (
             "B  publishes with RECEIPT each",
             f"{b['B_receipted_msgs_per_s']:.0f} msg/s",
@@ -688,6 +794,12 @@ def table(out: dict[str, Any]) -> str:
                     _lat(out["sequential"]["latency"]),
                     f"{r['sequential_p50_over_floor_p50']}x F p50, "
                     f"{r['sequential_p99_over_floor_p99']}x F p99",
+                ),
+                (
+                    "P  a display polling every 1 s",
+                    _lat(out["sequential"]["polling_1s"]),
+                    f"{ratio(seq['polling_1s']['p50_ms'], seq['latency']['p50_ms'])}x"
+                    " the agent's p50",
                 ),
             ]
             if "sequential" in out

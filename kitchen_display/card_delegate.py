@@ -70,6 +70,7 @@ from kitchen_display.card_content import (
 )
 from kitchen_display.card_geometry import BOXED, WRAP, CardGeometry, CardLayout, button_rects
 from kitchen_display.card_style import CARD_SIZES, MIN_BUTTON_HEIGHT, CardStyle, Ink
+from kitchen_display.rows import TicketRows
 from kitchen_display.theme import DARK, Theme
 from kitchen_display.ticket_model import CardHeader, Role, format_elapsed
 from shared.aging import AgeState
@@ -161,6 +162,8 @@ class TicketCardDelegate(QStyledItemDelegate):
         #: recently painted first, at most PICTURE_BUDGET_BYTES)
         self._pixmaps: OrderedDict[str, _Picture] | None = None
         self._background = QColor(theme.window)
+        #: the model whose rows the remembered sizes are of (``remember_cards``)
+        self._rows: TicketRows | None = None
 
     # --- look -------------------------------------------------------------------------
 
@@ -234,7 +237,10 @@ class TicketCardDelegate(QStyledItemDelegate):
     def sizeHint(self, option: QStyleOptionViewItem, index: AnyIndex) -> QSize:
         if self._sizes is None:
             return self.card_geometry(index).size
-        ticket_id = index.data(Role.IdRole)
+        # the model's own lookup, not index.data (a round trip through Qt per card:
+        # a relayout asks every card's size)
+        ticket = self._rows.ticket_at(index.row()) if self._rows is not None else None
+        ticket_id = ticket.id if ticket is not None else index.data(Role.IdRole)
         size = self._sizes.get(ticket_id)
         if size is None:
             size = self.card_geometry(index).size
@@ -242,10 +248,11 @@ class TicketCardDelegate(QStyledItemDelegate):
                 self._sizes[ticket_id] = size
         return size
 
-    def remember_cards(self) -> None:
+    def remember_cards(self, rows: TicketRows | None = None) -> None:
         """Remember each card's size and still parts until :meth:`forget` (the caller
         promises to call it whenever a card's content changes, beyond
         :data:`HEADER_ROLES`)."""
+        self._rows = rows
         if self._sizes is None:
             self._sizes = {}
         if self._pixmaps is None:

@@ -88,10 +88,15 @@ class CardWall(QListView):
       resize that one card in place, over its neighbours).
     """
 
-    def __init__(self, delegate: TicketCardDelegate, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        delegate: TicketCardDelegate,
+        model: TicketListModel,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self._delegate = delegate
-        delegate.remember_cards()
+        delegate.remember_cards(model)
         self.setItemDelegate(delegate)
 
     def dataChanged(
@@ -145,7 +150,7 @@ def card_wall(
     parent: QWidget | None = None,
 ) -> CardWall:
     """A :class:`CardWall` of ``model``'s tickets, set up for a touch screen."""
-    view = CardWall(delegate, parent)
+    view = CardWall(delegate, model, parent)
     view.setObjectName(name)
     view.setViewMode(QListView.ViewMode.IconMode)
     view.setFlow(QListView.Flow.LeftToRight)
