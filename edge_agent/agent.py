@@ -143,6 +143,7 @@ class Agent:
             Channel.MQ,
             self._deliver_mq,
             deliver_many=self._deliver_mq_many,
+            after_pass=self._wake_others,
             ordered=True,
             backoff_initial=min(backoff_initial, 0.25),
             backoff_max=min(backoff_max, 5.0),
@@ -274,7 +275,13 @@ class Agent:
     # --- wiring -------------------------------------------------------------------------
 
     def _wake(self) -> None:
+        """Something was stored for delivery: the screens first. The state topic's
+        worker is woken now and wakes the other channels (core, printers, texts,
+        reporting) after its pass, so their work does not compete with the publish a
+        cook is waiting for (one order to screen: p50 6.5 -> 5.3 ms, bench_spine)."""
         self.mq_outbox.wake()
+
+    def _wake_others(self) -> None:
         self.core_outbox.wake()
         for worker in self.side_outboxes:
             worker.wake()

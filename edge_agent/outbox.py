@@ -82,6 +82,7 @@ class OutboxWorker:
         at_most_once: bool = False,
         in_flight: int = 1,
         deliver_many: DeliverMany | None = None,
+        after_pass: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
         self.channel = channel
@@ -89,6 +90,9 @@ class OutboxWorker:
         #: ordered channels: a pass's rows go out together (pipelined), then are
         #: recorded in order as one by one would have been
         self._deliver_many = deliver_many if ordered and not at_most_once else None
+        #: called on this thread after every pass, delivered or not (the agent wakes the
+        #: other channels from here: the screens' publish goes first)
+        self._after_pass = after_pass
         self._ordered = ordered
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
@@ -150,7 +154,11 @@ class OutboxWorker:
             # read-only, damaged) waits here; another store failure ends the loop for the
             # supervisor to log, count and restart; a bug backs off here.
             try:
-                if self.drain_once():
+                try:
+                    progressed = self.drain_once()
+                finally:
+                    self._passed()
+                if progressed:
                     trouble_wait = TROUBLE_WAIT_INITIAL / 2
                     continue
                 wait = self._idle_poll
@@ -176,6 +184,13 @@ class OutboxWorker:
                 trouble_wait = TROUBLE_WAIT_INITIAL / 2
             self._wake.wait(wait)
             self._wake.clear()
+
+    def _passed(self) -> None:
+        if self._after_pass is not None:
+            try:
+                self._after_pass()
+            except Exception:
+                log.exception("outbox %s: after-pass hook failed", self.channel)
 
     def _idle(self) -> float:
         """Run the idle hook when it is due (on this thread, so in order with deliveries).

@@ -92,8 +92,14 @@ class AllDayList(QListWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.setFont(font(17, scale))
+        self._shown: dict[str, list[AllDayCount]] | None = None
 
     def show_counts(self, by_station: dict[str, list[AllDayCount]]) -> None:
+        """Show these counts (nothing happens when they are the ones shown: the board
+        asks after every ticket update)."""
+        if by_station == self._shown:
+            return
+        self._shown = by_station
         self.clear()
         if not by_station:
             self.addItem(self.tr("nothing to make"))

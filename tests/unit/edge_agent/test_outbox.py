@@ -466,3 +466,38 @@ def test_a_broken_deliver_many_is_every_rows_retry_not_a_dead_thread(store: Stor
     assert [r["state"] for r in store.outbox_rows()] == ["pending", "pending"]
     assert info(store, "a")["attempts"] == 1
     assert info(store, "b")["attempts"] == 0
+
+
+def test_after_pass_runs_after_every_pass_delivered_or_not(store: Store) -> None:
+    """The agent wakes the other channels from the state topic's worker after each of
+    its passes: a pass that delivers, one that fails and one with nothing to do."""
+    passes: list[int] = []
+    enqueue(store, "a")
+    deliver = FakeDeliver(lambda row: MqError("down") if row.key == "b" else None)
+    w = OutboxWorker(
+        store,
+        CHANNEL,
+        deliver,
+        ordered=True,
+        idle_poll=0.05,
+        after_pass=lambda: passes.append(len(deliver.seen)),
+    )
+    w.start()
+    try:
+        assert wait_until_true(lambda: 1 in passes)
+        enqueue(store, "b")
+        w.wake()
+        assert wait_until_true(lambda: 2 in passes)  # b failed: the hook ran all the same
+        count = len(passes)
+        assert wait_until_true(lambda: len(passes) > count)  # idle passes too
+    finally:
+        w.close()
+
+
+def wait_until_true(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return condition()
