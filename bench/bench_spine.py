@@ -463,7 +463,7 @@ def bench_polling(sim: CoreSimulator, count: int, seed: int = SEED) -> dict[str,
             time.sleep(rng.uniform(0.0, 1.0))
             created = clock()
             order_id = sim.create_order(SITE)["id"]
-            if not wait_for(lambda order_id=order_id: order_id in polling.first_seen, 3.0):
+            if not wait_for(functools.partial(polling.first_seen.__contains__, order_id), 3.0):
                 raise RuntimeError(f"the polling display did not see {order_id} within 3 s")
             latencies.append(polling.first_seen[order_id] - created)
     finally:
