@@ -392,7 +392,9 @@ def long_poll_answers(sim: CoreSimulator, count: int) -> list[float]:
 
         thread = threading.Thread(target=poll, args=(cursor, answered), name="bench-long-poll")
         thread.start()
-        time.sleep(0.02)  # the poll is parked at the core before the order comes
+        # the poll is parked at the core before the order comes
+        if not wait_for(lambda: sim.waiting_polls == 1, WAIT_ONE, interval=0.001):
+            raise RuntimeError("the long poll did not reach the core within 10 s")
         created = clock()
         sim.create_order(SITE)
         thread.join(WAIT_ONE)

@@ -14,6 +14,7 @@ The adapters import their libraries (boto3, kafka-python, datadog) lazily.
 
 from __future__ import annotations
 
+import logging
 import socket
 from typing import TYPE_CHECKING, cast
 
@@ -100,6 +101,9 @@ def report_sink(config: AgentConfig) -> KafkaSink | None:
     from edge_agent.adapters.kafka import KafkaSink
 
     kafka = config.kafka
+    # kafka-python's own lines reach the agent's log only as the sink re-logs them (at
+    # DEBUG, the last problem quoted in its errors), not also at their own level
+    logging.getLogger("kafka").propagate = False
     return KafkaSink(kafka.bootstrap, kafka.topic, timeout=kafka.timeout_seconds)
 
 

@@ -104,14 +104,18 @@ def quickack_transport(
     """httpx's transport (its defaults: HTTP/1.1, 100 connections, 20 kept alive for 5 s)
     reading in quick-ACK mode where the platform has ``TCP_QUICKACK`` (through
     ``backend``, a new one by default)."""
-    transport = httpx.HTTPTransport(verify=verify)
+    # one SSL context (loading the CA store is the costly part), for both pools below
+    context = httpx.create_ssl_context(verify=verify)
+    transport = httpx.HTTPTransport(verify=context)
     if TCP_QUICKACK is None:
         return transport
     limits = httpx.Limits()
     # httpx builds its pool without a way to pass a network backend: the same pool,
-    # built here with one (httpx.HTTPTransport.__init__ does exactly this otherwise)
+    # built here with one (httpx.HTTPTransport.__init__ does exactly this otherwise);
+    # the one it built has never connected, and is closed
+    transport._pool.close()
     transport._pool = httpcore.ConnectionPool(
-        ssl_context=httpx.create_ssl_context(verify=verify),
+        ssl_context=context,
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,

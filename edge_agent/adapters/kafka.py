@@ -179,9 +179,9 @@ class KafkaSink:
         self._lock = threading.Lock()
         self._producer: KafkaProducer | None = None
         self._client_log = _ClientLog()
-        kafka_log = logging.getLogger("kafka")
-        kafka_log.addHandler(self._client_log)
-        kafka_log.propagate = False
+        # (whether they also propagate to the root is the composition root's choice:
+        # edge_agent.wiring.report_sink)
+        logging.getLogger("kafka").addHandler(self._client_log)
         self._closed = False
 
     # --- internals ---------------------------------------------------------------------
