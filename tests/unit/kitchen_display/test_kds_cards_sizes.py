@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import random
+
 import pytest
+from PySide6.QtCore import QRect
 from pytestqt.qtbot import QtBot
 
 from shared.model import Ticket
@@ -48,3 +52,74 @@ def test_a_station_without_left_out_lines_shows_no_marker(
     qtbot.waitUntil(lambda: app.model.index_of("t_huge").isValid())
     texts = app.delegate.card_texts(app.model.index_of("t_huge"))
     assert "1× Fries" in texts and not any("more lines" in t for t in texts)
+
+
+def test_a_card_that_grows_or_shrinks_moves_the_cards_below(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
+    """The wall lays its cards out again when one changes size: a card given three more
+    lines pushes the line of cards below it down (never paints over them), and shrinks
+    back when they go."""
+    for n in range(12):  # more than one line of cards in the window
+        agent.publish(ticket(f"ord_{n:02d}", number=str(100 + n), minutes_ago=30 - n))
+    app = make_display("grill")
+    view, model = app.view, app.model
+    qtbot.waitUntil(lambda: model.rowCount() == 12)
+
+    def rect(ticket_id: str) -> QRect:
+        return view.visualRect(model.index_of(ticket_id))
+
+    below = [
+        f"ord_{n:02d}" for n in range(12) if rect(f"ord_{n:02d}").top() > rect("ord_00").bottom()
+    ]
+    assert below, "the cards did not wrap"
+    first_below = below[0]
+    top_before = rect(first_below).top()
+
+    first = next(t for t in app.sync.tickets() if t.id == "ord_00")
+    lines = [("grill", "Classic Burger")] + [("grill", f"Side {k}") for k in range(3)]
+    grown = ticket("ord_00", number="100", lines=lines, placed_at=first.placed_at, version=2)
+    agent.publish(grown)
+    qtbot.waitUntil(lambda: rect("ord_00").height() > 0 and rect(first_below).top() > top_before)
+    assert rect(first_below).top() > rect("ord_00").bottom()  # below it, not under it
+
+    shrunk = ticket("ord_00", number="100", placed_at=first.placed_at, version=3)
+    agent.publish(shrunk)
+    qtbot.waitUntil(lambda: rect(first_below).top() == top_before)
+
+
+def test_the_wall_stays_laid_out_through_many_changes(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot
+) -> None:
+    """Cards growing, shrinking, starting and leaving in any order: every line of cards
+    shares one top, and no card overlaps another."""
+    rng = random.Random(4)
+    for n in range(14):
+        agent.publish(ticket(f"ord_{n:02d}", number=str(100 + n), minutes_ago=30 - n))
+    app = make_display("grill")
+    view, model = app.view, app.model
+    qtbot.waitUntil(lambda: model.rowCount() == 14)
+    version = 1
+    for _step in range(60):
+        version += 1
+        current = {t.id: t for t in app.sync.tickets()}
+        tid = rng.choice(sorted(current))
+        lines = [("grill", f"Dish {k}") for k in range(rng.randint(1, 5))]
+        agent.publish(ticket(tid, lines=lines, placed_at=current[tid].placed_at, version=version))
+
+    def laid_out() -> bool:
+        rects = [view.visualRect(model.index(r, 0)) for r in range(model.rowCount())]
+        for a, b in itertools.combinations(rects, 2):
+            if a.intersects(b):
+                return False
+        rows: dict[int, list[QRect]] = {}
+        for r in rects:
+            rows.setdefault(r.top(), []).append(r)
+        tops = sorted(rows)
+        # a line's cards start where the tallest card of the line above ends
+        return all(
+            top > max(r.bottom() for r in rows[above]) for above, top in itertools.pairwise(tops)
+        )
+
+    qtbot.waitUntil(laid_out)
+    assert model.rowCount() == 14
