@@ -93,6 +93,10 @@ class OutboxWorker:
         #: called on this thread after every pass, delivered or not (the agent wakes the
         #: other channels from here: the screens' publish goes first)
         self._after_pass = after_pass
+        #: a pipelined pass failed: send one row at a time until one goes through (so a
+        #: state message the broker keeps refusing is retried alone, not with the 200
+        #: behind it every time)
+        self._cautious = False
         self._ordered = ordered
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
@@ -231,7 +235,8 @@ class OutboxWorker:
         # (customer texts) are marked one by one, always.
         batch: list[int] | None = [] if self._ordered and not self._at_most_once else None
         errors: dict[int, Exception | None] | None = None
-        if self._deliver_many is not None:
+        failed = False
+        if self._deliver_many is not None and not self._cautious:
             due: list[OutboxRow] = []
             for row in rows:
                 if row.next_at > now:
@@ -251,10 +256,15 @@ class OutboxWorker:
                 if outcome == "done" or outcome == "dead":
                     progressed = True
                 elif self._ordered:
+                    failed = True
                     break  # keep order: nothing behind a failed row may overtake it
         finally:
             if batch:
                 self._store.mark_done_many(batch)
+        if errors is not None:
+            self._cautious = failed
+        elif progressed and not failed:
+            self._cautious = False
         return progressed
 
     def _send_together(self, rows: list[OutboxRow]) -> dict[int, Exception | None]:

@@ -430,7 +430,8 @@ def test_a_pipelined_pass_records_rows_in_order_up_to_the_first_failure(
     enqueue(store, "a", "b", "c", "d")
     commits = done_commits(store, monkeypatch)
     many = FakeDeliverMany(lambda row: MqError("no receipt") if row.key == "b" else None)
-    w = pipelined(store, many, FakeDeliver())
+    one = FakeDeliver()
+    w = pipelined(store, many, one)
     assert w.drain_once() is True
     # a is done; b waits for its retry; c and d went out too but stay pending (they go
     # again after b: at least once, in order, as after a crash)
@@ -441,9 +442,8 @@ def test_a_pipelined_pass_records_rows_in_order_up_to_the_first_failure(
     w.drain_once()  # b is waiting out its backoff: nothing overtakes it
     assert many.passes == [["a", "b", "c", "d"]]
     make_all_due(store)
-    many._fail = lambda row: None
-    w.drain_once()
-    assert many.passes[-1] == ["b", "c", "d"]
+    w.drain_once()  # after a failed pass: one at a time (see the test below)
+    assert one.seen == ["b", "c", "d"]
     assert [r["state"] for r in store.outbox_rows()] == ["done"] * 4
 
 
@@ -501,3 +501,28 @@ def wait_until_true(condition: Callable[[], bool], timeout: float = 5.0) -> bool
             return True
         time.sleep(0.01)
     return condition()
+
+
+def test_after_a_failed_pipelined_pass_rows_go_one_at_a_time_until_one_goes_through(
+    store: Store,
+) -> None:
+    """A state message the broker keeps refusing is retried alone, not with everything
+    behind it on every retry; once one goes through, passes are pipelined again."""
+    enqueue(store, "a", "b", "c")
+    refusing = {"a"}
+    many = FakeDeliverMany(lambda row: MqError("refused") if row.key in refusing else None)
+    one = FakeDeliver(lambda row: MqError("refused") if row.key in refusing else None)
+    w = pipelined(store, many, one)
+    w.drain_once()
+    assert many.passes == [["a", "b", "c"]]
+    make_all_due(store)
+    w.drain_once()  # a alone: b and c are not sent again behind it
+    assert one.seen == ["a"] and len(many.passes) == 1
+    refusing.clear()
+    make_all_due(store)
+    w.drain_once()  # a goes through alone, then b and c in the same pass
+    assert one.seen == ["a", "a", "b", "c"]
+    assert [r["state"] for r in store.outbox_rows()] == ["done"] * 3
+    enqueue(store, "d", "e")
+    w.drain_once()
+    assert many.passes[-1] == ["d", "e"]  # pipelined again
