@@ -13,6 +13,7 @@ from edge_agent.errors import CoreAuthError, CoreRejected, CoreUnavailable
 from edge_agent.outbox import AUTH_RETRY_SECONDS, Channel, OutboxWorker
 from edge_agent.store import OutboxRow, Store
 from shared.errors import MqError, MqNotConnected
+from tests.helpers.site import wait_until
 
 CHANNEL = Channel.CORE
 
@@ -484,23 +485,14 @@ def test_after_pass_runs_after_every_pass_delivered_or_not(store: Store) -> None
     )
     w.start()
     try:
-        assert wait_until_true(lambda: 1 in passes)
+        wait_until(lambda: 1 in passes, timeout=5.0)
         enqueue(store, "b")
         w.wake()
-        assert wait_until_true(lambda: 2 in passes)  # b failed: the hook ran all the same
+        wait_until(lambda: 2 in passes, timeout=5.0)  # b failed: the hook ran all the same
         count = len(passes)
-        assert wait_until_true(lambda: len(passes) > count)  # idle passes too
+        wait_until(lambda: len(passes) > count, timeout=5.0)  # idle passes too
     finally:
         w.close()
-
-
-def wait_until_true(condition: Callable[[], bool], timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_after_a_failed_pipelined_pass_rows_go_one_at_a_time_until_one_goes_through(
