@@ -37,7 +37,7 @@ from PySide6.QtGui import QColor, QFont
 from kitchen_display.rows import TicketRows
 from kitchen_display.theme import DARK, Theme
 from kitchen_display.ticket_model import StationProgress, format_elapsed, station_progress
-from shared.aging import AgeState, age_ticket, next_change
+from shared.aging import AgeState, age_ticket, next_change, recheck_due
 from shared.allday import AllDayCount, board_tally
 from shared.model import Priority, Ticket, TicketStatus, utcnow
 from shared.wire import SiteSettings
@@ -429,7 +429,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
         changed = []
         for ticket in self._rows:
             checked, due, _ = self._checks.get(ticket.id, (now, now, None))
-            if checked <= now and (due is None or now < due):
+            if not recheck_due(checked, due, now):
                 continue  # nothing changes before ``due``
             state = age_state(ticket, self._settings, now)
             old = self._states.get(ticket.id)

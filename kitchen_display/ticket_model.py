@@ -48,7 +48,7 @@ from PySide6.QtCore import (
 
 from kitchen_display.config import DisplaySettings
 from kitchen_display.rows import TicketRows
-from shared.aging import AgeState, Aging, age_ticket, next_change
+from shared.aging import AgeState, Aging, age_ticket, next_change, recheck_due
 from shared.model import ItemStatus, Priority, Ticket, TicketItem, TicketStatus, utcnow
 from shared.pacing import fire_at
 from shared.wire import AgingRule, SiteSettings
@@ -353,8 +353,7 @@ class TicketListModel(TicketRows, QAbstractListModel):
         if row < 0:
             # side tables first: views read them while the insert is announced
             self._age_states[ticket.id] = self._age_state(ticket)
-            self._waiting[ticket.id] = self._waiting_lines(ticket)
-            self._schedule_check(ticket)
+            self._waiting[ticket.id] = self._pace(ticket)
             self._insert_sorted(ticket, key)
             self._update_timer()
             return
@@ -362,8 +361,7 @@ class TicketListModel(TicketRows, QAbstractListModel):
         if old.priority is not Priority.RUSH and ticket.priority is Priority.RUSH:
             self._rush_up[ticket.id] = self._clock() + timedelta(seconds=RUSH_UP_SECONDS)
         row = self._replace_sorted(row, ticket, key)
-        self._waiting[ticket.id] = self._waiting_lines(ticket)
-        self._schedule_check(ticket)
+        self._waiting[ticket.id] = self._pace(ticket)
         if old != ticket:
             index = self.index(row, 0)
             self.dataChanged.emit(index, index)
@@ -402,27 +400,23 @@ class TicketListModel(TicketRows, QAbstractListModel):
     def _age_state(self, ticket: Ticket) -> AgeState:
         return self.ticket_aging(ticket).state
 
-    def _waiting_lines(self, ticket: Ticket) -> frozenset[str]:
-        return frozenset(view.item.line_id for view in self.lines(ticket) if view.waiting)
-
-    def _schedule_check(self, ticket: Ticket) -> None:
-        """Note when ``ticket``'s card may next change by itself: its aging state
+    def _pace(self, ticket: Ticket) -> frozenset[str]:
+        """``ticket``'s lines still waiting for their fire time, and a note of when its
+        card may next change by itself: its aging state
         (:func:`shared.aging.next_change`) or a paced line's fire time."""
         now = self._clock()
+        lines = self.lines(ticket)
         due = next_change(
             ticket,
             now,
             self.aging_settings(),
             station=None if self._is_expo else self._station,
         )
-        fires = [view.fire_at for view in self.lines(ticket) if view.fire_at is not None]
+        fires = [view.fire_at for view in lines if view.fire_at is not None]
         if fires:
             due = min([*fires, *([due] if due is not None else [])])
         self._checks[ticket.id] = (now, due)
-
-    def _due(self, ticket_id: str, now: datetime) -> bool:
-        checked, due = self._checks.get(ticket_id, (now, now))
-        return now < checked or (due is not None and now >= due)
+        return frozenset(view.item.line_id for view in lines if view.waiting)
 
     def _update_timer(self) -> None:
         if self._rows and not self._timer.isActive():
@@ -440,15 +434,15 @@ class TicketListModel(TicketRows, QAbstractListModel):
         )
         now = self._clock()
         for row, ticket in enumerate(self._rows):
-            if not self._due(ticket.id, now):
+            checked, due = self._checks.get(ticket.id, (now, now))
+            if not recheck_due(checked, due, now):
                 continue
-            self._schedule_check(ticket)
+            waiting = self._pace(ticket)
             state = self._age_state(ticket)
             if self._age_states.get(ticket.id) != state:
                 self._age_states[ticket.id] = state
                 index = self.index(row, 0)
                 self.dataChanged.emit(index, index, [Role.AgeStateRole, Role.LateBySecondsRole])
-            waiting = self._waiting_lines(ticket)
             if self._waiting.get(ticket.id) != waiting:
                 self._waiting[ticket.id] = waiting
                 index = self.index(row, 0)

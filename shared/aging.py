@@ -182,6 +182,12 @@ def next_change(
     return min(future) if future else None
 
 
+def recheck_due(checked: datetime, due: datetime | None, now: datetime) -> bool:
+    """Whether a ticket aged at ``checked``, with :func:`next_change` ``due``, must be
+    aged again at ``now``: its change came, or the clock went back past ``checked``."""
+    return now < checked or (due is not None and now >= due)
+
+
 def late_when_ready(
     ticket: Ticket, settings: SiteSettings, *, before: Ticket | None = None
 ) -> bool:

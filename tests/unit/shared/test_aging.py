@@ -15,6 +15,7 @@ from shared.aging import (
     age_ticket,
     late_when_ready,
     next_change,
+    recheck_due,
     working_stations,
 )
 from shared.model import ItemStatus, Ticket, TicketStatus
@@ -321,3 +322,14 @@ def test_a_ticket_that_no_longer_ages_has_no_next_change() -> None:
     assert next_change(done, after(done, 0), SITE) is None
     late = placed()
     assert next_change(late, after(late, 3600), SITE) is None
+
+
+def test_recheck_due_when_the_change_comes_or_the_clock_went_back() -> None:
+    t = placed()
+    checked = after(t, 60)
+    due = next_change(t, checked, SITE)
+    assert due is not None
+    assert not recheck_due(checked, due, after(t, 61))
+    assert recheck_due(checked, due, due)
+    assert recheck_due(checked, due, after(t, 30))  # the clock went back
+    assert not recheck_due(checked, None, after(t, 3600))  # nothing changes any more
