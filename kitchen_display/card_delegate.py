@@ -283,10 +283,15 @@ class TicketCardDelegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
         painter.setClipRect(rect)
-        if self._pixmaps is None or pressed is not None or not isinstance(header, CardHeader):
+        # a pressed button and a cancelled order's veil (over the clock too) are painted
+        # whole, every time
+        if (
+            self._pixmaps is None
+            or pressed is not None
+            or not isinstance(header, CardHeader)
+            or header.void
+        ):
             self._paint_card(painter, rect, index, ticket, pressed)
-        elif header.void:
-            self._paint_card(painter, rect, index, ticket, None)
         else:
             self._paint_cached(painter, rect, index, ticket, header)
         if option.state & QStyle.StateFlag.State_Selected:
@@ -366,9 +371,7 @@ class TicketCardDelegate(QStyledItemDelegate):
 
     def _evict_pictures(self) -> None:
         assert self._pixmaps is not None
-        used = 0
-        for entry in reversed(self._pixmaps.values()):
-            used += entry.bytes
+        used = sum(entry.bytes for entry in self._pixmaps.values())
         while used > PICTURE_BUDGET_BYTES and len(self._pixmaps) > 1:
             _, oldest = self._pixmaps.popitem(last=False)
             used -= oldest.bytes
