@@ -66,9 +66,10 @@ class StompRelay:
                 receipt_timeout=RECEIPT_TIMEOUT,
             )
         except MqNotAuthorized as exc:
-            if destination == self._state_topic:
+            refusal = self._refusal(destination, exc)
+            if refusal is exc:
                 raise
-            raise PermanentError(str(exc)) from exc
+            raise refusal from exc
 
     def publish_many(
         self, messages: Sequence[tuple[str, bytes, dict[str, str]]]
@@ -78,13 +79,18 @@ class StompRelay:
         has it, else the error :meth:`publish` would have raised for it.
         """
         errors = self._client.send_many(messages, receipt_timeout=RECEIPT_TIMEOUT)
-        out: list[Exception | None] = []
-        for (destination, _body, _headers), error in zip(messages, errors, strict=True):
-            if isinstance(error, MqNotAuthorized) and destination != self._state_topic:
-                out.append(PermanentError(str(error)))
-            else:
-                out.append(error)
-        return out
+        return [
+            error if error is None else self._refusal(destination, error)
+            for (destination, _body, _headers), error in zip(messages, errors, strict=True)
+        ]
+
+    def _refusal(self, destination: str, error: Exception) -> Exception:
+        """What a failed publish to ``destination`` is for the outbox: a refused reply
+        is permanent (dead-lettered, never holding up the state topic); anything else,
+        a refused state message included, stays as it is (retried)."""
+        if isinstance(error, MqNotAuthorized) and destination != self._state_topic:
+            return PermanentError(str(error))
+        return error
 
     def announce(self, body: bytes) -> None:
         """A best-effort, non-persistent message on the state topic (``agent.alive``)."""
