@@ -8,6 +8,7 @@ missing required field or a wrong type (no silent coercion of ``"2"`` to ``2``).
 from __future__ import annotations
 
 import enum
+import json
 import logging
 import re
 from dataclasses import dataclass
@@ -34,8 +35,8 @@ log = logging.getLogger("kds.model")
 
 def format_time(value: datetime) -> str:
     """RFC 3339 UTC with milliseconds and ``Z``: ``2026-11-24T18:02:11.532Z``."""
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    # isoformat is C code (strftime took 6% of the agent's ingest): "...11.532+00:00"
+    return value.astimezone(UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def utcnow() -> datetime:
@@ -295,6 +296,8 @@ def describe_validation_error(exc: ValidationError) -> str:
 def find_unencodable(value: Any, path: str = "") -> str | None:
     """The dotted path of the first string that is not valid Unicode (a lone surrogate
     from a JSON ``\\ud83d`` escape), or ``None``. Such text cannot be stored or sent on."""
+    if not path and _all_encodable(value):
+        return None  # the usual case, in C: no path is built
     if isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -330,8 +333,35 @@ class UndecodedOrder:
     display_number: str | None = None
 
 
+def _all_encodable(value: Any) -> bool:
+    """Every string in a JSON-like value (keys too) is valid Unicode; ``False`` also when
+    it is not JSON-like (the caller then looks closer)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, TypeError, ValueError, RecursionError):
+        return False
+    return True
+
+
+def _depth_within(value: Any, limit: int) -> bool:
+    """``value`` nests at most ``limit`` deep (containers only are visited, no paths)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        if depth >= limit:
+            return False
+        for item in node.values() if isinstance(node, dict) else node:
+            if isinstance(item, dict | list):
+                stack.append((item, depth + 1))
+    return True
+
+
 def find_too_deep(value: Any, limit: int = MAX_ORDER_DEPTH) -> str | None:
     """The dotted path where ``value`` nests deeper than ``limit``, or ``None`` (no recursion)."""
+    if _depth_within(value, limit):
+        return None  # the usual case: no path is built
     stack: list[tuple[Any, str, int]] = [(value, "", 0)]
     while stack:
         node, path, depth = stack.pop()
