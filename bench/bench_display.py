@@ -54,7 +54,7 @@ from kitchen_display.app import DisplayApp, build_display
 from kitchen_display.autopilot import PaintCounter
 from kitchen_display.ticket_model import Role
 from shared.model import Ticket
-from shared.wire import TicketUpdated, encode
+from shared.wire import TicketRemoved, TicketUpdated, encode
 from tests.unit.kitchen_display.fakes import (
     SITE,
     FakeAgent,
@@ -120,6 +120,44 @@ def updates_for(tickets: list[Ticket], count: int, rng: random.Random) -> list[t
     return frames
 
 
+def churn_frames(
+    tickets: list[Ticket], orders: int, first_seq: int, rng: random.Random
+) -> list[bytes]:
+    """``orders`` new orders passing through a screen that keeps ``len(tickets)`` open:
+    each arrives (``ticket.updated``), is started at the grill (``ticket.updated``) and
+    the oldest open ticket leaves (``ticket.removed``, picked up): three frames per
+    order, ``seq`` from ``first_seq``."""
+    open_ids = [t.id for t in tickets]
+    now = datetime.now(UTC)
+    frames: list[bytes] = []
+    seq = first_seq
+    for n in range(orders):
+        lines = [("grill", rng.choice(_NAMES[:2]))]
+        lines += [(rng.choice(_STATIONS), rng.choice(_NAMES)) for _ in range(rng.randint(0, 3))]
+        new = ticket(f"ord_c{n:06d}", lines=lines, placed_at=now, number=str(20000 + n))
+        started = revise(new, station="grill", item={"status": "in_progress"})
+        gone = open_ids.pop(0)
+        open_ids.append(new.id)
+        frames.append(encode(TicketUpdated(site_id=SITE, seq=seq, ticket=new)))
+        frames.append(encode(TicketUpdated(site_id=SITE, seq=seq + 1, ticket=started)))
+        frames.append(
+            encode(TicketRemoved(site_id=SITE, seq=seq + 2, ticket_id=gone, reason="picked_up"))
+        )
+        seq += 3
+    return frames
+
+
+#: of a churn's orders, this many are timed frame by frame (the rest pass in bursts)
+TIMED_ORDERS = 300
+#: frames applied between two turns of the event loop in the untimed part of a churn
+BURST_FRAMES = 30
+
+
+def frames_seq(frames: Sequence[bytes]) -> int:
+    """The ``seq`` of the last frame."""
+    return int(json.loads(frames[-1])["seq"])
+
+
 def settle() -> None:
     """Run the event loop until nothing is posted and no timer is due at once: a
     delayed relayout (a zero-delay timer) and the repaint it asks for (a posted
@@ -131,9 +169,16 @@ def settle() -> None:
 
 
 def measure_screen(
-    view: str, count: int, updates: int, repaints: int, seed: int, t0: float | None = None
+    view: str,
+    count: int,
+    updates: int,
+    repaints: int,
+    seed: int,
+    t0: float | None = None,
+    orders: int = 0,
 ) -> dict[str, Any]:
-    """One screen's figures; ``t0``: when its process started (``time.time()``)."""
+    """One screen's figures; ``t0``: when its process started (``time.time()``);
+    ``orders``: that many orders pass through the screen afterwards (its RSS then)."""
     rng = random.Random(seed)
     broker = FakeBroker()
     agent = FakeAgent(broker)
@@ -201,6 +246,35 @@ def measure_screen(
                 window_s.append(time.perf_counter() - start)
         finally:
             gc.enable()
+        churn: dict[str, Any] = {}
+        if orders:
+            # a day's orders through the screen, then its memory: a leak shows here
+            rss_before, rows_before = rss_mib(), display.model.rowCount()
+            churn_s = []
+            passing = churn_frames(tickets, orders, display.sync.last_seq + 1, rng)
+            for n, body in enumerate(passing):
+                if n < 3 * TIMED_ORDERS:  # an arrival, a start, a pick-up: each timed
+                    start = time.perf_counter()
+                    on_frame("state", body)
+                    settle()
+                    churn_s.append(time.perf_counter() - start)
+                else:  # the rest as a rush brings them: the event loop runs between bursts
+                    on_frame("state", body)
+                    if n % BURST_FRAMES == 0:
+                        settle()
+            settle()
+            if display.sync.last_seq != frames_seq(passing):
+                raise RuntimeError(f"{view}: applied up to seq {display.sync.last_seq}")
+            if display.model.rowCount() != rows_before:
+                raise RuntimeError(f"{view}: {display.model.rowCount()} rows after the churn")
+            gc.collect()
+            churn = {
+                "orders": orders,
+                # arrival, start and pick-up frames of the first TIMED_ORDERS orders
+                "frame": summary_ms(churn_s),
+                "rss_mib_before": rss_before,
+                "rss_mib_after": rss_mib(),
+            }
         return {
             "view": view,
             "tickets": count,
@@ -215,6 +289,7 @@ def measure_screen(
             "cold_start_s": None if cold_start_s is None else round(cold_start_s, 3),
             "rss_mib": rss_mib(),
             "peak_rss_mib": rss_mib("VmHWM"),
+            "churn": churn,
         }
     finally:
         display.close()
@@ -223,10 +298,13 @@ def measure_screen(
         settle()
 
 
-def screen_in_process(view: str, count: int, updates: int, repaints: int) -> dict[str, Any]:
+def screen_in_process(
+    view: str, count: int, updates: int, repaints: int, orders: int = 0
+) -> dict[str, Any]:
     """``measure_screen`` in a new process (its own RSS, a cold start)."""
     argv = [sys.executable, "-m", "bench.bench_display", "--screen", f"{view}:{count}"]
     argv += ["--updates", str(updates), "--repaints", str(repaints), "--t0", repr(time.time())]
+    argv += ["--orders", str(orders)]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=1800, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{view} with {count} tickets: exit {done.returncode}\n{done.stderr}")
@@ -234,14 +312,24 @@ def screen_in_process(view: str, count: int, updates: int, repaints: int) -> dic
     return result
 
 
-def run(counts: Sequence[int], updates: int, repaints: int, views: Sequence[str]) -> dict[str, Any]:
+def run(
+    counts: Sequence[int],
+    updates: int,
+    repaints: int,
+    views: Sequence[str],
+    orders: int = 0,
+    orders_at: int = 300,
+) -> dict[str, Any]:
+    """Every screen; the one of each view with ``orders_at`` open tickets then has
+    ``orders`` orders pass through it."""
     results: list[dict[str, Any]] = []
     for view in views:
         base = screen_in_process(view, 1, updates, repaints)
         results.append(base)
         print(_line(base), flush=True)
         for count in counts:
-            row = screen_in_process(view, count, updates, repaints)
+            churn = orders if count == orders_at else 0
+            row = screen_in_process(view, count, updates, repaints, churn)
             for key in ("update", "wall_repaint", "window_repaint"):
                 row[f"{key}_x_base"] = {
                     "p50": ratio(row[key]["p50_ms"], base[key]["p50_ms"]),
@@ -274,6 +362,13 @@ def _line(row: dict[str, Any]) -> str:
         f"wall repaint p50 {w['p50_ms']:6.2f} p99 {w['p99_ms']:6.2f} | "
         f"window p50 {win['p50_ms']:6.2f} p99 {win['p99_ms']:6.2f} | "
         f"cold start {row['cold_start_s']} s | RSS {row['rss_mib']} MiB"
+        + (
+            f" | {c['orders']} orders through: frame p50 {c['frame']['p50_ms']:.2f} "
+            f"p99 {c['frame']['p99_ms']:.2f} ms, RSS {c['rss_mib_before']} -> "
+            f"{c['rss_mib_after']} MiB"
+            if (c := row.get("churn"))
+            else ""
+        )
     )
 
 
@@ -286,17 +381,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--screen", help="view:tickets: measure one screen here, print JSON")
     parser.add_argument("--t0", type=float, help="when this process was started")
+    parser.add_argument(
+        "--orders",
+        type=int,
+        default=10_000,
+        help="orders through each view's 300-ticket screen afterwards (its RSS then)",
+    )
     args = parser.parse_args(argv)
     if args.screen:
         view, count = args.screen.split(":")
         app = QApplication.instance() or QApplication(sys.argv[:1])
-        row = measure_screen(view, int(count), args.updates, args.repaints, int(count), args.t0)
+        row = measure_screen(
+            view, int(count), args.updates, args.repaints, int(count), args.t0, args.orders
+        )
         del app
         print(json.dumps(row))
         return 0
     counts = [int(c) for c in args.tickets.split(",") if c]
     views = [v for v in args.views.split(",") if v]
-    report = run(counts, args.updates, args.repaints, views)
+    report = run(counts, args.updates, args.repaints, views, args.orders)
     text = json.dumps(report, indent=2)
     if args.json:
         args.json.write_text(text + "\n")

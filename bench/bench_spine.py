@@ -57,6 +57,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import boto3
+from botocore.config import Config
+
 from bench.stats import peak_rss_mib, proc_hwm_mib, ratio, summary_ms
 from core_sim.server import CoreSimulator
 from edge_agent.__main__ import build_agent
@@ -67,6 +70,7 @@ from shared.config import load
 from shared.model import Ticket
 from shared.mq import Message, MqClient
 from tests.helpers.activemq import ActiveMQ
+from tests.helpers.moto_server import MotoSns
 from tests.helpers.site import agent_toml
 
 SITE = "bench-01"
@@ -338,7 +342,8 @@ class OtherScreens:
             client.close()
 
 
-def start_agent(workdir: Path, sim: CoreSimulator, mq_url: str) -> Agent:
+def start_agent(workdir: Path, sim: CoreSimulator, mq_url: str, sns: MotoSns) -> Agent:
+    """The agent in this process, texting customers through moto's SNS."""
     config_path = workdir / "agent.toml"
     config_path.write_text(
         agent_toml(
@@ -347,9 +352,15 @@ def start_agent(workdir: Path, sim: CoreSimulator, mq_url: str) -> Agent:
             mq_url=mq_url,
             store_path=workdir / "edge.sqlite3",
             poll_wait=1,
+            extra=f'\n[sns]\nendpoint_url = "{sns.url}"\nregion = "{sns.region}"\nsms = true\n',
         )
     )
-    config = load(AgentConfig, config_path, env={"KDS_CORE_TOKEN": TOKEN}, secrets=None)
+    env = {
+        "KDS_CORE_TOKEN": TOKEN,
+        "KDS_SNS_AWS_ACCESS_KEY_ID": sns.access_key,
+        "KDS_SNS_AWS_SECRET_ACCESS_KEY": sns.secret_key,
+    }
+    config = load(AgentConfig, config_path, env=env, secrets=None)
     agent = build_agent(config).start()
     ready = wait_for(
         lambda: agent.relay.connected and agent.store.get_meta("feed_cursor") is not None, 30
@@ -585,6 +596,91 @@ def bench_commands(
     }
 
 
+def raw_sns_publish(sns: MotoSns, count: int) -> list[float]:
+    """Seconds for one SMS published with boto3 straight to SNS (moto), one at a time, on
+    a warm client: SNS's part of the bump-to-SNS floor."""
+    client: Any = boto3.session.Session(
+        aws_access_key_id=sns.access_key,
+        aws_secret_access_key=sns.secret_key,
+        region_name=sns.region,
+    ).client("sns", endpoint_url=sns.url, config=Config(retries={"total_max_attempts": 1}))
+    took: list[float] = []
+    try:
+        for k in range(count + 5):
+            began = clock()
+            client.publish(PhoneNumber=f"+3168{k:07d}", Message="Your order is ready")
+            if k >= 5:  # the first few build the connection and boto's caches
+                took.append(clock() - began)
+    finally:
+        client.close()
+    return took
+
+
+def bench_sns(
+    sim: CoreSimulator, peer: DisplayPeer, sns: MotoSns, store_path: Path, count: int
+) -> dict[str, Any]:
+    """Expo bumps, one at a time, each of a fresh order whose customer agreed to texts:
+    from sending the bump to SNS having stored the "ready" text.
+
+    SNS's answer is the moment: moto stores the message before it answers the
+    publish, and the agent records the answer (the notify row's ``done_at``) at once.
+    Afterwards moto's own record (``/moto-api/data.json``) must hold each text once."""
+    offset = time.time() - clock()
+    to_sns, to_commit, commit_to_sns, to_screen = [], [], [], []
+    phones: list[str] = []
+    missing = 0
+    conn = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
+    try:
+        for k in range(count):
+            phone = f"+3169{k:07d}"
+            customer = {"name": "Bench", "phone": phone, "notify": True}
+            order_id = sim.create_order(SITE, customer=customer)["id"]
+            if not peer.wait_seen([order_id], WAIT_ONE):
+                raise RuntimeError(f"order {order_id} did not reach the screen within 10 s")
+            time.sleep(0.02)  # one at a time: the agent is idle again
+            with peer.cond:
+                before = len(peer.updates[order_id])
+            command_id = f"bench-sns-{k:04d}"
+            began = clock()
+            peer.send("bump", command_id, ticket_id=order_id, station="expo")
+            update, _reply = peer.wait_command(order_id, before, command_id)
+            key = f"sns:{order_id}:ready:sms"
+            row: list[Any] = []
+
+            def answered(key: str = key, row: list[Any] = row) -> bool:
+                found = conn.execute(
+                    "SELECT created_at, done_at FROM outbox WHERE channel = 'notify' AND key = ?",
+                    (key,),
+                ).fetchone()
+                row[:] = found or []
+                return bool(found) and found[1] is not None
+
+            if update is None or not wait_for(answered, WAIT_ONE, 0.005):
+                missing += 1
+                continue
+            committed, done = row[0] - offset, row[1] - offset
+            to_sns.append(done - began)
+            to_commit.append(committed - began)
+            commit_to_sns.append(done - committed)
+            to_screen.append(update[0] - began)
+            phones.append(phone)
+    finally:
+        conn.close()
+    texts: dict[str, int] = defaultdict(int)
+    for sms in sns.sms_messages():
+        texts[sms["phone_number"]] += 1
+    return {
+        "bumps": count,
+        "no_text": missing,
+        "texts_stored_once": sum(1 for p in phones if texts.get(p) == 1),
+        "texts_duplicated": sum(1 for p in phones if texts.get(p, 0) > 1),
+        "to_sns": summary_ms(to_sns),
+        "to_commit": summary_ms(to_commit),
+        "commit_to_sns": summary_ms(commit_to_sns),
+        "ready_on_screen": summary_ms(to_screen),
+    }
+
+
 def stages(store_path: Path, samples: list[tuple[float, int, float]]) -> dict[str, Any]:
     """Split (start, seq, on screen) samples at the agent's commit of the state row.
 
@@ -639,6 +735,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "seed": SEED,
             "sequential": args.sequential,
             "naive_core": args.naive_core,
+            "sns_bumps": args.sns,
         },
         "rss_mib": {"start": peak_rss_mib()},
     }
@@ -680,7 +777,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         closers.append(sim.close)
         # the core's part of the floor, before the agent follows the feed
         poll_answers = long_poll_answers(sim, args.sequential) if args.sequential else []
-        agent = start_agent(workdir, sim, broker.url)
+        sns = MotoSns()
+        closers.append(sns.stop)
+        sns_raw = raw_sns_publish(sns, args.sns)
+        agent = start_agent(workdir, sim, broker.url, sns)
         closers.append(agent.store.close)
         closers.append(agent.close)
         peer = DisplayPeer(broker.url, SITE)
@@ -711,6 +811,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         commands = bench_commands(peer, plan, others)
         print("commands done", file=sys.stderr)
 
+        if args.sns:
+            out["sns"] = bench_sns(sim, peer, sns, agent.store.path, args.sns)
+            out["sns"]["raw_publish"] = summary_ms(sns_raw)
+            out["sns"]["floor"] = summary_ms(floor_samples(hop, commit_full, sns_raw))
+            print("bump to SNS done", file=sys.stderr)
+
         burst["stages"] = stages(agent.store.path, burst.pop("samples"))
         commands["stages"] = stages(agent.store.path, commands.pop("samples"))
         out["burst"] = burst
@@ -735,6 +841,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ),
         "burst_p50_over_A_p50": ratio(out["burst"]["latency"]["p50_ms"], base_a["p50_ms"]),
     }
+    if "sns" in out:
+        for pct in ("p50", "p99"):
+            out["ratios"][f"sns_{pct}_over_floor_{pct}"] = ratio(
+                out["sns"]["to_sns"][f"{pct}_ms"], out["sns"]["floor"][f"{pct}_ms"]
+            )
     if "sequential" in out:
         seq = out["sequential"]
         for pct in ("p50", "p99"):
@@ -812,6 +923,23 @@ def table(out: dict[str, Any]) -> str:
             if "sequential" in out
             else []
         ),
+        *(
+            [
+                ("S  raw SNS publish (boto3 -> moto)", _lat(out["sns"]["raw_publish"]), ""),
+                (
+                    "FS floor: hop + commit + SNS publish",
+                    _lat(out["sns"]["floor"]),
+                    "1.00 (baseline)",
+                ),
+                (
+                    "Expo bump -> text stored at SNS",
+                    _lat(out["sns"]["to_sns"]),
+                    f"{r['sns_p50_over_floor_p50']}x FS p50, {r['sns_p99_over_floor_p99']}x FS p99",
+                ),
+            ]
+            if "sns" in out
+            else []
+        ),
         ("C  SQLite commit, synchronous=FULL", _lat(b["C_sqlite_commit_full"]), ""),
         ("C  SQLite commit, synchronous=NORMAL", _lat(b["C_sqlite_commit_normal"]), ""),
     ]
@@ -826,6 +954,18 @@ def table(out: dict[str, Any]) -> str:
         f"'accepted' events in {burst['core_events_seconds']}s",
         _stages("burst stages  ", burst["stages"], "create"),
         _stages("command stages", c["stages"], "send"),
+        *(
+            [
+                f"bump to SNS: {out['sns']['texts_stored_once']}/{out['sns']['bumps']} texts "
+                f"stored once ({out['sns']['texts_duplicated']} twice, "
+                f"{out['sns']['no_text']} missing); send -> notify row committed "
+                f"{_lat(out['sns']['to_commit'])}, committed -> SNS answered "
+                f"{_lat(out['sns']['commit_to_sns'])}; ready on screen "
+                f"{_lat(out['sns']['ready_on_screen'])}"
+            ]
+            if "sns" in out
+            else []
+        ),
         f"commands: {c['commands']} sent, {c['refused']} refused, {c['no_update']} without "
         f"update; p50 by kind (ms): {c['by_kind_p50_ms']}",
         f"ticket.updated mean size {out['ticket_updated_mean_bytes']} B; seq gaps seen: "
@@ -859,6 +999,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--sequential", type=int, default=100, help="orders one at a time (default 100; 0: off)"
     )
     parser.add_argument(
+        "--sns", type=int, default=50, help="expo bumps to an SNS text (default 50; 0: off)"
+    )
+    parser.add_argument(
         "--naive-core",
         action="store_true",
         help="the simulator answers without TCP_NODELAY, as a plain http.server does",
@@ -871,6 +1014,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--commands must be 0..4 x --orders (4 valid commands per ticket)")
     if not 0 <= args.sequential <= 1000:
         parser.error("--sequential must be 0..1000")
+    if not 0 <= args.sns <= 1000:
+        parser.error("--sns must be 0..1000")
     if not 10 <= args.hop <= 10_000:
         parser.error("--hop must be 10..10000")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
