@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import itertools
 import random
+from typing import Any
 
 import pytest
 from PySide6.QtCore import QRect
 from pytestqt.qtbot import QtBot
 
+from kitchen_display.card_delegate import TicketCardDelegate
 from shared.model import Ticket
 from shared.wire_form import wire_ticket
 from tests.unit.kitchen_display.fakes import FakeAgent, ticket
@@ -123,3 +125,42 @@ def test_the_wall_stays_laid_out_through_many_changes(
 
     qtbot.waitUntil(laid_out)
     assert model.rowCount() == 14
+
+
+def test_a_card_that_leaves_is_painted_once_with_the_cards_in_their_new_places(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the first card leaves, every card after it moves up one place: one repaint
+    shows each card in its new place, at its own size. (QListView relays out on a zero
+    timer, which ran after the window's repaint: every card was painted twice.)"""
+    for n in range(12):  # cards of 1 to 4 lines: each slot has its own height
+        lines = [("grill", f"Dish {k}") for k in range(1 + n % 4)]
+        agent.publish(ticket(f"ord_{n:02d}", number=str(100 + n), lines=lines, minutes_ago=30 - n))
+    app = make_display("grill")
+    view, model = app.view, app.model
+    qtbot.waitUntil(lambda: model.rowCount() == 12)
+    painted: list[tuple[str, QRect]] = []
+    for name in ("_paint_cached", "_paint_card"):  # every card is painted by one of them
+        original = getattr(TicketCardDelegate, name)
+
+        def spy(
+            self: TicketCardDelegate,
+            painter: object,
+            rect: QRect,
+            index: object,
+            ticket: Ticket,
+            *rest: object,
+            _original: Any = original,
+        ) -> None:
+            painted.append((ticket.id, QRect(rect)))
+            _original(self, painter, rect, index, ticket, *rest)
+
+        monkeypatch.setattr(TicketCardDelegate, name, spy)
+    model.rowsRemoved.connect(lambda *_: painted.clear())  # what is painted from then on
+    agent.remove("ord_00")
+    qtbot.waitUntil(lambda: model.rowCount() == 11 and any(t == "ord_01" for t, _ in painted))
+    final = {f"ord_{n:02d}": view.visualRect(model.index_of(f"ord_{n:02d}")) for n in range(1, 12)}
+    wrong = [(tid, rect, final[tid]) for tid, rect in painted if rect != final[tid]]
+    assert not wrong, f"painted in the old layout (card, painted at, its place): {wrong}"
+    times = {tid: sum(1 for t, _ in painted if t == tid) for tid in final}
+    assert max(times.values()) == 1, f"painted more than once: {times}"
