@@ -127,8 +127,10 @@ class CardWall(QListView):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self._painter_window and event.type() == QEvent.Type.UpdateRequest:
             # the window is about to repaint: lay the wall out first (a no-op unless a
-            # relayout is pending), so what it paints is the new layout, once
-            self.executeDelayedItemsLayout()
+            # relayout is pending), so what it paints is the new layout, once. A
+            # hidden wall waits until it is shown, as QListView's own timer does.
+            if self.isVisible():
+                self.executeDelayedItemsLayout()
             return False
         return super().eventFilter(watched, event)
 
