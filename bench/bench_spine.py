@@ -453,6 +453,7 @@ class PollingDisplay:
 def bench_sequential(sim: CoreSimulator, peer: DisplayPeer, count: int) -> dict[str, Any]:
     """One order at a time: creation at the core -> its first ``ticket.updated``."""
     latencies: list[float] = []
+    samples: list[tuple[float, int, float]] = []
     for _ in range(count):
         created = clock()
         order_id = sim.create_order(SITE)["id"]
@@ -460,8 +461,9 @@ def bench_sequential(sim: CoreSimulator, peer: DisplayPeer, count: int) -> dict[
             raise RuntimeError(f"order {order_id} did not reach the screen within 10 s")
         with peer.cond:
             latencies.append(peer.first_seen[order_id] - created)
+            samples.append((created, peer.updates[order_id][0][1], peer.first_seen[order_id]))
         time.sleep(0.02)  # one at a time: the agent is idle again, its long poll parked
-    return {"orders": count, "latency": summary_ms(latencies)}
+    return {"orders": count, "latency": summary_ms(latencies), "samples": samples}
 
 
 def bench_polling(sim: CoreSimulator, count: int, seed: int = SEED) -> dict[str, Any]:
@@ -817,6 +819,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             out["sns"]["floor"] = summary_ms(floor_samples(hop, commit_full, sns_raw))
             print("bump to SNS done", file=sys.stderr)
 
+        if "sequential" in out:
+            out["sequential"]["stages"] = stages(agent.store.path, out["sequential"].pop("samples"))
         burst["stages"] = stages(agent.store.path, burst.pop("samples"))
         commands["stages"] = stages(agent.store.path, commands.pop("samples"))
         out["burst"] = burst
@@ -952,6 +956,11 @@ def table(out: dict[str, Any]) -> str:
         f"burst: {burst['on_screen']}/{burst['orders']} on screen in {burst['span_seconds']}s "
         f"(created in {burst['create_seconds']}s); core got {burst['core_accepted_events']} "
         f"'accepted' events in {burst['core_events_seconds']}s",
+        *(
+            [_stages("one at a time ", out["sequential"]["stages"], "create")]
+            if "sequential" in out
+            else []
+        ),
         _stages("burst stages  ", burst["stages"], "create"),
         _stages("command stages", c["stages"], "send"),
         *(

@@ -133,7 +133,15 @@ class Agent:
             metrics=self.metrics,
             access=access,
         )
-        self.feed = FeedFollower(core, self.kitchen, store, wait_seconds=poll_wait_seconds)
+        #: set after every pass of the state topic's outbox (the feed waits on it)
+        self._published = threading.Event()
+        self.feed = FeedFollower(
+            core,
+            self.kitchen,
+            store,
+            wait_seconds=poll_wait_seconds,
+            published=self._published,
+        )
         common = _Backoff(
             backoff_initial=backoff_initial, backoff_max=backoff_max, give_up_after=give_up_after
         )
@@ -282,6 +290,7 @@ class Agent:
         self.mq_outbox.wake()
 
     def _wake_others(self) -> None:
+        self._published.set()
         self.core_outbox.wake()
         for worker in self.side_outboxes:
             worker.wake()

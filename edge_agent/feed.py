@@ -31,6 +31,11 @@ from edge_agent.supervisor import Supervisor
 log = logging.getLogger("edge.feed")
 
 CURSOR_KEY = "feed_cursor"
+#: a page of one order is a quiet kitchen's: the feed lets the screens' publish go first
+#: (in a rush pages hold more, and the feed and the publish overlap)
+QUIET_PAGE = 1
+#: the longest the feed waits for that publish (a broker that hangs must not stop it)
+PUBLISH_WAIT = 0.05
 
 
 class FeedFollower:
@@ -43,8 +48,13 @@ class FeedFollower:
         wait_seconds: int = 25,
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
+        published: threading.Event | None = None,
     ) -> None:
         self._core = core
+        #: set when the state topic's outbox finished a pass: after a small page the
+        #: feed waits for it (briefly) before it polls again, so the screens' publish
+        #: does not share the interpreter with the next poll
+        self._published = published
         self._kitchen = kitchen
         self._store = store
         self._wait = wait_seconds
@@ -137,7 +147,11 @@ class FeedFollower:
                 self._store.set_meta(CURSOR_KEY, page.cursor)
 
         # one transaction for the page and its cursor: one commit however many orders
-        self._kitchen.apply_page(page.orders, then=advance)
+        if self._published is not None:
+            self._published.clear()
+        outcomes = self._kitchen.apply_page(page.orders, then=advance)
+        if self._published is not None and 0 < len(outcomes) <= QUIET_PAGE:
+            self._published.wait(PUBLISH_WAIT)
         return len(page.orders)
 
     def resync(self) -> None:

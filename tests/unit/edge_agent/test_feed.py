@@ -5,6 +5,7 @@ The whole loop against the core simulator is in tests/integration/test_agent_spi
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -12,7 +13,7 @@ import pytest
 
 from edge_agent.adapters.core_http import CoreClient, FeedPage
 from edge_agent.errors import CoreAuthError, CoreUnavailable, CursorExpired
-from edge_agent.feed import CURSOR_KEY, FeedFollower
+from edge_agent.feed import CURSOR_KEY, PUBLISH_WAIT, QUIET_PAGE, FeedFollower
 from edge_agent.kitchen import SHOWN, Kitchen
 from edge_agent.store import Store
 from shared.model import Ticket
@@ -111,3 +112,32 @@ def test_the_loop_survives_core_errors(
     assert feed.connected is connected
     if isinstance(error, CursorExpired):
         assert core.asked.count("open") == 2
+
+
+class RecordingEvent(threading.Event):
+    """An event that records each wait (and answers at once, as if set)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits: list[float | None] = []
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        return True
+
+
+@pytest.mark.parametrize(
+    ("orders", "waits"), [(0, 0), (1, 1), (QUIET_PAGE, 1), (QUIET_PAGE + 1, 0)]
+)
+def test_after_a_quiet_page_the_feed_lets_the_screens_publish_go_first(
+    store: Store, kitchen: Kitchen, orders: int, waits: int
+) -> None:
+    # a page of a few orders: the feed waits (at most PUBLISH_WAIT) for the state
+    # topic's pass before it polls again; a rush's pages of many orders do not wait
+    published = RecordingEvent()
+    core = ScriptedCore([])
+    feed = FeedFollower(cast(CoreClient, core), kitchen, store, wait_seconds=0, published=published)
+    feed.resync()
+    core.pages = [FeedPage([order_dict(id=f"ord_{n}") for n in range(orders)], "c2")]
+    assert feed.poll_once() == orders
+    assert published.waits == [PUBLISH_WAIT] * waits

@@ -1,0 +1,280 @@
+"""Order to screen through the agent, held-out style: nothing of the project's own but
+the agent.
+
+::
+
+    python -m bench.bench_heldout [--orders 100] [--json out.json]
+
+The core is ``tests/e2e/independent_core.py`` (written from the core API contract
+alone, standard library only: a plain ``http.server``), the agent runs as a site runs
+it (``python -m edge_agent run``, a process of its own), the screen is a raw stomp.py
+subscriber that knows only the site protocol, and the broker is a real ActiveMQ.
+Orders are added one at a time; each is timed from being added at the core to its
+``ticket.updated`` at the raw screen. The floor, measured in the same run, sample by
+sample: a long poll parked at the same core answered with one order (a fresh
+``http.client`` connection, from the add to the answer read), one SQLite commit with
+the agent's durability (WAL, ``synchronous=FULL``) and one raw stomp.py hop
+(publish to a topic -> a subscriber on another connection). Exit status 0 unless a
+peer could not be started (then 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import stomp
+
+from bench.bench_spine import stages
+from bench.stats import ratio, summary_ms
+from tests.e2e.independent_core import IndependentCore
+from tests.helpers.activemq import ActiveMQ
+from tests.helpers.site import AgentProcess, write_agent_config
+
+SITE = "heldout-01"
+TOKEN = "heldout-token-not-secret"
+clock = time.perf_counter
+
+
+def order_text(n: int) -> str:
+    """One order as the contract's example has it (one grill line)."""
+    return json.dumps(
+        {
+            "id": f"ord_HELD{n:05d}",
+            "version": 1,
+            "site_id": SITE,
+            "brand": {"id": "burger-bros", "name": "Burger Bros"},
+            "channel": "ubereats",
+            "display_number": f"H-{n:04d}",
+            "placed_at": "2026-11-24T18:01:55.000Z",
+            "promised_at": "2026-11-24T18:20:00.000Z",
+            "priority": "normal",
+            "status": "placed",
+            "customer": {"name": "Sam", "notify": False},
+            "notes": "",
+            "items": [
+                {
+                    "line_id": "l1",
+                    "sku": "BB-CLASSIC",
+                    "name": "Classic Burger",
+                    "qty": 2,
+                    "station": "grill",
+                    "prep_seconds": 420,
+                    "modifiers": [{"name": "No onions", "qty": 1}],
+                    "allergens": ["gluten", "milk"],
+                    "notes": "well done",
+                }
+            ],
+            "total_cents": 2590,
+        }
+    )
+
+
+class RawScreen(stomp.ConnectionListener):  # type: ignore[misc]  # stomp.py is untyped
+    """A screen that knows only the site protocol: when each ticket first arrived."""
+
+    def __init__(self, url: str, destination: str) -> None:
+        parts = urlsplit(url)
+        self.cond = threading.Condition()
+        self.first_seen: dict[str, float] = {}
+        #: ticket id -> the seq of its first ticket.updated
+        self.seqs: dict[str, int] = {}
+        self.replies: set[str] = set()
+        self.conn = stomp.Connection12(
+            [(parts.hostname or "127.0.0.1", parts.port or 61613)], heartbeats=(10000, 10000)
+        )
+        self.conn.set_listener("raw", self)
+        self.conn.connect(wait=True)
+        self.conn.subscribe(destination, id="state", ack="auto")
+
+    def on_message(self, frame: Any) -> None:
+        now = clock()
+        body = json.loads(frame.body)
+        with self.cond:
+            if body.get("type") == "ticket.updated":
+                self.first_seen.setdefault(body["ticket"]["id"], now)
+                self.seqs.setdefault(body["ticket"]["id"], int(body["seq"]))
+            elif "i" in body:  # the floor's hop
+                self.first_seen.setdefault(f"hop-{body['i']}", now)
+            elif body.get("type") == "command.result":
+                self.replies.add(str(body.get("command_id")))
+            self.cond.notify_all()
+
+    def wait(self, key: str, timeout: float) -> float | None:
+        with self.cond:
+            if not self.cond.wait_for(lambda: key in self.first_seen, timeout):
+                return None
+            return self.first_seen[key]
+
+    def close(self) -> None:
+        self.conn.disconnect()
+
+
+def raw_hops(url: str, count: int) -> list[float]:
+    """One raw stomp.py hop at a time: publish -> a subscriber on its own connection."""
+    screen = RawScreen(url, "/topic/heldout.hop")
+    parts = urlsplit(url)
+    pub = stomp.Connection12([(parts.hostname or "127.0.0.1", parts.port or 61613)])
+    pub.connect(wait=True)
+    took: list[float] = []
+    try:
+        for i in range(count + 20):
+            began = clock()
+            pub.send("/topic/heldout.hop", json.dumps({"i": i, "pad": "x" * 1024}))
+            seen = screen.wait(f"hop-{i}", 5)
+            if seen is None:
+                continue  # the subscription was not live yet
+            if i >= 20:
+                took.append(seen - began)
+    finally:
+        pub.disconnect()
+        screen.close()
+    return took
+
+
+def raw_commits(path: Path, count: int) -> list[float]:
+    """One small SQLite commit at a time, WAL and ``synchronous=FULL`` (as the agent)."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)")
+    took: list[float] = []
+    for _ in range(count):
+        began = clock()
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO t (v) VALUES (?)", (b"x" * 1500,))
+        db.execute("COMMIT")
+        took.append(clock() - began)
+    db.close()
+    return took
+
+
+def raw_long_polls(core: IndependentCore, count: int, first: int) -> list[float]:
+    """A long poll parked at the core, answered with one order: from the add to the
+    answer read (a fresh connection each, as a careful client would not need)."""
+    host, port = "127.0.0.1", int(core.url.rsplit(":", 1)[1])
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    took: list[float] = []
+    for n in range(count):
+        cursor = str(first + n)
+        conn = http.client.HTTPConnection(host, port, timeout=10)
+        answer: list[float] = []
+
+        def poll(
+            conn: http.client.HTTPConnection = conn,
+            cursor: str = cursor,
+            answer: list[float] = answer,
+        ) -> None:
+            conn.request("GET", f"/api/v1/sites/{SITE}/orders?cursor={cursor}&wait=5", None, auth)
+            conn.getresponse().read()
+            answer.append(clock())
+
+        thread = threading.Thread(target=poll, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 5
+        while len(core.feed_requests) < n + 1 and time.monotonic() < deadline:
+            time.sleep(0.001)  # until the poll is parked at the core
+        time.sleep(0.005)
+        began = clock()
+        core.add(order_text(first + n))
+        thread.join(10)
+        conn.close()
+        if answer:
+            took.append(answer[0] - began)
+    return took
+
+
+def run(orders: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="kds-heldout-") as tmp:
+        workdir = Path(tmp)
+        broker = ActiveMQ(workdir / "activemq", stomp_port=0)
+        broker.start()
+        try:
+            hops = raw_hops(broker.url, orders)
+            commits = raw_commits(workdir / "probe.sqlite3", orders)
+            with IndependentCore(SITE, TOKEN) as floor_core:
+                polls = raw_long_polls(floor_core, orders, 0)
+            with IndependentCore(SITE, TOKEN) as core:
+                config, store = write_agent_config(
+                    workdir, site_id=SITE, core_url=core.url, mq_url=broker.url
+                )
+                agent = AgentProcess(config, TOKEN, workdir / "agent.log").start()
+                screen = RawScreen(broker.url, f"/topic/kds.{SITE}.state")
+                try:
+                    core.add(order_text(90_000))  # warm-up: the agent follows the feed
+                    if screen.wait("ord_HELD90000", 60) is None:
+                        raise RuntimeError(
+                            "the agent did not bring an order to the screen\n" + agent.log()
+                        )
+                    latencies: list[float] = []
+                    samples: list[tuple[float, int, float]] = []
+                    for n in range(orders):
+                        time.sleep(0.02)  # one at a time: the agent's long poll is parked
+                        began = clock()
+                        core.add(order_text(n))
+                        seen = screen.wait(f"ord_HELD{n:05d}", 10)
+                        if seen is None:
+                            raise RuntimeError(f"order {n} did not reach the screen in 10 s")
+                        latencies.append(seen - began)
+                        samples.append((began, screen.seqs[f"ord_HELD{n:05d}"], seen))
+                finally:
+                    screen.close()
+                    agent.stop()
+                split = stages(store, samples)
+        finally:
+            broker.stop()
+    floor = [sum(parts) for parts in zip(polls, commits, hops, strict=False)]
+    latency, floor_s = summary_ms(latencies), summary_ms(floor)
+    return {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "orders": orders,
+        "latency": latency,
+        "floor": floor_s,
+        "floor_parts": {
+            "long_poll": summary_ms(polls),
+            "commit": summary_ms(commits),
+            "hop": summary_ms(hops),
+        },
+        "stages": split,
+        "ratios": {
+            "p50": ratio(latency["p50_ms"], floor_s["p50_ms"]),
+            "p99": ratio(latency["p99_ms"], floor_s["p99_ms"]),
+        },
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=100)
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        out = run(args.orders)
+    except RuntimeError as exc:
+        print(f"bench_heldout: {exc}", file=sys.stderr)
+        return 1
+    text = json.dumps(out, indent=2)
+    if args.json:
+        args.json.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
