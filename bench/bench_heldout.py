@@ -25,7 +25,6 @@ import http.client
 import json
 import os
 import platform
-import sqlite3
 import sys
 import tempfile
 import threading
@@ -37,7 +36,7 @@ from urllib.parse import urlsplit
 
 import stomp
 
-from bench.bench_spine import stages
+from bench.bench_spine import sqlite_commit, stages
 from bench.stats import ratio, summary_ms
 from tests.e2e.independent_core import IndependentCore
 from tests.helpers.activemq import ActiveMQ
@@ -144,23 +143,6 @@ def raw_hops(url: str, count: int) -> list[float]:
     return took
 
 
-def raw_commits(path: Path, count: int) -> list[float]:
-    """One small SQLite commit at a time, WAL and ``synchronous=FULL`` (as the agent)."""
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    db.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)")
-    took: list[float] = []
-    for _ in range(count):
-        began = clock()
-        db.execute("BEGIN IMMEDIATE")
-        db.execute("INSERT INTO t (v) VALUES (?)", (b"x" * 1500,))
-        db.execute("COMMIT")
-        took.append(clock() - began)
-    db.close()
-    return took
-
-
 def raw_long_polls(core: IndependentCore, count: int, first: int) -> list[float]:
     """A long poll parked at the core, answered with one order: from the add to the
     answer read (a fresh connection each, as a careful client would not need)."""
@@ -203,7 +185,7 @@ def run(orders: int) -> dict[str, Any]:
         broker.start()
         try:
             hops = raw_hops(broker.url, orders)
-            commits = raw_commits(workdir / "probe.sqlite3", orders)
+            commits = sqlite_commit(workdir / "probe.sqlite3", orders, "FULL")
             with IndependentCore(SITE, TOKEN) as floor_core:
                 polls = raw_long_polls(floor_core, orders, 0)
             with IndependentCore(SITE, TOKEN) as core:
