@@ -256,6 +256,45 @@ def test_a_nested_transaction_that_fails_undoes_only_its_own_writes(store: Store
     assert [r["key"] for r in store.outbox_rows()] == ["before", "after"]
 
 
+def test_a_single_write_that_fails_inside_a_transaction_undoes_only_itself(
+    store: Store,
+) -> None:
+    # put_ticket/set_meta/enqueue/add_lifecycle take no savepoint of their own inside a
+    # transaction: SQLite undoes the one statement that failed, and the outer
+    # transaction keeps what it wrote before and after and decides for all of it.
+    with store.transaction():
+        enqueue(store, "before")
+        store.put_ticket("ord_1", "accepted", "{}")
+        with pytest.raises(sqlite3.IntegrityError):
+            store.put_ticket("ord_2", "accepted", None)  # type: ignore[arg-type]
+        with pytest.raises(sqlite3.IntegrityError):
+            store.set_meta("cursor", None)  # type: ignore[arg-type]
+        enqueue(store, "after")
+    assert [r["key"] for r in store.outbox_rows()] == ["before", "after"]
+    assert store.ticket_json("ord_1") == "{}"
+    assert store.ticket_json("ord_2") is None
+    assert store.get_meta("cursor") is None
+    # and the outer transaction still undoes all of it when it fails
+    with pytest.raises(Boom), store.transaction():
+        store.put_ticket("ord_3", "accepted", "{}")
+        with pytest.raises(sqlite3.IntegrityError):
+            store.put_ticket("ord_4", "accepted", None)  # type: ignore[arg-type]
+        raise Boom
+    assert store.ticket_json("ord_3") is None
+
+
+def test_a_single_write_outside_a_transaction_commits_by_itself(store_path: Path) -> None:
+    with Store(store_path) as db:
+        db.put_ticket("ord_1", "accepted", "{}")
+        db.set_meta("cursor", "abc")
+        with pytest.raises(StoreError):
+            db.put_ticket("ord_2", "accepted", None)  # type: ignore[arg-type]
+    with Store(store_path) as db:
+        assert db.ticket_json("ord_1") == "{}"
+        assert db.get_meta("cursor") == "abc"
+        assert db.ticket_json("ord_2") is None
+
+
 def test_committed_data_survives_reopen(store_path: Path) -> None:
     with Store(store_path) as db, db.transaction():
         db.next_seq()
