@@ -204,11 +204,11 @@ class Kitchen:
             outcomes = [self._apply_order(raw) for raw in raws]
             if then is not None:
                 then()
+        if outcomes:
+            self._on_change()  # wakes the outbox: what the page enqueued goes out now
         for outcome in outcomes:
             if outcome.note:
                 feed_log.info("%s", outcome.note)  # only once it is committed
-        if outcomes:
-            self._on_change()  # wakes the outbox: what the page enqueued goes out now
         return outcomes
 
     def _apply_order(self, raw: Any) -> OrderOutcome:
