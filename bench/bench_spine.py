@@ -52,7 +52,7 @@ import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -193,23 +193,33 @@ class HopProbe:
         return count / elapsed
 
 
-def sqlite_commit(path: Path, count: int, synchronous: str) -> list[float]:
-    """Latency of one small committed transaction, like one outbox ``mark_done``."""
+def commit_samples(path: Path, synchronous: str, pace: float = 0.0) -> Generator[float, None, None]:
+    """One small committed transaction per ``next`` (like one outbox ``mark_done``),
+    ``pace`` seconds after the last."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous}")
         conn.execute("CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, v TEXT)")
-        latencies = []
-        for i in range(count):
+        for i in itertools.count():
+            if pace:
+                time.sleep(pace)
             began = clock()
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("INSERT INTO t(v) VALUES (?)", (f"row {i}" * 20,))
             conn.execute("COMMIT")
-            latencies.append(clock() - began)
-        return latencies
+            yield clock() - began
     finally:
         conn.close()
+
+
+def sqlite_commit(path: Path, count: int, synchronous: str, pace: float = 0.0) -> list[float]:
+    """Latency of ``count`` small committed transactions, one after another."""
+    samples = commit_samples(path, synchronous, pace)
+    try:
+        return list(itertools.islice(samples, count))
+    finally:
+        samples.close()
 
 
 # --- the site ---------------------------------------------------------------------------------
