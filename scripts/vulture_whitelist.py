@@ -40,9 +40,11 @@ _.on_heartbeat_timeout
 # --- python-escpos: Network.device is the socket the library writes to --------------
 _.device
 
-# --- httpx: HTTPTransport sends through its _pool (edge_agent/adapters/http_transport.py
-# builds that pool with the quick-ACK network backend) -------------------------------
-_._pool
+# --- httpx and http.client: httpx calls a transport's handle_request; http.client's
+# getresponse builds its answer with the connection's response_class
+# (edge_agent/adapters/http_transport.py)
+_.handle_request
+_.response_class
 
 # --- context-manager protocol: __exit__(exc_type, exc, tb) takes them, unused -------
 _.exc_type
@@ -89,5 +91,6 @@ _.login_config  # edge_agent.broker_acl.BrokerAuth: written by tests/helpers/act
 _.uninstall  # shared.redact: tests install the redaction for one test, then undo it
 _.forget_all  # shared.redact: a test that counts masks starts from no remembered secret
 _.SCHEMA_VERSION  # edge_agent.store: the current schema version, for tests and docs
-_.quickack_reads  # edge_agent.adapters.http_transport.QuickAckBackend: the transport test
+_.quickack_reads  # edge_agent.adapters.http_transport.QuickAckTransport: the transport test
+_.connections_opened  # the same: one kept-alive connection serves many requests
 _.all_day_by_station  # shared.allday: counting from scratch, what the live tally is tested against

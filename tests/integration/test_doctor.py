@@ -351,6 +351,6 @@ def test_the_agent_never_logs_its_secrets(
         finally:
             site.stop_agent()
     loggers = {record.name.split(".")[0] for record in caplog.records}
-    assert {"edge", "kds", "stomp", "httpcore"} <= loggers  # the logs were on
+    assert {"edge", "kds", "stomp", "httpx"} <= loggers  # the logs were on
     assert TOKEN not in caplog.text
     assert MQ_PASSWORD not in caplog.text
