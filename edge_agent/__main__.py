@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import json
 import logging
@@ -103,6 +104,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     agent.start()
+    # What start-up built (modules, config, the wired agent) lives as long as the
+    # process: out of the collector's sight, a full collection during a rush no longer
+    # walks it (~95,000 objects: 70 ms with them, under 1 ms without; measured with
+    # gc.collect() on this heap).
+    gc.freeze()
     # systemd (Type=notify): started; then WATCHDOG=1 while every supervised thread lives
     sd_notify.notify(f"READY=1\nSTATUS=running: site {agent.site_id}")
     watchdog: sd_notify.Watchdog | None = None

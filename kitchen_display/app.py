@@ -8,6 +8,7 @@ and is what tests use to run several displays in one process;
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import signal
@@ -451,6 +452,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)
+    # What start-up built lives as long as the display: out of the collector's sight, a
+    # full collection while cooks tap no longer walks it (~49,000 objects: 40 ms of a
+    # stalled screen with them, under 1 ms without; gc.collect() on this heap).
+    gc.freeze()
     status = app.exec()
     launcher.close()
     return int(status)
