@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 
 import stomp
 
-from bench.bench_spine import commit_samples, floor_samples, stages
+from bench.bench_spine import PACE, commit_samples, floor_samples, stages
 from bench.stats import ratio, summary_ms
 from tests.e2e.independent_core import IndependentCore
 from tests.helpers.activemq import ActiveMQ
@@ -128,11 +128,6 @@ class RawScreen(stomp.ConnectionListener):  # type: ignore[misc]  # stomp.py is 
         self.conn.disconnect()
 
 
-#: the idle before each sample, the agent's and the floor's alike (one order at a time,
-#: the agent's long poll parked). On this machine (2 vCPUs, a VM) the same operation
-#: after 20 ms idle is slower than back to back: a raw hop ~0.35 -> ~0.8 ms, a commit
-#: ~0.2 -> ~0.4 ms (bench.md); the floor is measured as the orders meet it.
-PACE = 0.02
 PARTS = ("long_poll", "commit", "hop")
 
 
