@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 
 import stomp
 
-from bench.bench_spine import PACE, commit_samples, floor_samples, stages
+from bench.bench_spine import PACE, commit_samples, floor_samples, stages, take
 from bench.stats import ratio, summary_ms
 from tests.e2e.independent_core import IndependentCore
 from tests.helpers.activemq import ActiveMQ
@@ -183,14 +183,6 @@ def long_poll_samples(core: IndependentCore, pace: float) -> Generator[float, No
         conn.close()
         if answer:
             yield answer[0] - began
-
-
-def take(samples: Generator[float, None, None], count: int) -> list[float]:
-    """``count`` samples, then the generator closed (its connections with it)."""
-    try:
-        return list(itertools.islice(samples, count))
-    finally:
-        samples.close()
 
 
 def run(orders: int) -> dict[str, Any]:

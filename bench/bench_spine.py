@@ -224,13 +224,17 @@ def commit_samples(path: Path, synchronous: str, pace: float = 0.0) -> Generator
         conn.close()
 
 
-def sqlite_commit(path: Path, count: int, synchronous: str, pace: float = 0.0) -> list[float]:
-    """Latency of ``count`` small committed transactions, one after another."""
-    samples = commit_samples(path, synchronous, pace)
+def take(samples: Generator[float, None, None], count: int) -> list[float]:
+    """``count`` samples, then the generator closed (its connections with it)."""
     try:
         return list(itertools.islice(samples, count))
     finally:
         samples.close()
+
+
+def sqlite_commit(path: Path, count: int, synchronous: str, pace: float = 0.0) -> list[float]:
+    """Latency of ``count`` small committed transactions, one after another."""
+    return take(commit_samples(path, synchronous, pace), count)
 
 
 # --- the site ---------------------------------------------------------------------------------

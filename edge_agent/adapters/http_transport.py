@@ -4,10 +4,11 @@ connections kept alive and every read made in TCP quick-ACK mode (Linux).
 
 Why http.client under httpx: the adapters keep httpx's API (its request building,
 timeouts, redirects, content decoding and exception types, which they map at their
-boundary), but httpx's own transport (httpcore and h11, pure Python) cost ~0.95 ms of
-Python per request on this machine, http.client ~0.35 (``python -m bench.bench_spine``
-notes in docs/bench.md): one long poll per order, one status POST per step of a
-ticket, on the one interpreter the screens' publish also needs.
+boundary), but httpx's own transport (httpcore and h11, pure Python) was most of a
+request's cost: one core request 1.67 ms with it, 1.27 ms on this one, a bare
+http.client request 0.71 ms (docs/bench.md, "The transport on http.client"): one long
+poll per order, one status POST per step of a ticket, on the one interpreter the
+screens' publish also needs.
 
 Why quick-ACK: a server that writes a response's headers and body in two writes
 without ``TCP_NODELAY`` (Python's ``http.server`` does, and many small services behind
