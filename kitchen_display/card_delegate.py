@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import (
@@ -45,6 +44,7 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QPoint,
     QRect,
+    QRectF,
     QSize,
     Qt,
     Signal,
@@ -70,9 +70,8 @@ from kitchen_display.card_content import (
 )
 from kitchen_display.card_geometry import BOXED, WRAP, CardGeometry, CardLayout, button_rects
 from kitchen_display.card_style import CARD_SIZES, MIN_BUTTON_HEIGHT, CardStyle, Ink
-from kitchen_display.rows import TicketRows
 from kitchen_display.theme import DARK, Theme
-from kitchen_display.ticket_model import CardHeader, Role, format_elapsed
+from kitchen_display.ticket_model import CardHeader, Role, TicketListModel, format_elapsed
 from shared.aging import AgeState
 from shared.model import Ticket
 
@@ -105,17 +104,33 @@ HEADER_ROLES = frozenset(
 PICTURE_BUDGET_BYTES = 48 * 1024 * 1024
 
 
-@dataclass(frozen=True)
 class _Picture:
-    """A card's still parts, painted, and what they were painted for."""
+    """A card, painted: its still parts (``still``, for ``key``) and the card as shown
+    (``shown``: the still parts with ``timer`` and ``chips`` over them). A repaint that
+    changes nothing on the card costs one copy of ``shown``. A new second is painted
+    onto the screen over ``still`` (what it cost before there was ``shown``); ``shown``
+    catches up (the clock again, and the chips row if it changed, each over its row
+    copied from ``still``) when the card is painted again as it is."""
 
-    key: tuple[int, int, AgeState, bool]
-    pixmap: QPixmap
-    customer: str
+    __slots__ = ("chips", "customer", "key", "painted", "shown", "still", "timer")
+
+    def __init__(
+        self, key: tuple[int, int, float, AgeState, bool], still: QPixmap, customer: str
+    ) -> None:
+        self.key = key
+        self.still = still
+        self.customer = customer
+        self.shown: QPixmap | None = None
+        #: the clock and the chips ``shown`` shows
+        self.timer = ""
+        self.chips: tuple[Chip, ...] = ()
+        #: the clock and the chips last painted on the screen
+        self.painted: tuple[str, tuple[Chip, ...]] | None = None
 
     @property
     def bytes(self) -> int:
-        return self.pixmap.width() * self.pixmap.height() * 4
+        one = self.still.width() * self.still.height() * 4
+        return one if self.shown is None else 2 * one
 
 
 class TicketCardDelegate(QStyledItemDelegate):
@@ -163,7 +178,7 @@ class TicketCardDelegate(QStyledItemDelegate):
         self._pixmaps: OrderedDict[str, _Picture] | None = None
         self._background = QColor(theme.window)
         #: the model whose rows the remembered sizes are of (``remember_cards``)
-        self._rows: TicketRows | None = None
+        self._rows: TicketListModel | None = None
 
     # --- look -------------------------------------------------------------------------
 
@@ -248,7 +263,7 @@ class TicketCardDelegate(QStyledItemDelegate):
                 self._sizes[ticket_id] = size
         return size
 
-    def remember_cards(self, rows: TicketRows | None = None) -> None:
+    def remember_cards(self, rows: TicketListModel | None = None) -> None:
         """Remember each card's size and still parts until :meth:`forget` (the caller
         promises to call it whenever a card's content changes, beyond
         :data:`HEADER_ROLES`)."""
@@ -273,12 +288,18 @@ class TicketCardDelegate(QStyledItemDelegate):
     # --- painting ---------------------------------------------------------------------
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: AnyIndex) -> None:
-        ticket = index.data(Role.TicketRole)
+        rows = self._rows
+        if rows is not None and index.model() is rows:
+            # the model's own lookups, not two round trips through Qt per painted card
+            ticket = rows.ticket_at(index.row())
+            header: object = None if ticket is None else rows.card_header(ticket)
+        else:
+            ticket = index.data(Role.TicketRole)
+            header = index.data(Role.HeaderRole)
         if not isinstance(ticket, Ticket):
             return
         rect = QRect(option.rect)
         pressed = self._pressed[1] if self._pressed and self._pressed[0] == ticket.id else None
-        header = index.data(Role.HeaderRole)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
@@ -333,41 +354,101 @@ class TicketCardDelegate(QStyledItemDelegate):
     def _paint_cached(
         self, painter: QPainter, rect: QRect, index: AnyIndex, ticket: Ticket, header: CardHeader
     ) -> None:
-        """The card's still parts from its picture (painted again only when the wall
-        says its content changed, or its aging colour or size did), then the clock and
-        the chips: the 1-second repaint of a full wall costs a picture and a few texts
-        per card."""
+        """The card from its picture: its still parts are painted again only when the
+        wall says its content changed, or its aging colour or size did; its clock and
+        chips row when they changed (the 1-second clock: a few texts per card). A
+        repaint that changes nothing on the card (the wall uncovered, scrolled, laid
+        out again after a move) copies the picture."""
         assert self._pixmaps is not None
-        key = (rect.width(), rect.height(), header.aging.state, header.started)
+        ratio = painter.device().devicePixelRatioF()
+        key = (rect.width(), rect.height(), ratio, header.aging.state, header.started)
         entry = self._pixmaps.get(ticket.id)
         if entry is None or entry.key != key:
             state = card_state(index, self._station, self._is_expo)
             content = card_content(ticket, state)
-            ratio = painter.device().devicePixelRatioF()
-            pixmap = QPixmap(rect.size() * ratio)
-            pixmap.setDevicePixelRatio(ratio)
-            # opaque, in the wall's colour (the rounded corners show it): a copy, not
-            # a blend, each time it is drawn
-            pixmap.fill(self._background)
-            picture = QPainter(pixmap)
+            still = self._new_picture(painter, rect.size())
+            picture = QPainter(still)
             try:
-                picture.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-                picture.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+                self._picture_hints(picture)
                 self._paint_still(
                     picture, QRect(QPoint(0, 0), rect.size()), ticket, content, state, None
                 )
             finally:
                 picture.end()
-            entry = _Picture(key, pixmap, content.customer)
+            entry = _Picture(key, still, content.customer)
             self._pixmaps[ticket.id] = entry
             self._evict_pictures()
         else:
             self._pixmaps.move_to_end(ticket.id)
-        painter.drawPixmap(rect.topLeft(), entry.pixmap)
-        chips = header_chips(header)
-        self._paint_live(
-            painter, rect, format_elapsed(header.elapsed), chips, entry.customer, header.aging.state
-        )
+        timer, chips = format_elapsed(header.elapsed), header_chips(header)
+        live = (timer, chips)
+        if entry.shown is None or entry.timer != timer or entry.chips != chips:
+            if entry.painted != live:
+                # a new second (or chips): the clock and the chips straight onto the
+                # screen, over the still parts, as the card was painted before it had
+                # a picture of itself shown; the picture follows if the card is
+                # painted again as it is (so the 1-second clock costs no more)
+                entry.painted = live
+                painter.drawPixmap(rect.topLeft(), entry.still)
+                self._paint_live(painter, rect, timer, chips, entry.customer, header.aging.state)
+                return
+            self._update_shown(painter, entry, rect.size(), timer, chips, header.aging.state)
+        assert entry.shown is not None
+        painter.drawPixmap(rect.topLeft(), entry.shown)
+
+    def _update_shown(
+        self,
+        painter: QPainter,
+        entry: _Picture,
+        size: QSize,
+        timer: str,
+        chips: tuple[Chip, ...],
+        age: AgeState,
+    ) -> None:
+        """Bring the card's picture as shown up to ``timer`` and ``chips``."""
+        card = QRect(QPoint(0, 0), size)
+        fresh = entry.shown is None
+        if entry.shown is None:
+            entry.shown = self._new_picture(painter, size)
+        picture = QPainter(entry.shown)
+        try:
+            self._picture_hints(picture)
+            if fresh:
+                picture.drawPixmap(0, 0, entry.still)
+                self._paint_live(picture, card, timer, chips, entry.customer, age)
+            else:
+                # only what changed, each over its row of the still parts
+                if entry.timer != timer:
+                    self._restore(picture, entry.still, self._timer_row(card))
+                    self._paint_timer(picture, card, timer, age)
+                if entry.chips != chips:
+                    self._restore(picture, entry.still, self._chips_row(card))
+                    self._paint_chips(picture, card, chips, entry.customer, age)
+        finally:
+            picture.end()
+        entry.timer, entry.chips = timer, chips
+
+    def _new_picture(self, painter: QPainter, size: QSize) -> QPixmap:
+        """A card's picture for ``painter``'s device: opaque, in the wall's colour (the
+        rounded corners show it), so drawing it is a copy, not a blend."""
+        ratio = painter.device().devicePixelRatioF()
+        pixmap = QPixmap(size * ratio)
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(self._background)
+        return pixmap
+
+    @staticmethod
+    def _restore(painter: QPainter, still: QPixmap, row: QRect) -> None:
+        """Copy ``row`` of the still parts over the card's picture (``drawPixmap``'s
+        source rectangle is in the pixmap's own pixels)."""
+        ratio = still.devicePixelRatio()
+        source = QRectF(row.x() * ratio, row.y() * ratio, row.width() * ratio, row.height() * ratio)
+        painter.drawPixmap(QRectF(row), still, source)
+
+    @staticmethod
+    def _picture_hints(painter: QPainter) -> None:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
 
     def _evict_pictures(self) -> None:
         assert self._pixmaps is not None
@@ -456,15 +537,41 @@ class TicketCardDelegate(QStyledItemDelegate):
     ) -> None:
         """What changes on its own, over the header band: the elapsed timer (row 1) and
         the chips row (row 3: chips, then the customer's name where they leave room)."""
+        self._paint_timer(painter, rect, timer, age)
+        self._paint_chips(painter, rect, chips, customer, age)
+
+    def _timer_row(self, rect: QRect) -> QRect:
+        """The header's row 1 across the card (the number, still, and the clock)."""
+        s = self._style
+        return QRect(rect.left(), rect.top() + s.bar_h + s.pad, rect.width(), s.number_h)
+
+    def _chips_row(self, rect: QRect) -> QRect:
+        """The header's row 3 across the card (the chips and the customer's name)."""
+        s = self._style
+        top = rect.top() + s.bar_h + s.pad + s.number_h + s.brand_h + s.gap
+        return QRect(rect.left(), top, rect.width(), s.chip_h)
+
+    def _paint_timer(self, painter: QPainter, rect: QRect, timer: str, age: AgeState) -> None:
+        s = self._style
+        row = self._timer_row(rect)
+        painter.setFont(s.fonts.timer)
+        self._text(
+            painter,
+            s.header_ink(age),
+            row.adjusted(s.pad, 0, -s.pad, 0),
+            _RIGHT_V,
+            timer,
+        )
+
+    def _paint_chips(
+        self, painter: QPainter, rect: QRect, chips: tuple[Chip, ...], customer: str, age: AgeState
+    ) -> None:
         s = self._style
         ink = s.header_ink(age)
+        row = self._chips_row(rect)
         x = rect.left() + s.pad
         inner = rect.width() - 2 * s.pad
-        y = rect.top() + s.bar_h + s.pad
-        painter.setFont(s.fonts.timer)
-        self._text(painter, ink, QRect(x, y, inner, s.number_h), _RIGHT_V, timer)
-        y += s.number_h + s.brand_h + s.gap
-
+        y = row.top()
         cx = x
         painter.setFont(s.fonts.chip)
         for chip in chips:

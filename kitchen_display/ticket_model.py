@@ -190,6 +190,11 @@ class TicketListModel(TicketRows, QAbstractListModel):
         self._shown_stations: tuple[str, ...] = (station,)
         self._pending: dict[str, tuple[str, ...]] = {}
         self._unconfirmed: dict[str, tuple[str, ...]] = {}
+        #: ticket id -> (the ticket, what else its header was read from, the header):
+        #: the clock repaints every card in sight each second, and a wall is repainted
+        #: whole when it is uncovered or scrolled; a card's aging is worked out once a
+        #: second, not once per paint
+        self._headers: dict[str, tuple[Ticket, tuple[object, ...], CardHeader]] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._on_tick)
@@ -389,6 +394,7 @@ class TicketListModel(TicketRows, QAbstractListModel):
         self._waiting.pop(ticket.id, None)
         self._checks.pop(ticket.id, None)
         self._rush_up.pop(ticket.id, None)
+        self._headers.pop(ticket.id, None)
         self.endRemoveRows()
         self._update_timer()
 
@@ -546,18 +552,37 @@ class TicketListModel(TicketRows, QAbstractListModel):
         if role is Role.RushRole:
             return ticket.priority is Priority.RUSH
         if role is Role.HeaderRole:
-            return CardHeader(
-                elapsed=self.elapsed_seconds(ticket),
-                aging=self.ticket_aging(ticket),
-                void=ticket.status is TicketStatus.CANCELLED,
-                started=ticket.status is TicketStatus.IN_PROGRESS,
-                rush=ticket.priority is Priority.RUSH,
-                rush_up=self.rush_up(ticket),
-                folded=tuple(self._role_data(ticket, Role.FoldedStationsRole)),
-                pending=self._pending.get(ticket.id, ()),
-                unconfirmed=self._unconfirmed.get(ticket.id, ()),
-            )
+            return self.card_header(ticket)
         return None  # pragma: no cover - every Role is handled above
+
+    def card_header(self, ticket: Ticket) -> CardHeader:
+        """What ``ticket``'s card header shows now (``HeaderRole``; the delegate asks
+        here directly, without a round trip through Qt per painted card).
+
+        Kept while the ticket, its elapsed second, its "RUSH ↑", its pending and
+        unconfirmed actions and the site's settings stay the same: its aging is worked
+        out again once a second (a promise-based cue may turn up to a second late)."""
+        elapsed = self.elapsed_seconds(ticket)
+        rush_up = self.rush_up(ticket)
+        pending = self._pending.get(ticket.id, ())
+        unconfirmed = self._unconfirmed.get(ticket.id, ())
+        key = (elapsed, rush_up, pending, unconfirmed, self._site, self._shown_stations)
+        known = self._headers.get(ticket.id)
+        if known is not None and known[0] is ticket and known[1] == key:
+            return known[2]
+        header = CardHeader(
+            elapsed=elapsed,
+            aging=self.ticket_aging(ticket),
+            void=ticket.status is TicketStatus.CANCELLED,
+            started=ticket.status is TicketStatus.IN_PROGRESS,
+            rush=ticket.priority is Priority.RUSH,
+            rush_up=rush_up,
+            folded=tuple(self._role_data(ticket, Role.FoldedStationsRole)),
+            pending=pending,
+            unconfirmed=unconfirmed,
+        )
+        self._headers[ticket.id] = (ticket, key, header)
+        return header
 
     def set_pending(
         self,

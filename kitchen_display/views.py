@@ -87,9 +87,11 @@ class CardWall(QListView):
     What a busy screen costs stays flat as tickets pile up:
 
     * the delegate remembers each card's size (computing one means laying the card
-      out) and a picture of its still parts, and the wall tells it which cards
-      changed; a relayout after an insert, move or removal then costs a lookup per
-      card, and the 1-second repaint of the clocks a picture and a few texts per card;
+      out) and pictures of it (its still parts, and the card as shown), and the wall
+      tells it which cards changed; a relayout after an insert, move or removal then
+      costs a lookup per card, the 1-second repaint of the clocks a picture and a few
+      texts per card, and a repaint that changes no card (uncovered, scrolled, laid out
+      again after a move) a picture per card;
     * a change to a card's header only (the 1-second clock, aging, chips:
       :data:`~kitchen_display.card_delegate.HEADER_ROLES`) repaints without asking
       any size; ``QListView`` itself asks the size of every changed card;
