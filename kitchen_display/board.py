@@ -13,11 +13,20 @@ to the agent, and the screen changes when the agent publishes the result.
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QHideEvent, QPainter, QShowEvent
+from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QHideEvent,
+    QPainter,
+    QPixmap,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -138,12 +147,25 @@ class FoldDialog(QDialog):
 # =============================================================================
 
 
-class BoardDelegate(QStyledItemDelegate):
-    """Paints a board cell from its :class:`~kitchen_display.board_model.Cell` (one
-    model call) with fonts, metrics and colours built once: the style's per-cell item
-    painting (through the window's style sheet) cost a full table ~16 ms."""
+#: at most this much memory for the board's cell pictures (a cell is ~20 KB: a
+#: screenful of the table, ~180 cells, is ~4 MB)
+CELL_PICTURE_BUDGET_BYTES = 16 * 1024 * 1024
 
-    def __init__(self, table: QTableView, theme: Theme, scale: float) -> None:
+
+class BoardDelegate(QStyledItemDelegate):
+    """Paints a board cell from its :class:`~kitchen_display.board_model.Cell` with
+    fonts, metrics and colours built once: the style's per-cell item painting (through
+    the window's style sheet) cost a full table ~16 ms.
+
+    Each cell's look (its text, elided to fit, on its colour) is kept as a picture,
+    least recently painted first, up to :data:`CELL_PICTURE_BUDGET_BYTES`: a repaint
+    of the table copies a picture per cell, and only cells whose text or colour
+    changed (the age column, each second) are painted again.
+    """
+
+    def __init__(
+        self, table: QTableView, theme: Theme, scale: float, *, pictures: bool = True
+    ) -> None:
         super().__init__(table)
         self._font = QFont(table.font())
         self._bold = QFont(self._font)
@@ -155,21 +177,89 @@ class BoardDelegate(QStyledItemDelegate):
         self._highlight = QColor(theme.highlight)
         self._highlight_text = QColor(theme.highlight_text)
         self._pad = max(2, round(6 * scale))
+        #: (text, colours, weight, alignment, size, device pixel ratio) -> the cell
+        #: painted (``None``: paint every cell every time)
+        self._pictures: OrderedDict[tuple[object, ...], QPixmap] | None = (
+            OrderedDict() if pictures else None
+        )
+        self._picture_bytes = 0
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # type: ignore[override]
-        cell = index.data(BoardRole.CellRole)
+        model = index.model()
+        if isinstance(model, BoardModel):
+            # the model's own lookup, not a round trip through Qt per painted cell
+            cell = model.cell(index.row(), index.column())
+        else:
+            cell = index.data(BoardRole.CellRole)
         if not isinstance(cell, Cell):
             super().paint(painter, option, index)
             return
+        selected = bool(option.state.value & _SELECTED)
+        background = self._highlight if selected else (cell.background or self._base)
+        foreground = self._highlight_text if selected else (cell.foreground or self._text)
         rect = option.rect
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        painter.fillRect(rect, self._highlight if selected else (cell.background or self._base))
-        painter.setPen(self._highlight_text if selected else (cell.foreground or self._text))
+        if self._pictures is None:
+            self._paint_cell(painter, rect, cell, background, foreground)
+            return
+        ratio = painter.device().devicePixelRatioF()
+        size = rect.size()
+        key = (
+            cell.text,
+            background.rgba(),
+            foreground.rgba(),
+            cell.bold,
+            cell.align,
+            size.width(),
+            size.height(),
+            ratio,
+        )
+        picture = self._pictures.get(key)
+        if picture is None:
+            picture = QPixmap(size * ratio)
+            picture.setDevicePixelRatio(ratio)
+            cell_painter = QPainter(picture)
+            try:
+                self._paint_cell(
+                    cell_painter, QRect(QPoint(0, 0), size), cell, background, foreground
+                )
+            finally:
+                cell_painter.end()
+            self._keep(key, picture)
+        else:
+            self._pictures.move_to_end(key)
+        painter.drawPixmap(rect.topLeft(), picture)
+
+    def _paint_cell(
+        self,
+        painter: QPainter,
+        rect: QRect,
+        cell: Cell,
+        background: QColor,
+        foreground: QColor,
+    ) -> None:
+        painter.fillRect(rect, background)
+        painter.setPen(foreground)
         painter.setFont(self._bold if cell.bold else self._font)
         metrics = self._bold_metrics if cell.bold else self._metrics
         text_rect = rect.adjusted(self._pad, 0, -self._pad, 0)
         text = metrics.elidedText(cell.text, Qt.TextElideMode.ElideRight, text_rect.width())
         painter.drawText(text_rect, cell.align, text)
+
+    def _keep(self, key: tuple[object, ...], picture: QPixmap) -> None:
+        assert self._pictures is not None
+        self._pictures[key] = picture
+        self._picture_bytes += _bytes(picture)
+        while self._picture_bytes > CELL_PICTURE_BUDGET_BYTES and len(self._pictures) > 1:
+            _, oldest = self._pictures.popitem(last=False)
+            self._picture_bytes -= _bytes(oldest)
+
+
+#: as a number (``option.state.value & _SELECTED``: no enum arithmetic per cell)
+_SELECTED = QStyle.StateFlag.State_Selected.value
+
+
+def _bytes(picture: QPixmap) -> int:
+    return picture.width() * picture.height() * 4
 
 
 class BoardView(QWidget):

@@ -115,6 +115,8 @@ _BOLD = frozenset({Column.ORDER, Column.AGE, Column.STATE})
 _RIGHT_ALIGNED = frozenset({Column.AGE, Column.ITEMS})
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+#: every cell's flags (``flags`` runs for every painted cell: no enum arithmetic there)
+_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,10 @@ class BoardModel(TicketRows, QAbstractTableModel):
         super().__init__(parent)
         self.colors = BoardColors.of(theme)
         self._settings = settings or SiteSettings()
+        #: (ticket id, column) -> (the ticket, its aging, the clock's epoch, its cell)
+        self._cells: dict[tuple[str, int], tuple[Ticket, tuple[AgeState, int], int, Cell]] = {}
+        #: moves on with each tick of the clock and with new settings
+        self._cells_epoch = 0
         self._clock = clock
         self._init_rows()
         self._states: dict[str, tuple[AgeState, int]] = {}
@@ -308,6 +314,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
             self._tally = board_tally(settings.folds)
             self._tally.reset(self._known.values())
         self._settings = settings
+        self._cells_epoch += 1
         self._stations.update(settings.folds)
         self._stations.update(settings.folds.values())
         self._reage(force=True)
@@ -376,6 +383,8 @@ class BoardModel(TicketRows, QAbstractTableModel):
         return max(0, int((self._clock() - late_since).total_seconds()))
 
     def _drop_state(self, ticket_id: str) -> None:
+        for column in range(len(_COLUMNS)):
+            self._cells.pop((ticket_id, column), None)
         old = self._states.pop(ticket_id, None)
         self._checks.pop(ticket_id, None)
         if old is not None:
@@ -423,6 +432,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
         the age and state columns of every row (a late row's ``LATE +m:ss`` counts up),
         and the rows whose aging changed re-sorted and repainted whole."""
         now = self._clock()
+        self._cells_epoch += 1
         self.stats.prune(now)
         if not self._rows:
             return
@@ -496,13 +506,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
         return 0 if parent.isValid() else len(_COLUMNS)
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
 
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
@@ -533,13 +537,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(ticket, column, state, late_by)
         if role == BoardRole.CellRole:
-            return Cell(
-                text=self._text(ticket, column, state, late_by),
-                background=self._look(ticket, column, state, Qt.ItemDataRole.BackgroundRole),
-                foreground=self._look(ticket, column, state, Qt.ItemDataRole.ForegroundRole),
-                bold=state is AgeState.LATE or column in _BOLD,
-                align=_RIGHT if column in _RIGHT_ALIGNED else _LEFT,
-            )
+            return self._cell(ticket, column, state, late_by)
         if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
             return self._look(ticket, column, state, role)
         if role == Qt.ItemDataRole.FontRole:
@@ -571,6 +569,39 @@ class BoardModel(TicketRows, QAbstractTableModel):
         if custom is BoardRole.ReadyRole:
             return ticket.status is TicketStatus.READY
         return None  # pragma: no cover
+
+    def cell(self, row: int, column: int) -> Cell | None:
+        """What the cell at ``row``, ``column`` shows (``CellRole``; the board's delegate
+        asks here directly, without a round trip through Qt per painted cell).
+
+        Kept while the ticket and its aging stay the same, until the next tick of the
+        clock (which moves the age and the LATE cue on) or new site settings."""
+        ticket = self.ticket_at(row)
+        if ticket is None or not 0 <= column < len(_COLUMNS):
+            return None
+        aged = self._states.get(ticket.id, (AgeState.OK, 0))
+        known = self._cells.get((ticket.id, column))
+        if (
+            known is not None
+            and known[0] is ticket
+            and known[1] == aged
+            and known[2] == self._cells_epoch
+        ):
+            return known[3]
+        state = aged[0]
+        late_by = self.late_by(ticket.id) if state is AgeState.LATE else 0
+        cell = self._cell(ticket, _COLUMNS[column], state, late_by)
+        self._cells[(ticket.id, column)] = (ticket, aged, self._cells_epoch, cell)
+        return cell
+
+    def _cell(self, ticket: Ticket, column: Column, state: AgeState, late_by: int) -> Cell:
+        return Cell(
+            text=self._text(ticket, column, state, late_by),
+            background=self._look(ticket, column, state, Qt.ItemDataRole.BackgroundRole),
+            foreground=self._look(ticket, column, state, Qt.ItemDataRole.ForegroundRole),
+            bold=state is AgeState.LATE or column in _BOLD,
+            align=_RIGHT if column in _RIGHT_ALIGNED else _LEFT,
+        )
 
     def _look(self, ticket: Ticket, column: Column, state: AgeState, role: int) -> QColor | None:
         """A cell's background (``BackgroundRole``) or text colour (``ForegroundRole``)."""

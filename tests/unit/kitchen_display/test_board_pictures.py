@@ -1,0 +1,139 @@
+"""The lead's board paints its cells from pictures: the table the screen shows is the
+table painted cell by cell, after the clock moves and after tickets change.
+
+The board's delegate keeps each cell's look as a picture; these tests grab the table
+as the screen shows it and compare it, pixel for pixel, with the same table painted by
+a delegate that keeps nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import QStyleOptionViewItem
+from pytestqt.qtbot import QtBot
+
+from kitchen_display.app import DisplayApp
+from kitchen_display.board import BoardDelegate, BoardView
+from kitchen_display.theme import DARK
+from tests.unit.kitchen_display.fakes import NOW, FakeAgent, revise, ticket
+from tests.unit.kitchen_display.screens import MakeDisplay
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def board(
+    agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot, clock: Clock
+) -> tuple[DisplayApp, BoardView]:
+    app = make_display("expo")
+    view = BoardView(app.sync, clock=clock)
+    qtbot.addWidget(view)
+    view.resize(1600, 900)
+    view.show()
+    qtbot.waitExposed(view)
+    return app, view
+
+
+def grab(view: BoardView) -> QImage:
+    viewport = view.table.viewport()
+    return viewport.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def assert_shown_as_painted(view: BoardView) -> None:
+    """The table through the board's cell pictures (twice: made, then copied) is the
+    table painted cell by cell."""
+    table = view.table
+    pictures = table.itemDelegate()
+    assert isinstance(pictures, BoardDelegate)
+    plain = BoardDelegate(table, DARK, 1.0, pictures=False)
+    table.setItemDelegate(plain)
+    want = grab(view)
+    table.setItemDelegate(pictures)
+    for paint in ("made", "copied"):
+        assert grab(view) == want, f"the table from its cell pictures ({paint}) differs"
+    plain.deleteLater()
+
+
+def test_the_board_shows_its_cells_as_painted_one_by_one(
+    agent: FakeAgent, board: tuple[DisplayApp, BoardView], clock: Clock, qtbot: QtBot
+) -> None:
+    _app, view = board
+    late = ticket("late", number="101", placed_at=NOW - timedelta(minutes=30), priority="rush")
+    agent.publish(late)
+    agent.publish(ticket("warn", number="102", placed_at=NOW - timedelta(minutes=9)))
+    agent.publish(ticket("ok", number="103", placed_at=NOW - timedelta(minutes=1)))
+    agent.publish(ticket("long", number="104", brand=("b_x", "A Brand With A Very Long Name")))
+    qtbot.waitUntil(lambda: view.model.rowCount() == 4)
+    assert_shown_as_painted(view)
+    for _ in range(2):  # the age column and the LATE cue move on
+        clock.now += timedelta(seconds=1)
+        view.model.tick()
+        assert_shown_as_painted(view)
+    agent.publish(revise(late, status="ready"))  # READY: the row's colours change
+    qtbot.waitUntil(lambda: view.model.cell(view.model.row_of("late"), 0) is not None)
+    qtbot.waitUntil(
+        lambda: (
+            (row := view.model.row_of("late")) >= 0
+            and view.model.ticket_at(row) is not None
+            and view.model.ticket_at(row).status.value == "ready"
+        )  # type: ignore[union-attr]
+    )
+    assert_shown_as_painted(view)
+    view.table.selectRow(0)  # a selected row: the highlight's colours
+    assert_shown_as_painted(view)
+    rect = view.table.visualRect(view.model.index(0, 0))
+    image = grab(view)
+    assert image.pixelColor(rect.left() + 1, rect.top() + 1) == QColor(DARK.highlight)
+    below = view.table.visualRect(view.model.index(1, 0))
+    assert image.pixelColor(below.left() + 1, below.top() + 1) != QColor(DARK.highlight)
+
+
+def painted_dense(view: BoardView, delegate: BoardDelegate, row: int, column: int) -> QImage:
+    """One cell as ``delegate`` paints it on a screen of twice the density."""
+    table = view.table
+    index = view.model.index(row, column)
+    size = table.visualRect(index).size()
+    pixmap = QPixmap(size * 2)
+    pixmap.setDevicePixelRatio(2.0)
+    pixmap.fill(QColor(DARK.window))
+    option = QStyleOptionViewItem()
+    option.rect = QRect(QPoint(0, 0), size)
+    painter = QPainter(pixmap)
+    try:
+        delegate.paint(painter, option, index)
+    finally:
+        painter.end()
+    return pixmap.toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def test_on_a_high_density_screen_the_cells_show_as_painted(
+    agent: FakeAgent, board: tuple[DisplayApp, BoardView], qtbot: QtBot
+) -> None:
+    """A window moved to a screen of twice the density: the cells' pictures are made
+    again for it, not stretched from the ones of the window's own density."""
+    _app, view = board
+    agent.publish(ticket("late", number="101", placed_at=NOW - timedelta(minutes=30)))
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1)
+    assert_shown_as_painted(view)  # pictures for the window's own density
+    pictures = view.table.itemDelegate()
+    assert isinstance(pictures, BoardDelegate)
+    plain = BoardDelegate(view.table, DARK, 1.0, pictures=False)
+    for column in range(view.model.columnCount()):
+        for _ in range(2):
+            got = painted_dense(view, pictures, 0, column)
+            assert got == painted_dense(view, plain, 0, column), column
