@@ -85,14 +85,7 @@ def test_the_board_shows_its_cells_as_painted_one_by_one(
         view.model.tick()
         assert_shown_as_painted(view)
     agent.publish(revise(late, status="ready"))  # READY: the row's colours change
-    qtbot.waitUntil(lambda: view.model.cell(view.model.row_of("late"), 0) is not None)
-    qtbot.waitUntil(
-        lambda: (
-            (row := view.model.row_of("late")) >= 0
-            and view.model.ticket_at(row) is not None
-            and view.model.ticket_at(row).status.value == "ready"
-        )  # type: ignore[union-attr]
-    )
+    qtbot.waitUntil(lambda: view.model.ready_count() == 1)
     assert_shown_as_painted(view)
     view.table.selectRow(0)  # a selected row: the highlight's colours
     assert_shown_as_painted(view)
