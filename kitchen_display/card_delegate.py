@@ -80,6 +80,8 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 _LEFT_V = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 _RIGHT_V = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _CENTER = int(Qt.AlignmentFlag.AlignCenter)
+#: as a number (``option.state.value & _SELECTED``: no enum arithmetic per card)
+_SELECTED = QStyle.StateFlag.State_Selected.value
 
 
 #: roles that change only what a card's header shows (its clock, aging colour and
@@ -112,7 +114,7 @@ class _Picture:
     catches up (the clock again, and the chips row if it changed, each over its row
     copied from ``still``) when the card is painted again as it is."""
 
-    __slots__ = ("chips", "customer", "key", "painted", "shown", "still", "timer")
+    __slots__ = ("chips", "customer", "key", "painted", "shown", "shown_for", "still", "timer")
 
     def __init__(
         self, key: tuple[int, int, float, AgeState, bool], still: QPixmap, customer: str
@@ -126,6 +128,8 @@ class _Picture:
         self.chips: tuple[Chip, ...] = ()
         #: the clock and the chips last painted on the screen
         self.painted: tuple[str, tuple[Chip, ...]] | None = None
+        #: the model's header that ``shown`` was last found up to date with
+        self.shown_for: CardHeader | None = None
 
     @property
     def bytes(self) -> int:
@@ -298,8 +302,25 @@ class TicketCardDelegate(QStyledItemDelegate):
             header = index.data(Role.HeaderRole)
         if not isinstance(ticket, Ticket):
             return
-        rect = QRect(option.rect)
         pressed = self._pressed[1] if self._pressed and self._pressed[0] == ticket.id else None
+        selected = bool(option.state.value & _SELECTED)
+        if self._pixmaps is not None and pressed is None and not selected:
+            entry = self._pixmaps.get(ticket.id)
+            if entry is not None and entry.shown_for is header and entry.shown is not None:
+                # nothing on the card changed since its picture was brought up to date
+                # (the model hands out the same header until something on it does): a
+                # copy, and nothing else to work out
+                rect = option.rect
+                key = entry.key
+                if (
+                    key[0] == rect.width()
+                    and key[1] == rect.height()
+                    and key[2] == painter.device().devicePixelRatioF()
+                ):
+                    self._pixmaps.move_to_end(ticket.id)
+                    painter.drawPixmap(rect.topLeft(), entry.shown)
+                    return
+        rect = QRect(option.rect)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
@@ -315,7 +336,7 @@ class TicketCardDelegate(QStyledItemDelegate):
             self._paint_card(painter, rect, index, ticket, pressed)
         else:
             self._paint_cached(painter, rect, index, ticket, header)
-        if option.state & QStyle.StateFlag.State_Selected:
+        if selected:
             # the selection frame last, over everything
             s = self._style
             painter.setPen(s.selected_pen)
@@ -393,6 +414,7 @@ class TicketCardDelegate(QStyledItemDelegate):
                 self._paint_live(painter, rect, timer, chips, entry.customer, header.aging.state)
                 return
             self._update_shown(painter, entry, rect.size(), timer, chips, header.aging.state)
+        entry.shown_for = header
         assert entry.shown is not None
         painter.drawPixmap(rect.topLeft(), entry.shown)
 

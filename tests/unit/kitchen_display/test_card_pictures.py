@@ -101,12 +101,12 @@ def shown(wall: CardWall, ticket_id: str) -> QImage:
 
 
 def assert_shown_as_painted(wall: CardWall, *ticket_ids: str) -> None:
-    """Each card, painted by the wall twice (the first time after a change paints the
-    clock and chips onto the screen, the second from the card's picture as shown),
-    looks as painted whole."""
+    """Each card, painted by the wall three times (the first time after a change paints
+    the clock and chips onto the screen, the second brings the card's picture as shown
+    up to date, the third copies it), looks as painted whole."""
     for ticket_id in ticket_ids:
         want = painted_whole(wall, ticket_id)
-        for paint in ("after the change", "again, as it is"):
+        for paint in ("after the change", "again, as it is", "from its picture"):
             got = shown(wall, ticket_id)
             assert got.size() == want.size(), ticket_id
             assert got == want, f"{ticket_id} painted {paint}: not as painted whole"
@@ -121,6 +121,9 @@ def test_the_wall_shows_its_cards_as_painted_whole(wall: CardWall, clock: Clock)
     )
     assert_shown_as_painted(wall, "a", "b", "c")
     # again, now from the pictures
+    assert_shown_as_painted(wall, "a", "b", "c")
+    wall.setCurrentIndex(_model(wall).index_of("b"))  # selected: the frame over it
+    assert wall.selectionModel().isSelected(_model(wall).index_of("b"))
     assert_shown_as_painted(wall, "a", "b", "c")
 
 
