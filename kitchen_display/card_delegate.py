@@ -102,8 +102,9 @@ HEADER_ROLES = frozenset(
 )
 
 
-#: at most this much memory for the cards' pictures (a 300 x 500 card is ~600 KB)
-PICTURE_BUDGET_BYTES = 48 * 1024 * 1024
+#: at most this much memory for the cards' pictures (a 300 x 500 card is ~600 KB, and
+#: a card has two: still and as shown; a 1920 x 1080 wall of cards is ~17 MB of them)
+PICTURE_BUDGET_BYTES = 32 * 1024 * 1024
 
 
 class _Picture:
