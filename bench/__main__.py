@@ -184,6 +184,32 @@ def heldout_rows(held: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
             f"{r['p50_over_each_alone']:.2f}x p50, {r['p99_over_each_alone']:.2f}x p99)",
             f"p99 ≤ {target:.0f}x floor: {_verdict(r['p99'] <= target)}",
         )
+    ] + (heldout_command_rows(held) if "commands" in held else [])
+
+
+def heldout_command_rows(held: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+    """A command from a raw screen to the other screens, each a process of its own."""
+    c = held["commands"]
+    r, hop, fan, floor = c["ratios"], c["hop"], c["fanout_hop"], c["floor"]
+    target = TARGETS["bump_to_screens"]
+    pace = held["pace_s"] * 1000
+    return [
+        (
+            f"held out: a command (start, bump, …) on one raw screen to the state on "
+            f"{c['other_screens']} other raw screens, each a process of its own, through "
+            f"the agent as a process ({c['count']} commands, {pace:.0f} ms apart)",
+            _ms(c["to_other_screens"])
+            + f"; first to last of the {c['other_screens']}: {_ms(c['first_to_last_screen'])}",
+            f"raw hop (one subscriber, paced alike): {_ms(hop)}; the same raw publish to "
+            f"the {c['other_screens']} screens' processes (fan-out): {_ms(fan)}; the "
+            f"command's floor (hop to the agent + commit + fan-out): {_ms(floor)}",
+            f"{r['p50_over_hop']:.2f}x p50, {r['p99_over_hop']:.2f}x p99 the hop; "
+            f"{r['p99_over_fanout']:.2f}x p99 the fan-out; {r['p50_over_floor']:.2f}x p50, "
+            f"{r['p99_over_floor']:.2f}x p99 the floor",
+            f"≤ {target:.0f}x hop p99: {_verdict(r['p99_over_hop'] <= target)} (stages: "
+            f"send→committed {c['stages']['to_commit']['p50_ms']:.1f} ms p50, "
+            f"committed→last screen {c['stages']['commit_to_screen']['p50_ms']:.1f} ms p50)",
+        )
     ]
 
 

@@ -20,8 +20,18 @@ with the agent's durability (WAL, ``synchronous=FULL``) and one raw stomp.py hop
 of its own, twice: paced as the orders are (``PACE`` before each sample: the floor the
 ratios are taken to) and back to back (``floor_each_alone``: each part's path kept
 hot, a stricter baseline than anything one order at a time meets; reported beside
-it). Exit status 0 unless a
-peer could not be started (then 1).
+it).
+
+Then commands (``--commands``, 200: start, item_done, item_undo and bump at grill on
+the orders just shown, 4 a ticket, all valid), written from the site protocol: sent by
+the raw screen to the site's command queue, persistent, with a reply-to, one at a time
+``PACE`` after the last was everywhere; each timed from the send to its
+``ticket.updated`` on the last of 5 other raw screens, each a process of its own
+(``python -m bench.raw_screen``: on a site each screen is a machine of its own; here
+they share the two cores). Baselines in the same run, paced alike: the raw hop above
+(one subscriber), the same raw publish to those 5 processes (the fan-out), and the
+command's floor: its hop to the agent + one commit + the fan-out, sample by sample.
+Exit status 0 unless a peer could not be started (then 1).
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ import itertools
 import json
 import os
 import platform
+import subprocess
 import sys
 import tempfile
 import threading
@@ -51,6 +62,8 @@ from tests.helpers.site import AgentProcess, write_agent_config
 
 SITE = "heldout-01"
 TOKEN = "heldout-token-not-secret"
+STATE = f"/topic/kds.{SITE}.state"
+COMMANDS = f"/queue/kds.{SITE}.commands"
 clock = time.perf_counter
 
 
@@ -130,6 +143,166 @@ class RawScreen(stomp.ConnectionListener):  # type: ignore[misc]  # stomp.py is 
 
 PARTS = ("long_poll", "commit", "hop")
 
+#: the other screens a command goes to (each a process of its own, as on a site)
+OTHER_SCREENS = 5
+FANOUT_TOPIC = "/topic/heldout.fanout"
+
+
+class OtherScreens:
+    """``count`` screens as processes of their own (``python -m bench.raw_screen``):
+    when each one received each ``seq`` of the state topic and each hop ``i``, in
+    wall-clock time (the processes share the system's clock)."""
+
+    def __init__(self, url: str, count: int = OTHER_SCREENS) -> None:
+        parts = urlsplit(url)
+        self.cond = threading.Condition()
+        #: per screen: seq -> (ticket id, time) and hop i -> time
+        self.updates: list[dict[int, tuple[str, float]]] = [{} for _ in range(count)]
+        self.hops: list[dict[int, float]] = [{} for _ in range(count)]
+        self.procs: list[subprocess.Popen[str]] = []
+        args = [str(parts.hostname or "127.0.0.1"), str(parts.port or 61613)]
+        for n in range(count):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bench.raw_screen", *args, STATE, FANOUT_TOPIC],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            self.procs.append(proc)
+            assert proc.stdout is not None
+            if proc.stdout.readline().strip() != "ready":
+                self.close()
+                raise RuntimeError(f"other screen {n}: not subscribed at {url}")
+            threading.Thread(target=self._read, args=(n, proc), daemon=True).start()
+
+    def _read(self, n: int, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            kind, *fields = line.split()
+            with self.cond:
+                if kind == "T":
+                    self.updates[n][int(fields[1])] = (fields[0], float(fields[2]))
+                elif kind == "H":
+                    self.hops[n][int(fields[0])] = float(fields[1])
+                self.cond.notify_all()
+
+    def last_seq(self, ticket_id: str) -> list[int]:
+        """Per screen: the last seq it has for the ticket (0: none)."""
+        with self.cond:
+            return [
+                max((seq for seq, (tid, _) in seen.items() if tid == ticket_id), default=0)
+                for seen in self.updates
+            ]
+
+    def all_after(
+        self, ticket_id: str, before: list[int], timeout: float
+    ) -> tuple[int, float, float] | None:
+        """The first update of the ticket after ``before`` on every screen: (its seq,
+        when the first screen had it, when the last one did); None if not in time."""
+
+        def first(n: int) -> tuple[int, float] | None:
+            after = [
+                (seq, at)
+                for seq, (tid, at) in self.updates[n].items()
+                if tid == ticket_id and seq > before[n]
+            ]
+            return min(after) if after else None
+
+        with self.cond:
+            if not self.cond.wait_for(
+                lambda: all(first(n) is not None for n in range(len(self.updates))), timeout
+            ):
+                return None
+            firsts = [first(n) for n in range(len(self.updates))]
+        seqs = {f[0] for f in firsts if f is not None}
+        times = [f[1] for f in firsts if f is not None]
+        return min(seqs), min(times), max(times)
+
+    def hop_seen(self, i: int, timeout: float) -> float | None:
+        """When the last screen received hop ``i``."""
+        with self.cond:
+            if not self.cond.wait_for(lambda: all(i in h for h in self.hops), timeout):
+                return None
+            return max(h[i] for h in self.hops)
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.stdin is not None:
+                proc.stdin.close()
+        for proc in self.procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+def fanout_samples(url: str, screens: OtherScreens, pace: float) -> Generator[float, None, None]:
+    """One raw publish to the topic the other screens subscribe to, per ``next``: until
+    the last of them received it (the fan-out floor on this machine), ``pace`` after
+    the last."""
+    parts = urlsplit(url)
+    pub = stomp.Connection12([(parts.hostname or "127.0.0.1", parts.port or 61613)])
+    pub.connect(wait=True)
+    try:
+        for i in itertools.count():
+            time.sleep(pace)
+            began = time.time()
+            pub.send(FANOUT_TOPIC, json.dumps({"i": i, "pad": "x" * 1024}))
+            seen = screens.hop_seen(i, 5)
+            if seen is not None and i >= 20:  # the first: paths warming up
+                yield seen - began
+    finally:
+        pub.disconnect()
+
+
+def command_text(k: int, ticket_id: str) -> tuple[str, str]:
+    """The k-th command of the plan (start, item_done, item_undo, bump at grill: 4 per
+    ticket, all valid), as the site protocol writes it: (command_id, JSON)."""
+    kind = ("start", "item_done", "item_undo", "bump")[k % 4]
+    command: dict[str, Any] = {
+        "v": 1,
+        "type": kind,
+        "site_id": SITE,
+        "command_id": f"heldout-cmd-{k:05d}",
+        "display_id": "heldout-pass",
+        "ticket_id": ticket_id,
+        "station": "grill",
+    }
+    if kind in ("item_done", "item_undo"):
+        command["line_id"] = "l1"
+    return command["command_id"], json.dumps(command)
+
+
+def run_commands(
+    screen: RawScreen, screens: OtherScreens, ticket_ids: Sequence[str], count: int
+) -> tuple[list[float], list[tuple[float, int, float]], list[float]]:
+    """``count`` commands sent one at a time (``PACE`` after the last was everywhere) by
+    the raw screen, persistent with a reply-to, as a display sends them; each timed from
+    the send to its ``ticket.updated`` on the last of the other screens. Returns those
+    latencies, (send, seq, last screen) samples in ``clock`` time, and the spread from
+    the first of the other screens to the last."""
+    offset = time.time() - clock()
+    latencies: list[float] = []
+    samples: list[tuple[float, int, float]] = []
+    spread: list[float] = []
+    reply_to = f"/queue/kds.{SITE}.replies.heldout-pass"
+    for k in range(count):
+        ticket_id = ticket_ids[k // 4]
+        command_id, text = command_text(k, ticket_id)
+        before = screens.last_seq(ticket_id)
+        time.sleep(PACE)
+        began = time.time()
+        screen.conn.send(COMMANDS, text, headers={"reply-to": reply_to, "persistent": "true"})
+        seen = screens.all_after(ticket_id, before, 10)
+        if seen is None:
+            raise RuntimeError(f"command {command_id} did not reach the other screens in 10 s")
+        seq, first, last = seen
+        latencies.append(last - began)
+        samples.append((began - offset, seq, last - offset))
+        spread.append(last - first)
+    return latencies, samples, spread
+
 
 def hop_samples(url: str, pace: float) -> Generator[float, None, None]:
     """One raw stomp.py hop per ``next``: publish -> a subscriber on its own connection,
@@ -185,7 +358,7 @@ def long_poll_samples(core: IndependentCore, pace: float) -> Generator[float, No
             yield answer[0] - began
 
 
-def run(orders: int) -> dict[str, Any]:
+def run(orders: int, commands: int = 200) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="kds-heldout-") as tmp:
         workdir = Path(tmp)
         broker = ActiveMQ(workdir / "activemq", stomp_port=0)
@@ -209,7 +382,8 @@ def run(orders: int) -> dict[str, Any]:
                     workdir, site_id=SITE, core_url=core.url, mq_url=broker.url
                 )
                 agent = AgentProcess(config, TOKEN, workdir / "agent.log").start()
-                screen = RawScreen(broker.url, f"/topic/kds.{SITE}.state")
+                screen = RawScreen(broker.url, STATE)
+                screens = OtherScreens(broker.url)
                 try:
                     core.add(order_text(90_000))  # warm-up: the agent follows the feed
                     if screen.wait("ord_HELD90000", 60) is None:
@@ -227,13 +401,27 @@ def run(orders: int) -> dict[str, Any]:
                             raise RuntimeError(f"order {n} did not reach the screen in 10 s")
                         latencies.append(seen - began)
                         samples.append((began, screen.seqs[f"ord_HELD{n:05d}"], seen))
+                    # commands from the raw screen to the other screens, then the same
+                    # screens' fan-out floor: one raw publish to all of them, paced alike
+                    ticket_ids = [f"ord_HELD{n:05d}" for n in range(orders)]
+                    to_all, command_samples, spread = run_commands(
+                        screen, screens, ticket_ids, min(commands, 4 * orders)
+                    )
+                    fanout = take(fanout_samples(broker.url, screens, PACE), len(to_all))
                 finally:
+                    screens.close()
                     screen.close()
                     agent.stop()
                 split = stages(store, samples)
+                command_split = stages(store, command_samples)
         finally:
             broker.stop()
     latency = summary_ms(latencies)
+    to_all_s = summary_ms(to_all)
+    hop_s = summary_ms(parts[PACE][2])
+    fanout_s = summary_ms(fanout)
+    # a command's own floor: its hop to the agent, the agent's commit, the fan-out hop
+    command_floor = summary_ms(floor_samples(parts[PACE][2], parts[PACE][1], fanout))
     floor_s = summary_ms(floor_samples(*parts[PACE]))
     alone_s = summary_ms(floor_samples(*parts[0.0]))
     return {
@@ -260,16 +448,37 @@ def run(orders: int) -> dict[str, Any]:
             "p50_over_each_alone": ratio(latency["p50_ms"], alone_s["p50_ms"]),
             "p99_over_each_alone": ratio(latency["p99_ms"], alone_s["p99_ms"]),
         },
+        "commands": {
+            "count": len(to_all),
+            "other_screens": OTHER_SCREENS,
+            "to_other_screens": to_all_s,
+            "first_to_last_screen": summary_ms(spread),
+            "stages": command_split,
+            "hop": hop_s,
+            "fanout_hop": fanout_s,
+            "floor": command_floor,
+            "ratios": {
+                "p50_over_floor": ratio(to_all_s["p50_ms"], command_floor["p50_ms"]),
+                "p99_over_floor": ratio(to_all_s["p99_ms"], command_floor["p99_ms"]),
+                "p50_over_hop": ratio(to_all_s["p50_ms"], hop_s["p50_ms"]),
+                "p99_over_hop": ratio(to_all_s["p99_ms"], hop_s["p99_ms"]),
+                "p50_over_fanout": ratio(to_all_s["p50_ms"], fanout_s["p50_ms"]),
+                "p99_over_fanout": ratio(to_all_s["p99_ms"], fanout_s["p99_ms"]),
+            },
+        },
     }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--orders", type=int, default=100)
+    parser.add_argument(
+        "--commands", type=int, default=200, help="commands to the other screens (4 a ticket)"
+    )
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
     try:
-        out = run(args.orders)
+        out = run(args.orders, args.commands)
     except RuntimeError as exc:
         print(f"bench_heldout: {exc}", file=sys.stderr)
         return 1
