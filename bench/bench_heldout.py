@@ -358,6 +358,15 @@ def long_poll_samples(core: IndependentCore, pace: float) -> Generator[float, No
             yield answer[0] - began
 
 
+def ratios_to(result: dict[str, Any], **baselines: dict[str, Any]) -> dict[str, float]:
+    """``p50_over_<name>`` and ``p99_over_<name>`` of ``result`` for each baseline."""
+    return {
+        f"{q}_over_{name}": ratio(result[f"{q}_ms"], base[f"{q}_ms"])
+        for name, base in baselines.items()
+        for q in ("p50", "p99")
+    }
+
+
 def run(orders: int, commands: int = 200) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="kds-heldout-") as tmp:
         workdir = Path(tmp)
@@ -457,14 +466,7 @@ def run(orders: int, commands: int = 200) -> dict[str, Any]:
             "hop": hop_s,
             "fanout_hop": fanout_s,
             "floor": command_floor,
-            "ratios": {
-                "p50_over_floor": ratio(to_all_s["p50_ms"], command_floor["p50_ms"]),
-                "p99_over_floor": ratio(to_all_s["p99_ms"], command_floor["p99_ms"]),
-                "p50_over_hop": ratio(to_all_s["p50_ms"], hop_s["p50_ms"]),
-                "p99_over_hop": ratio(to_all_s["p99_ms"], hop_s["p99_ms"]),
-                "p50_over_fanout": ratio(to_all_s["p50_ms"], fanout_s["p50_ms"]),
-                "p99_over_fanout": ratio(to_all_s["p99_ms"], fanout_s["p99_ms"]),
-            },
+            "ratios": ratios_to(to_all_s, floor=command_floor, hop=hop_s, fanout=fanout_s),
         },
     }
 
