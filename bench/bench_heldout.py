@@ -47,7 +47,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -240,20 +240,8 @@ class OtherScreens:
 def fanout_samples(url: str, screens: OtherScreens, pace: float) -> Generator[float, None, None]:
     """One raw publish to the topic the other screens subscribe to, per ``next``: until
     the last of them received it (the fan-out floor on this machine), ``pace`` after
-    the last."""
-    parts = urlsplit(url)
-    pub = stomp.Connection12([(parts.hostname or "127.0.0.1", parts.port or 61613)])
-    pub.connect(wait=True)
-    try:
-        for i in itertools.count():
-            time.sleep(pace)
-            began = time.time()
-            pub.send(FANOUT_TOPIC, json.dumps({"i": i, "pad": "x" * 1024}))
-            seen = screens.hop_seen(i, 5)
-            if seen is not None and i >= 20:  # the first: paths warming up
-                yield seen - began
-    finally:
-        pub.disconnect()
+    the last; wall-clock time, as the screens' processes report it."""
+    yield from publish_samples(url, FANOUT_TOPIC, screens.hop_seen, pace, now=time.time)
 
 
 def command_text(k: int, ticket_id: str) -> tuple[str, str]:
@@ -304,10 +292,17 @@ def run_commands(
     return latencies, samples, spread
 
 
-def hop_samples(url: str, pace: float) -> Generator[float, None, None]:
-    """One raw stomp.py hop per ``next``: publish -> a subscriber on its own connection,
-    ``pace`` seconds after the last."""
-    screen = RawScreen(url, "/topic/heldout.hop")
+def publish_samples(
+    url: str,
+    topic: str,
+    seen: Callable[[int, float], float | None],
+    pace: float,
+    now: Callable[[], float] = clock,
+) -> Generator[float, None, None]:
+    """One raw stomp.py publish of ``{"i": ...}`` to ``topic`` per ``next``, ``pace``
+    seconds after the last: from the send to ``seen(i, timeout)`` (when the subscriber,
+    or the last of them, had it, on the ``now`` clock). The first 20 are not yielded:
+    until the subscriptions are live and the paths warm."""
     parts = urlsplit(url)
     pub = stomp.Connection12([(parts.hostname or "127.0.0.1", parts.port or 61613)])
     pub.connect(wait=True)
@@ -315,13 +310,24 @@ def hop_samples(url: str, pace: float) -> Generator[float, None, None]:
         for i in itertools.count():
             if pace:
                 time.sleep(pace)
-            began = clock()
-            pub.send("/topic/heldout.hop", json.dumps({"i": i, "pad": "x" * 1024}))
-            seen = screen.wait(f"hop-{i}", 5)
-            if seen is not None and i >= 20:  # the first: until the subscription is live
-                yield seen - began
+            began = now()
+            pub.send(topic, json.dumps({"i": i, "pad": "x" * 1024}))
+            at = seen(i, 5)
+            if at is not None and i >= 20:
+                yield at - began
     finally:
         pub.disconnect()
+
+
+def hop_samples(url: str, pace: float) -> Generator[float, None, None]:
+    """One raw stomp.py hop per ``next``: publish -> a subscriber on its own connection,
+    ``pace`` seconds after the last."""
+    screen = RawScreen(url, "/topic/heldout.hop")
+    try:
+        yield from publish_samples(
+            url, "/topic/heldout.hop", lambda i, timeout: screen.wait(f"hop-{i}", timeout), pace
+        )
+    finally:
         screen.close()
 
 
