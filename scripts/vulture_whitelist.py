@@ -29,6 +29,9 @@ _.server_version
 _.close_connection
 _.daemon_threads
 
+# --- logging.handlers.BaseRotatingHandler hook: its emit calls it (shared/logs.py) ---
+_.shouldRollover
+
 # --- stomp.py ConnectionListener callbacks: stomp.py's receiver thread calls them ---
 _.on_connected
 _.on_message

@@ -42,25 +42,32 @@ ANYWHERE_LENGTH = 8
 _lock = threading.Lock()
 _values: set[str] = set()
 _pattern: re.Pattern[str] | None = None
+#: bumped whenever the set of values changes: a record redacted under the current one
+#: (marked with it, :data:`_MARK`) needs no second pass on its way into a handler
+_generation = 0
+#: the record attribute that holds the generation a record was redacted under
+_MARK = "_kds_redacted"
 
 
 def remember(value: str) -> None:
     """Mask ``value`` from now on (unless shorter than :data:`MIN_LENGTH`)."""
-    global _pattern
+    global _pattern, _generation
     if len(value) < MIN_LENGTH:
         return
     with _lock:
         if value not in _values:
             _values.add(value)
             _pattern = None
+            _generation += 1
 
 
 def forget_all() -> None:
     """For tests: mask nothing again."""
-    global _pattern
+    global _pattern, _generation
     with _lock:
         _values.clear()
         _pattern = None
+        _generation += 1
 
 
 def _forms(value: str) -> set[str]:
@@ -101,8 +108,19 @@ def redact(text: str) -> str:
     return pattern.sub(MASK, text)
 
 
+def generation() -> int:
+    """Which set of remembered values :func:`redact` masks now (it changes with the set)."""
+    return _generation
+
+
 def redact_record(record: logging.LogRecord) -> logging.LogRecord:
-    """Put the redacted message (and traceback, stack) into ``record``, in place."""
+    """Put the redacted message (and traceback, stack) into ``record``, in place.
+    A record already redacted since the last :func:`remember` is left as it is (the
+    record factory redacts it, then each handler's filter would again)."""
+    current = _generation
+    if record.__dict__.get(_MARK) == current:
+        return record
+    record.__dict__[_MARK] = current
     if _compiled() is None:
         return record
     try:

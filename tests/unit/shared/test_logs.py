@@ -103,3 +103,65 @@ def test_the_console_handler_follows_a_replaced_stderr(
     monkeypatch.setattr(sys, "stderr", second)
     logging.getLogger("kds.test").warning("after the swap")
     assert "after the swap" in second.getvalue()
+
+
+def test_a_secret_remembered_after_the_record_was_made_is_masked_in_both(
+    tmp_path: Path,
+) -> None:
+    """The record factory masks a record once; a value remembered after that (before
+    the handlers see it) is still masked by each handler, the formatted line too."""
+    stream = io.StringIO()
+    path = logs.setup("edge-agent", "INFO", stream=stream, env={"KDS_LOG_DIR": str(tmp_path)})
+    assert path is not None
+    record = logging.getLogger("edge.test").makeRecord(
+        "edge.test", logging.INFO, __file__, 1, "late %s", (SECRET,), None
+    )
+    Secret(SECRET)  # remembered only now
+    logging.getLogger("edge.test").handle(record)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert "late ********" in stream.getvalue() and "late ********" in path.read_text()
+    assert SECRET not in stream.getvalue() + path.read_text()
+
+
+def test_each_record_is_formatted_once_for_the_console_and_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stream = io.StringIO()
+    path = logs.setup("edge-agent", "INFO", stream=stream, env={"KDS_LOG_DIR": str(tmp_path)})
+    assert path is not None
+    calls: list[str] = []
+    format_time = logging.Formatter.formatTime
+
+    def counted(
+        self: logging.Formatter, record: logging.LogRecord, datefmt: str | None = None
+    ) -> str:
+        calls.append(record.getMessage())
+        return format_time(self, record, datefmt)
+
+    monkeypatch.setattr(logging.Formatter, "formatTime", counted)
+    for i in range(10):
+        logging.getLogger("edge.test").info("order %d accepted", i)
+    assert len(calls) == 10
+    lines = stream.getvalue().splitlines()
+    assert [line for line in path.read_text().splitlines() if "accepted" in line] == lines
+
+
+def test_a_file_found_at_start_counts_toward_its_rotation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The size is known from what was written, starting from the file as found: an
+    agent restarted beside a nearly full file rotates it when the next lines would not
+    fit, and every file stays within the limit."""
+    monkeypatch.setattr(logs, "MAX_BYTES", 2000)
+    (tmp_path / "edge-agent.log").write_text("x" * 1900 + "\n")
+    logs.setup("edge-agent", "INFO", stream=io.StringIO(), env={"KDS_LOG_DIR": str(tmp_path)})
+    for i in range(3):
+        logging.getLogger("edge.test").info("line %d %s", i, "y" * 50)
+    assert (tmp_path / "edge-agent.log.1").read_text() == "x" * 1900 + "\n"
+    assert (tmp_path / "edge-agent.log").read_text().count("line ") == 3
+    for i in range(200):
+        logging.getLogger("edge.test").info("line %d %s", i, "é" * 50)  # 2 bytes each
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    assert all(p.stat().st_size <= 2000 for p in tmp_path.iterdir())
