@@ -625,7 +625,8 @@ class Kitchen:
     def _save_and_publish(self, ticket: Ticket, *, removed_reason: str | None = None) -> None:
         seq = self.store.next_seq()
         status = CLEARED if removed_reason else ticket.status.value
-        self.store.put_ticket(ticket.id, status, ticket.model_dump_json(exclude_none=True))
+        body = ticket.model_dump_json(exclude_none=True)
+        self.store.put_ticket(ticket.id, status, body)
         message: wire.TicketUpdated | wire.TicketRemoved
         if removed_reason:
             message = wire.TicketRemoved(
@@ -634,20 +635,27 @@ class Kitchen:
                 at=self._clock(),
                 ticket_id=ticket.id,
                 reason=removed_reason,
+                epoch=self.store.epoch,
             )
         else:
             # the screens get a copy within the message budget; the store keeps it whole
+            # (the stored form is the message's: its size says whether it fits as it is)
             message = wire.TicketUpdated(
                 site_id=self.site_id,
                 seq=seq,
                 at=self._clock(),
-                ticket=wire_form.wire_ticket(ticket),
+                ticket=wire_form.wire_ticket(ticket, size=len(body.encode("utf-8"))),
+                epoch=self.store.epoch,
             )
         self._enqueue_state(seq, message)
 
     def _enqueue_state(self, seq: int, message: wire.StateMessage) -> None:
         # the database's epoch: with it a screen tells this seq from another database's
-        stamped = message.model_copy(update={"epoch": self.store.epoch})
+        stamped = (
+            message
+            if message.epoch == self.store.epoch
+            else message.model_copy(update={"epoch": self.store.epoch})
+        )
         body = wire.encode(stamped)
         limit = (
             wire_form.TICKET_MESSAGE_BYTES

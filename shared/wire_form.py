@@ -88,10 +88,16 @@ def more(count: int) -> str:
     return f"{ELLIPSIS} (+{count})"
 
 
-def wire_ticket(ticket: Ticket, budget: int = TICKET_MESSAGE_BYTES - ENVELOPE_BYTES) -> Ticket:
+def wire_ticket(
+    ticket: Ticket,
+    budget: int = TICKET_MESSAGE_BYTES - ENVELOPE_BYTES,
+    *,
+    size: int | None = None,
+) -> Ticket:
     """``ticket`` as it is if it takes at most ``budget`` bytes, else the first step
-    of :data:`LEVELS` that fits (or the last, the smallest there is)."""
-    if encoded_size(ticket) <= budget:
+    of :data:`LEVELS` that fits (or the last, the smallest there is). ``size``: its
+    :func:`encoded_size`, when the caller has already encoded it."""
+    if (encoded_size(ticket) if size is None else size) <= budget:
         return ticket
     small = ticket
     for caps in LEVELS:
