@@ -221,12 +221,23 @@ class OutboxWorker:
             rows = self._store.due(self.channel, limit=200, now=now, fifo_per_dest=True)
         if not self._ordered and self._in_flight > 1 and len(rows) > 1:
             # At most one row per destination is due (FIFO per order), so these may go
-            # out side by side: a core 100 ms away then takes a burst in parallel.
-            with ThreadPoolExecutor(
-                max_workers=min(self._in_flight, len(rows)),
-                thread_name_prefix=f"outbox-{self.channel}",
-            ) as pool:
-                outcomes = list(pool.map(self._attempt_unless_stopping, rows))
+            # out side by side: a core 100 ms away then takes a burst in parallel. What
+            # went out is marked done in one commit after the pass, not one commit (one
+            # fsync, the store's lock held through it) per row: a crash in between sends
+            # those rows again, which the core answers as it did the first time (the
+            # same Idempotency-Key). At-most-once rows are marked one by one, always.
+            done: list[int] | None = None if self._at_most_once else []
+            try:
+                with ThreadPoolExecutor(
+                    max_workers=min(self._in_flight, len(rows)),
+                    thread_name_prefix=f"outbox-{self.channel}",
+                ) as pool:
+                    outcomes = list(
+                        pool.map(lambda row: self._attempt_unless_stopping(row, done), rows)
+                    )
+            finally:
+                if done:
+                    self._store.mark_done_many(done)
             return any(outcome in ("done", "dead") for outcome in outcomes)
         progressed = False
         # An ordered channel (the state topic) marks its delivered rows done in one
@@ -279,8 +290,8 @@ class OutboxWorker:
             return {row.id: bad for row in rows}
         return {row.id: error for row, error in zip(rows, errors, strict=True)}
 
-    def _attempt_unless_stopping(self, row: OutboxRow) -> str:
-        return "stopped" if self._stop.is_set() else self._attempt(row)
+    def _attempt_unless_stopping(self, row: OutboxRow, batch: list[int] | None = None) -> str:
+        return "stopped" if self._stop.is_set() else self._attempt(row, batch)
 
     def _attempt(
         self,

@@ -376,6 +376,59 @@ def test_unordered_channel_delivers_different_orders_side_by_side(store: Store) 
     assert sorted(r["state"] for r in store.outbox_rows()) == ["done"] * 4
 
 
+def test_a_parallel_pass_marks_what_went_out_done_in_one_commit(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Side by side deliveries (the core's events) are recorded together after the
+    pass: one commit, not one fsync under the store's lock per event. A failed row
+    keeps its own retry; the others are done."""
+    enqueue(store, "a", "b", "c", "d", "e")
+    commits = done_commits(store, monkeypatch)
+    deliver = FakeDeliver(lambda row: CoreUnavailable("down") if row.key == "c" else None)
+    w = worker(store, deliver, in_flight=4)
+    assert w.drain_once() is True
+    assert sorted(deliver.seen) == ["a", "b", "c", "d", "e"]
+    assert [sorted(ids) for ids in commits] == [[1, 2, 4, 5]]
+    assert {r["key"]: r["state"] for r in store.outbox_rows()} == {
+        "a": "done",
+        "b": "done",
+        "c": "pending",
+        "d": "done",
+        "e": "done",
+    }
+    assert info(store, "c")["attempts"] == 1 and w.delivered == 4
+
+
+def test_a_parallel_pass_that_breaks_still_marks_what_went_out(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enqueue(store, "a", "b", "c")
+    deliver = FakeDeliver(lambda row: RuntimeError("a bug") if row.key == "c" else None)
+    w = worker(store, deliver, in_flight=4)
+
+    def store_went_away(*args: object) -> None:
+        raise RuntimeError("the store went away while recording c's retry")
+
+    monkeypatch.setattr(store, "mark_retry", store_went_away)
+    with pytest.raises(RuntimeError, match="went away"):
+        w.drain_once()
+    assert {r["key"]: r["state"] for r in store.outbox_rows()} == {
+        "a": "done",
+        "b": "done",
+        "c": "pending",
+    }
+
+
+def test_a_parallel_at_most_once_pass_marks_rows_one_by_one(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    enqueue(store, "a", "b", "c")
+    commits = done_commits(store, monkeypatch)
+    w = worker(store, FakeDeliver(), in_flight=4, at_most_once=True)
+    assert w.drain_once() is True
+    assert sorted(commits) == [[1], [2], [3]]
+
+
 def test_one_orders_events_never_overlap_even_in_flight(store: Store) -> None:
     enqueue(store, "accepted", "in_progress", "ready", dest="ord_1")
     enqueue(store, "other")
