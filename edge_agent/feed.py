@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 
 from edge_agent.adapters.core_http import CoreClient
 from edge_agent.adapters.http_util import bounded_retry_after
@@ -36,6 +37,8 @@ CURSOR_KEY = "feed_cursor"
 QUIET_PAGE = 1
 #: the longest the feed waits for that publish (a broker that hangs must not stop it)
 PUBLISH_WAIT = 0.05
+#: how long after a page of more than QUIET_PAGE orders the feed counts as in a rush
+RUSH_HOLD = 1.0
 
 
 class FeedFollower:
@@ -64,6 +67,13 @@ class FeedFollower:
         self._thread: threading.Thread | None = None
         self.connected = False
         self.last_error: str | None = None
+        #: time.monotonic() until which the feed is in a rush (see :meth:`in_rush`)
+        self._rush_until = 0.0
+
+    def in_rush(self) -> bool:
+        """Whether a page of more than :data:`QUIET_PAGE` orders came in the last
+        :data:`RUSH_HOLD` seconds: orders arrive faster than one per poll."""
+        return time.monotonic() < self._rush_until
 
     def start(self, supervisor: Supervisor | None = None) -> FeedFollower:
         """Follow the feed on the ``feed`` thread, supervised (restarted if it dies)."""
@@ -149,6 +159,8 @@ class FeedFollower:
         # one transaction for the page and its cursor: one commit however many orders
         if self._published is not None:
             self._published.clear()
+        if len(page.orders) > QUIET_PAGE:
+            self._rush_until = time.monotonic() + RUSH_HOLD
         outcomes = self._kitchen.apply_page(page.orders, then=advance)
         if self._published is not None and 0 < len(outcomes) <= QUIET_PAGE:
             self._published.wait(PUBLISH_WAIT)

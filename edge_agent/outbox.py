@@ -83,6 +83,8 @@ class OutboxWorker:
         in_flight: int = 1,
         deliver_many: DeliverMany | None = None,
         after_pass: Callable[[], None] | None = None,
+        yield_to: Callable[[], bool] | None = None,
+        yield_pause: float = 0.5,
     ) -> None:
         self._store = store
         self.channel = channel
@@ -107,6 +109,11 @@ class OutboxWorker:
         self._at_most_once = at_most_once
         #: unordered channels: how many deliveries may be under way at once
         self._in_flight = max(1, in_flight)
+        #: while it says so, a pass that delivered is followed by ``yield_pause``
+        #: seconds of rest (the agent passes "the feed is in a rush": the screens'
+        #: work goes first, the core's events follow in passes)
+        self._yield_to = yield_to
+        self._yield_pause = yield_pause
         self._idle_interval = idle_interval
         self._last_idle = 0.0
         self._wake = threading.Event()
@@ -164,6 +171,8 @@ class OutboxWorker:
                     self._passed()
                 if progressed:
                     trouble_wait = TROUBLE_WAIT_INITIAL / 2
+                    if self._yielding():
+                        self._stop.wait(self._yield_pause)
                     continue
                 wait = self._idle_poll
                 if self._on_idle is not None:
@@ -277,6 +286,15 @@ class OutboxWorker:
         elif progressed and not failed:
             self._cautious = False
         return progressed
+
+    def _yielding(self) -> bool:
+        if self._yield_to is None:
+            return False
+        try:
+            return self._yield_to()
+        except Exception:  # a broken hook never stops deliveries
+            log.debug("outbox %s: yield_to hook failed", self.channel, exc_info=True)
+            return False
 
     def _send_together(self, rows: list[OutboxRow]) -> dict[int, Exception | None]:
         """``deliver_many`` for a pass's rows; a bug in it is every row's error."""

@@ -2,9 +2,10 @@
 :class:`httpx.BaseTransport` on the standard library's :mod:`http.client`, its
 connections kept alive and every read made in TCP quick-ACK mode (Linux).
 
-Why http.client under httpx: the adapters keep httpx's API (its request building,
-timeouts, redirects, content decoding and exception types, which they map at their
-boundary), but httpx's own transport (httpcore and h11, pure Python) was most of a
+Why http.client under httpx: the adapters keep httpx's API (its requests, responses,
+timeouts, content decoding and exception types, which they map at their boundary;
+the core adapter hands its requests to this transport directly, without
+:class:`httpx.Client`), but httpx's own transport (httpcore and h11, pure Python) was most of a
 request's cost: one core request 1.67 ms with it, 1.27 ms on this one, a bare
 http.client request 0.71 ms (docs/bench.md, "The transport on http.client"): one long
 poll per order, one status POST per step of a ticket, on the one interpreter the

@@ -145,7 +145,7 @@ def test_a_connection_the_server_closed_while_idle_is_not_reused(
 
 def test_the_core_and_printer_clients_use_it_by_default() -> None:
     with CoreClient("http://127.0.0.1:9", "ams-01", "token-not-secret") as core:
-        assert isinstance(core._http._transport, QuickAckTransport)
+        assert isinstance(core.transport, QuickAckTransport)
     with PosPrintApi("grill", "http://127.0.0.1:9/print", api_key=None) as printer:
         assert isinstance(printer._http._transport, QuickAckTransport)
 

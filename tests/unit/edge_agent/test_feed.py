@@ -11,9 +11,10 @@ from typing import Any, cast
 
 import pytest
 
+from edge_agent import feed as feed_module
 from edge_agent.adapters.core_http import CoreClient, FeedPage
 from edge_agent.errors import CoreAuthError, CoreUnavailable, CursorExpired
-from edge_agent.feed import CURSOR_KEY, PUBLISH_WAIT, QUIET_PAGE, FeedFollower
+from edge_agent.feed import CURSOR_KEY, PUBLISH_WAIT, QUIET_PAGE, RUSH_HOLD, FeedFollower
 from edge_agent.kitchen import SHOWN, Kitchen
 from edge_agent.store import Store
 from shared.model import Ticket
@@ -141,3 +142,25 @@ def test_after_a_quiet_page_the_feed_lets_the_screens_publish_go_first(
     core.pages = [FeedPage([order_dict(id=f"ord_{n}") for n in range(orders)], "c2")]
     assert feed.poll_once() == orders
     assert published.waits == [PUBLISH_WAIT] * waits
+
+
+def test_a_page_of_more_than_one_order_is_a_rush_for_a_while(
+    store: Store, kitchen: Kitchen, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(feed_module.time, "monotonic", lambda: now[0])
+    core = ScriptedCore([])
+    feed = follower(core, kitchen, store)
+    feed.resync()
+    core.pages = [
+        FeedPage([order_dict(id="ord_4")], "c2"),
+        FeedPage([order_dict(id="ord_5"), order_dict(id="ord_6")], "c3"),
+    ]
+    feed.poll_once()
+    assert not feed.in_rush()  # one order a poll: a quiet kitchen
+    feed.poll_once()
+    assert feed.in_rush()
+    now[0] += RUSH_HOLD - 0.01
+    assert feed.in_rush()
+    now[0] += 0.02
+    assert not feed.in_rush()

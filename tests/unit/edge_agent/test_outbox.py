@@ -429,6 +429,73 @@ def test_a_parallel_at_most_once_pass_marks_rows_one_by_one(
     assert sorted(commits) == [[1], [2], [3]]
 
 
+class _StopAfter:
+    """An Event whose ``wait`` records its timeout and then stops the worker's loop
+    (sets itself, or ``stops``: the worker's stop event)."""
+
+    def __init__(self, stops: _StopAfter | None = None) -> None:
+        self.waits: list[float | None] = []
+        self._set = False
+        self._stops = stops
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+
+    def clear(self) -> None:
+        pass
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        (self._stops or self).set()
+        return True
+
+
+@pytest.mark.parametrize("rush", [True, False])
+def test_while_told_to_yield_a_pass_that_delivered_is_followed_by_a_rest(
+    store: Store, rush: bool
+) -> None:
+    """The core's events during a rush: a pass, then ``yield_pause`` of rest (the
+    screens' work goes first); otherwise the next pass follows at once."""
+    enqueue(store, "a", "b")
+    w = OutboxWorker(
+        store,
+        CHANNEL,
+        FakeDeliver(),
+        ordered=False,
+        in_flight=4,
+        yield_to=lambda: rush,
+        yield_pause=2.0,
+    )
+    stop = _StopAfter()
+    idle = _StopAfter(stops=stop)
+    w._stop = stop  # type: ignore[assignment]
+    w._wake = idle  # type: ignore[assignment]
+    w._run()
+    assert sorted(r["state"] for r in store.outbox_rows()) == ["done", "done"]
+    if rush:
+        assert stop.waits == [2.0] and idle.waits == []
+    else:  # straight on to the next pass, which finds nothing and waits to be woken
+        assert stop.waits == [] and len(idle.waits) == 1
+
+
+def test_a_broken_yield_hook_never_stops_deliveries(store: Store) -> None:
+    enqueue(store, "a")
+
+    def broken() -> bool:
+        raise RuntimeError("a bug in the hook")
+
+    w = OutboxWorker(store, CHANNEL, FakeDeliver(), ordered=False, yield_to=broken)
+    stop = _StopAfter()
+    idle = _StopAfter(stops=stop)
+    w._stop = stop  # type: ignore[assignment]
+    w._wake = idle  # type: ignore[assignment]
+    w._run()
+    assert [r["state"] for r in store.outbox_rows()] == ["done"] and stop.waits == []
+
+
 def test_one_orders_events_never_overlap_even_in_flight(store: Store) -> None:
     enqueue(store, "accepted", "in_progress", "ready", dest="ord_1")
     enqueue(store, "other")
