@@ -15,6 +15,7 @@ import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 
 from edge_agent.adapters.core_http import CoreClient
 from edge_agent.adapters.http_util import bounded_retry_after
@@ -52,8 +53,11 @@ class FeedFollower:
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
         published: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``clock``: the monotonic time a rush is measured in (tests pass their own)."""
         self._core = core
+        self._clock = clock
         #: set when the state topic's outbox finished a pass: after a small page the
         #: feed waits for it (briefly) before it polls again, so the screens' publish
         #: does not share the interpreter with the next poll
@@ -73,7 +77,7 @@ class FeedFollower:
     def in_rush(self) -> bool:
         """Whether a page of more than :data:`QUIET_PAGE` orders came in the last
         :data:`RUSH_HOLD` seconds: orders arrive faster than one per poll."""
-        return time.monotonic() < self._rush_until
+        return self._clock() < self._rush_until
 
     def start(self, supervisor: Supervisor | None = None) -> FeedFollower:
         """Follow the feed on the ``feed`` thread, supervised (restarted if it dies)."""
@@ -160,7 +164,7 @@ class FeedFollower:
         if self._published is not None:
             self._published.clear()
         if len(page.orders) > QUIET_PAGE:
-            self._rush_until = time.monotonic() + RUSH_HOLD
+            self._rush_until = self._clock() + RUSH_HOLD
         outcomes = self._kitchen.apply_page(page.orders, then=advance)
         if self._published is not None and 0 < len(outcomes) <= QUIET_PAGE:
             self._published.wait(PUBLISH_WAIT)

@@ -11,7 +11,6 @@ from typing import Any, cast
 
 import pytest
 
-from edge_agent import feed as feed_module
 from edge_agent.adapters.core_http import CoreClient, FeedPage
 from edge_agent.errors import CoreAuthError, CoreUnavailable, CursorExpired
 from edge_agent.feed import CURSOR_KEY, PUBLISH_WAIT, QUIET_PAGE, RUSH_HOLD, FeedFollower
@@ -145,12 +144,13 @@ def test_after_a_quiet_page_the_feed_lets_the_screens_publish_go_first(
 
 
 def test_a_page_of_more_than_one_order_is_a_rush_for_a_while(
-    store: Store, kitchen: Kitchen, monkeypatch: pytest.MonkeyPatch
+    store: Store, kitchen: Kitchen
 ) -> None:
     now = [1000.0]
-    monkeypatch.setattr(feed_module.time, "monotonic", lambda: now[0])
     core = ScriptedCore([])
-    feed = follower(core, kitchen, store)
+    feed = FeedFollower(
+        cast(CoreClient, core), kitchen, store, wait_seconds=0, clock=lambda: now[0]
+    )
     feed.resync()
     core.pages = [
         FeedPage([order_dict(id="ord_4")], "c2"),
