@@ -158,6 +158,8 @@ class CoreClient:
         except httpx.HTTPError as exc:
             raise CoreUnavailable(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
         status = response.status_code
+        if log.isEnabledFor(logging.DEBUG):  # the path only: never a header, never the query
+            log.debug("%s %s: %d", method, path, status)
         if status < 400:
             return response
         code, detail = self._error_body(response)
