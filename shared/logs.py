@@ -99,6 +99,9 @@ class _RotatingFile(logging.handlers.RotatingFileHandler):
 
     def __init__(self, filename: Path, *, maxBytes: int, backupCount: int) -> None:
         self._size = 0
+        #: the bytes of the record being emitted (its line and newline), worked out once
+        #: by the rollover check and counted once it is written
+        self._line = 0
         self._regular = True
         super().__init__(filename, maxBytes=maxBytes, backupCount=backupCount, encoding="utf-8")
 
@@ -112,13 +115,14 @@ class _RotatingFile(logging.handlers.RotatingFileHandler):
     def shouldRollover(self, record: logging.LogRecord) -> bool:
         if self.stream is None:
             self.stream = self._open()
+        self._line = len(self.format(record).encode("utf-8", "replace")) + 1
         if self.maxBytes <= 0 or not self._regular:
             return False
-        return self._size + len(self.format(record)) + 1 >= self.maxBytes
+        return self._size + self._line >= self.maxBytes
 
     def emit(self, record: logging.LogRecord) -> None:
-        super().emit(record)  # rotates first when the record would not fit
-        self._size += len(self.format(record).encode("utf-8", "replace")) + 1
+        super().emit(record)  # the rollover check first: it rotates when the line would not fit
+        self._size += self._line
 
 
 class _RedactFilter(logging.Filter):
