@@ -71,7 +71,7 @@ class FeedFollower:
         self._thread: threading.Thread | None = None
         self.connected = False
         self.last_error: str | None = None
-        #: time.monotonic() until which the feed is in a rush (see :meth:`in_rush`)
+        #: the time (on ``clock``) until which the feed is in a rush (see :meth:`in_rush`)
         self._rush_until = 0.0
 
     def in_rush(self) -> bool:
