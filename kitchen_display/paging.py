@@ -91,6 +91,11 @@ class CardPager(QObject):
 
     @Slot()
     def update_counts(self) -> None:
+        if not self._view.isVisible():
+            # A hidden wall (the board is shown) is not counted: asking where its
+            # cards are would lay all of them out on every change (``visualRect``
+            # runs a pending relayout). It is counted again when it is shown.
+            return
         counts = self.counts()
         if counts != self._counts:
             self._counts = counts

@@ -143,10 +143,10 @@ class CardWall(QListView):
         roles: Sequence[int] = (),
     ) -> None:
         if roles and HEADER_ROLES.issuperset(roles):
-            if top_left == bottom_right:
-                self.update(top_left)
-            else:
-                self.viewport().update()
+            # QAbstractItemView's own repaint, not QListView's (which asks the size of
+            # each changed card): it repaints nothing while the wall is hidden or a
+            # relayout is pending (``update(index)`` would run that relayout first).
+            QAbstractItemView.dataChanged(self, top_left, bottom_right, roles)
             return
         model = self.model()
         option = QStyleOptionViewItem()

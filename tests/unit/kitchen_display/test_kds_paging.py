@@ -53,3 +53,40 @@ def test_counts_match_a_card_by_card_count_wherever_the_wall_is_scrolled(
         seen.add(counts)
     assert len(seen) > 3  # the positions differ
     assert (0, 0) not in seen
+
+
+def test_a_hidden_wall_is_not_counted_and_is_counted_again_when_shown(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting asks where every card on screen is, which lays a hidden wall out
+    whole on every change; while the board is shown the wall's count waits."""
+    for n in range(40):
+        agent.publish(ticket(f"ord_{n:02d}", lines=[("grill", "Burger")] * (1 + n % 4)))
+    app = start_screen(config_with())
+    pager = app.window.pager
+    qtbot.waitUntil(lambda: app.model.rowCount() == 40)
+    qtbot.waitUntil(lambda: pager.after > 0)
+    app.window.views.show_view("board")
+    qtbot.waitUntil(lambda: not app.view.isVisible())
+    counted: list[tuple[int, int]] = []
+    counts = pager.counts
+
+    def counting() -> tuple[int, int]:
+        counted.append(counts())
+        return counted[-1]
+
+    monkeypatch.setattr(pager, "counts", counting)
+    for n in range(40, 50):
+        agent.publish(ticket(f"ord_{n:02d}", lines=[("grill", "Fries")]))
+    qtbot.waitUntil(lambda: app.model.rowCount() == 50)
+    board = app.window.board.table
+    qtbot.waitUntil(lambda: board.model().rowCount() == 50)
+    pager.update_counts()  # what its timer does after a change
+    assert counted == []
+    assert not app.window.header.more_label.isVisible()
+    app.window.views.show_view("station")
+    qtbot.waitUntil(lambda: app.view.isVisible())
+    qtbot.waitUntil(lambda: (pager.before, pager.after) == counted_one_by_one(app.view))
+    assert pager.after > 0
+    qtbot.waitUntil(lambda: app.window.header.more_label.isVisible())
+    assert f"+{pager.after} more" in app.window.header.more_label.text()
