@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QLoggingCategory, QRect, QTimer
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QListView
+from PySide6.QtWidgets import QApplication
 
 from kitchen_display import first_run, i18n
 from kitchen_display.autopilot import Autopilot, PaintCounter, ready_ids
 from kitchen_display.card_delegate import TicketCardDelegate
+from kitchen_display.card_wall import CardWall
 from kitchen_display.config import LANGUAGES, VIEWS, DisplayConfig
 from kitchen_display.follow import follow_tickets
 from kitchen_display.sound import Escalator, Player, SoundBoard, TicketSounds
@@ -45,7 +46,7 @@ class DisplayApp:
 
     Attributes: ``config``, ``mq`` (the client given to :func:`build_display`),
     ``sync`` (:class:`TicketSync`), ``model`` (:class:`TicketListModel`),
-    ``window`` (:class:`MainWindow`), ``view`` (its ``QListView``),
+    ``window`` (:class:`MainWindow`), ``view`` (its :class:`~kitchen_display.card_wall.CardWall`),
     ``delegate`` (:class:`TicketCardDelegate`) and ``sounds``
     (:class:`~kitchen_display.sound.TicketSounds`: ``sounds.board.played``).
     """
@@ -68,7 +69,7 @@ class DisplayApp:
         self._closed = False
 
     @property
-    def view(self) -> QListView:
+    def view(self) -> CardWall:
         return self.window.view
 
     @property

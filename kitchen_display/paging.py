@@ -12,11 +12,12 @@ from __future__ import annotations
 import bisect
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal, Slot
-from PySide6.QtWidgets import QListView
+
+from kitchen_display.card_wall import CardWall
 
 
 class CardPager(QObject):
-    """Paging for a :class:`QListView` of cards.
+    """Paging for a :class:`~kitchen_display.card_wall.CardWall` of cards.
 
     ``countsChanged(before, after)``: the number of cards (partly) off screen above
     and below changed.
@@ -24,7 +25,7 @@ class CardPager(QObject):
 
     countsChanged = Signal(int, int)
 
-    def __init__(self, view: QListView, parent: QObject | None = None) -> None:
+    def __init__(self, view: CardWall, parent: QObject | None = None) -> None:
         super().__init__(parent or view)
         self._view = view
         self._counts = (0, 0)

@@ -32,9 +32,9 @@ from PySide6.QtWidgets import QApplication
 
 from kitchen_display import i18n, sound
 from kitchen_display.card_delegate import TicketCardDelegate
+from kitchen_display.card_wall import card_wall
 from kitchen_display.config import DisplaySettings
 from kitchen_display.ticket_model import TicketListModel
-from kitchen_display.views import card_wall
 from shared.model import Ticket
 
 log = logging.getLogger("kds.self_test")

@@ -187,7 +187,7 @@ QLabel#message {{ background: {self.message_bg}; color: {self.message_text}; fon
     padding: {px(8)}; }}
 QLabel#problems {{ background: {self.problems_bg}; color: {self.problems_text};
     font-weight: bold; padding: {px(6)} {px(10)}; }}
-QListView {{ background: {self.window}; border: none; }}
+QListView, CardWall {{ background: {self.window}; border: none; }}
 QDialog {{ background: {self.header}; }}
 QLineEdit {{ background: {self.window}; color: {self.text}; border: {px(2)} solid {self.highlight};
     padding: {px(6)}; }}

@@ -18,30 +18,24 @@ builds every part and hands them over; nothing here reaches into the window.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from PySide6.QtCore import (
-    QEvent,
-    QModelIndex,
     QObject,
-    QPersistentModelIndex,
     Qt,
     Signal,
     Slot,
 )
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QListView,
     QStackedWidget,
-    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
 
 from kitchen_display.all_day import AllDayStrip
 from kitchen_display.board import BoardView
-from kitchen_display.card_delegate import HEADER_ROLES, TicketCardDelegate
+from kitchen_display.card_delegate import TicketCardDelegate
+from kitchen_display.card_wall import CardWall, card_wall
 from kitchen_display.config import VIEWS, DisplayConfig
 from kitchen_display.follow import follow_tickets
 from kitchen_display.header import Header
@@ -50,7 +44,7 @@ from kitchen_display.ready_shelf import ReadyShelf
 from kitchen_display.recall import RecallListDialog, UndoBar, recent_bumps
 from kitchen_display.sync import TicketSync
 from kitchen_display.theme import Theme
-from kitchen_display.ticket_model import Role, TicketListModel
+from kitchen_display.ticket_model import TicketListModel
 from kitchen_display.widgets import ChoiceDialog
 from shared.model import utcnow
 from shared.wire import CommandResult
@@ -80,132 +74,6 @@ QComboBox {{ background: {theme.button}; color: {theme.text}; padding: {px(4)}; 
 """
 
 
-class CardWall(QListView):
-    """A wall of cards: a model's tickets painted by a :class:`TicketCardDelegate`, left
-    to right, wrapping.
-
-    What a busy screen costs stays flat as tickets pile up:
-
-    * the delegate remembers each card's size (computing one means laying the card
-      out) and pictures of it (its still parts, and the card as shown), and the wall
-      tells it which cards changed; a relayout after an insert, move or removal then
-      costs a lookup per card, the 1-second repaint of the clocks a picture and a few
-      texts per card, and a repaint that changes no card (uncovered, scrolled, laid out
-      again after a move) a picture per card;
-    * a change to a card's header only (the 1-second clock, aging, chips:
-      :data:`~kitchen_display.card_delegate.HEADER_ROLES`) repaints without asking
-      any size; ``QListView`` itself asks the size of every changed card;
-    * a card whose content changed size relays the wall out (``QListView`` alone would
-      resize that one card in place, over its neighbours);
-    * a card that arrives, leaves or moves costs one repaint of the wall, not two:
-      ``QListView`` relays out on a zero timer, which ran after the window's repaint,
-      so the wall was painted before its relayout and again after it (at 300 tickets
-      an arrival or a pick-up took 14-15 ms, now 9-10). The wall runs a pending
-      relayout as its window is about to repaint.
-    """
-
-    def __init__(
-        self,
-        delegate: TicketCardDelegate,
-        model: TicketListModel,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self._delegate = delegate
-        delegate.remember_cards(model)
-        self.setItemDelegate(delegate)
-        #: the top-level widget whose repaints this wall watches
-        self._painter_window: QWidget | None = None
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        window = self.window()
-        if window is not self._painter_window:
-            if self._painter_window is not None:
-                self._painter_window.removeEventFilter(self)
-            window.installEventFilter(self)
-            self._painter_window = window
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self._painter_window and event.type() == QEvent.Type.UpdateRequest:
-            # the window is about to repaint: lay the wall out first (a no-op unless a
-            # relayout is pending), so what it paints is the new layout, once. A
-            # hidden wall waits until it is shown, as QListView's own timer does.
-            if self.isVisible():
-                self.executeDelayedItemsLayout()
-            return False
-        return super().eventFilter(watched, event)
-
-    def dataChanged(
-        self,
-        top_left: QModelIndex | QPersistentModelIndex,
-        bottom_right: QModelIndex | QPersistentModelIndex,
-        roles: Sequence[int] = (),
-    ) -> None:
-        if roles and HEADER_ROLES.issuperset(roles):
-            # QAbstractItemView's own repaint, not QListView's (which asks the size of
-            # each changed card): it repaints nothing while the wall is hidden or a
-            # relayout is pending (``update(index)`` would run that relayout first).
-            QAbstractItemView.dataChanged(self, top_left, bottom_right, roles)
-            return
-        model = self.model()
-        option = QStyleOptionViewItem()
-        resized = False
-        for row in range(top_left.row(), bottom_right.row() + 1):
-            index = model.index(row, 0)
-            ticket_id = index.data(Role.IdRole)
-            if not isinstance(ticket_id, str):
-                continue
-            old = self._delegate.forget(ticket_id)
-            if old is not None and self._delegate.sizeHint(option, index) != old:
-                resized = True
-        super().dataChanged(top_left, bottom_right, roles)
-        if resized:
-            self.scheduleDelayedItemsLayout()
-
-    def rowsAboutToBeRemoved(
-        self, parent: QModelIndex | QPersistentModelIndex, start: int, end: int
-    ) -> None:
-        model = self.model()
-        for row in range(start, end + 1):
-            ticket_id = model.index(row, 0, parent).data(Role.IdRole)
-            if isinstance(ticket_id, str):
-                self._delegate.forget(ticket_id)
-        super().rowsAboutToBeRemoved(parent, start, end)
-
-    def reset(self) -> None:
-        self._delegate.forget_all()
-        super().reset()
-
-
-def card_wall(
-    model: TicketListModel,
-    delegate: TicketCardDelegate,
-    *,
-    name: str,
-    scale: float,
-    parent: QWidget | None = None,
-) -> CardWall:
-    """A :class:`CardWall` of ``model``'s tickets, set up for a touch screen."""
-    view = CardWall(delegate, model, parent)
-    view.setObjectName(name)
-    view.setViewMode(QListView.ViewMode.IconMode)
-    view.setFlow(QListView.Flow.LeftToRight)
-    view.setWrapping(True)
-    view.setResizeMode(QListView.ResizeMode.Adjust)
-    view.setMovement(QListView.Movement.Static)
-    view.setLayoutMode(QListView.LayoutMode.SinglePass)
-    view.setUniformItemSizes(False)
-    view.setSpacing(round(6 * scale))
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    view.setMouseTracking(False)
-    view.setModel(model)
-    return view
-
-
 class StationPage(QWidget):
     """This station's cards, the all-day strip above them and, on expo, the ready shelf."""
 
@@ -213,7 +81,7 @@ class StationPage(QWidget):
         self,
         sync: TicketSync,
         config: DisplayConfig,
-        cards: QListView,
+        cards: CardWall,
         *,
         scale: float,
         parent: QWidget | None = None,

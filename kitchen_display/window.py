@@ -34,6 +34,7 @@ from kitchen_display import theme as themes
 from kitchen_display.about import AboutDialog
 from kitchen_display.board import BoardView
 from kitchen_display.card_delegate import TicketCardDelegate
+from kitchen_display.card_wall import card_wall
 from kitchen_display.command_queue import Expired, PendingCommand
 from kitchen_display.config import DisplayConfig
 from kitchen_display.header import Header
@@ -48,7 +49,6 @@ from kitchen_display.views import (
     LeadViews,
     StationPage,
     ViewStack,
-    card_wall,
     lead_stylesheet,
 )
 from kitchen_display.widgets import font
@@ -587,7 +587,6 @@ class MainWindow(QMainWindow):
         elif not self.view.selectionModel().isSelected(current):
             # The selected card left: its neighbour becomes current, select it too.
             self.view.setCurrentIndex(current)
-        self.view.viewport().update()
 
     @Slot(QModelIndex, int, int, QModelIndex, int)
     def _on_rows_moved(

@@ -15,6 +15,17 @@ _ = Whitelist()
 _.paint
 _.sizeHint
 
+# --- QAbstractItemView's virtual methods: Qt calls them (kitchen_display/card_wall.py) ---
+_.doItemsLayout
+_.indexAt
+_.moveCursor
+_.horizontalOffset
+_.isIndexHidden
+_.setSelection
+_.visualRegionForSelection
+_.scrollContentsBy
+_.paintEvent
+
 # --- http.server / socketserver hooks: the standard library calls or reads them ----
 # (core_sim/server.py: a BaseHTTPRequestHandler and a ThreadingHTTPServer)
 _.do_GET

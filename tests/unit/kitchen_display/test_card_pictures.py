@@ -1,7 +1,7 @@
 """A card wall paints its cards from pictures: what the screen shows is what a card
 painted whole, part by part, looks like, after every kind of change.
 
-The wall (:class:`~kitchen_display.views.CardWall`) keeps each card's still parts and
+The wall (:class:`~kitchen_display.card_wall.CardWall`) keeps each card's still parts and
 the card as shown as pictures, and paints only the clock and the chips row again when
 they change. These tests grab the wall as the screen shows it and compare each card,
 pixel for pixel, with the same card painted by a delegate that keeps nothing.
@@ -19,10 +19,10 @@ from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
 from kitchen_display.card_delegate import TicketCardDelegate
+from kitchen_display.card_wall import CardWall, card_wall
 from kitchen_display.config import DisplaySettings
 from kitchen_display.theme import DARK
 from kitchen_display.ticket_model import TicketListModel
-from kitchen_display.views import CardWall, card_wall
 from tests.unit.kitchen_display.fakes import NOW, revise, ticket
 
 

@@ -131,7 +131,7 @@ def test_a_card_that_leaves_is_painted_once_with_the_cards_in_their_new_places(
     agent: FakeAgent, make_display: MakeDisplay, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """When the first card leaves, every card after it moves up one place: one repaint
-    shows each card in its new place, at its own size. (QListView relays out on a zero
+    shows each card in its new place, at its own size. (A QListView relaid out on a zero
     timer, which ran after the window's repaint: every card was painted twice.)"""
     for n in range(12):  # cards of 1 to 4 lines: each slot has its own height
         lines = [("grill", f"Dish {k}") for k in range(1 + n % 4)]

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QListView
 from pytestqt.qtbot import QtBot
 
+from kitchen_display.card_wall import CardWall
 from tests.unit.kitchen_display.fakes import FakeAgent, ticket
 from tests.unit.kitchen_display.screens import StartScreen, config_with, start_screen
 
@@ -18,7 +18,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KDS_DISPLAY_LEAD_PIN", "")
 
 
-def counted_one_by_one(view: QListView) -> tuple[int, int]:
+def counted_one_by_one(view: CardWall) -> tuple[int, int]:
     area = view.viewport().rect()
     model = view.model()
     before = after = 0
