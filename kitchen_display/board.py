@@ -24,6 +24,7 @@ from PySide6.QtGui import (
     QFontMetrics,
     QHideEvent,
     QPainter,
+    QPaintEvent,
     QPixmap,
     QShowEvent,
 )
@@ -262,6 +263,26 @@ def _bytes(picture: QPixmap) -> int:
     return picture.width() * picture.height() * 4
 
 
+class BoardTable(QTableView):
+    """The board's table. It paints every pixel of what it repaints: the table's
+    colour, then the cells (each an opaque picture), so the widgets behind it are not
+    painted first (five fills of the table's area, ~2.5 ms of a repaint at 1920x1080;
+    a row that moves repaints the table whole)."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._background = QColor(theme.window)
+        self.viewport().setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self.viewport())
+        try:
+            painter.fillRect(event.rect(), self._background)
+        finally:
+            painter.end()
+        super().paintEvent(event)
+
+
 class BoardView(QWidget):
     """The kitchen lead's board (see the module docstring).
 
@@ -306,7 +327,7 @@ class BoardView(QWidget):
         outer.addLayout(body, 1)
 
         left = QVBoxLayout()
-        self.table = QTableView(self)
+        self.table = BoardTable(theme, self)
         self.table.setObjectName("boardTable")
         self.table.setModel(self.model)
         self.table.setFont(font(18, scale))

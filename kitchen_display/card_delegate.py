@@ -175,8 +175,7 @@ class TicketCardDelegate(QStyledItemDelegate):
         self._style = self._make_style()
         self._layout = CardLayout(self._style)
         #: ticket id -> its card's size, while a view that forgets changed cards (a
-        #: :class:`~kitchen_display.views.CardWall`) says so: its layout asks every
-        #: card's size on every insert, move and removal
+        #: :class:`~kitchen_display.card_wall.CardWall`) says so
         self._sizes: dict[str, QSize] | None = None
         #: ticket id -> its card's still parts, painted (the same promise; least
         #: recently painted first, at most PICTURE_BUDGET_BYTES)

@@ -130,3 +130,36 @@ def test_on_a_high_density_screen_the_cells_show_as_painted(
         for _ in range(2):
             got = painted_dense(view, pictures, 0, column)
             assert got == painted_dense(view, plain, 0, column), column
+
+
+def on_screen(view: BoardView) -> QImage:
+    """The table's part of what the window holds now (no repaint)."""
+    viewport = view.table.viewport()
+    window = view.window()
+    corner = viewport.mapTo(window, QPoint(0, 0))
+    shot = window.screen().grabWindow(
+        window.winId(), corner.x(), corner.y(), viewport.width(), viewport.height()
+    )
+    return shot.toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def test_the_screen_shows_the_table_painted_whole_as_rows_come_move_and_go(
+    agent: FakeAgent, board: tuple[DisplayApp, BoardView], qtbot: QtBot
+) -> None:
+    """The table paints its own background (the widgets behind it are not painted
+    first): where rows left, the screen shows the table's colour, not what was there."""
+    _app, view = board
+    for n in range(12):
+        agent.publish(ticket(f"t{n}", number=str(200 + n), placed_at=NOW - timedelta(minutes=n)))
+    qtbot.waitUntil(lambda: view.model.rowCount() == 12)
+    qtbot.waitUntil(lambda: on_screen(view) == grab(view))
+    before = view.model.row_of("t3")
+    agent.publish(revise(agent.tickets["t3"], priority="rush"))  # the row moves up
+    qtbot.waitUntil(lambda: view.model.row_of("t3") < before)
+    qtbot.waitUntil(lambda: on_screen(view) == grab(view))
+    for n in range(2, 12):
+        agent.remove(f"t{n}")
+    qtbot.waitUntil(lambda: view.model.rowCount() == 2)
+    qtbot.waitUntil(lambda: on_screen(view) == grab(view))
+    below = on_screen(view).pixelColor(5, view.table.viewport().height() - 5)
+    assert below == QColor(DARK.window)  # under the last row: the table's colour
