@@ -490,13 +490,17 @@ class CardWall(QAbstractItemView):
         return super().event(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        model = self.model()
-        if model is None:
-            return
         area = event.rect()
+        model = self.model()
         offset = self.verticalOffset()
-        rows = self._rows_in(area.top() + offset, area.bottom() + offset)
+        rows = (
+            range(0)
+            if model is None
+            else self._rows_in(area.top() + offset, area.bottom() + offset)
+        )
         painter = QPainter(self.viewport())
+        # the wall's colour, then the cards over it (filling only between the cards
+        # measured no faster: a 1920x1080 fill is ~0.3 ms)
         painter.fillRect(area, self._delegate.background)
         if not rows:
             painter.end()
