@@ -52,7 +52,9 @@ AnyIndex = QModelIndex | QPersistentModelIndex
 _SELECTED = QStyle.StateFlag.State_Selected
 _HAS_FOCUS = QStyle.StateFlag.State_HasFocus
 
-#: what one step of the scroll bar's arrows (or a wheel notch) scrolls, in pixels
+#: what one step of the scroll bar (an arrow; a wheel notch is three) scrolls, in
+#: pixels, while the wall is empty; with cards, a step is the first card's height
+#: and the spacing, as ``QListView`` scrolled
 SCROLL_STEP_PX = 40
 
 
@@ -85,6 +87,9 @@ class CardWall(QAbstractItemView):
         self._line: list[int] = []
         #: rows [0, _laid) are in place; the rest wait for :meth:`_ensure_layout`
         self._laid = 0
+        #: the wall changed since it was last laid out (its height too: rows removed
+        #: at the end leave every place as it was but the wall shorter)
+        self._stale = True
         #: the width the wall was laid out at, and the width to lay it out at (None:
         #: to be found, after a resize, a show or a new style)
         self._laid_width = -1
@@ -146,6 +151,7 @@ class CardWall(QAbstractItemView):
 
     def _relayout_all(self) -> None:
         self._laid = 0
+        self._stale = True
         self._laid_width = -1
         self._width = None
         self.viewport().update()
@@ -160,6 +166,7 @@ class CardWall(QAbstractItemView):
         elif row > 0 and self._laid > 0:
             top = self._y[min(row, self._laid) - 1]
         self._laid = min(self._laid, row)
+        self._stale = True
         area = self.viewport().rect()
         top -= self.verticalOffset()
         if top <= area.bottom():
@@ -200,10 +207,10 @@ class CardWall(QAbstractItemView):
         width = self._width
         if width is None:
             width = self._width = self._layout_width()
-        rows = len(self._w)
-        start = self._laid
-        if start >= rows and width == self._laid_width:
+        if not self._stale and width == self._laid_width:
             return  # (what every visualRect asks: two comparisons)
+        rows = len(self._w)
+        start = min(self._laid, rows)
         if width != self._laid_width:
             start = 0
             self._laid_width = width
@@ -229,7 +236,8 @@ class CardWall(QAbstractItemView):
             line[row] = seg
             x += step
         self._laid = rows
-        self._contents_height = y + seg if rows else 0
+        self._stale = False
+        self._contents_height = ys[-1] + line[-1] if rows else 0
         self._tallest = max(hs) if hs else 0
 
     def _rows_in(self, top: int, bottom: int) -> range:
@@ -340,7 +348,7 @@ class CardWall(QAbstractItemView):
         bar = self.verticalScrollBar()
         page = self.viewport().height()
         bar.setPageStep(max(1, page))
-        bar.setSingleStep(SCROLL_STEP_PX)
+        bar.setSingleStep(self._h[0] + self._spacing if self._h else SCROLL_STEP_PX)
         bar.setRange(0, max(0, self._contents_height - page))
         super().updateGeometries()
 
@@ -426,16 +434,15 @@ class CardWall(QAbstractItemView):
         """The row in the line ``dy`` pixels below (above, negative) the line at ``y``
         (one line when ``|dy|`` is 1) whose card is nearest ``x``."""
         ys = self._y
+        here = bisect.bisect_left(ys, y)  # the first card of the line at ``y``
         if dy > 0:
             line = bisect.bisect_right(ys, y if dy == 1 else y + dy - 1)
             if line >= len(ys):
-                return len(ys) - 1
+                line = bisect.bisect_left(ys, ys[-1])  # the last line
             target = ys[line]
         else:
-            line = bisect.bisect_left(ys, y) - 1 if dy == -1 else bisect.bisect_left(ys, y + dy)
-            if line < 0:
-                return 0
-            target = ys[line]
+            line = here - 1 if dy == -1 else bisect.bisect_left(ys, y + dy)
+            target = ys[max(0, line)]
         first = bisect.bisect_left(ys, target)
         last = bisect.bisect_right(ys, target)
         return min(range(first, last), key=lambda row: abs(self._x[row] - x))

@@ -169,6 +169,50 @@ def test_cards_wrap_where_qlistview_wrapped_them_at_the_edge(
         assert counts == [cards - 1, cards, cards], (cards, counts)
 
 
+def test_the_wall_is_as_tall_as_its_cards_after_the_last_ones_leave(
+    qtbot: QtBot, model: TicketListModel, wall: CardWall
+) -> None:
+    """Scrolled to the end, the newest cards (at the end) picked up: the wall gets
+    shorter and the cards left come back on screen, as they did in ``QListView``."""
+    fill(model, 60)
+    old = old_wall(model, qtbot)
+    old.resize(wall.size())
+    old.show()
+    qtbot.waitExposed(old)
+    bars = (wall.verticalScrollBar(), old.verticalScrollBar())
+    qtbot.waitUntil(lambda: bars[0].maximum() == bars[1].maximum() > 0)
+    for bar in bars:
+        bar.setValue(bar.maximum())
+    for left in (50, 10, 3, 0):
+        while model.rowCount() > left:
+            model.remove(model.tickets()[-1].id)
+        qtbot.waitUntil(
+            lambda: (
+                (bars[0].maximum(), bars[0].value(), places(wall, model))
+                == (bars[1].maximum(), bars[1].value(), places(old, model))
+            ),
+            timeout=2000,
+        )
+        if left:
+            last = wall.visualRect(model.index(left - 1, 0))
+            assert wall.viewport().rect().intersects(last), left  # on screen, not above it
+    assert bars[0].maximum() == 0
+    assert_screen_is_the_wall(qtbot, wall, "every card picked up")
+
+
+def test_a_wheel_step_is_what_it_was_in_qlistview(
+    qtbot: QtBot, model: TicketListModel, wall: CardWall
+) -> None:
+    fill(model, 30)
+    old = old_wall(model, qtbot)
+    old.resize(wall.size())
+    old.show()
+    qtbot.waitExposed(old)
+    bars = (wall.verticalScrollBar(), old.verticalScrollBar())
+    qtbot.waitUntil(lambda: bars[0].maximum() == bars[1].maximum() > 0)
+    assert bars[0].singleStep() == bars[1].singleStep() > 100  # about a card
+
+
 def on_screen(view: CardWall) -> QImage:
     """The wall's part of what the window holds now (no repaint)."""
     viewport = view.viewport()
@@ -285,6 +329,16 @@ def test_keys_move_the_current_card_through_the_wall(
     assert wall.visualRect(below).left() == first.left()
     wall.setCurrentIndex(below)
     assert wall.moveCursor(moves.MoveUp, none).row() == 0
+    # at the edges the current card stays, as in QListView
+    wall.setCurrentIndex(model.index(1, 0))
+    assert wall.moveCursor(moves.MoveUp, none).row() == 1
+    last_line = [
+        row
+        for row in range(24)
+        if wall.visualRect(model.index(row, 0)).top() == wall.visualRect(model.index(23, 0)).top()
+    ]
+    wall.setCurrentIndex(model.index(last_line[0], 0))
+    assert wall.moveCursor(moves.MoveDown, none).row() == last_line[0]
 
 
 def present(model: TicketListModel, ticket_id: str) -> Ticket:
