@@ -47,7 +47,14 @@ from PySide6.QtWidgets import (
 )
 
 from kitchen_display.all_day import AllDayList
-from kitchen_display.board_model import BoardModel, BoardRole, Cell, Column, format_minutes
+from kitchen_display.board_model import (
+    BOLD_COLUMNS,
+    BoardModel,
+    BoardRole,
+    Cell,
+    Column,
+    format_minutes,
+)
 from kitchen_display.follow import follow_settings, follow_tickets, site_settings
 from kitchen_display.sync import TicketSync
 from kitchen_display.theme import DARK, Theme, min_touch_px
@@ -512,10 +519,14 @@ class BoardView(QWidget):
         what is left (elided). Fixed widths, not ``ResizeToContents``: that measures
         every row of the column on every change, 1,000 rows on a Friday."""
         cells = self.table.fontMetrics()
+        bold = QFont(self.table.font())
+        bold.setBold(True)
+        bold_cells = QFontMetrics(bold)
         heads = QFontMetrics(header.font())
         pad = round(24 * self._scale)
         widest = {
-            Column.ORDER: "#00000",
+            # a display number is a brand's letter and a number ("#A-1005"), in bold
+            Column.ORDER: "#W-00000",
             Column.AGE: "000:00",
             Column.STATE: "LATE +00:00 RUSH",
             Column.BRAND: "Burger Bros Kitchen",
@@ -529,7 +540,8 @@ class BoardView(QWidget):
                 continue
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             title = str(self.model.headerData(column, Qt.Orientation.Horizontal))
-            width = max(cells.horizontalAdvance(widest[column]), heads.horizontalAdvance(title))
+            metrics = bold_cells if column in BOLD_COLUMNS else cells
+            width = max(metrics.horizontalAdvance(widest[column]), heads.horizontalAdvance(title))
             header.resizeSection(column, width + pad)
 
     @Slot()

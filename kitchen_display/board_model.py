@@ -111,7 +111,8 @@ class Cell:
 #: by number, without an Enum lookup per call (``data`` runs for every painted cell)
 _COLUMNS = tuple(Column)
 _ROLES = {int(role): role for role in BoardRole}
-_BOLD = frozenset({Column.ORDER, Column.AGE, Column.STATE})
+#: the columns whose cells are bold
+BOLD_COLUMNS = frozenset({Column.ORDER, Column.AGE, Column.STATE})
 _RIGHT_ALIGNED = frozenset({Column.AGE, Column.ITEMS})
 _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 _LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -541,7 +542,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
         if role in (Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.ForegroundRole):
             return self._look(ticket, column, state, role)
         if role == Qt.ItemDataRole.FontRole:
-            if state is AgeState.LATE or column in _BOLD:
+            if state is AgeState.LATE or column in BOLD_COLUMNS:
                 return self._bold
             return None
         if role == Qt.ItemDataRole.TextAlignmentRole:
@@ -599,7 +600,7 @@ class BoardModel(TicketRows, QAbstractTableModel):
             text=self._text(ticket, column, state, late_by),
             background=self._look(ticket, column, state, Qt.ItemDataRole.BackgroundRole),
             foreground=self._look(ticket, column, state, Qt.ItemDataRole.ForegroundRole),
-            bold=state is AgeState.LATE or column in _BOLD,
+            bold=state is AgeState.LATE or column in BOLD_COLUMNS,
             align=_RIGHT if column in _RIGHT_ALIGNED else _LEFT,
         )
 

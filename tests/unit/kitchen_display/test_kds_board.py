@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QWidget
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
@@ -394,3 +394,23 @@ def test_board_rows_take_the_themes_colours_and_stay_readable(
     minimum = 7.0 if theme is HIGH_CONTRAST else 4.5
     for name, (text, background) in board.model.colors.pairs().items():
         assert contrast_ratio(text, background) >= minimum, (theme.name, name)
+
+
+def test_order_numbers_and_the_late_state_show_whole(
+    agent: FakeAgent, lead: Lead, qtbot: QtBot
+) -> None:
+    """The bold columns are as wide as their bold text: "#W-10452" was cut to
+    "#W-10…" (the widths were measured in the regular weight, on "#00000")."""
+    late = ticket("late", number="W-10452", minutes_ago=45, priority="rush")
+    agent.publish(late)
+    _app, board = lead()
+    qtbot.waitUntil(lambda: board.model.rowCount() == 1)
+    bold = QFont(board.table.font())
+    bold.setBold(True)
+    metrics = QFontMetrics(bold)
+    pad = 6  # the cell's padding each side, at scale 1
+    header = board.table.horizontalHeader()
+    for column in (Column.ORDER, Column.AGE, Column.STATE):
+        text = str(board.model.index(0, column).data())
+        room = header.sectionSize(column) - 2 * pad
+        assert metrics.elidedText(text, Qt.TextElideMode.ElideRight, room) == text, column
