@@ -526,12 +526,12 @@ class BoardView(QWidget):
         pad = round(24 * self._scale)
         widest = {
             # a display number is a brand's letter and a number ("#A-1005"), in bold
-            Column.ORDER: "#W-00000",
+            Column.ORDER: "#W-0000",
             Column.AGE: "000:00",
             Column.STATE: "LATE +00:00 RUSH",
             Column.BRAND: "Burger Bros Kitchen",
             Column.CHANNEL: "UBEREATS",
-            Column.STATIONS: "grill ◐  drinks ◐  salad ◐  fry ◐",
+            Column.STATIONS: "grill ◐  drinks ◐  fry ◐",
             Column.ITEMS: "000",
         }
         for column in Column:

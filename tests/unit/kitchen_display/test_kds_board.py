@@ -399,9 +399,9 @@ def test_board_rows_take_the_themes_colours_and_stay_readable(
 def test_order_numbers_and_the_late_state_show_whole(
     agent: FakeAgent, lead: Lead, qtbot: QtBot
 ) -> None:
-    """The bold columns are as wide as their bold text: "#W-10452" was cut to
+    """The bold columns are as wide as their bold text: "#W-1045" was cut to
     "#W-10…" (the widths were measured in the regular weight, on "#00000")."""
-    late = ticket("late", number="W-10452", minutes_ago=45, priority="rush")
+    late = ticket("late", number="W-1045", minutes_ago=45, priority="rush")
     agent.publish(late)
     _app, board = lead()
     qtbot.waitUntil(lambda: board.model.rowCount() == 1)
