@@ -160,12 +160,9 @@ class CardWall(QAbstractItemView):
     def _moved_from(self, row: int) -> None:
         """Rows from ``row`` on may have moved: lay them out again (when next needed)
         and repaint the wall from the line before ``row`` down."""
-        top = 0
-        if 0 < row <= self._laid:
-            top = self._y[row - 1]
-        elif row > 0 and self._laid > 0:
-            top = self._y[min(row, self._laid) - 1]
         self._laid = min(self._laid, row)
+        # the line of the last card still in place (rows before it do not move)
+        top = self._y[self._laid - 1] if self._laid > 0 else 0
         self._stale = True
         area = self.viewport().rect()
         top -= self.verticalOffset()
@@ -188,7 +185,7 @@ class CardWall(QAbstractItemView):
             return
         self._ensure_layout()
         area = viewport.rect()
-        for row in range(first, min(last, len(self._w) - 1) + 1):
+        for row in range(first, last + 1):
             card = self._card(row)
             if card.intersects(area):
                 viewport.update(card)
@@ -251,6 +248,22 @@ class CardWall(QAbstractItemView):
         """Card ``row``'s rectangle on the viewport (laid out)."""
         return QRect(self._x[row], self._y[row] - self.verticalOffset(), self._w[row], self._h[row])
 
+    def _cards_in(self, area: QRect) -> list[tuple[int, QRect]]:
+        """The rows whose cards meet ``area`` (viewport coordinates), with them."""
+        offset = self.verticalOffset()
+        cards = []
+        for row in self._rows_in(area.top() + offset, area.bottom() + offset):
+            card = self._card(row)
+            if card.intersects(area):
+                cards.append((row, card))
+        return cards
+
+    def _forget_row(self, row: int, parent: AnyIndex = QModelIndex()) -> None:  # noqa: B008
+        """Drop what the delegate remembers of row ``row``'s card."""
+        ticket_id = self.model().index(row, 0, parent).data(Role.IdRole)
+        if isinstance(ticket_id, str):
+            self._delegate.forget(ticket_id)
+
     # --- the model's changes ---------------------------------------------------------
 
     def rowsInserted(self, parent: AnyIndex, start: int, end: int) -> None:
@@ -266,11 +279,8 @@ class CardWall(QAbstractItemView):
         super().rowsInserted(parent, start, end)
 
     def rowsAboutToBeRemoved(self, parent: AnyIndex, start: int, end: int) -> None:
-        model = self.model()
         for row in range(start, end + 1):
-            ticket_id = model.index(row, 0, parent).data(Role.IdRole)
-            if isinstance(ticket_id, str):
-                self._delegate.forget(ticket_id)
+            self._forget_row(row, parent)
         super().rowsAboutToBeRemoved(parent, start, end)
 
     @Slot(QModelIndex, int, int)
@@ -311,12 +321,9 @@ class CardWall(QAbstractItemView):
             return
         if not (roles and HEADER_ROLES.issuperset(roles)):
             # the content changed: the card is painted anew and may have a new size
-            model = self.model()
             resized = -1
             for row in range(first, last + 1):
-                ticket_id = model.index(row, 0).data(Role.IdRole)
-                if isinstance(ticket_id, str):
-                    self._delegate.forget(ticket_id)
+                self._forget_row(row)
                 w, h = self._size(row)
                 if (w, h) != (self._w[row], self._h[row]):
                     self._w[row], self._h[row] = w, h
@@ -360,10 +367,8 @@ class CardWall(QAbstractItemView):
         return self._card(row)
 
     def indexAt(self, point: QPoint) -> QModelIndex:
-        y = point.y() + self.verticalOffset()
-        for row in self._rows_in(y, y):
-            if self._card(row).contains(point):
-                return self.model().index(row, 0)
+        for row, _card in self._cards_in(QRect(point, point)):
+            return self.model().index(row, 0)
         return QModelIndex()
 
     def scrollTo(
@@ -458,13 +463,10 @@ class CardWall(QAbstractItemView):
 
     def setSelection(self, rect: QRect, command: QItemSelectionModel.SelectionFlag) -> None:
         model = self.model()
-        area = rect.normalized()
         selection = QItemSelection()
-        offset = self.verticalOffset()
-        for row in self._rows_in(area.top() + offset, area.bottom() + offset):
-            if self._card(row).intersects(area):
-                index = model.index(row, 0)
-                selection.select(index, index)
+        for row, _card in self._cards_in(rect.normalized()):
+            index = model.index(row, 0)
+            selection.select(index, index)
         self.selectionModel().select(selection, command)
 
     def visualRegionForSelection(self, selection: QItemSelection) -> QRegion:
@@ -499,30 +501,19 @@ class CardWall(QAbstractItemView):
     def paintEvent(self, event: QPaintEvent) -> None:
         area = event.rect()
         model = self.model()
-        offset = self.verticalOffset()
-        rows = (
-            range(0)
-            if model is None
-            else self._rows_in(area.top() + offset, area.bottom() + offset)
-        )
-        painter = QPainter(self.viewport())
-        # the wall's colour, then the cards over it (filling only between the cards
-        # measured no faster: a 1920x1080 fill is ~0.3 ms)
-        painter.fillRect(area, self._delegate.background)
-        if not rows:
-            painter.end()
-            return
+        cards = [] if model is None else self._cards_in(area)
         option = self._option()
         base_state = option.state & ~(_SELECTED | _HAS_FOCUS)
         selection = self.selectionModel()
         current = self.currentIndex()
         focus = self.hasFocus()
         delegate = self._delegate
+        painter = QPainter(self.viewport())
         try:
-            for row in rows:
-                card = self._card(row)
-                if not card.intersects(area):
-                    continue
+            # the wall's colour, then the cards over it (filling only between the
+            # cards measured no faster: a 1920x1080 fill is ~0.3 ms)
+            painter.fillRect(area, self._delegate.background)
+            for row, card in cards:
                 index = model.index(row, 0)
                 state = base_state
                 if selection is not None and selection.isSelected(index):

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 import pytest
 from PySide6.QtCore import QAbstractItemModel, QEvent, QObject, QPoint, QRect, Qt
 from PySide6.QtGui import QImage, QPaintEvent
-from PySide6.QtWidgets import QAbstractItemView, QListView, QStyle
+from PySide6.QtWidgets import QAbstractItemView, QListView, QScrollBar, QStyle
 from pytestqt.qtbot import QtBot
 
 from kitchen_display.card_delegate import TicketCardDelegate
@@ -82,6 +82,20 @@ def old_wall(model: QAbstractItemModel, qtbot: QtBot) -> QListView:
     view.setModel(model)
     qtbot.addWidget(view)
     return view
+
+
+def old_wall_beside(
+    wall: CardWall, model: TicketListModel, qtbot: QtBot
+) -> tuple[QListView, tuple[QScrollBar, QScrollBar]]:
+    """The old wall at the wall's size, shown, once both scroll the same way: it and
+    the two scroll bars (the wall's first)."""
+    old = old_wall(model, qtbot)
+    old.resize(wall.size())
+    old.show()
+    qtbot.waitExposed(old)
+    bars = (wall.verticalScrollBar(), old.verticalScrollBar())
+    qtbot.waitUntil(lambda: bars[0].maximum() == bars[1].maximum() > 0)
+    return old, bars
 
 
 def order(n: int, lines: int, *, minutes_ago: float | None = None) -> Ticket:
@@ -175,12 +189,7 @@ def test_the_wall_is_as_tall_as_its_cards_after_the_last_ones_leave(
     """Scrolled to the end, the newest cards (at the end) picked up: the wall gets
     shorter and the cards left come back on screen, as they did in ``QListView``."""
     fill(model, 60)
-    old = old_wall(model, qtbot)
-    old.resize(wall.size())
-    old.show()
-    qtbot.waitExposed(old)
-    bars = (wall.verticalScrollBar(), old.verticalScrollBar())
-    qtbot.waitUntil(lambda: bars[0].maximum() == bars[1].maximum() > 0)
+    old, bars = old_wall_beside(wall, model, qtbot)
     for bar in bars:
         bar.setValue(bar.maximum())
     for left in (50, 10, 3, 0):
@@ -204,12 +213,7 @@ def test_a_wheel_step_is_what_it_was_in_qlistview(
     qtbot: QtBot, model: TicketListModel, wall: CardWall
 ) -> None:
     fill(model, 30)
-    old = old_wall(model, qtbot)
-    old.resize(wall.size())
-    old.show()
-    qtbot.waitExposed(old)
-    bars = (wall.verticalScrollBar(), old.verticalScrollBar())
-    qtbot.waitUntil(lambda: bars[0].maximum() == bars[1].maximum() > 0)
+    _old, bars = old_wall_beside(wall, model, qtbot)
     assert bars[0].singleStep() == bars[1].singleStep() > 100  # about a card
 
 
