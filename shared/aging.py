@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import enum
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -166,10 +167,8 @@ def next_change(
     """
     if ticket.status not in AGING_STATUSES:
         return None
-    stations = (station,) if station is not None else working_stations(ticket, settings)
     moments: list[datetime] = []
-    for name in stations:
-        rule = settings.aging_for(station=name, brand_id=ticket.brand.id, channel=ticket.channel)
+    for rule in _rules(ticket, settings, station):
         if rule.late_minutes:
             moments.append(_shifted(ticket.placed_at, rule.late_minutes))
         if rule.warn_minutes:
@@ -207,15 +206,24 @@ def late_when_ready(
 def _age_working(
     ticket: Ticket, now: datetime, settings: SiteSettings, station: str | None
 ) -> Aging:
-    stations = (station,) if station is not None else working_stations(ticket, settings)
     worst: Aging | None = None
-    for name in stations:
-        rule = settings.aging_for(station=name, brand_id=ticket.brand.id, channel=ticket.channel)
+    for rule in _rules(ticket, settings, station):
         aging = age_by_rule(ticket, now, rule)
         if worst is None or aging._worse_key() > worst._worse_key():
             worst = aging
     assert worst is not None  # stations is never empty
     return worst
+
+
+def _rules(ticket: Ticket, settings: SiteSettings, station: str | None) -> Iterable[AgingRule]:
+    """The distinct rules of ``station`` (``None``: of :func:`working_stations`), in
+    station order: most sites set no per-station rule, so a ticket on four stations is
+    aged once, not four times to the same answer."""
+    stations = (station,) if station is not None else working_stations(ticket, settings)
+    brand, channel = ticket.brand.id, ticket.channel
+    return dict.fromkeys(
+        settings.aging_for(station=name, brand_id=brand, channel=channel) for name in stations
+    )
 
 
 def _shifted(moment: datetime, minutes: float) -> datetime:

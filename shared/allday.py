@@ -227,7 +227,10 @@ class AllDayTally:
         if shares:
             self._shares[ticket.id] = shares
             for (group, key, qty, brand, station, sku), item in counted:
-                entry = self._entries.setdefault(group, {}).setdefault(key, _Entry())
+                entries = self._entries.setdefault(group, {})
+                entry = entries.get(key)
+                if entry is None:  # not setdefault: an _Entry (five containers) per line
+                    entry = entries[key] = _Entry()
                 entry.qty += qty
                 entry.lines.setdefault(ticket.id, item)
                 entry.refs[ticket.id] += 1

@@ -154,10 +154,15 @@ class SiteSettings(BaseModel):
 
     def aging_for(self, *, station: str, brand_id: str, channel: str) -> AgingRule:
         """The thresholds for one card, field by field from the most specific rule."""
+        station_rule = self.aging_stations.get(station)
+        brand_rule = self.aging_brands.get(brand_id)
+        channel_rule = self.aging_channels.get(channel)
+        if station_rule is None and brand_rule is None and channel_rule is None:
+            return self.aging  # the site's own rule (most cards: no specific one)
         rules = [
-            self.aging_stations.get(station),
-            self.aging_brands.get(brand_id),
-            self.aging_channels.get(channel),
+            station_rule,
+            brand_rule,
+            channel_rule,
             self.aging,
         ]
 
