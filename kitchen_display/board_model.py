@@ -421,10 +421,13 @@ class BoardModel(TicketRows, QAbstractTableModel):
                 self._remove_row(self.row_of(ticket.id))
         self._known = dict(wanted)
         self._tally.reset(wanted.values())
+        new: list[tuple[Any, Ticket]] = []
         for ticket in wanted.values():
             self._stations.update(ticket.stations())
             self.stats.record(ticket)
-            self._place(ticket)
+            self._place(ticket, new=new)
+        if new:
+            self._insert_many(new)
         self.statsChanged.emit()
 
     @Slot()
@@ -473,7 +476,10 @@ class BoardModel(TicketRows, QAbstractTableModel):
         *,
         state: tuple[AgeState, int] | None = None,
         changed: bool = False,
+        new: list[tuple[Any, Ticket]] | None = None,
     ) -> None:
+        """Show ``ticket`` where it sorts now; ``new``: a ticket not shown yet is added
+        there for one :meth:`_insert_many` after, not inserted now."""
         row = self.row_of(ticket.id)
         if ticket.status not in _SHOWN:
             if row >= 0:
@@ -483,7 +489,10 @@ class BoardModel(TicketRows, QAbstractTableModel):
         self._set_state(ticket, state)
         key = _sort_key(ticket, state[0])
         if row < 0:
-            self._insert_sorted(ticket, key)
+            if new is not None:
+                new.append((key, ticket))
+            else:
+                self._insert_sorted(ticket, key)
             return
         old = self._rows[row]
         row = self._replace_sorted(row, ticket, key)

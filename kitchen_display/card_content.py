@@ -18,8 +18,10 @@ from the typed :class:`~shared.aging.Aging` result (``LATE +3:12``, ``DUE IN 2:3
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QModelIndex, QPersistentModelIndex
 
@@ -364,27 +366,34 @@ def _line_blocks(view: LineView) -> list[Block]:
 def card_state(index: AnyIndex, station: str, is_expo: bool) -> CardState:
     """The :class:`CardState` of a :class:`~kitchen_display.ticket_model.TicketListModel`
     index (from its roles)."""
-    ticket = index.data(Role.TicketRole)
-    lines = index.data(Role.LinesRole)
+    return card_state_from(index.data, station, is_expo)
+
+
+def card_state_from(read: Callable[[Role], Any], station: str, is_expo: bool) -> CardState:
+    """The :class:`CardState` from ``read(role)``, a card's role values: ``index.data``,
+    or the model's own :meth:`~kitchen_display.ticket_model.TicketListModel.role_reader`
+    (the same values without a round trip through Qt for each of the ~17 roles)."""
+    ticket = read(Role.TicketRole)
+    lines = read(Role.LinesRole)
     if lines is None and isinstance(ticket, Ticket):
-        lines = tuple(LineView(item) for item in index.data(Role.StationItemsRole) or ())
-    aging = index.data(Role.AgingRole)
-    seen = index.data(Role.AllergySeenRole)
+        lines = tuple(LineView(item) for item in read(Role.StationItemsRole) or ())
+    aging = read(Role.AgingRole)
+    seen = read(Role.AllergySeenRole)
     return CardState(
         station=station,
         is_expo=is_expo,
-        elapsed=int(index.data(Role.ElapsedRole) or 0),
+        elapsed=int(read(Role.ElapsedRole) or 0),
         aging=aging if isinstance(aging, Aging) else Aging(),
-        void=bool(index.data(Role.VoidRole)),
-        started=bool(index.data(Role.StartedRole)),
-        rush=bool(index.data(Role.RushRole)),
-        rush_up=bool(index.data(Role.RushUpRole)),
+        void=bool(read(Role.VoidRole)),
+        started=bool(read(Role.StartedRole)),
+        rush=bool(read(Role.RushRole)),
+        rush_up=bool(read(Role.RushUpRole)),
         lines=tuple(lines or ()),
-        other_stations=tuple(index.data(Role.OtherStationsRole) or ()),
-        folded=tuple(index.data(Role.FoldedStationsRole) or ()),
-        pending=tuple(index.data(Role.PendingRole) or ()),
-        more_lines=int(index.data(Role.MoreLinesRole) or 0),
-        unconfirmed=tuple(index.data(Role.UnconfirmedRole) or ()),
+        other_stations=tuple(read(Role.OtherStationsRole) or ()),
+        folded=tuple(read(Role.FoldedStationsRole) or ()),
+        pending=tuple(read(Role.PendingRole) or ()),
+        more_lines=int(read(Role.MoreLinesRole) or 0),
+        unconfirmed=tuple(read(Role.UnconfirmedRole) or ()),
         allergy_seen=seen if isinstance(seen, datetime) else None,
-        actions=tuple(index.data(Role.ActionsRole) or ACTIONS),
+        actions=tuple(read(Role.ActionsRole) or ACTIONS),
     )

@@ -66,6 +66,7 @@ from kitchen_display.card_content import (
     Chip,
     card_content,
     card_state,
+    card_state_from,
     header_chips,
 )
 from kitchen_display.card_geometry import BOXED, WRAP, CardGeometry, CardLayout, button_rects
@@ -249,7 +250,17 @@ class TicketCardDelegate(QStyledItemDelegate):
         """What ``index``'s card shows (see :func:`~kitchen_display.card_content.card_content`)."""
         ticket = index.data(Role.TicketRole)
         assert isinstance(ticket, Ticket)
-        return card_content(ticket, card_state(index, self._station, self._is_expo))
+        return card_content(ticket, self._state(index))
+
+    def _state(self, index: AnyIndex) -> CardState:
+        """``index``'s :class:`CardState`: read from the remembered model directly when
+        the index is one of its rows, else through ``index.data``."""
+        rows = self._rows
+        if rows is not None and index.model() is rows:
+            ticket = rows.ticket_at(index.row())
+            if ticket is not None:
+                return card_state_from(rows.role_reader(ticket), self._station, self._is_expo)
+        return card_state(index, self._station, self._is_expo)
 
     def card_texts(self, index: AnyIndex) -> list[str]:
         """Every text ``index``'s card shows, top to bottom (what ``paint`` draws)."""
@@ -354,7 +365,7 @@ class TicketCardDelegate(QStyledItemDelegate):
         self, painter: QPainter, rect: QRect, index: AnyIndex, ticket: Ticket, pressed: str | None
     ) -> None:
         """The whole card, every part painted now."""
-        state = card_state(index, self._station, self._is_expo)
+        state = self._state(index)
         content = card_content(ticket, state)
         self._paint_still(painter, rect, ticket, content, state, pressed)
         self._paint_live(painter, rect, content.timer, content.chips, content.customer, state.age)
@@ -390,7 +401,7 @@ class TicketCardDelegate(QStyledItemDelegate):
         key = (rect.width(), rect.height(), ratio, header.aging.state, header.started)
         entry = self._pixmaps.get(ticket.id)
         if entry is None or entry.key != key:
-            state = card_state(index, self._station, self._is_expo)
+            state = self._state(index)
             content = card_content(ticket, state)
             still = self._new_picture(painter, rect.size())
             picture = QPainter(still)

@@ -39,6 +39,27 @@ class TicketRows:
         self.endInsertRows()  # type: ignore[attr-defined]
         return row
 
+    def _insert_many(self, new: list[tuple[Any, Ticket]]) -> None:
+        """Insert new tickets (``(key, ticket)``, none shown yet), each run that lands
+        between the same two shown rows announced as one insert (a snapshot into an
+        empty screen: one insert of every row, not one per ticket)."""
+        new.sort(key=lambda pair: pair[0])
+        runs: list[tuple[int, list[tuple[Any, Ticket]]]] = []
+        for pair in new:
+            at = bisect.bisect_left(self._keys, pair[0])
+            if runs and runs[-1][0] == at:
+                runs[-1][1].append(pair)
+            else:
+                runs.append((at, [pair]))
+        # the last run first: the rows before it keep their numbers
+        for at, run in reversed(runs):
+            self.beginInsertRows(QModelIndex(), at, at + len(run) - 1)  # type: ignore[attr-defined]
+            self._keys[at:at] = [key for key, _ in run]
+            self._rows[at:at] = [ticket for _, ticket in run]
+            for key, ticket in run:
+                self._key_of[ticket.id] = key
+            self.endInsertRows()  # type: ignore[attr-defined]
+
     def _replace_sorted(self, row: int, ticket: Ticket, key: Any) -> int:
         """Store the new version of the ticket at ``row``, moving it if its key moved;
         returns its row now."""

@@ -33,6 +33,7 @@ import enum
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
@@ -384,8 +385,18 @@ class TicketListModel(TicketRows, QAbstractListModel):
         for ticket in list(self._rows):
             if ticket.id not in wanted:
                 self.remove(ticket.id)
+        new = []
         for ticket in wanted.values():
-            self.upsert(ticket)
+            if self.row_of(ticket.id) >= 0 or not self.shows(ticket):
+                self.upsert(ticket)
+                continue
+            # side tables first, as in upsert: views read them while the insert is announced
+            self._age_states[ticket.id] = self._age_state(ticket)
+            self._waiting[ticket.id] = self._pace(ticket)
+            new.append((_sort_key(ticket), ticket))
+        if new:
+            self._insert_many(new)
+            self._update_timer()
 
     def _remove_row(self, row: int) -> None:
         self.beginRemoveRows(QModelIndex(), row, row)
@@ -500,6 +511,12 @@ class TicketListModel(TicketRows, QAbstractListModel):
         if custom is None:
             return None
         return self._role_data(ticket, custom)
+
+    def role_reader(self, ticket: Ticket) -> Callable[[Role], Any]:
+        """``ticket``'s role values as ``read(role)``: what ``index.data(role)`` gives
+        for its row, read here directly (the delegate reads ~17 roles per card it
+        measures or paints; each through Qt costs a round trip)."""
+        return partial(self._role_data, ticket)
 
     def _role_data(self, ticket: Ticket, role: Role) -> Any:
         if role is Role.TicketRole:

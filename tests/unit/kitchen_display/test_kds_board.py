@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
@@ -295,7 +295,9 @@ def test_fold_and_unfold_stations_for_quiet_hours(
     assert agent.commands_of("fold_stations")[2].folds == {}
 
 
-def test_board_model_passes_the_model_tester(qtmodeltester: ModelTester) -> None:
+def test_board_model_passes_the_model_tester(
+    qapp: QApplication, qtmodeltester: ModelTester
+) -> None:
     now = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
     clock = [now]
     model = BoardModel(SiteSettings(), clock=lambda: clock[0])
@@ -310,6 +312,41 @@ def test_board_model_passes_the_model_tester(qtmodeltester: ModelTester) -> None
     model.remove("ord_b")
     model.reset([a, ticket("ord_c", placed_at=now)])
     qtmodeltester.check(model, force_py=True)
+
+
+def test_a_snapshot_arrives_on_the_board_in_one_insert_per_run(
+    qapp: QApplication, qtmodeltester: ModelTester
+) -> None:
+    """Into an empty board, one insert of every row; new tickets between shown ones,
+    one insert per run; the rows end as upserting the tickets one by one leaves them."""
+    now = datetime(2026, 11, 24, 18, 0, tzinfo=UTC)
+    model = BoardModel(SiteSettings(), clock=lambda: now)
+    qtmodeltester.check(model, force_py=True)
+    inserted: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _parent, first, last: inserted.append((first, last)))
+    first = [ticket(f"ord_{m}", placed_at=now - timedelta(minutes=m)) for m in (1, 3, 6, 9)]
+    model.reset(first)
+    assert inserted == [(0, 3)]
+    later = [
+        *first[:3],
+        ticket("ord_late", placed_at=now - timedelta(minutes=20)),  # late: first
+        ticket("ord_4", placed_at=now - timedelta(minutes=4)),
+        ticket("ord_5", placed_at=now - timedelta(minutes=5)),
+        ticket("ord_0", placed_at=now),
+        revise(ticket("ord_r", placed_at=now - timedelta(minutes=2)), status="ready"),
+    ]
+    inserted.clear()
+    model.reset(later)
+    one_by_one = BoardModel(SiteSettings(), clock=lambda: now)
+    for t in later:
+        one_by_one.upsert(t)
+    rows = [model.ticket_at(row).id for row in range(model.rowCount())]  # type: ignore[union-attr]
+    assert rows == [
+        one_by_one.ticket_at(row).id  # type: ignore[union-attr]
+        for row in range(one_by_one.rowCount())
+    ]
+    assert len(inserted) < 5  # ord_4 and ord_5 together
+    assert model.rowCount() == 8  # the ready one at the bottom
 
 
 def test_only_changed_rows_are_announced(qtbot: QtBot) -> None:

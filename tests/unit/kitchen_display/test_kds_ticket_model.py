@@ -74,6 +74,71 @@ def test_model_changes_keep_qtmodeltester_happy(
     assert ids(grill) == ["z"]
 
 
+def inserts_of(model: Any) -> list[tuple[int, int]]:
+    """Every rowsInserted of ``model`` from now on, as (first, last)."""
+    seen: list[tuple[int, int]] = []
+    model.rowsInserted.connect(lambda _parent, first, last: seen.append((first, last)))
+    return seen
+
+
+def test_a_snapshot_arrives_in_one_insert_per_run_in_the_order_of_one_by_one(
+    qtmodeltester: ModelTester, grill: TicketListModel, clock: Clock
+) -> None:
+    """A snapshot into an empty screen is one insert of every row (not one per
+    ticket); new tickets between shown ones come as one insert per run between the
+    same two rows; the rows end as upserting the tickets one by one leaves them."""
+    qtmodeltester.check(grill, force_py=True)
+    first = [at(m, ticket_id=f"t{m}") for m in (2, 4, 6, 8)] + [
+        at(1, ticket_id="r", priority="rush"),
+        with_items(at(9, ticket_id="done"), status="done"),  # not for this screen
+    ]
+    inserted = inserts_of(grill)
+    grill.reset(first)
+    assert inserted == [(0, 4)]
+    assert ids(grill) == ["r", "t8", "t6", "t4", "t2"]
+    # a resync: one gone, one moved, new ones before, between and after the rest
+    later = [t for t in first if t.id != "t4"] + [
+        at(9, ticket_id="n9"),
+        at(7, ticket_id="n7"),
+        at(6.5, ticket_id="n6"),
+        at(0.5, ticket_id="n0"),
+        at(3, ticket_id="n3", priority="rush"),
+    ]
+    later[0] = revise(later[0], priority="rush")  # t2 turns rush: moves up
+    inserted.clear()
+    grill.reset(later)
+    one_by_one = TicketListModel("grill", is_expo=False, settings=DisplaySettings(), clock=clock)
+    for t in later:
+        one_by_one.upsert(t)
+    assert ids(grill) == ids(one_by_one)
+    assert ids(grill) == ["n3", "t2", "r", "n9", "t8", "n7", "n6", "t6", "n0"]
+    # among [t2, r, t8, t6], the last run first: n0 after t6; n7 and n6 (one run)
+    # before t6; n9 before t8; n3 before the rushes
+    assert inserted == [(4, 4), (3, 4), (2, 2), (0, 0)]
+    for row in range(grill.rowCount()):
+        index = grill.index(row, 0)
+        assert grill.data(index, Role.AgeStateRole) == one_by_one.data(
+            one_by_one.index(row, 0), Role.AgeStateRole
+        )
+
+
+def test_the_role_reader_gives_what_index_data_gives(grill: TicketListModel) -> None:
+    """The delegate reads a card's roles from ``role_reader``, not through Qt: every
+    role must give the same value both ways."""
+    grill.reset(
+        [
+            at(3, ticket_id="a", priority="rush"),
+            with_items(at(12, ticket_id="b"), status="in_progress"),
+            ticket(ticket_id="c", placed_at=NOW - timedelta(minutes=6), status="cancelled"),
+        ]
+    )
+    for row in range(grill.rowCount()):
+        index = grill.index(row, 0)
+        read = grill.role_reader(grill.ticket_at(row))  # type: ignore[arg-type]
+        for role in Role:
+            assert read(role) == grill.data(index, role), role
+
+
 def test_rush_first_then_oldest(grill: TicketListModel) -> None:
     grill.reset(
         [
