@@ -70,6 +70,13 @@ def clean_machine() -> Iterator[None]:
             _purge()
 
 
+def admin_path(path: str) -> str:
+    """``path`` as a site admin's shell has it: without any virtualenv's ``bin`` (a
+    tester's activated venv would answer for the installed ``edge-agent``)."""
+    kept = [p for p in path.split(os.pathsep) if p and not (Path(p).parent / "pyvenv.cfg").exists()]
+    return os.pathsep.join(kept)
+
+
 class Admin:
     """Runs the README's blocks as an admin would type them, with the stand-ins."""
 
@@ -89,7 +96,7 @@ class Admin:
         self.state = work.parent / "shim-state"
         self.env = {
             **os.environ,
-            "PATH": f"{shims}:{os.environ['PATH']}",
+            "PATH": f"{shims}:{admin_path(os.environ['PATH'])}",
             "APT_CONFIG": str(apt_conf),
             "DEBIAN_FRONTEND": "noninteractive",
             "KDS_SHIM_STATE": str(self.state),
