@@ -689,3 +689,31 @@ def format_minutes(seconds: float | None) -> str:
     if seconds is None:
         return "—"
     return _short(round(seconds))
+
+
+class BoardColumns(QAbstractTableModel):
+    """The board's column titles alone, no rows: the model of the table's header.
+
+    A header that is a view of the board's own model lays itself out and repaints
+    on every row that comes, moves or goes (twice per move: ~2 ms of the ~11 a move
+    cost at 300 tickets), though its titles never change with the rows. This one
+    hands the board's titles on and nothing else."""
+
+    def __init__(self, board: BoardModel) -> None:
+        super().__init__(board)
+        self._board = board
+        board.headerDataChanged.connect(self.headerDataChanged)
+
+    def rowCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0
+
+    def columnCount(self, parent: AnyIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self._board.columnCount()
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        return self._board.headerData(section, orientation, role)

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from PySide6.QtCore import QPoint, QRect
-from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPixmap
 from PySide6.QtWidgets import QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
 
@@ -163,3 +163,73 @@ def test_the_screen_shows_the_table_painted_whole_as_rows_come_move_and_go(
     qtbot.waitUntil(lambda: on_screen(view) == grab(view))
     below = on_screen(view).pixelColor(5, view.table.viewport().height() - 5)
     assert below == QColor(DARK.window)  # under the last row: the table's colour
+
+
+def test_scrolled_both_ways_and_repainted_in_part_the_table_shows_as_painted(
+    agent: FakeAgent, board: tuple[DisplayApp, BoardView], qtbot: QtBot
+) -> None:
+    """The table paints its cells itself (one loop over the rows and columns in the
+    repainted area): scrolled down and to the right, a column's edge half in view, a
+    repaint of part of a row, the screen still shows the table painted by Qt cell by
+    cell."""
+    _app, view = board
+    for n in range(40):
+        agent.publish(ticket(f"t{n}", number=str(300 + n), placed_at=NOW - timedelta(minutes=n)))
+    qtbot.waitUntil(lambda: view.model.rowCount() == 40)
+    view.resize(700, 500)  # narrower than the columns: a horizontal scroll bar
+    table = view.table
+    qtbot.waitUntil(lambda: table.horizontalScrollBar().maximum() > 0)
+    table.selectRow(25)
+    table.verticalScrollBar().setValue(table.verticalScrollBar().maximum() // 2 + 7)
+    table.horizontalScrollBar().setValue(table.horizontalScrollBar().maximum() // 2 + 3)
+    assert_shown_as_painted(view)
+    qtbot.waitUntil(lambda: on_screen(view) == grab(view))
+    # a part of the screen repainted alone (a cell's text that changed, say)
+    part = QRect(37, 51, 120, 23)
+    agent.publish(revise(agent.tickets["t30"], notes="n"))
+    table.viewport().update(part)
+    qtbot.waitUntil(lambda: on_screen(view) == grab(view))
+
+
+def test_rows_that_come_move_and_go_leave_the_header_alone(
+    agent: FakeAgent, board: tuple[DisplayApp, BoardView], qtbot: QtBot
+) -> None:
+    """The header shows the board's titles from a model of its own: a row that comes,
+    moves or goes tells the header nothing, so it is neither laid out nor repainted
+    (as a view of the rows' model it repainted twice per move)."""
+    _app, view = board
+    header = view.table.horizontalHeader()
+    titles = [header.model().headerData(c, Qt.Orientation.Horizontal) for c in range(8)]
+    assert titles == [view.model.headerData(c, Qt.Orientation.Horizontal) for c in range(8)]
+    assert header.count() == view.model.columnCount()
+    told: list[str] = []
+    columns = header.model()
+    for name in ("rowsInserted", "rowsRemoved", "rowsMoved", "layoutChanged", "modelReset"):
+        getattr(columns, name).connect(lambda *_args, name=name: told.append(name))
+    painted = {"header": 0, "table": 0}
+
+    class Paints(QObject):
+        def __init__(self, what: str, parent: QObject) -> None:
+            super().__init__(parent)
+            self._what = what
+
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+            if isinstance(event, QPaintEvent):
+                painted[self._what] += 1
+            return False
+
+    header.viewport().installEventFilter(Paints("header", header))
+    view.table.viewport().installEventFilter(Paints("table", view.table))
+    for n in range(6):
+        agent.publish(ticket(f"t{n}", number=str(400 + n), placed_at=NOW - timedelta(minutes=n)))
+    qtbot.waitUntil(lambda: view.model.rowCount() == 6)
+    qtbot.waitUntil(lambda: on_screen(view) == grab(view))
+    painted.update(header=0, table=0)
+    before = view.model.row_of("t2")
+    agent.publish(revise(agent.tickets["t2"], priority="rush"))  # moves up
+    agent.publish(ticket("t9", number="409", placed_at=NOW))  # comes
+    agent.remove("t4")  # goes
+    qtbot.waitUntil(lambda: view.model.rowCount() == 6 and view.model.row_of("t2") < before)
+    qtbot.waitUntil(lambda: painted["table"] > 0 and on_screen(view) == grab(view))
+    assert told == []
+    assert painted["header"] == 0
