@@ -75,17 +75,16 @@ class CardPager(QObject):
         """
         view = self._view
         area = view.viewport().rect()
-        model = view.model()
-        rows = model.rowCount()
+        rows = view.model().rowCount()
 
         def top(row: int) -> int:
-            return view.visualRect(model.index(row, 0)).top()
+            return view.card_rect(row).top()
 
         first_on = bisect.bisect_left(range(rows), area.top(), key=top)
         first_below = bisect.bisect_right(range(rows), area.bottom(), key=top)
         before, after = first_on, rows - first_below
         for row in range(first_on, first_below):
-            rect = view.visualRect(model.index(row, 0))
+            rect = view.card_rect(row)
             if not rect.isEmpty() and not area.contains(rect):
                 after += 1
         return before, after
