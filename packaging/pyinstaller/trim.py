@@ -319,8 +319,12 @@ def filtered(toc: Iterable[tuple[str, str, str]], keep: object) -> list[tuple[st
 #: system libraries the display bundles anyway: the Python runtime's own small ones
 #: (OpenSSL, libstdc++ and libgcc come from the machine: libssl3, libstdc++6, libgcc-s1)
 _KEEP_SYSTEM = re.compile(
-    r"^lib(python|ffi|sqlite3|z|bz2|lzma|uuid|expat|mpdec|readline|ncursesw?|tinfo)[.-]"
+    r"^lib(python3|ffi|sqlite3|z|bz2|lzma|uuid|expat|mpdec|readline|ncursesw?|tinfo)[.-]"
 )
+#: the Python runtime itself: a system library when the build's Python is the
+#: distribution's (Debian 12's python3: /usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0),
+#: and no bundle starts without it
+_RUNTIME = re.compile(r"^libpython3[.\d]*\.so")
 
 
 def keep_display_binary(dest: str, source: str) -> bool:
@@ -342,6 +346,8 @@ def keep_agent_binary(source: str, dest: str) -> bool:
     (SQLite, zlib, lzma, bz2, libffi, libuuid: 1.9 MB); the .deb depends on their
     packages (packaging/deb/bundle_depends.py checks that every one is a Depends)."""
     if not TRIM:
+        return True
+    if _RUNTIME.search(_posix(dest).rsplit("/", 1)[-1]):
         return True
     return not source.startswith(("/usr/lib/", "/lib/", "/usr/lib64/", "/lib64/"))
 
