@@ -325,6 +325,16 @@ _KEEP_SYSTEM = re.compile(
 #: distribution's (Debian 12's python3: /usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0),
 #: and no bundle starts without it
 _RUNTIME = re.compile(r"^libpython3[.\d]*\.so")
+#: and its own extension modules (``_decimal``, ``_contextvars``...): Debian's python3
+#: keeps them in /usr/lib/python3.11/lib-dynload, a system directory too
+_STDLIB = os.path.dirname(os.__file__).rstrip("/") + "/"
+
+
+def _python_runtime(dest: str, source: str) -> bool:
+    """Whether ``source`` is the Python runtime itself or one of its own modules."""
+    return bool(_RUNTIME.search(_posix(dest).rsplit("/", 1)[-1])) or _posix(source).startswith(
+        _STDLIB
+    )
 
 
 def keep_display_binary(dest: str, source: str) -> bool:
@@ -338,7 +348,7 @@ def keep_display_binary(dest: str, source: str) -> bool:
         return True
     name = _posix(dest).rsplit("/", 1)[-1]
     system = source.startswith(("/usr/lib/", "/lib/", "/usr/lib64/", "/lib64/"))
-    return not system or bool(_KEEP_SYSTEM.search(name))
+    return not system or bool(_KEEP_SYSTEM.search(name)) or _python_runtime(dest, source)
 
 
 def keep_agent_binary(source: str, dest: str) -> bool:
@@ -347,7 +357,7 @@ def keep_agent_binary(source: str, dest: str) -> bool:
     packages (packaging/deb/bundle_depends.py checks that every one is a Depends)."""
     if not TRIM:
         return True
-    if _RUNTIME.search(_posix(dest).rsplit("/", 1)[-1]):
+    if _python_runtime(dest, source):
         return True
     return not source.startswith(("/usr/lib/", "/lib/", "/usr/lib64/", "/lib64/"))
 
