@@ -350,6 +350,11 @@ class TicketListModel(TicketRows, QAbstractListModel):
     @Slot(object)
     def upsert(self, ticket: Ticket) -> None:
         """Add, change, move or drop one ticket's card."""
+        self._upsert(ticket)
+
+    def _upsert(self, ticket: Ticket, new: list[tuple[Any, Ticket]] | None = None) -> None:
+        """:meth:`upsert`; ``new``: a ticket not shown yet is added there for one
+        :meth:`_insert_many` after, not inserted now."""
         row = self.row_of(ticket.id)
         if not self.shows(ticket):
             if row >= 0:
@@ -360,6 +365,9 @@ class TicketListModel(TicketRows, QAbstractListModel):
             # side tables first: views read them while the insert is announced
             self._age_states[ticket.id] = self._age_state(ticket)
             self._waiting[ticket.id] = self._pace(ticket)
+            if new is not None:
+                new.append((key, ticket))
+                return
             self._insert_sorted(ticket, key)
             self._update_timer()
             return
@@ -385,15 +393,9 @@ class TicketListModel(TicketRows, QAbstractListModel):
         for ticket in list(self._rows):
             if ticket.id not in wanted:
                 self.remove(ticket.id)
-        new = []
+        new: list[tuple[Any, Ticket]] = []
         for ticket in wanted.values():
-            if self.row_of(ticket.id) >= 0 or not self.shows(ticket):
-                self.upsert(ticket)
-                continue
-            # side tables first, as in upsert: views read them while the insert is announced
-            self._age_states[ticket.id] = self._age_state(ticket)
-            self._waiting[ticket.id] = self._pace(ticket)
-            new.append((_sort_key(ticket), ticket))
+            self._upsert(ticket, new)
         if new:
             self._insert_many(new)
             self._update_timer()
