@@ -204,11 +204,9 @@ class BoardDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         selected = bool(option.state.value & _SELECTED)
-        background = self._highlight if selected else (cell.background or self._base)
-        foreground = self._highlight_text if selected else (cell.foreground or self._text)
         rect = option.rect
         if self._pictures is None:
-            self._paint_cell(painter, rect, cell, background, foreground)
+            self._paint_cell(painter, rect, cell, *self._colours(cell, selected))
             return
         ratio = painter.device().devicePixelRatioF()
         painter.drawPixmap(rect.topLeft(), self.cell_picture(cell, selected, rect.size(), ratio))
@@ -222,8 +220,7 @@ class BoardDelegate(QStyledItemDelegate):
         """``cell`` painted on a picture of ``size`` at ``ratio`` device pixels per
         pixel: the one kept, or painted now and kept (only when :attr:`keeps_pictures`)."""
         assert self._pictures is not None
-        background = self._highlight if selected else (cell.background or self._base)
-        foreground = self._highlight_text if selected else (cell.foreground or self._text)
+        background, foreground = self._colours(cell, selected)
         key = (
             cell.text,
             background.rgba(),
@@ -249,6 +246,12 @@ class BoardDelegate(QStyledItemDelegate):
         else:
             self._pictures.move_to_end(key)
         return picture
+
+    def _colours(self, cell: Cell, selected: bool) -> tuple[QColor, QColor]:
+        """``cell``'s (background, text) colours: the highlight's when selected."""
+        if selected:
+            return self._highlight, self._highlight_text
+        return cell.background or self._base, cell.foreground or self._text
 
     def _paint_cell(
         self,
