@@ -319,8 +319,10 @@ def filtered(toc: Iterable[tuple[str, str, str]], keep: object) -> list[tuple[st
 #: system libraries the display bundles anyway: the Python runtime's own small ones
 #: (OpenSSL, libstdc++ and libgcc come from the machine: libssl3, libstdc++6, libgcc-s1)
 _KEEP_SYSTEM = re.compile(
-    r"^lib(python3|ffi|sqlite3|z|bz2|lzma|uuid|expat|mpdec|readline|ncursesw?|tinfo)[.-]"
+    r"^lib(ffi|sqlite3|z|bz2|lzma|uuid|expat|mpdec|readline|ncursesw?|tinfo)[.-]"
 )
+#: where a library is the machine's own
+_SYSTEM_DIRS = ("/usr/lib/", "/lib/", "/usr/lib64/", "/lib64/")
 #: the Python runtime itself: a system library when the build's Python is the
 #: distribution's (Debian 12's python3: /usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0),
 #: and no bundle starts without it
@@ -330,11 +332,10 @@ _RUNTIME = re.compile(r"^libpython3[.\d]*\.so")
 _STDLIB = os.path.dirname(os.__file__).rstrip("/") + "/"
 
 
-def _python_runtime(dest: str, source: str) -> bool:
-    """Whether ``source`` is the Python runtime itself or one of its own modules."""
-    return bool(_RUNTIME.search(_posix(dest).rsplit("/", 1)[-1])) or _posix(source).startswith(
-        _STDLIB
-    )
+def _python_runtime(name: str, source: str) -> bool:
+    """Whether ``source`` (named ``name`` in the bundle) is the Python runtime itself
+    or one of its own modules."""
+    return bool(_RUNTIME.search(name)) or _posix(source).startswith(_STDLIB)
 
 
 def keep_display_binary(dest: str, source: str) -> bool:
@@ -347,8 +348,8 @@ def keep_display_binary(dest: str, source: str) -> bool:
     if not TRIM:
         return True
     name = _posix(dest).rsplit("/", 1)[-1]
-    system = source.startswith(("/usr/lib/", "/lib/", "/usr/lib64/", "/lib64/"))
-    return not system or bool(_KEEP_SYSTEM.search(name)) or _python_runtime(dest, source)
+    system = source.startswith(_SYSTEM_DIRS)
+    return not system or bool(_KEEP_SYSTEM.search(name)) or _python_runtime(name, source)
 
 
 def keep_agent_binary(source: str, dest: str) -> bool:
@@ -357,9 +358,9 @@ def keep_agent_binary(source: str, dest: str) -> bool:
     packages (packaging/deb/bundle_depends.py checks that every one is a Depends)."""
     if not TRIM:
         return True
-    if _python_runtime(dest, source):
+    if _python_runtime(_posix(dest).rsplit("/", 1)[-1], source):
         return True
-    return not source.startswith(("/usr/lib/", "/lib/", "/usr/lib64/", "/lib64/"))
+    return not source.startswith(_SYSTEM_DIRS)
 
 
 def filtered_agent_binaries(toc: Iterable[tuple[str, str, str]]) -> list[tuple[str, str, str]]:
