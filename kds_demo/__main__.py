@@ -2,8 +2,9 @@
 
 Starts, as separate processes, the same programs a site runs:
 
-1. a STOMP broker: the embedded pure-Python ``coilmq`` (default), or an existing
-   broker given with ``--mq-url`` (a local ActiveMQ, say);
+1. a STOMP broker: the embedded pure-Python ``coilmq`` (default; ``kds_demo.broker``
+   mends its frame parser), or an existing broker given with ``--mq-url`` (a local
+   ActiveMQ, say);
 2. the core simulator (``core-sim``), taking orders at ``--rate`` per minute, with a
    few orders already waiting so tickets show at once;
 3. the edge agent (``edge-agent run``);
@@ -77,9 +78,9 @@ class Demo:
         mq_url = self.args.mq_url
         if not mq_url:
             port = _free_port()
-            coilmq = Path(py).with_name("coilmq")
-            argv = [str(coilmq)] if coilmq.exists() else [py, "-m", "coilmq.start"]
-            proc = self._spawn("broker", [*argv, "-b", "127.0.0.1", "-p", str(port)])
+            # coilmq, with its frame parser mended (kds_demo/broker.py says why)
+            argv = [py, "-m", "kds_demo.broker", "-b", "127.0.0.1", "-p", str(port)]
+            proc = self._spawn("broker", argv)
             _wait_port(port, 20, "the embedded broker", proc)
             mq_url = f"stomp://127.0.0.1:{port}"
             vhost = socket.getfqdn()  # coilmq accepts only its own host name in CONNECT
@@ -116,9 +117,9 @@ class Demo:
                 json.load(response)
 
         stations = [s.strip() for s in self.args.stations.split(",") if s.strip()]
-        # coilmq's heart-beat timers stall a connection after a few seconds (it stops
-        # answering RECEIPTs); on this loopback demo broker they are not needed.
-        heartbeat = 0 if vhost else 5000
+        # heart-beats every 5 s both ways, so a stopped broker shows on every screen
+        # within seconds (the embedded one reads them since kds_demo/broker.py)
+        heartbeat = 5000
         mq = (
             f'url = "{mq_url}"\nvhost = "{vhost}"\n'
             f"heartbeat_ms = {heartbeat}\nreconnect_max_seconds = 2.0\n"

@@ -84,9 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     xvfb = ensure_display()
     workdir = Path(tempfile.mkdtemp(prefix="kds-screens-"))
     broker_port = free_port()
-    coilmq = Path(sys.executable).with_name("coilmq")
     broker = subprocess.Popen(
-        [str(coilmq) if coilmq.exists() else "coilmq", "-b", "127.0.0.1", "-p", str(broker_port)],
+        [sys.executable, "-m", "kds_demo.broker", "-b", "127.0.0.1", "-p", str(broker_port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -141,7 +140,6 @@ def _run(
         "KDS_CORE_POLL_WAIT_SECONDS": "2",
         "KDS_MQ_URL": mq_url,
         "KDS_MQ_VHOST": vhost,
-        "KDS_MQ_HEARTBEAT_MS": "0",  # coilmq's heart-beat timers stall connections
         "KDS_STORE_PATH": str(workdir / "edge.sqlite3"),
     }
     agent = build_agent(load(AgentConfig, None, env=env, secrets=None)).start()

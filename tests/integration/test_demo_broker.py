@@ -1,0 +1,153 @@
+"""The demo's embedded broker (``python -m kds_demo.broker``: coilmq with its frame
+parser mended), as a real process on a real socket: a burst of frames that coilmq's
+4,096-byte reads cut anywhere, and a stomp.py client with heart-beats on."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import stomp
+from stomp.utils import Frame
+
+from tests.helpers.net import free_port
+
+WAIT = 15.0  # seconds; generous for a loaded CI machine
+BURST = 400
+
+
+@pytest.fixture
+def demo_broker(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    port = free_port()
+    log = tmp_path / "broker.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kds_demo.broker", "-b", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + WAIT
+        while True:
+            assert proc.poll() is None, log.read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the demo broker did not listen"
+                time.sleep(0.05)
+        yield port, log
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def _frames(sock: socket.socket, until: bytes) -> list[bytes]:
+    """Frames (without their NUL) read from ``sock`` up to the one starting ``until``."""
+    data = b""
+    got: list[bytes] = []
+    sock.settimeout(WAIT)
+    while not (got and got[-1].startswith(until)):
+        chunk = sock.recv(65536)
+        assert chunk, f"the broker closed the connection after {len(got)} frames"
+        data += chunk
+        while b"\x00" in data:
+            frame, _, data = data.partition(b"\x00")
+            got.append(frame.lstrip(b"\r\n"))
+    return got
+
+
+def test_a_burst_cut_anywhere_reaches_the_subscriber_whole(
+    demo_broker: tuple[int, Path],
+) -> None:
+    port, log = demo_broker
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+        host = socket.getfqdn().encode()  # coilmq takes only its own host name
+        sock.sendall(b"CONNECT\naccept-version:1.2\nhost:" + host + b"\n\n\x00")
+        assert _frames(sock, b"CONNECTED")[-1].startswith(b"CONNECTED")
+        sock.sendall(b"SUBSCRIBE\nid:s1\ndestination:/topic/kds.burst\nreceipt:sub\n\n\x00")
+        assert _frames(sock, b"RECEIPT")[-1].startswith(b"RECEIPT")
+
+        # one write of 400 frames of growing size with heart-beats between them: the
+        # broker's reads end inside headers, bodies and NULs
+        burst = bytearray()
+        for n in range(BURST):
+            body = (f'{{"n":{n},"pad":"' + "x" * (n * 7 % 611) + '"}').encode()
+            burst += (
+                (
+                    f"SEND\ndestination:/topic/kds.burst\ncontent-type:application/json\n"
+                    f"x-n:{n}\ncontent-length:{len(body)}\n\n"
+                ).encode()
+                + body
+                + b"\x00"
+                + b"\n" * (n % 3)
+            )
+        burst += b"SEND\ndestination:/topic/kds.burst\nreceipt:last\n\nend\x00"
+        assert len(burst) > 30 * 4096  # 39 reads or more
+        sock.sendall(bytes(burst))
+
+        got = _frames(sock, b"RECEIPT")
+    messages = [f for f in got if f.startswith(b"MESSAGE")]
+    bodies = [f.partition(b"\n\n")[2] for f in messages]
+    assert len(bodies) == BURST + 1
+    for n, body in enumerate(bodies[:BURST]):
+        assert body.startswith(f'{{"n":{n},'.encode()), f"message {n}: {body[:40]!r}"
+    assert bodies[-1] == b"end"
+    assert b"Traceback" not in log.read_bytes()
+
+
+class _Listener(stomp.ConnectionListener):  # type: ignore[misc]  # stomp.py is untyped
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.heartbeats = 0
+        self.cond = threading.Condition()
+
+    def on_message(self, frame: Frame) -> None:
+        with self.cond:
+            self.messages.append(frame.body)
+            self.cond.notify_all()
+
+    def on_heartbeat(self) -> None:
+        with self.cond:
+            self.heartbeats += 1
+            self.cond.notify_all()
+
+    def wait_heartbeats(self, count: int) -> None:
+        with self.cond:
+            ok = self.cond.wait_for(lambda: self.heartbeats >= count, WAIT)
+            assert ok, f"{self.heartbeats} of {count} heart-beats within {WAIT}s"
+
+    def wait_messages(self, count: int) -> None:
+        with self.cond:
+            ok = self.cond.wait_for(lambda: len(self.messages) >= count, WAIT)
+            assert ok, f"{len(self.messages)} of {count} messages within {WAIT}s"
+
+
+def test_heart_beats_both_ways_do_not_stall_the_connection(
+    demo_broker: tuple[int, Path],
+) -> None:
+    """coilmq's own parser stops at the first heart-beat it reads: nothing after it is
+    ever delivered (seen: 12 sends, 1 message)."""
+    port, log = demo_broker
+    listener = _Listener()
+    conn = stomp.Connection12([("127.0.0.1", port)], heartbeats=(100, 100), vhost=socket.getfqdn())
+    conn.set_listener("test", listener)
+    conn.connect(wait=True)
+    try:
+        conn.subscribe("/topic/kds.hb", id="1")
+        for n in range(3):
+            # idle for a few beats (the client sends its own all the while), then send
+            listener.wait_heartbeats(listener.heartbeats + 4)
+            conn.send("/topic/kds.hb", f"after beats {n}")
+            listener.wait_messages(n + 1)
+        assert listener.messages == [f"after beats {n}" for n in range(3)]
+        assert conn.is_connected()
+    finally:
+        conn.disconnect()
+    assert b"Traceback" not in log.read_bytes()
