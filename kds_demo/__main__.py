@@ -29,6 +29,8 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from shared.config import CONFIG_VERSION
+
 SITE = "demo-01"
 TOKEN = "demo-token"
 
@@ -126,6 +128,7 @@ class Demo:
         )
         agent_cfg = self.run_dir / "agent.toml"
         agent_cfg.write_text(
+            f"config_version = {CONFIG_VERSION}\n"
             f'site_id = "{SITE}"\nexpo_station = "expo"\n\n[core]\nurl = "{core_url}"\n'
             f"poll_wait_seconds = 10\n\n[mq]\n{mq}\n[store]\n"
             f'path = "{self.run_dir / "edge.sqlite3"}"\n'
@@ -135,6 +138,7 @@ class Demo:
         for index, station in enumerate(stations):
             cfg = self.run_dir / f"display-{station}.toml"
             cfg.write_text(
+                f"config_version = {CONFIG_VERSION}\n"
                 f'site_id = "{SITE}"\ndisplay_id = "{station}-1"\nstation = "{station}"\n\n'
                 f"[mq]\n{mq}\n[display]\nfont_scale = {self.args.font_scale}\n"
             )
