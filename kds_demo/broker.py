@@ -21,6 +21,10 @@ whatever ``recv(4096)`` has gathered so far and is wrong four ways
 4. **a frame cut before its closing NUL** (``parse_body``) raises ``BodyNotTerminated``,
    which coilmq's buffer does not take as "read more": the connection drops again.
 
+And a client that goes away without a DISCONNECT (a screen killed, a reset) printed a
+traceback to the broker's log, as if the broker had failed: :func:`handle_error` says
+it in one line, and keeps the traceback for anything else.
+
 :func:`parse_headers` and :func:`parse_body` replace them: they skip heart-beat
 end-of-lines, wait for the blank line that ends the headers and for the body's NUL
 (``IncompleteFrame``, which coilmq's buffer takes as "read more"), split each header at
@@ -43,6 +47,7 @@ from collections.abc import Sequence
 
 from coilmq import start
 from coilmq.exception import ProtocolError
+from coilmq.server import socket_server
 from coilmq.util import frames
 
 log = logging.getLogger("kds_demo.broker")
@@ -105,12 +110,24 @@ def parse_body(buff: io.BytesIO, headers: dict[str, str]) -> bytes:
     return body
 
 
+def handle_error(server: object, request: object, client_address: tuple[str, int]) -> None:
+    """``ThreadedStompServer.handle_error``: called in the ``except`` around a
+    connection's handler (coilmq has unbound its subscriptions by then)."""
+    exc = sys.exc_info()[1]
+    host, port = client_address[:2]
+    if isinstance(exc, ConnectionError):  # reset, broken pipe, aborted
+        log.info("client %s:%s went away without a DISCONNECT (%s)", host, port, exc)
+        return
+    log.error("connection from %s:%s failed", host, port, exc_info=True)
+
+
 def install() -> None:
     """Make coilmq read frames with :func:`parse_headers` and :func:`parse_body`
     (``Frame.from_buffer`` looks both up in their module on every frame, so rebinding
-    them there is enough)."""
+    them there is enough) and report a connection's end with :func:`handle_error`."""
     frames.parse_headers = parse_headers
     frames.parse_body = parse_body
+    socket_server.ThreadedStompServer.handle_error = handle_error
 
 
 def main(argv: Sequence[str] | None = None) -> int:

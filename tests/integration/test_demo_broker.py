@@ -5,6 +5,7 @@ parser mended), as a real process on a real socket: a burst of frames that coilm
 from __future__ import annotations
 
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -150,4 +151,35 @@ def test_heart_beats_both_ways_do_not_stall_the_connection(
         assert conn.is_connected()
     finally:
         conn.disconnect()
+    assert b"Traceback" not in log.read_bytes()
+
+
+def test_a_client_that_resets_its_connection_is_one_line_and_the_broker_goes_on(
+    demo_broker: tuple[int, Path],
+) -> None:
+    port, log = demo_broker
+    host = socket.getfqdn().encode()
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as gone:
+        gone.sendall(b"CONNECT\naccept-version:1.2\nhost:" + host + b"\n\n\x00")
+        assert _frames(gone, b"CONNECTED")[-1].startswith(b"CONNECTED")
+        gone.sendall(b"SUBSCRIBE\nid:s1\ndestination:/topic/kds.reset\nreceipt:sub\n\n\x00")
+        assert _frames(gone, b"RECEIPT")[-1].startswith(b"RECEIPT")
+        # a screen killed mid-stream: close with a reset (SO_LINGER 0), no DISCONNECT
+        gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    deadline = time.monotonic() + WAIT
+    while b"went away without a DISCONNECT" not in log.read_bytes():
+        assert time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    # the broker goes on: a new client subscribes and gets what is sent
+    with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
+        sock.sendall(b"CONNECT\naccept-version:1.2\nhost:" + host + b"\n\n\x00")
+        assert _frames(sock, b"CONNECTED")[-1].startswith(b"CONNECTED")
+        sock.sendall(
+            b"SUBSCRIBE\nid:s2\ndestination:/topic/kds.reset\n\n\x00"
+            b"SEND\ndestination:/topic/kds.reset\nreceipt:sent\n\nstill here\x00"
+        )
+        got = _frames(sock, b"RECEIPT")
+        if not any(f.startswith(b"MESSAGE") for f in got):  # the message may trail it
+            got += _frames(sock, b"MESSAGE")
+    assert any(f.startswith(b"MESSAGE") and f.endswith(b"still here") for f in got)
     assert b"Traceback" not in log.read_bytes()

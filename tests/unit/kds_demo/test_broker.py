@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from coilmq.exception import ProtocolError
+from coilmq.server import socket_server
 from coilmq.util import frames
 
 from kds_demo import broker
@@ -141,6 +142,9 @@ def test_install_puts_the_mended_parser_in_coilmq(monkeypatch: pytest.MonkeyPatc
     # restored after the test
     monkeypatch.setattr(frames, "parse_headers", frames.parse_headers)
     monkeypatch.setattr(frames, "parse_body", frames.parse_body)
+    server = socket_server.ThreadedStompServer
+    monkeypatch.setattr(server, "handle_error", server.handle_error)
     broker.install()
     assert frames.parse_headers is broker.parse_headers
     assert frames.parse_body is broker.parse_body
+    assert server.handle_error is broker.handle_error
