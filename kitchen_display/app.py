@@ -446,10 +446,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return status
     # first: no autopilot tap once the display closes, then the display
     app.aboutToQuit.connect(launcher.close)
-    # Let Ctrl-C stop the app: Python signal handlers only run between Qt events, and
+    # Let Ctrl-C and SIGTERM (a session ending, `kill`, kds-demo stopping) stop the app
+    # as its window's quit does: Python signal handlers only run between Qt events, and
     # then in the middle of whatever Python slot runs; quitting there would close the
     # MQ client under that slot (a tap sent after the close), so quit from the loop.
-    signal.signal(signal.SIGINT, lambda *_: QTimer.singleShot(0, app.quit))
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: QTimer.singleShot(0, app.quit))
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)
