@@ -348,6 +348,11 @@ class Launcher:
         if setup is not None:
             setup.close()
 
+    def allow_close(self) -> None:
+        """Let the display's window close even in kiosk mode (a stop from outside)."""
+        if self.display is not None:
+            self.display.window.allow_close()
+
     def _open_setup(self) -> None:
         from kitchen_display.setup_screen import SetupWindow
 
@@ -441,17 +446,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     QLoggingCategory.setFilterRules("qt.multimedia.symbolsresolver=false")
     app = QApplication.instance() or QApplication([sys.argv[0]])
     launcher = Launcher(args)
+
+    # Let Ctrl-C and SIGTERM (systemd stopping the kiosk unit, a session ending,
+    # kds-demo) stop the app, kiosk mode or not: a stop from outside is not a cook's
+    # close. Python signal handlers only run between Qt events, and then in the middle
+    # of whatever Python slot runs; quitting there would close the MQ client under that
+    # slot (a tap sent after the close), so quit from the loop. Set before the display
+    # starts: a signal while it starts quits as soon as the loop runs.
+    def _on_stop_signal() -> None:
+        launcher.allow_close()
+        app.quit()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: QTimer.singleShot(0, _on_stop_signal))
     status = launcher.start()
     if status is not None:
         return status
     # first: no autopilot tap once the display closes, then the display
     app.aboutToQuit.connect(launcher.close)
-    # Let Ctrl-C and SIGTERM (a session ending, `kill`, kds-demo stopping) stop the app
-    # as its window's quit does: Python signal handlers only run between Qt events, and
-    # then in the middle of whatever Python slot runs; quitting there would close the
-    # MQ client under that slot (a tap sent after the close), so quit from the loop.
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: QTimer.singleShot(0, app.quit))
+
     wake = QTimer()
     wake.timeout.connect(lambda: None)
     wake.start(250)
