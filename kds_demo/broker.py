@@ -23,7 +23,8 @@ whatever ``recv(4096)`` has gathered so far and is wrong four ways
 
 And a client that goes away without a DISCONNECT (a screen killed, a reset) printed a
 traceback to the broker's log, as if the broker had failed: :func:`handle_error` says
-it in one line, and keeps the traceback for anything else.
+it in one line, and keeps the traceback for anything else. Heart-beats (a timer
+thread) and frames (the publishers' threads) are written under one lock per connection.
 
 :func:`parse_headers` and :func:`parse_body` replace them: they skip heart-beat
 end-of-lines, wait for the blank line that ends the headers and for the body's NUL
@@ -42,6 +43,7 @@ import io
 import logging
 import re
 import sys
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -52,6 +54,8 @@ from coilmq.util import frames
 
 log = logging.getLogger("kds_demo.broker")
 
+#: the longest content-length taken (10 digits: up to ~10 GB, far past any frame)
+MAX_LENGTH_DIGITS = 10
 # the blank line that ends a frame's headers (STOMP 1.2 allows CRLF line ends)
 _END_OF_HEADERS = re.compile(rb"\r?\n\r?\n")
 
@@ -97,10 +101,12 @@ def parse_body(buff: io.BytesIO, headers: dict[str, str]) -> bytes:
             raise frames.IncompleteFrame()
         buff.seek(start_at + len(body) + 1)
         return body
-    try:
-        size = int(length)
-    except ValueError:
-        raise ProtocolError(f"content-length {length!r} is not a number") from None
+    digits = length.strip()
+    # not int()'s own reading: it takes "-1" (a read to the end: the frame would wait
+    # for ever), "1_0" and any number of digits
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= MAX_LENGTH_DIGITS):
+        raise ProtocolError(f"content-length {length!r} is not a number of bytes")
+    size = int(digits)
     body = buff.read(size)
     terminator = buff.read(1)
     if len(body) < size or not terminator:
@@ -118,16 +124,50 @@ def handle_error(server: object, request: object, client_address: tuple[str, int
     if isinstance(exc, ConnectionError):  # reset, broken pipe, aborted
         log.info("client %s:%s went away without a DISCONNECT (%s)", host, port, exc)
         return
+    if isinstance(exc, ProtocolError):  # a malformed frame (parse_headers says which)
+        log.warning("client %s:%s dropped: %s", host, port, exc)
+        return
     log.error("connection from %s:%s failed", host, port, exc_info=True)
+
+
+def _setup(handler: socket_server.StompRequestHandler) -> None:
+    """``StompRequestHandler.setup``, and a lock for the connection's writes."""
+    _coilmq_setup(handler)
+    handler.kds_send_lock = threading.Lock()
+
+
+def _send_frame(handler: socket_server.StompRequestHandler, frame: frames.Frame) -> None:
+    with handler.kds_send_lock:
+        _coilmq_send_frame(handler, frame)
+
+
+def _send_heartbeat(handler: socket_server.StompRequestHandler) -> None:
+    with handler.kds_send_lock:
+        _coilmq_send_heartbeat(handler)
+
+
+# coilmq writes a connection's frames from the threads of the publishers and its
+# heart-beats from a timer thread, each with its own sendall: two at once on one
+# socket could interleave a heart-beat into a frame. One lock per connection orders them.
+_coilmq_setup = socket_server.StompRequestHandler.setup
+_coilmq_send_frame = socket_server.StompRequestHandler.send_frame
+_coilmq_send_heartbeat = socket_server.StompRequestHandler.send_heartbeat
 
 
 def install() -> None:
     """Make coilmq read frames with :func:`parse_headers` and :func:`parse_body`
     (``Frame.from_buffer`` looks both up in their module on every frame, so rebinding
-    them there is enough) and report a connection's end with :func:`handle_error`."""
+    them there is enough), report a connection's end with :func:`handle_error`, and
+    write each connection's frames and heart-beats one at a time."""
     frames.parse_headers = parse_headers
     frames.parse_body = parse_body
     socket_server.ThreadedStompServer.handle_error = handle_error
+    handler = socket_server.StompRequestHandler
+    handler.setup, handler.send_frame, handler.send_heartbeat = (
+        _setup,
+        _send_frame,
+        _send_heartbeat,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

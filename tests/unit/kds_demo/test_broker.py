@@ -5,6 +5,8 @@ between frames."""
 from __future__ import annotations
 
 import io
+import re
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -110,11 +112,40 @@ def test_a_body_past_its_content_length_is_a_protocol_error() -> None:
         buffer.extract_frame()
 
 
-def test_a_content_length_that_is_no_number_is_a_protocol_error() -> None:
+@pytest.mark.parametrize("length", ["two", "-1", "1_0", "+2", "99999999999999999999", ""])
+def test_a_content_length_that_is_no_number_of_bytes_is_a_protocol_error(length: str) -> None:
+    """-1 would read to the end of the buffer and wait there for ever; int() also takes
+    "1_0" and "+2"; 20 digits overflowed the read."""
     buffer = frames.FrameBuffer()
-    buffer.append(b"SEND\ndestination:/q/a\ncontent-length:two\n\nab\x00")
-    with pytest.raises(ProtocolError, match="content-length 'two' is not a number"):
+    buffer.append(f"SEND\ndestination:/q/a\ncontent-length:{length}\n\nab\x00".encode())
+    with pytest.raises(ProtocolError, match=re.escape(f"content-length {length!r} is not a")):
         buffer.extract_frame()
+
+
+def test_a_content_length_may_have_spaces_around_it() -> None:
+    buffer = frames.FrameBuffer()
+    buffer.append(b"SEND\ndestination:/q/a\ncontent-length: 2 \n\nab\x00")
+    frame = buffer.extract_frame()
+    assert frame is not None and frame.body == b"ab"
+
+
+class _Socket:
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock = lock
+        self.held: list[bool] = []
+
+    def sendall(self, data: bytes) -> None:
+        self.held.append(self.lock.locked())
+
+
+def test_a_connections_frames_and_heart_beats_are_written_under_its_lock() -> None:
+    handler = object.__new__(socket_server.StompRequestHandler)
+    handler.debug = False
+    handler.kds_send_lock = threading.Lock()
+    handler.request = sock = _Socket(handler.kds_send_lock)
+    broker._send_frame(handler, frames.Frame("MESSAGE", {"destination": "/q/a"}, b"x"))
+    broker._send_heartbeat(handler)
+    assert sock.held == [True, True]
 
 
 @pytest.mark.parametrize(
@@ -142,9 +173,14 @@ def test_install_puts_the_mended_parser_in_coilmq(monkeypatch: pytest.MonkeyPatc
     # restored after the test
     monkeypatch.setattr(frames, "parse_headers", frames.parse_headers)
     monkeypatch.setattr(frames, "parse_body", frames.parse_body)
-    server = socket_server.ThreadedStompServer
+    server, handler = socket_server.ThreadedStompServer, socket_server.StompRequestHandler
     monkeypatch.setattr(server, "handle_error", server.handle_error)
+    for name in ("setup", "send_frame", "send_heartbeat"):
+        monkeypatch.setattr(handler, name, getattr(handler, name))
     broker.install()
     assert frames.parse_headers is broker.parse_headers
     assert frames.parse_body is broker.parse_body
     assert server.handle_error is broker.handle_error
+    assert handler.setup is broker._setup
+    assert handler.send_frame is broker._send_frame
+    assert handler.send_heartbeat is broker._send_heartbeat
