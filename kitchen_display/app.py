@@ -453,12 +453,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     # of whatever Python slot runs; quitting there would close the MQ client under that
     # slot (a tap sent after the close), so quit from the loop. Set before the display
     # starts: a signal while it starts quits as soon as the loop runs.
-    def _on_stop_signal() -> None:
+    def _on_stop_signal(signum: int) -> None:
+        log.info("signal %s: stopping", signal.Signals(signum).name)
         launcher.allow_close()
         app.quit()
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: QTimer.singleShot(0, _on_stop_signal))
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop, lambda signum, _: QTimer.singleShot(0, lambda: _on_stop_signal(signum)))
     status = launcher.start()
     if status is not None:
         return status

@@ -48,6 +48,7 @@ def test_a_signal_quits_the_display_with_status_0(
         assert proc.poll() is None, f"exited with {proc.returncode}:\n{log()}"
         proc.send_signal(stop)
         assert proc.wait(20) == 0, log()
+        assert f"signal {stop.name}: stopping" in log()
         assert "close refused" not in log()
         assert "Traceback" not in log()
     finally:
