@@ -89,11 +89,14 @@ def test_the_bundle_holds_what_its_readme_says_and_no_secret_or_phone(
     assert result.returncode == 0, result.stderr
     assert f"wrote {out}" in result.stdout
     files = contents(out)
+    # logs/service/: the machine's own /var/log/ghost-kds, where the .deb is installed
+    # (seen: a CI run's install test beside another run's); the secrets check below
+    # still reads them
     assert NAMES | {
         "logs/edge-agent.log",
         "logs/edge-agent.log.1",
         "logs/kitchen-display.log",
-    } == set(files)
+    } == {name for name in files if not name.startswith("logs/service/")}
     for name in NAMES - {"README.txt"}:
         assert name in files["README.txt"]
     assert "edge-agent" in files["version.txt"]

@@ -42,7 +42,12 @@ def test_the_folder_kds_log_dir_then_systemd_then_the_platform() -> None:
     assert "ghost-kds" in str(logs.log_dir({}))
 
 
-def test_lines_go_to_stderr_and_the_file_masked(tmp_path: Path) -> None:
+def test_lines_go_to_stderr_and_the_file_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # not the machine's /var/log/ghost-kds: a machine with the .deb installed has one
+    # (seen: a CI run's install test beside another run's unit tests)
+    monkeypatch.setattr(logs, "SYSTEM_LOG_DIR", tmp_path / "service")
     stream = io.StringIO()
     path = logs.setup("edge-agent", "debug", stream=stream, env={"KDS_LOG_DIR": str(tmp_path)})
     assert path == tmp_path / "edge-agent.log"
