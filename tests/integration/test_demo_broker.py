@@ -9,7 +9,6 @@ import struct
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +16,8 @@ import pytest
 import stomp
 from stomp.utils import Frame
 
-from tests.helpers.net import free_port
+from tests.helpers.net import free_port, port_in_use
+from tests.helpers.site import wait_until
 
 WAIT = 15.0  # seconds; generous for a loaded CI machine
 BURST = 400
@@ -33,16 +33,13 @@ def demo_broker(tmp_path: Path) -> Iterator[tuple[int, Path]]:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+
+    def listening() -> bool:
+        assert proc.poll() is None, log.read_text()
+        return port_in_use(port)
+
     try:
-        deadline = time.monotonic() + WAIT
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the demo broker did not listen"
-                time.sleep(0.05)
+        wait_until(listening, timeout=WAIT)
         yield port, log
     finally:
         proc.terminate()
@@ -181,10 +178,7 @@ def test_a_client_that_resets_its_connection_is_one_line_and_the_broker_goes_on(
         reader.until(b"RECEIPT")
         # a screen killed mid-stream: close with a reset (SO_LINGER 0), no DISCONNECT
         gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    deadline = time.monotonic() + WAIT
-    while b"went away without a DISCONNECT" not in log.read_bytes():
-        assert time.monotonic() < deadline, log.read_text()
-        time.sleep(0.05)
+    wait_until(lambda: b"went away without a DISCONNECT" in log.read_bytes(), timeout=WAIT)
     # the broker goes on: a new client subscribes and gets what is sent
     with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as sock:
         reader = _Reader(sock)
