@@ -24,6 +24,13 @@ MIN_TOUCH_MM = 12.0
 MIN_TOUCH_FLOOR_PX = 48
 
 
+#: the scroll bars' thickness, as Fusion's own (the card wall lays its cards out in the
+#: width less this, so a wall wraps where it did). The theme styles the bars flat: Fusion
+#: paints its bars with gradients, which Qt's raster engine fills across its thread pool;
+#: each move of a card changes the wall's height and so repaints the bar (~1.1 ms of a
+#: ~6 ms move, 300 cards, Qt offscreen on 2 cores; flat: ~0.09 ms)
+SCROLL_BAR_PX = 14
+
 #: a delivery channel's badge colours (background, text), shared by dark and light
 _CHANNELS: tuple[tuple[str, str, str], ...] = (
     ("ubereats", "#06c167", "#000000"),
@@ -193,6 +200,17 @@ QLineEdit {{ background: {self.window}; color: {self.text}; border: {px(2)} soli
     padding: {px(6)}; }}
 QPushButton {{ background: {self.button}; color: {self.text}; border: {px(2)} solid
     {self.header_border}; padding: {px(6)} {px(16)}; }}
+QScrollBar:vertical {{ background: {self.header}; width: {SCROLL_BAR_PX}px; margin: 0;
+    border: none; }}
+QScrollBar:horizontal {{ background: {self.header}; height: {SCROLL_BAR_PX}px; margin: 0;
+    border: none; }}
+QScrollBar::handle {{ background: {self.dim}; border-radius: 4px; }}
+QScrollBar::handle:vertical {{ min-height: {px(40)}; }}
+QScrollBar::handle:horizontal {{ min-width: {px(40)}; }}
+QScrollBar::handle:pressed {{ background: {self.highlight}; }}
+QScrollBar::add-line, QScrollBar::sub-line {{ width: 0; height: 0; border: none;
+    background: none; }}
+QScrollBar::add-page, QScrollBar::sub-page {{ background: none; }}
 """
 
 

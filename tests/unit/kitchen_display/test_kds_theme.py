@@ -9,7 +9,15 @@ from PySide6.QtGui import QColor, QPalette
 from pytestqt.qtbot import QtBot
 
 from kitchen_display.app import DisplayApp, main
-from kitchen_display.theme import DARK, HIGH_CONTRAST, LIGHT, THEMES, Theme, theme_for
+from kitchen_display.theme import (
+    DARK,
+    HIGH_CONTRAST,
+    LIGHT,
+    SCROLL_BAR_PX,
+    THEMES,
+    Theme,
+    theme_for,
+)
 from tests.unit.kitchen_display.fakes import FakeAgent, FakeBroker, as_fake, ticket
 from tests.unit.kitchen_display.screens import StartScreen, config_with, start_screen
 
@@ -37,6 +45,25 @@ def test_the_theme_colours_the_screen(
     assert app.window.palette().color(QPalette.ColorRole.Window) == QColor(theme.window)
     assert background(app) == QColor(theme.window)
     assert header_color(app) == QColor(theme.header)
+
+
+@pytest.mark.parametrize("theme", [DARK, LIGHT, HIGH_CONTRAST], ids=lambda t: t.name)
+def test_the_scroll_bar_is_flat_in_the_theme_colours(
+    agent: FakeAgent, start_screen: StartScreen, qtbot: QtBot, theme: Theme
+) -> None:
+    """The wall's scroll bar: its track in the header's colour, its handle in the dim
+    text's, nothing else down its middle (Fusion's own bar is gradients and borders,
+    and cost a move ~1 ms to repaint); as wide as Fusion's, so the wall wraps where it
+    did."""
+    for n in range(40):
+        agent.publish(ticket(f"ord_{n:02d}"))
+    app = start_screen(config_with(theme=theme.name))
+    bar = app.view.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.isVisible() and bar.maximum() > 0)
+    assert bar.width() == SCROLL_BAR_PX
+    image = bar.grab().toImage()
+    column = {image.pixelColor(image.width() // 2, y).name() for y in range(image.height())}
+    assert column == {QColor(theme.header).name(), QColor(theme.dim).name()}
 
 
 def test_light_and_high_contrast_differ_from_dark(
