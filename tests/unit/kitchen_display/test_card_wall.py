@@ -217,6 +217,42 @@ def test_a_wheel_step_is_what_it_was_in_qlistview(
     assert bars[0].singleStep() == bars[1].singleStep() > 100  # about a card
 
 
+def test_a_hidden_wall_measures_no_card_and_catches_up_when_shown(
+    qtbot: QtBot, model: TicketListModel, wall: CardWall, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A station's wall behind the board: orders come, grow, move and go without a
+    card measured; shown again, every card is where ``QListView`` puts it and the
+    screen is the wall painted whole."""
+    fill(model, 20)
+    assert_screen_is_the_wall(qtbot, wall, "the first cards")
+    wall.hide()
+    delegate = wall.itemDelegate()
+    measured: list[int] = []
+    size_hint = delegate.sizeHint
+
+    def counting(option: object, index: object) -> object:
+        measured.append(1)
+        return size_hint(option, index)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(delegate, "sizeHint", counting)
+    for n in range(20, 40):
+        model.upsert(order(n, 1 + (n * 7) % 6))  # new cards
+    assert model.tickets()[3].id == "ord_003"
+    model.upsert(revise(order(3, 7)))  # grows
+    model.upsert(revise(model.tickets()[30], priority="rush"))  # moves to the front
+    model.remove(model.tickets()[10].id)
+    assert measured == []
+    assert wall.card_rect(0).isValid()  # asked while hidden: laid out with every size
+    assert len(measured) == model.rowCount()
+    measured.clear()
+    wall.show()
+    qtbot.waitExposed(wall)
+    old, bars = old_wall_beside(wall, model, qtbot)
+    qtbot.waitUntil(lambda: places(wall, model) == places(old, model))
+    assert bars[0].maximum() == bars[1].maximum()
+    assert_screen_is_the_wall(qtbot, wall, "the wall shown again")
+
+
 def on_screen(view: CardWall) -> QImage:
     """The wall's part of what the window holds now (no repaint)."""
     viewport = view.viewport()
