@@ -8,9 +8,10 @@ The counting itself is :class:`shared.allday.AllDayTally`, kept ticket by ticket
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize, Qt, Slot
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QListWidget, QListWidgetItem, QWidget
 
 from kitchen_display.follow import follow_settings, site_settings
@@ -83,7 +84,13 @@ class AllDayStrip(QLabel):
 
 
 class AllDayList(QListWidget):
-    """Each station's all-day counts, a heading per station (the board)."""
+    """Each station's all-day counts, a heading per station (the board).
+
+    Every row is one line of the same height, elided at the list's width (no
+    horizontal scrolling), so a row's new text moves no other row: a change repaints
+    that row alone. ``QListView`` lays the list out again and repaints it whole for
+    any change to any row (~20 % of a board's frame while orders come and go).
+    """
 
     def __init__(self, scale: float = 1.0, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,27 +98,61 @@ class AllDayList(QListWidget):
         self._scale = scale
         self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.setFont(font(17, scale))
+        self.setUniformItemSizes(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._plain = font(17, scale)
+        self._bold = font(17, scale, bold=True)
+        self.setFont(self._plain)
+        # every row one line as tall as the bold heading's, as wide as the list (a
+        # width of 0 is widened to the list's): no row's text changes the layout
+        line = max(QFontMetrics(self._plain).height(), QFontMetrics(self._bold).height())
+        self._row_size = QSize(0, line + round(6 * scale))
         self._shown: dict[str, list[AllDayCount]] | None = None
 
     def show_counts(self, by_station: dict[str, list[AllDayCount]]) -> None:
         """Show these counts (nothing happens when they are the ones shown: the board
-        asks after every ticket update)."""
+        asks after every ticket update). Rows are changed in place, only those whose
+        text, weight or tooltip differ, and rows added or taken at the end: clearing
+        and refilling the list laid it out and repainted it whole for every order that
+        came or went (~10 % of a board's frame in a churn of orders, py-spy)."""
         if by_station == self._shown:
             return
         self._shown = by_station
-        self.clear()
+        rows: list[tuple[str, bool, str]] = []
         if not by_station:
-            self.addItem(self.tr("nothing to make"))
+            rows.append((self.tr("nothing to make"), False, ""))
         for station, counts in by_station.items():
-            heading = QListWidgetItem(station.upper())
-            heading.setFont(font(17, self._scale, bold=True))
-            self.addItem(heading)
+            rows.append((station.upper(), True, ""))
             for count in counts:
-                item = QListWidgetItem("   " + format_count(count))
-                if len(count.brands) > 1:
-                    item.setToolTip(", ".join(count.brands))
+                brands = ", ".join(count.brands) if len(count.brands) > 1 else ""
+                rows.append(("   " + format_count(count), False, brands))
+        while self.count() > len(rows):
+            self.takeItem(self.count() - 1)
+        for row, (text, bold, tooltip) in enumerate(rows):
+            item = self.item(row)
+            if item is None:
+                item = QListWidgetItem()
+                item.setSizeHint(self._row_size)
                 self.addItem(item)
+            if item.text() != text:
+                item.setText(text)
+            wanted = self._bold if bold else self._plain
+            if item.font() != wanted:
+                item.setFont(wanted)
+            if item.toolTip() != tooltip:
+                item.setToolTip(tooltip)
+
+    def dataChanged(
+        self,
+        top_left: QModelIndex | QPersistentModelIndex,
+        bottom_right: QModelIndex | QPersistentModelIndex,
+        roles: Sequence[int] = (),
+    ) -> None:
+        # QAbstractItemView's: one changed row repaints that row (QListView's own
+        # relays the list out first, which repaints it whole)
+        QAbstractItemView.dataChanged(self, top_left, bottom_right, roles)
 
     def texts(self) -> list[str]:
         return [self.item(row).text() for row in range(self.count())]
