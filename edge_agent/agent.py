@@ -62,6 +62,13 @@ CORE_IN_FLIGHT = 4
 #: (bench.bench_ingest at 1,000 orders/s: 366 orders/s to the screens with the core's
 #: events flowing freely, against 530-560 when they were held back)
 CORE_RUSH_PAUSE = 2.0
+#: outside a rush, the core's events go in passes of at most this many (two per POST
+#: under way), each full pass followed by CORE_PASS_REST of rest: the backlog a rush
+#: left (80 events after 2 s) went out in one pass that held the interpreter ~60 ms,
+#: and the order that came then reached the screens 15-90 ms late (bench_spine, one
+#: order at a time, in-process); in passes of 8 it drains at ~400 events/s
+CORE_PASS_ROWS = 2 * CORE_IN_FLIGHT
+CORE_PASS_REST = 0.01
 #: how long a dead-lettered side effect stays on the screens' problem line
 DEAD_SHOWN_SECONDS = 3600.0
 #: refused orders with a line of their own on the screens (more are counted in one line)
@@ -176,6 +183,8 @@ class Agent:
             in_flight=CORE_IN_FLIGHT,
             yield_to=self.feed.in_rush,
             yield_pause=CORE_RUSH_PAUSE,
+            pass_rows=CORE_PASS_ROWS,
+            pass_rest=CORE_PASS_REST,
             **common,
         )
         # Side effects outside the kitchen: one worker per channel that has an adapter.

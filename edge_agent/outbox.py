@@ -55,6 +55,9 @@ Deliver = Callable[[OutboxRow], None]
 #: ``Deliver`` would have raised for it
 DeliverMany = Callable[[list[OutboxRow]], list[Exception | None]]
 
+#: the most rows one pass of a channel takes
+PASS_ROWS = 200
+
 #: how long to wait before retrying after the core refused the site token
 AUTH_RETRY_SECONDS = 30.0
 
@@ -85,6 +88,8 @@ class OutboxWorker:
         after_pass: Callable[[], None] | None = None,
         yield_to: Callable[[], bool] | None = None,
         yield_pause: float = 0.5,
+        pass_rows: int = PASS_ROWS,
+        pass_rest: float = 0.0,
     ) -> None:
         self._store = store
         self.channel = channel
@@ -114,6 +119,13 @@ class OutboxWorker:
         #: work goes first, the core's events follow in passes)
         self._yield_to = yield_to
         self._yield_pause = yield_pause
+        #: unordered channels, outside a rush: at most ``pass_rows`` rows a pass and,
+        #: after a full pass, ``pass_rest`` seconds of rest before the next, so a backlog
+        #: (the events held back through a rush) drains in small passes beside the
+        #: screens' work instead of taking the interpreter for a whole flood at once
+        self._pass_rows = max(1, pass_rows)
+        self._pass_rest = pass_rest
+        self._full_pass = False
         self._idle_interval = idle_interval
         self._last_idle = 0.0
         self._wake = threading.Event()
@@ -173,6 +185,8 @@ class OutboxWorker:
                     trouble_wait = TROUBLE_WAIT_INITIAL / 2
                     if self._yielding():
                         self._stop.wait(self._yield_pause)
+                    elif self._full_pass and self._pass_rest > 0:
+                        self._stop.wait(self._pass_rest)
                     continue
                 wait = self._idle_poll
                 if self._on_idle is not None:
@@ -224,10 +238,13 @@ class OutboxWorker:
         now = time.time()
         if self._ordered:
             # The head of the line waits out its backoff and nothing overtakes it.
-            rows = self._store.pending(self.channel, limit=200)
+            rows = self._store.pending(self.channel, limit=PASS_ROWS)
         else:
             # Independent destinations overtake each other; one destination's rows do not.
-            rows = self._store.due(self.channel, limit=200, now=now, fifo_per_dest=True)
+            # (in a rush, one pass of up to PASS_ROWS rows, then the yield pause)
+            limit = PASS_ROWS if self._yielding() else self._pass_rows
+            rows = self._store.due(self.channel, limit=limit, now=now, fifo_per_dest=True)
+            self._full_pass = len(rows) >= limit
         if not self._ordered and self._in_flight > 1 and len(rows) > 1:
             # At most one row per destination is due (FIFO per order), so these may go
             # out side by side: a core 100 ms away then takes a burst in parallel. What

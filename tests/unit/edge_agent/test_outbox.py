@@ -638,3 +638,68 @@ def test_after_a_failed_pipelined_pass_rows_go_one_at_a_time_until_one_goes_thro
     enqueue(store, "d", "e")
     w.drain_once()
     assert many.passes[-1] == ["d", "e"]  # pipelined again
+
+
+class _Rests:
+    """The worker's stop event: records each rest; stops nothing by itself."""
+
+    def __init__(self) -> None:
+        self.waits: list[float | None] = []
+        self._set = False
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+
+    def clear(self) -> None:
+        pass
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(timeout)
+        return self._set
+
+
+@pytest.mark.parametrize("rush", [False, True])
+def test_a_backlog_drains_in_small_passes_with_rests_outside_a_rush(
+    store: Store, monkeypatch: pytest.MonkeyPatch, rush: bool
+) -> None:
+    """The core's events a rush held back: outside a rush, passes of ``pass_rows`` with
+    ``pass_rest`` after each full one (a flood of 80 POSTs in one pass held the
+    interpreter ~60 ms, and the next order reached the screens late); in a rush, one
+    pass of up to 200, then the yield pause."""
+    enqueue(store, *(f"k{n}" for n in range(10)))
+    passes: list[int] = []
+    due = store.due
+
+    def counting_due(*args: object, **kwargs: object) -> list[OutboxRow]:
+        rows = due(*args, **kwargs)  # type: ignore[arg-type]
+        passes.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(store, "due", counting_due)
+    deliver = FakeDeliver()
+    w = OutboxWorker(
+        store,
+        CHANNEL,
+        deliver,
+        ordered=False,
+        in_flight=4,
+        yield_to=lambda: rush,
+        yield_pause=2.0,
+        pass_rows=4,
+        pass_rest=0.01,
+    )
+    stop = _Rests()
+    idle = _StopAfter(stops=stop)  # type: ignore[arg-type]  # the worker idle: the loop ends
+    w._stop = stop  # type: ignore[assignment]
+    w._wake = idle  # type: ignore[assignment]
+    w._run()
+    assert sorted(deliver.seen) == sorted(f"k{n}" for n in range(10))
+    assert {r["state"] for r in store.outbox_rows()} == {"done"}
+    if rush:
+        assert passes[0] == 10 and stop.waits[0] == 2.0
+    else:
+        assert passes == [4, 4, 2, 0]
+        assert stop.waits == [0.01, 0.01]  # after each full pass, none after the last
