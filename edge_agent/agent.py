@@ -62,13 +62,16 @@ CORE_IN_FLIGHT = 4
 #: (bench.bench_ingest at 1,000 orders/s: 366 orders/s to the screens with the core's
 #: events flowing freely, against 530-560 when they were held back)
 CORE_RUSH_PAUSE = 2.0
-#: outside a rush, the core's events go in passes of at most this many (two per POST
+#: outside a rush, while the screens were sent something in the last
+#: CORE_PACE_SECONDS, the core's events go in passes of at most this many (two per POST
 #: under way), each full pass followed by CORE_PASS_REST of rest: the backlog a rush
 #: left (80 events after 2 s) went out in one pass that held the interpreter ~60 ms,
 #: and the order that came then reached the screens 15-90 ms late (bench_spine, one
-#: order at a time, in-process); in passes of 8 it drains at ~400 events/s
+#: order at a time, in-process). With nothing for the screens (a core back after an
+#: outage, the rush over) the backlog drains at full speed
 CORE_PASS_ROWS = 2 * CORE_IN_FLIGHT
 CORE_PASS_REST = 0.01
+CORE_PACE_SECONDS = 1.0
 #: how long a dead-lettered side effect stays on the screens' problem line
 DEAD_SHOWN_SECONDS = 3600.0
 #: refused orders with a line of their own on the screens (more are counted in one line)
@@ -147,6 +150,9 @@ class Agent:
         )
         #: set after every pass of the state topic's outbox (the feed waits on it)
         self._published = threading.Event()
+        #: the state topic's deliveries when last counted, and when that count last grew
+        self._mq_delivered = 0
+        self._last_publish = -CORE_PACE_SECONDS
         self.feed = FeedFollower(
             core,
             self.kitchen,
@@ -185,6 +191,7 @@ class Agent:
             yield_pause=CORE_RUSH_PAUSE,
             pass_rows=CORE_PASS_ROWS,
             pass_rest=CORE_PASS_REST,
+            pace_to=self._screens_busy,
             **common,
         )
         # Side effects outside the kitchen: one worker per channel that has an adapter.
@@ -307,10 +314,18 @@ class Agent:
         self.mq_outbox.wake()
 
     def _wake_others(self) -> None:
+        delivered = self.mq_outbox.delivered
+        if delivered != self._mq_delivered:
+            self._mq_delivered = delivered
+            self._last_publish = time.monotonic()
         self._published.set()
         self.core_outbox.wake()
         for worker in self.side_outboxes:
             worker.wake()
+
+    def _screens_busy(self) -> bool:
+        """The state topic was sent something in the last CORE_PACE_SECONDS."""
+        return time.monotonic() - self._last_publish < CORE_PACE_SECONDS
 
     def _on_mq_state(self, up: bool) -> None:
         if up:

@@ -90,6 +90,7 @@ class OutboxWorker:
         yield_pause: float = 0.5,
         pass_rows: int = PASS_ROWS,
         pass_rest: float = 0.0,
+        pace_to: Callable[[], bool] | None = None,
     ) -> None:
         self._store = store
         self.channel = channel
@@ -119,12 +120,15 @@ class OutboxWorker:
         #: work goes first, the core's events follow in passes)
         self._yield_to = yield_to
         self._yield_pause = yield_pause
-        #: unordered channels, outside a rush: at most ``pass_rows`` rows a pass and,
-        #: after a full pass, ``pass_rest`` seconds of rest before the next, so a backlog
-        #: (the events held back through a rush) drains in small passes beside the
-        #: screens' work instead of taking the interpreter for a whole flood at once
+        #: unordered channels, outside a rush, while ``pace_to`` says so (the screens'
+        #: work goes on): at most ``pass_rows`` rows a pass and, after a full pass,
+        #: ``pass_rest`` seconds of rest before the next, so a backlog (the events held
+        #: back through a rush) drains in small passes beside the screens' work instead
+        #: of taking the interpreter for a whole flood at once; with no such work (a
+        #: core back after an outage, a quiet kitchen) it drains at full speed
         self._pass_rows = max(1, pass_rows)
         self._pass_rest = pass_rest
+        self._pace_to = pace_to
         self._full_pass = False
         self._idle_interval = idle_interval
         self._last_idle = 0.0
@@ -242,7 +246,7 @@ class OutboxWorker:
         else:
             # Independent destinations overtake each other; one destination's rows do not.
             # (in a rush, one pass of up to PASS_ROWS rows, then the yield pause)
-            limit = PASS_ROWS if self._yielding() else self._pass_rows
+            limit = self._pass_rows if self._pacing() else PASS_ROWS
             rows = self._store.due(self.channel, limit=limit, now=now, fifo_per_dest=True)
             self._full_pass = len(rows) >= limit
         if not self._ordered and self._in_flight > 1 and len(rows) > 1:
@@ -303,6 +307,16 @@ class OutboxWorker:
         elif progressed and not failed:
             self._cautious = False
         return progressed
+
+    def _pacing(self) -> bool:
+        """Small passes now: outside a rush, while ``pace_to`` says so."""
+        if self._pace_to is None or self._pass_rows >= PASS_ROWS or self._yielding():
+            return False
+        try:
+            return self._pace_to()
+        except Exception:  # a broken hook never stops deliveries
+            log.debug("outbox %s: pace_to hook failed", self.channel, exc_info=True)
+            return False
 
     def _yielding(self) -> bool:
         if self._yield_to is None:

@@ -661,14 +661,15 @@ class _Rests:
         return self._set
 
 
-@pytest.mark.parametrize("rush", [False, True])
-def test_a_backlog_drains_in_small_passes_with_rests_outside_a_rush(
-    store: Store, monkeypatch: pytest.MonkeyPatch, rush: bool
+@pytest.mark.parametrize("mode", ["paced", "screens idle", "rush"])
+def test_a_backlog_drains_in_small_passes_while_the_screens_are_busy(
+    store: Store, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
-    """The core's events a rush held back: outside a rush, passes of ``pass_rows`` with
-    ``pass_rest`` after each full one (a flood of 80 POSTs in one pass held the
-    interpreter ~60 ms, and the next order reached the screens late); in a rush, one
-    pass of up to 200, then the yield pause."""
+    """The core's events a rush held back: outside a rush and while the screens' work
+    goes on, passes of ``pass_rows`` with ``pass_rest`` after each full one (a flood of
+    80 POSTs in one pass held the interpreter ~60 ms, and the next order reached the
+    screens late); with the screens idle (a core back after an outage) one pass of up
+    to 200; in a rush, one such pass, then the yield pause."""
     enqueue(store, *(f"k{n}" for n in range(10)))
     passes: list[int] = []
     due = store.due
@@ -686,10 +687,11 @@ def test_a_backlog_drains_in_small_passes_with_rests_outside_a_rush(
         deliver,
         ordered=False,
         in_flight=4,
-        yield_to=lambda: rush,
+        yield_to=lambda: mode == "rush",
         yield_pause=2.0,
         pass_rows=4,
         pass_rest=0.01,
+        pace_to=lambda: mode != "screens idle",
     )
     stop = _Rests()
     idle = _StopAfter(stops=stop)  # type: ignore[arg-type]  # the worker idle: the loop ends
@@ -698,8 +700,10 @@ def test_a_backlog_drains_in_small_passes_with_rests_outside_a_rush(
     w._run()
     assert sorted(deliver.seen) == sorted(f"k{n}" for n in range(10))
     assert {r["state"] for r in store.outbox_rows()} == {"done"}
-    if rush:
-        assert passes[0] == 10 and stop.waits[0] == 2.0
-    else:
+    if mode == "paced":
         assert passes == [4, 4, 2, 0]
         assert stop.waits == [0.01, 0.01]  # after each full pass, none after the last
+    elif mode == "screens idle":
+        assert passes == [10, 0] and stop.waits == []
+    else:
+        assert passes[0] == 10 and stop.waits[0] == 2.0
