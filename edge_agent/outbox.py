@@ -310,21 +310,21 @@ class OutboxWorker:
 
     def _pacing(self) -> bool:
         """Small passes now: outside a rush, while ``pace_to`` says so."""
-        if self._pace_to is None or self._pass_rows >= PASS_ROWS or self._yielding():
+        if self._pass_rows >= PASS_ROWS or self._yielding():
             return False
-        try:
-            return self._pace_to()
-        except Exception:  # a broken hook never stops deliveries
-            log.debug("outbox %s: pace_to hook failed", self.channel, exc_info=True)
-            return False
+        return self._ask(self._pace_to, "pace_to")
 
     def _yielding(self) -> bool:
-        if self._yield_to is None:
+        return self._ask(self._yield_to, "yield_to")
+
+    def _ask(self, hook: Callable[[], bool] | None, name: str) -> bool:
+        """``hook()``, or ``False`` without one; a broken hook never stops deliveries."""
+        if hook is None:
             return False
         try:
-            return self._yield_to()
-        except Exception:  # a broken hook never stops deliveries
-            log.debug("outbox %s: yield_to hook failed", self.channel, exc_info=True)
+            return hook()
+        except Exception:
+            log.debug("outbox %s: %s hook failed", self.channel, name, exc_info=True)
             return False
 
     def _send_together(self, rows: list[OutboxRow]) -> dict[int, Exception | None]:

@@ -640,21 +640,8 @@ def test_after_a_failed_pipelined_pass_rows_go_one_at_a_time_until_one_goes_thro
     assert many.passes[-1] == ["d", "e"]  # pipelined again
 
 
-class _Rests:
+class _Rests(_StopAfter):
     """The worker's stop event: records each rest; stops nothing by itself."""
-
-    def __init__(self) -> None:
-        self.waits: list[float | None] = []
-        self._set = False
-
-    def is_set(self) -> bool:
-        return self._set
-
-    def set(self) -> None:
-        self._set = True
-
-    def clear(self) -> None:
-        pass
 
     def wait(self, timeout: float | None = None) -> bool:
         self.waits.append(timeout)
@@ -694,7 +681,7 @@ def test_a_backlog_drains_in_small_passes_while_the_screens_are_busy(
         pace_to=lambda: mode != "screens idle",
     )
     stop = _Rests()
-    idle = _StopAfter(stops=stop)  # type: ignore[arg-type]  # the worker idle: the loop ends
+    idle = _StopAfter(stops=stop)  # the worker idle: the loop ends
     w._stop = stop  # type: ignore[assignment]
     w._wake = idle  # type: ignore[assignment]
     w._run()

@@ -3,12 +3,12 @@ shows, and that a new set of counts changes only the rows that differ."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, QObject, QRect
-from PySide6.QtGui import QPaintEvent
+from PySide6.QtCore import QCoreApplication, QModelIndex
 from pytestqt.qtbot import QtBot
 
 from kitchen_display.all_day import AllDayList
 from shared.allday import AllDayCount
+from tests.unit.kitchen_display.paints import PaintedRects
 
 
 def count(name: str, qty: int, brands: tuple[str, ...] = ("Burger Bros",)) -> AllDayCount:
@@ -105,16 +105,7 @@ def test_a_new_count_repaints_its_row_alone(qtbot: QtBot) -> None:
     qtbot.addWidget(view)
     view.resize(400, 300)
     view.show_counts({"grill": [count("Classic Burger", 3), count("Fries", 1)]})
-    painted: list[QRect] = []
-
-    class Paints(QObject):
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if isinstance(event, QPaintEvent):
-                painted.append(event.rect())
-            return False
-
-    paints = Paints(view)
-    view.viewport().installEventFilter(paints)
+    painted = PaintedRects(view.viewport()).rects
     view.show()
     qtbot.waitExposed(view)
     qtbot.waitUntil(lambda: bool(painted))  # the first paint, whole

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from PySide6.QtCore import QAbstractItemModel, QEvent, QObject, QPoint, QRect, Qt
-from PySide6.QtGui import QImage, QPaintEvent
+from PySide6.QtCore import QAbstractItemModel, QPoint, QRect, Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QAbstractItemView, QListView, QScrollBar, QStyle
 from pytestqt.qtbot import QtBot
 
@@ -27,6 +27,7 @@ from kitchen_display.theme import DARK
 from kitchen_display.ticket_model import TicketListModel
 from shared.model import Ticket
 from tests.unit.kitchen_display.fakes import NOW, revise, ticket
+from tests.unit.kitchen_display.paints import PaintedRects
 
 
 def _clock() -> datetime:
@@ -331,16 +332,7 @@ def test_a_card_that_arrives_below_the_screen_repaints_nothing(
     assert_screen_is_the_wall(qtbot, wall, "the first cards")
     last = wall.visualRect(model.index(model.rowCount() - 1, 0))
     assert last.top() > wall.viewport().height()  # the wall goes on below the screen
-    painted: list[QRect] = []
-
-    class Paints(QObject):
-        def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if isinstance(event, QPaintEvent):
-                painted.append(event.rect())
-            return False
-
-    paints = Paints(wall)
-    wall.viewport().installEventFilter(paints)
+    painted = PaintedRects(wall.viewport()).rects
     model.upsert(order(60, 2, minutes_ago=0))
     qtbot.waitUntil(lambda: wall.verticalScrollBar().maximum() > 0)
     newest = wall.visualRect(model.index(model.rowCount() - 1, 0))
