@@ -104,10 +104,16 @@ def test_apt_updates_verifies_and_downloads(repo: Path, tmp_path: Path) -> None:
         assert got.read_bytes() == (repo / "pool/main" / got.name).read_bytes()
 
 
-def test_apt_refuses_another_key(repo: Path, tmp_path: Path) -> None:
+def test_apt_refuses_another_key(
+    repo: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
     env = {"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"}
+    # gpg starts an agent for the key; it would outlive the test
+    request.addfinalizer(
+        lambda: subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=env, check=False)
+    )
     subprocess.run(
         [
             "gpg",
